@@ -47,7 +47,6 @@ export interface VitalEvent extends BaseEvent {
   rating: 'good' | 'needs-improvement' | 'poor';
   metricId: string;
   navigationType: string;
-  attribution?: Attribution;
 }
 
 export interface ErrorEvent extends BaseEvent {

@@ -1,0 +1,84 @@
+// Every build of Tracklet in one script: `node build.mjs` (or `npm run build`).
+// The browser variants come from one source, told apart by the FLAGS below (esbuild `define`).
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { pathToFileURL } from 'node:url';
+
+/** Build-time switches. Every flag is false by default; a variant turns some on. */
+export const FLAGS = {
+  /** Verbose diagnostics (the debug build). */
+  DEBUG: false,
+};
+
+/** Turns a flag table into esbuild/vitest `define` entries. */
+export const define = (flags) =>
+  Object.fromEntries(Object.entries({ ...FLAGS, ...flags }).map(([k, v]) => [k, JSON.stringify(v)]));
+
+const browser = {
+  bundle: true,
+  minify: true,
+  target: 'es2018',
+  legalComments: 'none',
+  mangleProps: /_$/,
+  sourcemap: true,
+  logLevel: 'warning',
+};
+
+/** The browser variants: one row each. */
+export const VARIANTS = [
+  { name: 'tracklet', entry: 'src/script.ts', format: 'iife', flags: {} },
+  { name: 'tracklet.debug', entry: 'src/script.ts', format: 'iife', flags: { DEBUG: true } },
+];
+
+export async function buildAll() {
+  rmSync('dist', { recursive: true, force: true });
+  for (const v of VARIANTS) {
+    await build({ ...browser, entryPoints: [v.entry], format: v.format, outfile: `dist/${v.name}.js`, define: define(v.flags) });
+  }
+  // npm build: ESM, unminified names kept readable, web-vitals left as an import so the app's bundler dedupes it.
+  await build({
+    ...browser,
+    minify: false,
+    minifySyntax: true,
+    entryPoints: ['src/index.ts'],
+    format: 'esm',
+    splitting: true,
+    outdir: 'dist/npm',
+    external: ['web-vitals', 'web-vitals/*'],
+    define: define({}),
+  });
+  execFileSync('node_modules/.bin/tsc', ['-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  // The relay: Node only, its dependencies stay external.
+  if (existsSync('src/collector/cli.ts')) await build({
+    entryPoints: ['src/collector/index.ts', 'src/collector/cli.ts'],
+    outdir: 'dist/collector',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+    banner: { js: '#!/usr/bin/env node' },
+  });
+  report();
+}
+
+/** Prints sizes and the SRI hash of the script-tag build (for `integrity=` attributes). */
+function report() {
+  const file = readFileSync('dist/tracklet.js');
+  const sri = 'sha384-' + createHash('sha384').update(file).digest('base64');
+  writeFileSync('dist/tracklet.js.sri', sri + '\n');
+  const kb = (n) => (n / 1024).toFixed(2) + ' kB';
+  console.log(
+    `dist/tracklet.js  ${kb(file.length)} min, ${kb(gzipSync(file, { level: 9 }).length)} gzip, ${kb(brotliCompressSync(file).length)} brotli`,
+  );
+  console.log(`integrity="${sri}"`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await buildAll();
+}

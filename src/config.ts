@@ -1,0 +1,110 @@
+import type { Context } from './tracker';
+import { warn } from './core/log';
+
+/** A capture module: started with the tracker's context, returns a function that stops it. */
+export type Capture = (context: Context) => void | (() => void);
+
+/** Options of `init()`; on a script tag each is a `data-*` attribute (`batchSize` → `data-batch-size`). */
+export interface TrackletOptions {
+  /** Collector URL the batches are POSTed to. Required. */
+  endpoint: string;
+  /** Site (client) id sent with every batch. Required. */
+  site: string;
+  /** Send a pageview when the tracker starts. Default true. */
+  autoPageview?: boolean;
+  /** Pageviews on SPA navigation: `history` (pushState, replaceState, popstate), `hash` (also hashchange) or `off`. Default `history`. */
+  spa?: 'history' | 'hash' | 'off';
+  /** Flush when this many events are queued (1–100). Default 10. */
+  batchSize?: number;
+  /** Flush queued events after this many milliseconds (0 = only on batch size and page hide). Default 5000. */
+  flushInterval?: number;
+  /** Minutes without activity after which a new session starts (1–1440). Default 30. */
+  sessionTimeout?: number;
+  /** Log every step of the pipeline to the console. Default false. */
+  debug?: boolean;
+  /** npm only: the capture modules to run, e.g. `[vitals, errors]` (what is not imported is not bundled). */
+  capture?: Capture[];
+}
+
+/** Options after validation, every default filled in. */
+export type Config = Required<Omit<TrackletOptions, 'capture'>> & { capture: Capture[] };
+
+/** Defaults; the type of each default is the type the option must have. */
+const DEFAULTS: Omit<Config, 'capture'> = {
+  endpoint: '',
+  site: '',
+  autoPageview: true,
+  spa: 'history',
+  batchSize: 10,
+  flushInterval: 5000,
+  sessionTimeout: 30,
+  debug: false,
+};
+
+/** Inclusive ranges of the numeric options. */
+const RANGES: Partial<Record<keyof Config, [number, number]>> = {
+  batchSize: [1, 100],
+  flushInterval: [0, 3_600_000],
+  sessionTimeout: [1, 1440],
+};
+
+/** Allowed values of the enumerated options. */
+const CHOICES: Partial<Record<keyof Config, string[]>> = {
+  spa: ['history', 'hash', 'off'],
+};
+
+/** `batchSize` → `data-batch-size`. */
+export const attributeName = (key: string): string => 'data-' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+/** Reads the options of a script tag from its `data-*` attributes (strings, validated later). */
+export const fromAttributes = (element: Element): Record<string, unknown> => {
+  const options: Record<string, unknown> = {};
+  for (const key in DEFAULTS) {
+    const value = element.getAttribute(attributeName(key));
+    if (value != null) options[key] = value;
+  }
+  return options;
+};
+
+/**
+ * Validates options (typed values from `init()`, or attribute strings from a script tag) and fills
+ * in defaults. A missing or invalid value gets one warning naming it and what was expected, and no
+ * config is returned: the tracker then stays inert.
+ */
+export const resolveConfig = (options: Record<string, unknown>, fromTag: boolean): Config | undefined => {
+  const config: Record<string, unknown> = { capture: Array.isArray(options.capture) ? options.capture : [] };
+  for (const key in DEFAULTS) {
+    const fallback = DEFAULTS[key as keyof typeof DEFAULTS];
+    const range = RANGES[key as keyof Config];
+    const choices = CHOICES[key as keyof Config];
+    const name = fromTag ? attributeName(key) : key;
+    let value = options[key];
+    let expected = '';
+    if (value === undefined && fallback !== '') value = fallback;
+    else if (typeof fallback == 'boolean') {
+      if (fromTag) value = value === '' || value === 'true' ? true : value === 'false' ? false : value;
+      if (typeof value != 'boolean') expected = fromTag ? '"true" or "false"' : 'a boolean';
+    } else if (typeof fallback == 'number') {
+      if (fromTag && typeof value == 'string' && value.trim()) value = Number(value);
+      if (typeof value != 'number' || !(value >= range![0] && value <= range![1]))
+        expected = `a number from ${range![0]} to ${range![1]}`;
+    } else if (choices) {
+      if (!choices.includes(value as string)) expected = 'one of ' + choices.join(', ');
+    } else if (key == 'endpoint') {
+      try {
+        if (typeof value != 'string' || !value) throw 0;
+        const url = new URL(value, location.href);
+        if (!/^https?:$/.test(url.protocol)) throw 0;
+        value = url.href;
+      } catch {
+        expected = 'the collector URL (http or https)';
+      }
+    } else if (typeof value != 'string' || !value) expected = 'a non-empty string';
+    if (expected) {
+      warn(`${name} is ${value === undefined ? 'missing' : JSON.stringify(value)}: expected ${expected}. Tracking is off.`);
+      return;
+    }
+    config[key] = value;
+  }
+  return config as Config;
+};

@@ -1,0 +1,19 @@
+import { log } from './log';
+
+/** Failures inside Tracklet, counted so that debug mode can show them. */
+export const failures = { count: 0 };
+
+/**
+ * Wraps a function that the outside world calls (public API, event listeners) so that nothing
+ * Tracklet does can throw into the host page. A failure is counted and logged in debug mode.
+ */
+export const safe =
+  <A extends unknown[], R>(fn: (...args: A) => R) =>
+  (...args: A): R | undefined => {
+    try {
+      return fn(...args);
+    } catch (error) {
+      failures.count++;
+      log('internal error', error);
+    }
+  };

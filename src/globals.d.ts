@@ -1,0 +1,2 @@
+// Build-time constants from build.mjs FLAGS (esbuild and vitest `define`).
+declare const DEBUG: boolean;

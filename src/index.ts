@@ -1,0 +1,52 @@
+/**
+ * Tracklet for npm: `init()` once, then `track()`, `page()`, `identify()`… from anywhere.
+ * Calls made before `init()` are kept (up to 100) and replayed once it runs.
+ */
+import { resolveConfig, type TrackletOptions } from './config';
+import { safe } from './core/safe';
+import { createTracker, type Tracker } from './tracker';
+import type { Properties } from './types';
+
+export type { Capture, TrackletOptions } from './config';
+export type { Context } from './tracker';
+export type * from './types';
+
+let tracker: Tracker | undefined;
+let started = false;
+const pending: [keyof Tracker, unknown[]][] = [];
+
+/** Forwards a call to the tracker, or keeps it until `init()` when there is none yet. */
+const forward =
+  <K extends keyof Tracker>(method: K) =>
+  (...args: Parameters<Tracker[K]>): ReturnType<Tracker[K]> | undefined => {
+    if (tracker) return (tracker[method] as (...a: unknown[]) => ReturnType<Tracker[K]>)(...args);
+    if (!started && pending.length < 100) pending.push([method, args]);
+  };
+
+/** @internal Starts the tracker once; `fromTag` when the options are a script tag's attribute strings. */
+export const start = safe((options: TrackletOptions, fromTag: boolean): boolean => {
+  if (started) return false;
+  started = true;
+  const config = resolveConfig(options as unknown as Record<string, unknown>, fromTag);
+  if (config) tracker = createTracker(config);
+  for (const [method, args] of pending.splice(0)) (safe(forward(method)) as (...a: unknown[]) => unknown)(...args);
+  return !!tracker;
+});
+
+/** Starts Tracklet. Options are validated: a bad one is named in a console warning and nothing is tracked. */
+export const init = (options: TrackletOptions): boolean => !!start(options, false);
+
+/** Sends a custom event `name` with optional properties. */
+export const track = safe(forward('track')) as (name: string, properties?: Properties) => void;
+/** Sends a pageview of the current URL (automatic ones are sent for you). */
+export const page = safe(forward('page')) as (properties?: Properties) => void;
+/** Attaches a user id (and traits) to this and every later event. */
+export const identify = safe(forward('identify')) as (userId: string, traits?: Properties) => void;
+/** Hands every queued event to the network; resolves when that is done (await it before a redirect). */
+export const flush = (): Promise<void> => safe(forward('flush'))() || Promise.resolve();
+/** Forgets the visitor: new anonymous id and session, no user id. */
+export const reset = safe(forward('reset')) as () => void;
+/** The visitor's anonymous id (undefined before `init()`). */
+export const getAnonymousId = safe(forward('getAnonymousId')) as () => string | undefined;
+/** The current session id (undefined before `init()`). */
+export const getSessionId = safe(forward('getSessionId')) as () => string | undefined;

@@ -1,0 +1,194 @@
+import type { Config } from './config';
+import type { Properties, TrackletEvent } from './types';
+import { attributionOf, campaignKey, campaignParams } from './capture/attribution';
+import { randomId } from './core/id';
+import { anonymousId, resetIdentity, setUserId, takeAttribution, touchSession, userId } from './core/identity';
+import { log, setDebug, warn } from './core/log';
+import { safe } from './core/safe';
+import { pack, send } from './core/transport';
+
+/** Distributes a type over a union, so `Omit` keeps each event kind's own fields. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** What an event adds to the common fields (`id`, ids, `url`, `path`, `timestamp`). */
+export type EventFields = DistributiveOmit<
+  TrackletEvent,
+  'id' | 'timestamp' | 'anonymousId' | 'sessionId' | 'url' | 'path'
+> & { url?: string; path?: string };
+
+/** Moments in the page's life that captures can hook into. */
+export interface Hooks {
+  /** A pageview is about to be sent: the previous page view has ended. */
+  page: [];
+  /** A pageview was queued. */
+  pageview: [event: TrackletEvent];
+  /** The page is being hidden: last chance to queue events before the hide-time flush. */
+  hide: [];
+}
+
+/** What a capture module receives: the config, a way to emit events, and the page's lifecycle. */
+export interface Context {
+  config: Config;
+  /** Queues an event with the common fields filled in; returns it. */
+  emit(fields: EventFields): TrackletEvent;
+  /** Subscribes to a lifecycle hook. */
+  on<K extends keyof Hooks>(hook: K, handler: (...args: Hooks[K]) => void): void;
+  /** The path as Tracklet reports it (with the hash in `spa: 'hash'` mode). */
+  path(): string;
+}
+
+/** The public API of a started tracker. */
+export interface Tracker {
+  track(name: string, properties?: Properties): void;
+  page(properties?: Properties): void;
+  identify(userId: string, traits?: Properties): void;
+  flush(): Promise<void>;
+  reset(): void;
+  getAnonymousId(): string;
+  getSessionId(): string;
+}
+
+/** Counters of the pipeline, visible in debug mode. */
+export const stats = { queued: 0, sent: 0, dropped: 0 };
+
+/** Starts a tracker with a validated config: captures first, then the hide-time flush. */
+export const createTracker = (config: Config): Tracker => {
+  setDebug(config.debug);
+  const { endpoint, site, batchSize, flushInterval, spa } = config;
+  const timeout = config.sessionTimeout * 60_000;
+  const handlers: { [K in keyof Hooks]?: ((...args: Hooks[K]) => void)[] } = {};
+  const fire = <K extends keyof Hooks>(hook: K, ...args: Hooks[K]) =>
+    handlers[hook]?.forEach((handler) => safe(handler)(...args));
+  let queue: TrackletEvent[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // The landing's campaign is compared once, on this page's first event: it may start a new session.
+  let landing: string | undefined = campaignKey(campaignParams(location.href));
+  let lastPage = '';
+  let lastUrl = document.referrer;
+
+  const path = () => location.pathname + (spa == 'hash' ? location.hash : '');
+
+  const session = (now: number) => {
+    const current = touchSession(now, timeout, () => attributionOf(location.href, document.referrer), landing);
+    landing = undefined;
+    return current;
+  };
+
+  const flush = (): Promise<void> => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (queue.length) {
+      const { bodies, sent, tooLarge } = pack(site, queue);
+      queue = [];
+      if (tooLarge.length) {
+        stats.dropped += tooLarge.length;
+        warn(`${tooLarge.length} event(s) over 64 KiB dropped`);
+      }
+      bodies.forEach((body, i) => {
+        if (send(endpoint, body)) stats.sent += sent[i].length;
+        else queue.push(...sent[i]);
+      });
+      log('flush', bodies.length, 'request(s)', stats);
+    }
+    return Promise.resolve();
+  };
+
+  const emit = (fields: EventFields): TrackletEvent => {
+    const now = Date.now();
+    const current = session(now);
+    const event = {
+      id: randomId(),
+      timestamp: now,
+      anonymousId: anonymousId(),
+      sessionId: current.id,
+      userId: userId(),
+      url: location.href,
+      path: path(),
+      ...fields,
+    } as TrackletEvent;
+    if (!event.userId) delete event.userId;
+    const attribution = takeAttribution(current);
+    if (attribution) event.attribution = attribution;
+    queue.push(event);
+    stats.queued++;
+    log('queued', event.type, event);
+    if (queue.length >= batchSize) flush();
+    else if (!timer && flushInterval) timer = setTimeout(safe(flush), flushInterval);
+    return event;
+  };
+
+  const page = (properties?: Properties, force?: boolean) => {
+    const url = spa == 'hash' ? location.href : location.href.replace(/#.*/, '');
+    if (url == lastPage && !force) return;
+    fire('page');
+    const event = emit({
+      type: 'pageview',
+      title: document.title,
+      referrer: lastUrl,
+      ...(properties && { properties }),
+    });
+    lastPage = lastUrl = url;
+    fire('pageview', event);
+  };
+
+  const context: Context = {
+    config,
+    emit,
+    path,
+    on: (hook, handler) => {
+      ((handlers[hook] ||= []) as (typeof handler)[]).push(handler);
+    },
+  };
+
+  for (const capture of config.capture) safe(capture)(context);
+
+  if (spa != 'off') {
+    const onNavigate = safe(() => page());
+    for (const method of ['pushState', 'replaceState'] as const) {
+      const original = history[method];
+      history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
+        const result = original.apply(this, args);
+        onNavigate();
+        return result;
+      };
+    }
+    addEventListener('popstate', onNavigate);
+    if (spa == 'hash') addEventListener('hashchange', onNavigate);
+  }
+  // A page restored from the back/forward cache is a new view of it.
+  addEventListener(
+    'pageshow',
+    safe((event: PageTransitionEvent) => event.persisted && config.autoPageview && page(undefined, true)),
+  );
+  // Registered after the captures (and, on window in the bubbling phase, after web-vitals' capture
+  // listeners), so that what they queue on hide goes out with this flush. No `unload`: it would
+  // keep the page out of the back/forward cache.
+  const onHide = safe(() => {
+    fire('hide');
+    flush();
+  });
+  addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && onHide());
+  addEventListener('pagehide', onHide);
+
+  if (config.autoPageview) page();
+
+  return {
+    track: (name, properties) => {
+      if (typeof name != 'string' || !name) return warn('track() needs an event name (a non-empty string), got', name);
+      emit({ type: 'event', name, ...(properties && { properties }) });
+    },
+    page: (properties) => page(properties, true),
+    identify: (id, traits) => {
+      if (typeof id != 'string' || !id) return warn('identify() needs a user id (a non-empty string), got', id);
+      setUserId(id);
+      emit({ type: 'identify', userId: id, ...(traits && { traits }) });
+    },
+    flush,
+    reset: () => {
+      resetIdentity();
+      landing = undefined;
+    },
+    getAnonymousId: anonymousId,
+    getSessionId: () => session(Date.now()).id,
+  };
+};
