@@ -78,7 +78,8 @@ export const resolveConfig = (options: Record<string, unknown>, fromTag: boolean
     const range = RANGES[key as keyof Config];
     const choices = CHOICES[key as keyof Config];
     const name = fromTag ? attributeName(key) : key;
-    let value = options[key];
+    const raw = options[key];
+    let value = raw;
     let expected = '';
     if (value === undefined && fallback !== '') value = fallback;
     else if (typeof fallback == 'boolean') {
@@ -101,7 +102,7 @@ export const resolveConfig = (options: Record<string, unknown>, fromTag: boolean
       }
     } else if (typeof value != 'string' || !value) expected = 'a non-empty string';
     if (expected) {
-      warn(`${name} is ${value === undefined ? 'missing' : JSON.stringify(value)}: expected ${expected}. Tracking is off.`);
+      warn(`${name} is ${raw === undefined ? 'missing' : JSON.stringify(raw)}: expected ${expected}. Tracking is off.`);
       return;
     }
     config[key] = value;

@@ -3,9 +3,9 @@ import type { Properties, TrackletEvent } from './types';
 import { attributionOf, campaignKey, campaignParams } from './capture/attribution';
 import { randomId } from './core/id';
 import { anonymousId, resetIdentity, setUserId, takeAttribution, touchSession, userId } from './core/identity';
-import { log, setDebug, warn } from './core/log';
+import { setDebug, warn } from './core/log';
+import { createQueue } from './core/queue';
 import { safe } from './core/safe';
-import { pack, send } from './core/transport';
 
 /** Distributes a type over a union, so `Omit` keeps each event kind's own fields. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -48,19 +48,16 @@ export interface Tracker {
   getSessionId(): string;
 }
 
-/** Counters of the pipeline, visible in debug mode. */
-export const stats = { queued: 0, sent: 0, dropped: 0 };
-
 /** Starts a tracker with a validated config: captures first, then the hide-time flush. */
 export const createTracker = (config: Config): Tracker => {
   setDebug(config.debug);
-  const { endpoint, site, batchSize, flushInterval, spa } = config;
+  const { spa } = config;
   const timeout = config.sessionTimeout * 60_000;
   const handlers: { [K in keyof Hooks]?: ((...args: Hooks[K]) => void)[] } = {};
   const fire = <K extends keyof Hooks>(hook: K, ...args: Hooks[K]) =>
     handlers[hook]?.forEach((handler) => safe(handler)(...args));
-  let queue: TrackletEvent[] = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const queue = createQueue(config);
+  const flush = () => queue.flush();
   // The landing's campaign is compared once, on this page's first event: it may start a new session.
   let landing: string | undefined = campaignKey(campaignParams(location.href));
   let lastPage = '';
@@ -72,25 +69,6 @@ export const createTracker = (config: Config): Tracker => {
     const current = touchSession(now, timeout, () => attributionOf(location.href, document.referrer), landing);
     landing = undefined;
     return current;
-  };
-
-  const flush = (): Promise<void> => {
-    clearTimeout(timer);
-    timer = undefined;
-    if (queue.length) {
-      const { bodies, sent, tooLarge } = pack(site, queue);
-      queue = [];
-      if (tooLarge.length) {
-        stats.dropped += tooLarge.length;
-        warn(`${tooLarge.length} event(s) over 64 KiB dropped`);
-      }
-      bodies.forEach((body, i) => {
-        if (send(endpoint, body)) stats.sent += sent[i].length;
-        else queue.push(...sent[i]);
-      });
-      log('flush', bodies.length, 'request(s)', stats);
-    }
-    return Promise.resolve();
   };
 
   const emit = (fields: EventFields): TrackletEvent => {
@@ -110,10 +88,6 @@ export const createTracker = (config: Config): Tracker => {
     const attribution = takeAttribution(current);
     if (attribution) event.attribution = attribution;
     queue.push(event);
-    stats.queued++;
-    log('queued', event.type, event);
-    if (queue.length >= batchSize) flush();
-    else if (!timer && flushInterval) timer = setTimeout(safe(flush), flushInterval);
     return event;
   };
 
@@ -165,7 +139,7 @@ export const createTracker = (config: Config): Tracker => {
   // keep the page out of the back/forward cache.
   const onHide = safe(() => {
     fire('hide');
-    flush();
+    queue.flush(true);
   });
   addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && onHide());
   addEventListener('pagehide', onHide);
