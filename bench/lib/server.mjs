@@ -1,0 +1,52 @@
+// The local server of the browser runs: serves the test pages and records every request a tracker
+// sends to it, whatever its path (each peer has its own ingest path). Listens on 127.0.0.1 only.
+import { createServer } from 'node:http';
+
+/** Starts the server; `pages` maps a path prefix to HTML. Everything else is a tracker request. */
+export const startBenchServer = async () => {
+  const pages = new Map();
+  const requests = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const url = new URL(req.url || '/', 'http://127.0.0.1');
+      const page = [...pages].find(([prefix]) => url.pathname == prefix || url.pathname.startsWith(prefix + '/'));
+      if (req.method == 'GET' && page) {
+        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+        return res.end(page[1]);
+      }
+      const body = Buffer.concat(chunks);
+      const text = body.toString('utf8') + decodeURIComponent(url.search);
+      requests.push({
+        at: Date.now(),
+        method: req.method,
+        path: url.pathname,
+        bytes: body.length + url.pathname.length + url.search.length,
+        // Each benchmark event carries this name once, in whatever format the tracker writes.
+        marks: text.split('bench_event').length - 1,
+      });
+      res.writeHead(200, {
+        'Access-Control-Allow-Origin': req.headers.origin || '*',
+        'Access-Control-Allow-Credentials': 'true',
+        'Access-Control-Allow-Headers': req.headers['access-control-request-headers'] || '*',
+        'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+        'Content-Type': 'application/json',
+      });
+      res.end('{}');
+    });
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return {
+    origin,
+    requests,
+    page: (prefix, html) => pages.set(prefix, html),
+    clear: () => void (requests.length = 0),
+    marks: () => requests.reduce((sum, r) => sum + r.marks, 0),
+    close: () => new Promise((done) => {
+      server.close(() => done());
+      server.closeAllConnections();
+    }),
+  };
+};

@@ -1,0 +1,23 @@
+// Part 1: bytes of every Tracklet build and every peer, and each peer's ratio to Tracklet.
+import { basename } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { bundle, bundleScript, scriptCaptures, sizes } from './bundle.mjs';
+import { PEERS, TRACKLET_NPM } from './peers.mjs';
+
+/** Returns rows `{ id, label, min, gzip, brotli, ratio? }`; ratios are against Tracklet's full script tag. */
+export const measureSizes = async () => {
+  const rows = [];
+  const full = sizes(readFileSync('dist/tracklet.js'));
+  rows.push({ id: 'tracklet', label: 'Tracklet script tag (everything on)', group: 'tracklet', ...full });
+  // Cross-check: the variant builder must reproduce dist/tracklet.js, or its "capture off" rows mean nothing.
+  const rebuilt = sizes(await bundleScript());
+  if (rebuilt.min != full.min) console.warn(`bench: rebuilt script is ${rebuilt.min} B, dist/tracklet.js ${full.min} B`);
+  for (const capture of scriptCaptures()) {
+    const name = basename(capture, '.ts');
+    rows.push({ id: `tracklet-no-${name}`, label: `Tracklet script tag, ${name} off`, group: 'tracklet', ...sizes(await bundleScript([capture])) });
+  }
+  rows.push({ ...TRACKLET_NPM, group: 'tracklet', ...sizes(await bundle(TRACKLET_NPM.entry)) });
+  for (const peer of PEERS) rows.push({ id: peer.id, label: `${peer.label} ${peer.version}`, group: 'peer', ...sizes(await bundle(peer.entry)) });
+  for (const row of rows) row.ratio = row.brotli / full.brotli;
+  return rows;
+};
