@@ -7,12 +7,15 @@ import { define } from '../../build.mjs';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
+/** The browser target of Tracklet's own build (build.mjs), used for every bundle here too. */
+export const TARGET = /target:\s*'(es\d+)'/.exec(readFileSync(resolve(ROOT, 'build.mjs'), 'utf8'))?.[1] || 'es2020';
+
 /** The settings every peer entry and Tracklet's npm entry are bundled with: what an app's bundler would do. */
 export const SETTINGS = {
   bundle: true,
   minify: true,
   format: 'iife',
-  target: 'es2018',
+  target: TARGET,
   platform: 'browser',
   legalComments: 'none',
   write: false,
@@ -41,7 +44,7 @@ export const bundleScript = async (without = []) => {
   const result = await build({
     bundle: true,
     minify: true,
-    target: 'es2018',
+    target: TARGET,
     legalComments: 'none',
     mangleProps: /_$/,
     format: 'iife',

@@ -26,6 +26,7 @@ export const PEERS = [
     label: 'Databuddy (SDK loader only)',
     pkg: '@databuddy/sdk',
     offers: 'loader: its tracker comes from a CDN, blocked here',
+    partial: true,
     note: 'Databuddy: the npm SDK only injects the tracker script from Databuddy\'s CDN; that script is not on npm, so its size and cost cannot be measured offline. The figures are the loader\'s alone, a lower bound.',
   },
 ].map((peer) => ({ tracks: true, ...peer, version: version(peer.pkg), entry: `bench/entries/${peer.id}.js` }));

@@ -7,7 +7,8 @@ import { PEERS, TRACKLET_NPM } from './peers.mjs';
 /** Returns rows `{ id, label, min, gzip, brotli, ratio? }`; ratios are against Tracklet's full script tag. */
 export const measureSizes = async () => {
   const rows = [];
-  const full = sizes(readFileSync('dist/tracklet.js'));
+  // Without the trailing source-map comment: no other row carries one.
+  const full = sizes(Buffer.from(readFileSync('dist/tracklet.js', 'utf8').replace(/\n?\/\/# sourceMappingURL=.*\s*$/, '\n')));
   rows.push({ id: 'tracklet', label: 'Tracklet script tag (everything on)', group: 'tracklet', ...full });
   // Cross-check: the variant builder must reproduce dist/tracklet.js, or its "capture off" rows mean nothing.
   const rebuilt = sizes(await bundleScript());
@@ -17,7 +18,7 @@ export const measureSizes = async () => {
     rows.push({ id: `tracklet-no-${name}`, label: `Tracklet script tag, ${name} off`, group: 'tracklet', ...sizes(await bundleScript([capture])) });
   }
   rows.push({ ...TRACKLET_NPM, group: 'tracklet', ...sizes(await bundle(TRACKLET_NPM.entry)) });
-  for (const peer of PEERS) rows.push({ id: peer.id, label: `${peer.label} ${peer.version}`, group: 'peer', ...sizes(await bundle(peer.entry)) });
+  for (const peer of PEERS) rows.push({ id: peer.id, label: `${peer.label} ${peer.version}`, group: 'peer', offers: peer.offers, partial: peer.partial, ...sizes(await bundle(peer.entry)) });
   for (const row of rows) row.ratio = row.brotli / full.brotli;
   return rows;
 };
