@@ -18,8 +18,9 @@ const performanceDoc = (md) => `## Performance
 Tracklet's claim is "smaller and faster than every peer". \`npm run bench\` checks it: one run builds
 Tracklet and the pinned peer packages with the same esbuild settings, measures bytes, main-thread
 cost in Chromium, network per visit and the relay's ingest rate, and writes \`bench/results/\`
-(results.md, results.json, chart.png). It takes a few minutes and needs only \`/usr/bin/chromium\`;
-nothing leaves the machine. The latest run:
+(results.md, results.json, chart.png). It takes under 10 minutes on 2 cores and needs only
+\`/usr/bin/chromium\`; nothing leaves the machine. \`BENCH_REPS=5 npm run bench\` repeats the browser runs
+more often (default 3). The peers' versions are pinned in package.json. The latest run:
 
 ![Tracklet and peers](../bench/results/chart.png)
 

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const BATCH_SIZES = [1, 10, 50, 100];
-const DURATION = 4; // seconds per batch size
+const DURATION = 3; // seconds per batch size
 const CONNECTIONS = 10;
 
 /** A realistic custom event (the fields Tracklet sends), unique by id so the relay's dedupe never short-cuts it. */
