@@ -1,7 +1,7 @@
 // One set of esbuild settings for every bundle the benchmark compares, Tracklet's and the peers'.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { define } from '../../build.mjs';
 
@@ -38,9 +38,12 @@ export const bundle = async (entry, { bench = false } = {}) => {
   return result.outputFiles[0].contents;
 };
 
-/** Tracklet's script-tag build from src/script.ts as build.mjs makes it, with the given captures stubbed out. */
+/**
+ * Tracklet's script-tag build from src/script.ts as build.mjs makes it; each capture named in
+ * `without` has its call in script.ts replaced by a capture that does nothing, so esbuild drops the
+ * module's code (helpers that other modules still import stay, as they would in a real build).
+ */
 export const bundleScript = async (without = []) => {
-  const stubbed = new Set(without.map((file) => resolve(ROOT, file)));
   const result = await build({
     bundle: true,
     minify: true,
@@ -55,11 +58,12 @@ export const bundleScript = async (without = []) => {
     define: define({}),
     plugins: [
       {
-        name: 'stub-captures',
+        name: 'captures-off',
         setup(b) {
-          b.onLoad({ filter: /[\\/]src[\\/]capture[\\/]/ }, (args) => {
-            if (!stubbed.has(args.path)) return;
-            return { contents: stubOf(readFileSync(args.path, 'utf8')), loader: 'ts' };
+          b.onLoad({ filter: /[\\/]src[\\/]script\.ts$/ }, (args) => {
+            let contents = readFileSync(args.path, 'utf8');
+            for (const name of without) contents = contents.replace(new RegExp(`\\b${name}\\(\\)`, 'g'), '(() => {})');
+            return { contents, loader: 'ts' };
           });
         },
       },
@@ -68,22 +72,13 @@ export const bundleScript = async (without = []) => {
   return result.outputFiles[0].contents;
 };
 
-/** A module with the same exports as `source`, each a function that does nothing (a capture that never starts). */
-const stubOf = (source) => {
-  const names = new Set();
-  for (const m of source.matchAll(/export\s+(?:async\s+)?(?:const|let|var|function\*?)\s+([\w$]+)/g)) names.add(m[1]);
-  for (const m of source.matchAll(/export\s*\{([^}]*)\}(?!\s*from)/g))
-    for (const part of m[1].split(',')) {
-      const name = part.trim().split(/\s+as\s+/).pop();
-      if (name && !name.startsWith('type ')) names.add(name);
-    }
-  return [...names].map((name) => `export const ${name}: any = () => () => {};`).join('\n') || 'export {};';
-};
-
-/** The capture modules src/script.ts imports directly: each one can be switched off in a variant. */
+/** The captures src/script.ts starts (a module of src/capture/ whose factory it calls): each can be switched off. */
 export const scriptCaptures = () => {
   const source = readFileSync(resolve(ROOT, 'src/script.ts'), 'utf8');
-  return [...source.matchAll(/from\s+['"]\.\/capture\/([\w-]+)(?:\.ts)?['"]/g)].map((m) => `src/capture/${m[1]}.ts`);
+  return readdirSync(resolve(ROOT, 'src/capture'))
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => file.slice(0, -3))
+    .filter((name) => new RegExp(`\\b${name}\\(\\)`).test(source));
 };
 
 /** Minified, gzip (level 9) and brotli (quality 11) bytes, as build.mjs reports them. */
@@ -93,4 +88,3 @@ export const sizes = (code) => ({
   brotli: brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
 });
 
-export const rel = (file) => relative(ROOT, file);
