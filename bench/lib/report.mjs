@@ -6,7 +6,8 @@ const ms = (n) => (n == null ? '–' : n < 10 ? n.toFixed(1) : int(n));
 const ratio = (n) => (n == null || !Number.isFinite(n) ? '–' : n < 10 ? n.toFixed(2) + '×' : Math.round(n) + '×');
 const spread = (s, fmt = ms) => (s ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : '–');
 const pct = (s) => (s ? `${Math.round(s.median * 100)} %` + (s.min != s.max ? ` (${Math.round(s.min * 100)}–${Math.round(s.max * 100)})` : '') : '–');
-const table = (head, rows) => [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i ? '---:' : '---')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+/** A markdown table: the first column and those in `left` are text, the others numbers (right-aligned). */
+const table = (head, rows, left = []) => [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i && !left.includes(i) ? '---:' : '---')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
 /** The main-thread metrics, each summarised over the runs of every tracker. */
 export const METRICS = [
@@ -70,6 +71,7 @@ export const markdown = ({ machine, sizes, browser, summaries, relay, wins, note
     table(
       ['build', 'minified', 'gzip', 'brotli', '× Tracklet tag (brotli)', 'captures'],
       sizes.map((r) => [r.label, int(r.min), int(r.gzip), int(r.brotli), r.id == 'tracklet' ? '1×' : ratio(r.ratio), r.offers || '']),
+      [5],
     ),
   );
   if (browser) {
@@ -105,6 +107,7 @@ export const markdown = ({ machine, sizes, browser, summaries, relay, wins, note
           const v = browser.visits[t.id];
           return [t.label, int(v.requests), int(v.bytes), int(v.preflights), v.blocked ? `${v.blocked}: ${v.blockedUrls.map((u) => u.replace(/^https?:\/\/([^/]+).*/, '$1')).join(', ')}` : '0'];
         }),
+        [4],
       ),
     );
   } else out.push('\n### Main thread and network\n\nnot measured (BENCH_SKIP_BROWSER)');
