@@ -63,7 +63,9 @@ export function serve(handler: Handler, options: { port?: number; host?: string 
         res.end('{"error":"internal"}');
       });
   });
-  server.keepAliveTimeout = 5000;
+  // Longer than clients' own idle timeouts (undici: 4 s), so a client never reuses a socket the server is closing.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {

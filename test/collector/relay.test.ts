@@ -1,18 +1,23 @@
 /** startRelay() in-process, as the demo and the browser tests use it. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startRelay, type Relay } from '../../src/collector/index';
 import { batch, ensureBuilt, pageview, post, until } from './helpers';
 import { webhookMock, type Mock } from './mocks';
+
+// Child processes and real sockets on a shared, sometimes busy machine: generous bounds (every wait is still bounded).
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 180_000 });
 
 const ROOT = join(import.meta.dirname, '..', '..');
 let relay: Relay;
 let hook: Mock;
 let startMs = 0;
 
+// The script served first-party comes from the build.
+beforeAll(ensureBuilt, 180_000);
+
 beforeAll(async () => {
-  await ensureBuilt();
   hook = await webhookMock();
   const t = performance.now();
   relay = await startRelay({
@@ -108,7 +113,7 @@ describe('startRelay', () => {
     const perBatch = (performance.now() - t) / done;
     console.log(`ingest: ${perBatch.toFixed(2)} ms per 20-event batch over HTTP (${((20 * 1000) / perBatch).toFixed(0)} events/s, sequential)`);
     // A loose bound: the number is for the log; CI machines are shared and noisy.
-    expect(perBatch).toBeLessThan(250);
+    expect(perBatch).toBeLessThan(1000);
     await until(async () => (await (await fetch(relay.url + '/status')).json()).destinations[0].queued == 0);
   });
 
