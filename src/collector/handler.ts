@@ -20,6 +20,7 @@ export interface ClientInfo {
 /** The relay's request handler. */
 export type Handler = (request: Request, client?: ClientInfo) => Promise<Response>;
 
+/** What the handler works with. */
 export interface HandlerOptions {
   config: RelayConfig;
   store: Store;

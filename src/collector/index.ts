@@ -21,6 +21,7 @@ export type { Delivery, DestinationCounts, Store, StoredEvent } from './store';
 export { DESTINATIONS } from './destinations/index';
 export type { Destination, DestinationContext, HttpResult, Outcome } from './destinations/index';
 
+/** Options of `startRelay()`. */
 export interface StartRelayOptions {
   /** The config file's content (parsed JSON), validated here; or an already resolved config. */
   config: unknown;
@@ -43,6 +44,7 @@ export interface StartRelayOptions {
   log?: (line: string) => void;
 }
 
+/** A running relay. */
 export interface Relay {
   /** `http://host:port`, no trailing slash. */
   url: string;
