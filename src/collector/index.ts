@@ -4,7 +4,7 @@
  */
 import { resolveConfig, type RelayConfig } from './config';
 import { startWorker, type Worker } from './delivery';
-import { createHandler, type Handler, type ScriptInfo } from './handler';
+import { createHandler, type RelayHandler } from './handler';
 import { serve } from './server';
 import { openSqliteStore } from './sqlite';
 import type { Store } from './store';
@@ -14,7 +14,7 @@ export type { ConfigFile, DestinationConfig, RelayConfig, SiteConfig } from './c
 export { backoff, startWorker } from './delivery';
 export type { SendRecord, Worker } from './delivery';
 export { createHandler, loadScript } from './handler';
-export type { ClientInfo, Handler, HandlerOptions, ScriptInfo } from './handler';
+export type { ClientInfo, Handler, HandlerOptions, RelayHandler, ScriptInfo } from './handler';
 export { serve } from './server';
 export { openSqliteStore } from './sqlite';
 export type { Delivery, DestinationCounts, Store, StoredEvent } from './store';
@@ -48,7 +48,7 @@ export interface StartRelayOptions {
 export interface Relay {
   /** `http://host:port`, no trailing slash. */
   url: string;
-  handler: Handler;
+  handler: RelayHandler;
   store: Store;
   worker: Worker;
   config: RelayConfig;
@@ -81,7 +81,7 @@ export async function startRelay(options: StartRelayOptions): Promise<Relay> {
     if (!options.store) await store.close();
     throw error;
   }
-  const script = (handler as Handler & { script?: ScriptInfo }).script;
+  const { script } = handler;
   return {
     url: served.url,
     handler,
