@@ -1,5 +1,6 @@
 // The relay under load, in a process of its own: starts the built relay on 127.0.0.1 with a SQLite
-// file store, prints its URL as one JSON line, and stops when its standard input closes.
+// file store, prints its URL as one JSON line, and when its standard input closes prints how many
+// events it stored and stops.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +20,8 @@ const relay = await startRelay({
 console.log(JSON.stringify({ url: relay.url }));
 process.stdin.resume();
 process.stdin.on('end', async () => {
+  // What was stored, so the load side can check that every accepted event was kept.
+  console.log(JSON.stringify({ stored: await relay.store.countEvents?.() }));
   await relay.close();
   process.exit(0);
 });

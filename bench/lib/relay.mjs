@@ -26,17 +26,20 @@ const event = (n, now) => ({
 /** Starts the relay in a child process; resolves to `{ url, stop }`, or `{ error }` when there is no relay. */
 const startChild = async (storePath) => {
   const child = spawn(process.execPath, [resolve(import.meta.dirname, 'relay-server.mjs'), storePath], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
   const line = await new Promise((done) => {
-    const rl = createInterface({ input: child.stdout });
-    rl.once('line', done);
+    lines.once('line', done);
     child.once('exit', () => done(JSON.stringify({ error: 'the relay process exited' })));
     setTimeout(() => done(JSON.stringify({ error: 'the relay did not start within 20 s' })), 20_000).unref();
   });
   const info = JSON.parse(line);
+  let stored;
+  lines.on('line', (text) => (stored = JSON.parse(text).stored));
+  /** Stops the relay; resolves to the number of events it stored. */
   const stop = () =>
     new Promise((done) => {
-      if (child.exitCode != null) return done();
-      child.once('exit', done);
+      if (child.exitCode != null) return done(stored);
+      child.once('exit', () => done(stored));
       child.stdin.end();
       setTimeout(() => child.kill(), 5000).unref();
     });
@@ -44,10 +47,12 @@ const startChild = async (storePath) => {
   return { ...info, stop };
 };
 
+/** Events built so far: ids stay unique across batch sizes, or the relay's dedupe would short-cut them. */
+let sent = 0;
+
 /** One bounded autocannon run: DURATION seconds, CONNECTIONS connections, a fresh batch per request. */
-const load = (url, batchSize) => {
-  let n = 0;
-  return autocannon({
+const load = (url, batchSize) =>
+  autocannon({
     url: url + '/collect',
     method: 'POST',
     connections: CONNECTIONS,
@@ -57,13 +62,12 @@ const load = (url, batchSize) => {
       {
         setupRequest: (request) => {
           const now = Date.now();
-          const events = Array.from({ length: batchSize }, () => event(n++, now));
+          const events = Array.from({ length: batchSize }, () => event(sent++, now));
           return { ...request, body: JSON.stringify({ v: 1, site: 'bench', sentAt: now, events }) };
         },
       },
     ],
   });
-};
 
 /** Runs every batch size against one relay; returns rows, or `{ unavailable }` when the relay is not there. */
 export const measureRelay = async ({ log = console.log } = {}) => {
@@ -80,6 +84,7 @@ export const measureRelay = async ({ log = console.log } = {}) => {
       const ok = result['2xx'];
       rows.push({
         batchSize,
+        events: ok * batchSize,
         requestsPerSecond: ok / result.duration,
         eventsPerSecond: (ok * batchSize) / result.duration,
         p50: result.latency.p50,
@@ -91,7 +96,8 @@ export const measureRelay = async ({ log = console.log } = {}) => {
       });
       log(`bench: relay batch ${batchSize}: ${Math.round(rows.at(-1).eventsPerSecond)} events/s`);
     }
-    return { connections: CONNECTIONS, duration: DURATION, rows };
+    const stored = await relay.stop();
+    return { connections: CONNECTIONS, duration: DURATION, rows, accepted: rows.reduce((sum, r) => sum + r.events, 0), stored };
   } finally {
     await relay.stop();
     rmSync(dir, { recursive: true, force: true });

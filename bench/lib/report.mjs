@@ -115,7 +115,7 @@ export const markdown = ({ machine, sizes, browser, summaries, relay, wins, note
   if (relay.unavailable) out.push(`relay not available: ${relay.unavailable}`);
   else
     out.push(
-      `${relay.connections} connections, ${relay.duration} s per batch size.\n\n` +
+      `${relay.connections} connections, ${relay.duration} s per batch size; ${int(relay.accepted)} events accepted (2xx), ${int(relay.stored)} stored when the relay stopped.\n\n` +
         table(
           ['events per request', 'events/s', 'requests/s', 'latency p50 (ms)', 'p90', 'p99', 'max', 'non-2xx', 'errors'],
           relay.rows.map((r) => [int(r.batchSize), int(r.eventsPerSecond), int(r.requestsPerSecond), int(r.p50), int(r.p90), int(r.p99), int(r.max), int(r.non2xx), int(r.errors)]),
