@@ -76,6 +76,8 @@ export interface SchemaProblem {
 
 /** Validates a parsed body; returns the batch or the first problem, naming its field. */
 export const parseBatch = (body: unknown): { batch: Batch } | { problem: SchemaProblem } => {
+  // valibot's object schema takes an array as an object with missing keys; say what is really wrong.
+  if (Array.isArray(body)) return { problem: { field: '(body)', message: 'Invalid type: Expected Object but received Array' } };
   const result = v.safeParse(batchSchema, body, { abortEarly: true });
   if (result.success) return { batch: result.output as unknown as Batch };
   const issue = result.issues[0];

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store, StoredEvent } from '../../src/collector/store';
 import type { TrackletEvent } from '../../src/types';
+import { pageview } from './helpers';
 
 export interface StorePlace {
   open(): Promise<Store>;
@@ -228,6 +229,42 @@ export function storeSuite(name: string, makeStore: () => Promise<StorePlace>): 
       const other = await open();
       expect(await other.countEvents()).toBe(1);
       expect(ids(await other.lease('shop/hook', 10, 5_000, 60_000))).toEqual(['a']);
+    });
+    // The SQLite store's first tests, now part of the contract every store keeps.
+    const plain = (id: string, site = 'shop'): StoredEvent => ({ site, event: pageview({ id }), receivedAt: 1000, time: 900, skewMs: 0, bot: false });
+    const toBoth = () => ['shop/a', 'shop/b'];
+
+    it('stores each (site, id) once and queues only new events', async () => {
+      const { store } = await fresh();
+      expect(await store.insertEvents([plain('1'), plain('2')], toBoth)).toMatchObject({ duplicates: 0, inserted: [{}, {}] });
+      expect(await store.insertEvents([plain('2'), plain('3'), plain('2', 'other')], toBoth)).toMatchObject({ duplicates: 1 });
+      expect(await store.countEvents()).toBe(4);
+      expect((await store.status()).map((s) => [s.destination, s.queued])).toEqual([['shop/a', 4], ['shop/b', 4]]);
+    });
+
+    it('retries at a time, dead-letters, lists and requeues', async () => {
+      const { store } = await fresh();
+      await store.insertEvents(['1', '2'].map((id) => plain(id)), () => ['d']);
+      const [one, two] = await store.lease('d', 10, 2000, 3000);
+      await store.retryAt([one.id], 10_000, 'HTTP 503', 2000);
+      await store.deadLetter([two.id], 'HTTP 400', 2000);
+      expect(await store.lease('d', 10, 9000, 9500)).toEqual([]);
+      expect((await store.lease('d', 10, 10_000, 11_000)).map((d) => [d.attempts, d.lastError])).toEqual([[1, 'HTTP 503']]);
+      expect(await store.status()).toMatchObject([{ destination: 'd', queued: 1, retrying: 1, delivered: 0, dead: 1, lastError: 'HTTP 400' }]);
+      expect((await store.deadLetters('d')).map((d) => d.stored.event.id)).toEqual(['2']);
+      expect(await store.requeue('d', undefined, 12_000)).toBe(1);
+      expect((await store.lease('d', 10, 20_000, 21_000)).map((d) => [d.stored.event.id, d.attempts])).toEqual([['1', 1], ['2', 0]]);
+    });
+
+    it('keeps per-visitor state and everything across reopening', async () => {
+      const { store, open } = await fresh();
+      await store.insertEvents([plain('1')], () => ['d']);
+      await store.setState('d', 'anon-1', { profileId: 'p-1' });
+      await store.close();
+      const again = await open();
+      expect(await again.getState('d', 'anon-1')).toEqual({ profileId: 'p-1' });
+      expect(await again.getState('d', 'anon-2')).toBeUndefined();
+      expect((await again.lease('d', 10, 2000, 3000)).length).toBe(1);
     });
   });
 }
