@@ -40,6 +40,8 @@ export interface StartRelayOptions {
   pollMs?: number;
   /** Overrides `delivery.leaseMs`. */
   leaseMs?: number;
+  /** Token for /status, /dead-letters and /events/stream (overrides `adminTokenEnv`); none leaves them open. */
+  adminToken?: string;
   /** Receives one line per delivery failure. */
   log?: (line: string) => void;
 }
@@ -63,7 +65,12 @@ const isResolved = (config: unknown): config is RelayConfig =>
 /** Starts the relay: store, delivery worker and HTTP server. Throws a ConfigError on bad configuration. */
 export async function startRelay(options: StartRelayOptions): Promise<Relay> {
   const resolved = isResolved(options.config) ? options.config : resolveConfig(options.config, options.env ?? process.env);
-  const config: RelayConfig = { ...resolved, pollMs: options.pollMs ?? resolved.pollMs, leaseMs: options.leaseMs ?? resolved.leaseMs };
+  const config: RelayConfig = {
+    ...resolved,
+    pollMs: options.pollMs ?? resolved.pollMs,
+    leaseMs: options.leaseMs ?? resolved.leaseMs,
+    adminToken: options.adminToken ?? resolved.adminToken,
+  };
   const store = options.store ?? (await openStore(options.storePath ?? config.storage ?? ':memory:', { log: options.log }));
   const worker = startWorker(store, config, { log: options.log });
   const handler = createHandler({ config, store, worker });

@@ -29,8 +29,14 @@ const toRequest = (req: IncomingMessage): Request => {
 
 /** Writes a Response, streaming its body; a client that goes away cancels the stream. */
 const send = async (response: Response, res: ServerResponse): Promise<void> => {
-  res.writeHead(response.status, Object.fromEntries(response.headers));
-  if (!response.body) return void res.end();
+  const headers = Object.fromEntries(response.headers);
+  if (!response.body) return void res.writeHead(response.status, headers).end();
+  if (headers['content-type'] != 'text/event-stream') {
+    // One write for head and body: split writes meet the peer's delayed ACK and cost ~40 ms each.
+    const body = Buffer.from(await response.arrayBuffer());
+    return void res.writeHead(response.status, { ...headers, 'content-length': String(body.length) }).end(body);
+  }
+  res.writeHead(response.status, headers);
   const reader = response.body.getReader();
   res.on('close', () => void reader.cancel().catch(() => {}));
   // Event streams must reach the client at once, not when a buffer fills.
@@ -57,7 +63,9 @@ export function serve(handler: Handler, options: { port?: number; host?: string 
         res.end('{"error":"internal"}');
       });
   });
-  server.keepAliveTimeout = 5000;
+  // Longer than clients' own idle timeouts (undici: 4 s), so a client never reuses a socket the server is closing.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {

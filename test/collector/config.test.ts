@@ -1,6 +1,8 @@
 /** Configuration: defaults, secrets from the environment, and one clear message naming each bad key. */
 import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/collector/config';
 import { CLI, ensureBuilt, tempDir, writeConfig } from './helpers';
 
@@ -38,8 +40,9 @@ describe('resolveConfig', () => {
 });
 
 describe('the CLI with bad configuration', () => {
+  beforeAll(ensureBuilt, 180_000);
+
   it('stops at start with one line naming the key', async () => {
-    await ensureBuilt();
     const path = writeConfig(tempDir(), site([{ type: 'datacue', apiKeyEnv: 'NOT_SET_ANYWHERE' }]));
     let error: { status: number; stderr: string } | undefined;
     try {
@@ -49,5 +52,17 @@ describe('the CLI with bad configuration', () => {
     }
     expect(error?.status).toBe(1);
     expect(error?.stderr.trim()).toBe(`tracklet-relay: bad config in ${path}: sites.shop.destinations.0.apiKeyEnv: environment variable NOT_SET_ANYWHERE is not set`);
+  });
+});
+
+describe('docs/collector.md', () => {
+  it('has config examples that all validate', () => {
+    const text = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'collector.md'), 'utf8');
+    const blocks = [...text.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]));
+    expect(blocks.length).toBeGreaterThanOrEqual(7);
+    const anyVariable = new Proxy({}, { get: () => 'set' }) as Record<string, string>;
+    for (const block of blocks) expect(() => resolveConfig(block, anyVariable)).not.toThrow();
+    const types = new Set(blocks.flatMap((b) => Object.values(b.sites as Record<string, { destinations: { type: string }[] }>).flatMap((s) => s.destinations.map((d) => d.type))));
+    expect([...types].sort()).toEqual(['databuddy', 'datacue', 'growlytics', 'tracardi', 'tracify', 'webhook']);
   });
 });

@@ -4,18 +4,23 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { batch, ensureBuilt, post, startCli, status, tempDir, until, writeConfig, type RelayProcess } from './helpers';
 import { databuddyMock, datacueMock, growlyticsMock, tracardiMock, tracifyMock, webhookMock, type Mock } from './mocks';
 import { allEvents, session1, session2 } from './session';
+
+// Child processes and real sockets on a shared, sometimes busy machine: generous bounds (every wait is still bounded).
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 180_000 });
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const TOKEN = 'admin-secret';
 let relay: RelayProcess;
 const mocks: Record<string, Mock> = {};
 
+// The build (when dist/ is stale) may take a while on a busy machine.
+beforeAll(ensureBuilt, 180_000);
+
 beforeAll(async () => {
-  await ensureBuilt();
   mocks.databuddy = await databuddyMock('web-123', 'db-key');
   mocks.tracify = await tracifyMock('00000000-0000-0000-0000-000000000001', 'tf-key');
   mocks.tracardi = await tracardiMock('3ee63fc6-490a-4fd8-bfb3-bf0c8c8d3387');

@@ -2,18 +2,23 @@
  * Fault tests, each against the relay CLI as a child process: destinations that fail or hang and
  * recover, a killed relay, bad bodies, and dead letters that are listed and re-queued.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TrackletEvent } from '../../src/types';
 import { batch, CLI, ensureBuilt, pageview, post, startCli, status, tempDir, until, writeConfig, type RelayProcess } from './helpers';
 import { databuddyMock, webhookMock, type Mock } from './mocks';
+
+// Child processes and real sockets on a shared, sometimes busy machine: generous bounds (every wait is still bounded).
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 180_000 });
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
-beforeAll(ensureBuilt);
+// The build (when dist/ is stale) may take a while on a busy machine.
+beforeAll(ensureBuilt, 180_000);
 
 /** A relay (CLI child) with a webhook destination (and optionally Databuddy) pointed at mocks. */
 const setup = async (delivery: Record<string, number>, extra: { databuddy?: Mock; maxBodyBytes?: number } = {}) => {
@@ -166,11 +171,12 @@ describe('dead letters', () => {
     const sent = events(3);
     await post(relay.url, batch(sent));
     await until(async () => (await status(relay.url)).destinations[0].dead == 3);
-    const cli = (...args: string[]) => execFileSync(process.execPath, [CLI, ...args, '--config', config, '--storage', storage], { encoding: 'utf8' });
-    expect(cli('status')).toMatch(/shop\/webhook\s+0\s+0\s+0\s+3\s+.*HTTP 500/);
-    expect(cli('dead-letters')).toContain('3 dead letter(s)');
+    // Not execFileSync: blocking this process would stall the mocks it serves.
+    const cli = async (...args: string[]) => (await promisify(execFile)(process.execPath, [CLI, ...args, '--config', config, '--storage', storage], { encoding: 'utf8' })).stdout;
+    expect(await cli('status')).toMatch(/shop\/webhook\s+0\s+0\s+0\s+3\s+.*HTTP 500/);
+    expect(await cli('dead-letters')).toContain('3 dead letter(s)');
     hook.mode = 'ok';
-    expect(cli('dead-letters', '--requeue', '--destination', 'shop/webhook')).toContain('requeued 3');
+    expect(await cli('dead-letters', '--requeue', '--destination', 'shop/webhook')).toContain('requeued 3');
     await until(async () => (await status(relay.url)).destinations[0].delivered == 3);
     expect(delivered(hook).sort()).toEqual(sent.map((e) => e.id).sort());
   });

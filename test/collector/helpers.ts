@@ -107,7 +107,7 @@ export const post = (url: string, body: unknown, headers: Record<string, string>
 export const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 
 /** Polls `check` every `everyMs` until it returns a truthy value, at most `times` times. */
-export const until = async <T>(check: () => Promise<T> | T, { times = 150, everyMs = 100 } = {}): Promise<T> => {
+export const until = async <T>(check: () => Promise<T> | T, { times = 400, everyMs = 100 } = {}): Promise<T> => {
   let last: T | undefined;
   for (let i = 0; i < times; i++) {
     last = await check();
