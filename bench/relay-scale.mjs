@@ -10,7 +10,7 @@
  *   BENCH_DURATION=10 BENCH_CONNECTIONS=20 BENCH_BATCH=10 node bench/relay-scale.mjs [--json]
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { cpus, loadavg, tmpdir, userInfo } from 'node:os';
@@ -56,6 +56,7 @@ const startPostgres = async () => {
   run('pg_ctl', ['-D', data, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=100`, '-l', join(dir, 'log'), '-w', 'start']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    pid: Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
     destroy: () => {
       try {
         run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
@@ -65,6 +66,20 @@ const startPostgres = async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+};
+
+/** CPU seconds a process and its live children have used (Linux /proc), so costs can be compared on a busy machine. */
+const TICK = 100;
+const cpuOf = (pid) => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime, stime, cutime, cstime: fields 14–17 of stat(5), here 11–14 after the command name.
+    const own = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICK;
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return own + children.reduce((n, child) => n + cpuOf(child), 0);
+  } catch {
+    return 0;
+  }
 };
 
 let databases = 0;
@@ -107,7 +122,7 @@ const startRelay = (config, store) =>
       const match = /listening on (http:\/\/\S+)/.exec(out);
       if (!match) return;
       clearTimeout(timer);
-      resolve({ url: match[1], stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) });
+      resolve({ url: match[1], pid: child.pid, stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) });
     });
     child.once('exit', (code) => reject(new Error(`relay exited with ${code}: ${err}`)));
   });
@@ -147,7 +162,7 @@ const load = (url, connections) =>
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 /** One scenario: start `processes` relays on `store`, load them together, wait for every accepted event to be delivered. */
-const scenario = async (label, store, processes, pgUrl) => {
+const scenario = async (label, store, processes, pgUrl, pgPid) => {
   const hook = await startWebhook();
   const dir = mkdtempSync(join(tmpdir(), 'tracklet-bench-'));
   const config = join(dir, 'relay.json');
@@ -170,6 +185,7 @@ const scenario = async (label, store, processes, pgUrl) => {
         await client.end().catch(() => {});
       }, 1000)
     : undefined;
+  const cpuBefore = { relays: relays.reduce((n, r) => n + cpuOf(r.pid), 0), pg: pgPid ? cpuOf(pgPid) : 0 };
   const started = Date.now();
   // The same total concurrency, split across the processes as a load balancer would.
   const results = await Promise.all(relays.map((r) => load(r.url, Math.ceil(CONNECTIONS / processes))));
@@ -182,6 +198,7 @@ const scenario = async (label, store, processes, pgUrl) => {
   for (let i = 0; i < 600 && hook.arrived.size < accepted; i++) await new Promise((r) => setTimeout(r, 100));
   const drainedAfterMs = Date.now() - loadEnded;
   const latencies = [...hook.arrived.values()].sort((a, b) => a - b);
+  const cpu = { relays: relays.reduce((n, r) => n + cpuOf(r.pid), 0) - cpuBefore.relays, pg: pgPid ? cpuOf(pgPid) - cpuBefore.pg : 0 };
   await Promise.all(relays.map((r) => r.stop()));
   await hook.close();
   rmSync(dir, { recursive: true, force: true });
@@ -199,18 +216,23 @@ const scenario = async (label, store, processes, pgUrl) => {
     deliveryP50ms: percentile(latencies, 50),
     deliveryP99ms: percentile(latencies, 99),
     drainedAfterMs,
+    // CPU per 1000 events, ingest and delivery together: what a core costs, whatever the machine's load.
+    relayCpuMsPer1000: Math.round((cpu.relays * 1e6) / Math.max(1, accepted)),
     ...(pgUrl ? { pgConnections: connectionsHeld } : {}),
+    ...(pgPid ? { pgCpuMsPer1000: Math.round((cpu.pg * 1e6) / Math.max(1, accepted)) } : {}),
   };
   say(
     `${label.padEnd(24)} ${String(row.eventsPerSec).padStart(7)} events/s (${row.requestsPerSec} req/s)  ingest p50 ${row.ingestP50ms} ms p99 ${row.ingestP99ms} ms  ` +
       `delivered ${row.delivered}/${row.accepted}, latency p50 ${row.deliveryP50ms} ms p99 ${row.deliveryP99ms} ms` +
-      (pgUrl ? `  pg connections ${row.pgConnections}` : ''),
+      `  relay CPU ${row.relayCpuMsPer1000} ms/1000 events` +
+      (pgUrl ? `  pg connections ${row.pgConnections}` : '') +
+      (pgPid ? `  pg CPU ${row.pgCpuMsPer1000} ms/1000 events` : ''),
   );
   return row;
 };
 
 /** PostgreSQL alone: the store's insertEvents from one process, many in flight, no HTTP in between. */
-const storeCeiling = async (url) => {
+const storeCeiling = async (url, pgPid) => {
   const { openPostgresStore } = await import(join(ROOT, 'dist', 'collector', 'index.js'));
   const store = await openPostgresStore(url, { poolSize: 20 });
   const route = () => ['shop/webhook'];
@@ -233,16 +255,27 @@ const storeCeiling = async (url) => {
       statements++;
     }
   };
+  const pgBefore = pgPid ? cpuOf(pgPid) : 0;
   const started = Date.now();
   await Promise.all(Array.from({ length: 20 }, worker));
+  const pgCpu = pgPid ? cpuOf(pgPid) - pgBefore : 0;
   const seconds = (Date.now() - started) / 1000;
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const { rows } = await client.query("SELECT setting::int AS n FROM pg_settings WHERE name = 'max_connections'");
   await client.end();
   await store.close();
-  const row = { scenario: 'postgres store, no HTTP', insertsPerSec: Math.round(statements / seconds), eventsPerSec: Math.round(events / seconds), maxConnections: rows[0].n };
-  say(`${row.scenario.padEnd(24)} ${String(row.eventsPerSec).padStart(7)} events/s (${row.insertsPerSec} insert transactions/s of ${BATCH} events, 20 in flight); max_connections ${row.maxConnections}`);
+  const row = {
+    scenario: 'postgres store, no HTTP',
+    insertsPerSec: Math.round(statements / seconds),
+    eventsPerSec: Math.round(events / seconds),
+    maxConnections: rows[0].n,
+    ...(pgPid ? { pgCpuMsPer1000: Math.round((pgCpu * 1e6) / Math.max(1, events)) } : {}),
+  };
+  say(
+    `${row.scenario.padEnd(24)} ${String(row.eventsPerSec).padStart(7)} events/s (${row.insertsPerSec} insert transactions/s of ${BATCH} events, 20 in flight); max_connections ${row.maxConnections}` +
+      (pgPid ? `; pg CPU ${row.pgCpuMsPer1000} ms/1000 events → one PostgreSQL core ≈ ${Math.round(1e6 / Math.max(1, row.pgCpuMsPer1000))} events/s` : ''),
+  );
   return row;
 };
 
@@ -255,10 +288,10 @@ const main = async () => {
   try {
     rows.push(await scenario('sqlite, 1 process', join(sqliteDir, 'relay.db'), 1));
     const one = await freshDatabase(pgUrl);
-    rows.push(await scenario('postgres, 1 process', one.url, 1, one.url));
+    rows.push(await scenario('postgres, 1 process', one.url, 1, one.url, own?.pid));
     const two = await freshDatabase(pgUrl);
-    rows.push(await scenario('postgres, 2 processes', two.url, 2, two.url));
-    rows.push(await storeCeiling((await freshDatabase(pgUrl)).url));
+    rows.push(await scenario('postgres, 2 processes', two.url, 2, two.url, own?.pid));
+    rows.push(await storeCeiling((await freshDatabase(pgUrl)).url, own?.pid));
   } finally {
     rmSync(sqliteDir, { recursive: true, force: true });
     own?.destroy();
