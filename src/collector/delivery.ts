@@ -112,6 +112,10 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
       }
       if (stopped) return store.release(leased.map((x) => x.id));
       for (const o of outcomes) await apply(d, o);
+      // A module that forgot a delivery must not hide it until the lease runs out.
+      const covered = new Set(outcomes.flatMap((o) => o.deliveries.map((x) => x.id)));
+      const forgotten = leased.filter((x) => !covered.has(x.id)).map((x) => x.id);
+      if (forgotten.length) await store.release(forgotten);
     }
   };
 

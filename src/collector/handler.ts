@@ -223,7 +223,7 @@ export function createHandler(options: HandlerOptions): Handler {
       if (method == 'GET' && pathname == '/status') return json(200, await status());
       if (method == 'GET' && pathname == '/events/stream') return stream(url);
       if (method == 'GET' && pathname == '/dead-letters') {
-        const letters = await store.deadLetters(url.searchParams.get('destination') ?? undefined, Number(url.searchParams.get('limit') ?? 100) || 100);
+        const letters = await store.deadLetters(url.searchParams.get('destination') ?? undefined, Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 1000));
         return json(200, { deadLetters: letters });
       }
       if (method == 'POST' && pathname == '/dead-letters/requeue') {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TrackletEvent } from '../../src/types';
 import { batch, CLI, ensureBuilt, pageview, post, startCli, status, tempDir, until, writeConfig, type RelayProcess } from './helpers';
-import { databuddyMock, webhookMock, type Mock } from './mocks';
+import { databuddyMock, tracardiMock, webhookMock, type Mock } from './mocks';
 
 // Child processes and real sockets on a shared, sometimes busy machine: generous bounds (every wait is still bounded).
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 180_000 });
@@ -21,12 +21,13 @@ afterEach(async () => {
 beforeAll(ensureBuilt, 180_000);
 
 /** A relay (CLI child) with a webhook destination (and optionally Databuddy) pointed at mocks. */
-const setup = async (delivery: Record<string, number>, extra: { databuddy?: Mock; maxBodyBytes?: number } = {}) => {
+const setup = async (delivery: Record<string, number>, extra: { databuddy?: Mock; tracardi?: Mock; maxBodyBytes?: number } = {}) => {
   const hook = await webhookMock();
   cleanup.push(() => hook.close());
   const dir = tempDir();
   const destinations: unknown[] = [{ type: 'webhook', url: hook.url + '/hook', batchSize: 10 }];
   if (extra.databuddy) destinations.push({ type: 'databuddy', baseUrl: extra.databuddy.url, clientId: 'web-1' });
+  if (extra.tracardi) destinations.push({ type: 'tracardi', baseUrl: extra.tracardi.url, sourceId: 'not-the-right-source' });
   const config = writeConfig(dir, {
     maxBodyBytes: extra.maxBodyBytes,
     delivery: { pollMs: 50, backoffBaseMs: 20, backoffMaxMs: 100, timeoutMs: 2000, ...delivery },
@@ -179,5 +180,38 @@ describe('dead letters', () => {
     expect(await cli('dead-letters', '--requeue', '--destination', 'shop/webhook')).toContain('requeued 3');
     await until(async () => (await status(relay.url)).destinations[0].delivered == 3);
     expect(delivered(hook).sort()).toEqual(sent.map((e) => e.id).sort());
+  });
+});
+
+describe('API limits and refusals', () => {
+  it('splits Databuddy batches at 100 custom events and 20 vitals per request', async () => {
+    const databuddy = await databuddyMock('web-1', 'unused');
+    cleanup.push(() => databuddy.close());
+    const { start } = await setup({}, { databuddy });
+    const relay = await start();
+    const customs = Array.from({ length: 130 }, () => pageview({ type: 'event', name: 'clicked', properties: { n: 1 } } as Partial<TrackletEvent>));
+    const vitals = Array.from({ length: 25 }, () => pageview({ type: 'vital', metricName: 'INP', metricValue: 40, rating: 'good', metricId: 'm', navigationType: 'navigate' } as Partial<TrackletEvent>));
+    await post(relay.url, batch(customs.slice(0, 100)));
+    await post(relay.url, batch([...customs.slice(100), ...vitals]));
+    await until(async () => (await status(relay.url)).destinations.find((d) => d.destination == 'shop/databuddy')?.delivered == 155);
+    expect(databuddy.violations).toEqual([]);
+    const sizes = (path: string) => databuddy.accepted.filter((r) => r.path.startsWith(path)).map((r) => r.body.length);
+    expect(Math.max(...sizes('/track'))).toBeLessThanOrEqual(100);
+    expect(Math.max(...sizes('/vitals'))).toBeLessThanOrEqual(20);
+    expect(delivered(databuddy).sort()).toEqual([...customs, ...vitals].map((e) => e.id).sort());
+  });
+
+  it('dead-letters at once what Tracardi refuses for an unknown source (401)', async () => {
+    const tracardi = await tracardiMock('the-right-source');
+    cleanup.push(() => tracardi.close());
+    const { start } = await setup({ attempts: 5 }, { tracardi });
+    const relay = await start();
+    await post(relay.url, batch(events(2)));
+    const s = (await until(async () => {
+      const s = await status(relay.url);
+      return s.destinations.find((d) => d.destination == 'shop/tracardi')?.dead == 2 && s;
+    })) as Awaited<ReturnType<typeof status>>;
+    expect(s.destinations.find((d) => d.destination == 'shop/tracardi')!.lastError).toMatch(/HTTP 401/);
+    expect(tracardi.accepted).toEqual([]);
   });
 });
