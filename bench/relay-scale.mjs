@@ -223,7 +223,7 @@ const scenario = async (label, store, processes, pgUrl, pgPid) => {
   };
   say(
     `${label.padEnd(24)} ${String(row.eventsPerSec).padStart(7)} events/s (${row.requestsPerSec} req/s)  ingest p50 ${row.ingestP50ms} ms p99 ${row.ingestP99ms} ms  ` +
-      `delivered ${row.delivered}/${row.accepted}, latency p50 ${row.deliveryP50ms} ms p99 ${row.deliveryP99ms} ms` +
+      `delivered ${row.delivered}/${row.accepted} (all ${row.drainedAfterMs} ms after the load), latency p50 ${row.deliveryP50ms} ms p99 ${row.deliveryP99ms} ms` +
       `  relay CPU ${row.relayCpuMsPer1000} ms/1000 events` +
       (pgUrl ? `  pg connections ${row.pgConnections}` : '') +
       (pgPid ? `  pg CPU ${row.pgCpuMsPer1000} ms/1000 events` : ''),
