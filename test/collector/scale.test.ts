@@ -4,6 +4,7 @@
  * exactly once unless a process dies mid-send, and then only within the lease (docs/scaling.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
@@ -113,7 +114,9 @@ describe.runIf(postgresAvailable())('relay processes sharing one PostgreSQL', { 
   });
   afterAll(async () => {
     await Promise.all([...running].map((r) => r.stop()));
+    await hook?.close();
     server?.destroy();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   /** A fresh database and a config delivering every event to the webhook's /a and /b. */
