@@ -97,6 +97,7 @@ export const configFileSchema = v.strictObject({
   sites: v.record(v.pipe(v.string(), v.minLength(1)), siteSchema),
 });
 
+/** The config file as parsed (before defaults and secrets). */
 export type ConfigFile = v.InferOutput<typeof configFileSchema>;
 type DestinationFile = v.InferOutput<typeof destinationSchema>;
 
@@ -114,6 +115,7 @@ export type DestinationConfig = DestinationFile & {
   secrets: Record<string, string>;
 };
 
+/** One site: who may send for it and where its events go. */
 export interface SiteConfig {
   origins: string[];
   dropBots: boolean;
@@ -137,6 +139,7 @@ export interface RelayConfig {
 /** Bad configuration: the message names the key. */
 export class ConfigError extends Error {}
 
+/** Defaults of the relay-wide and per-destination settings. */
 export const DEFAULTS = {
   maxBodyBytes: 131072,
   pollMs: 1000,

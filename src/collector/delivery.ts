@@ -16,6 +16,7 @@ export interface SendRecord {
   error?: string;
 }
 
+/** The running delivery worker. */
 export interface Worker {
   /** Runs a pass soon (after the current one, if one is running). */
   kick(): void;

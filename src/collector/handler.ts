@@ -20,6 +20,7 @@ export interface ClientInfo {
 /** The relay's request handler. */
 export type Handler = (request: Request, client?: ClientInfo) => Promise<Response>;
 
+/** What the handler works with. */
 export interface HandlerOptions {
   config: RelayConfig;
   store: Store;
@@ -76,8 +77,16 @@ const safeEqual = (a: string, b: string): boolean => {
   return x.length == y.length && timingSafeEqual(x, y);
 };
 
-/** Creates the handler, plus `publish` for anything else that stores events. */
-export function createHandler(options: HandlerOptions): Handler {
+/** The handler, with what it serves besides requests. */
+export type RelayHandler = Handler & {
+  /** Sends events to the live stream's subscribers (for anything else that stores events). */
+  publish(events: StoredEvent[]): void;
+  /** The first-party script, when one is configured. */
+  script?: ScriptInfo;
+};
+
+/** Creates the relay's request handler. */
+export function createHandler(options: HandlerOptions): RelayHandler {
   const { config, store, worker } = options;
   const now = options.now ?? Date.now;
   const script = config.script ? loadScript(config.script) : undefined;

@@ -4,7 +4,7 @@
  */
 import { resolveConfig, type RelayConfig } from './config';
 import { startWorker, type Worker } from './delivery';
-import { createHandler, type Handler, type ScriptInfo } from './handler';
+import { createHandler, type RelayHandler } from './handler';
 import { openStore } from './open-store';
 import { serve } from './server';
 import type { Store } from './store';
@@ -14,7 +14,7 @@ export type { ConfigFile, DestinationConfig, RelayConfig, SiteConfig } from './c
 export { backoff, startWorker } from './delivery';
 export type { SendRecord, Worker } from './delivery';
 export { createHandler, loadScript } from './handler';
-export type { ClientInfo, Handler, HandlerOptions, ScriptInfo } from './handler';
+export type { ClientInfo, Handler, HandlerOptions, RelayHandler, ScriptInfo } from './handler';
 export { serve } from './server';
 export { openSqliteStore } from './sqlite';
 export { openPostgresStore } from './postgres';
@@ -24,6 +24,7 @@ export type { Delivery, DestinationCounts, Store, StoredEvent } from './store';
 export { DESTINATIONS } from './destinations/index';
 export type { Destination, DestinationContext, HttpResult, Outcome } from './destinations/index';
 
+/** Options of `startRelay()`. */
 export interface StartRelayOptions {
   /** The config file's content (parsed JSON), validated here; or an already resolved config. */
   config: unknown;
@@ -46,10 +47,11 @@ export interface StartRelayOptions {
   log?: (line: string) => void;
 }
 
+/** A running relay. */
 export interface Relay {
   /** `http://host:port`, no trailing slash. */
   url: string;
-  handler: Handler;
+  handler: RelayHandler;
   store: Store;
   worker: Worker;
   config: RelayConfig;
@@ -82,7 +84,7 @@ export async function startRelay(options: StartRelayOptions): Promise<Relay> {
     if (!options.store) await store.close();
     throw error;
   }
-  const script = (handler as Handler & { script?: ScriptInfo }).script;
+  const { script } = handler;
   return {
     url: served.url,
     handler,

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Handler } from './handler';
 
+/** A listening server. */
 export interface Served {
   url: string;
   port: number;

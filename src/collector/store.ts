@@ -46,6 +46,7 @@ export interface DestinationCounts {
   lastDeliveredAt?: number;
 }
 
+/** The storage the relay needs; SQLite by default (sqlite.ts). */
 export interface Store {
   /**
    * Stores events, skipping any whose (site, id) is already stored, and in the same transaction

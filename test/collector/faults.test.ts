@@ -51,7 +51,8 @@ describe('a destination that fails, then recovers', () => {
   it('answering 500 for a while: every event is delivered once', async () => {
     const databuddy = await databuddyMock('web-1', 'unused');
     cleanup.push(() => databuddy.close());
-    const { hook, start } = await setup({ attempts: 50 }, { databuddy });
+    // Enough attempts and backoff that the retries outlast a slow machine before the mocks recover.
+    const { hook, start } = await setup({ attempts: 50, backoffMaxMs: 300 }, { databuddy });
     hook.mode = 'fail';
     databuddy.mode = 'fail';
     const relay = await start();
@@ -86,7 +87,7 @@ describe('a destination that fails, then recovers', () => {
 
 describe('the relay process', () => {
   it('killed and restarted, keeps its queue and delivers it once', async () => {
-    const { hook, start } = await setup({ attempts: 100, leaseMs: 300 });
+    const { hook, start } = await setup({ attempts: 100, leaseMs: 300, backoffMaxMs: 500 });
     hook.mode = 'fail';
     let relay: RelayProcess = await start();
     const sent = events(60);

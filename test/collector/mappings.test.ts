@@ -157,3 +157,43 @@ describe('backoff', () => {
     expect(backoff(attempt, 1000, 60_000, () => random)).toBe(ms);
   });
 });
+
+describe('destination modules with a fake transport', () => {
+  const context = (config: Record<string, unknown>) => {
+    const sent: { url: string; headers: Record<string, string>; body: any }[] = [];
+    const state = new Map<string, unknown>();
+    return {
+      sent,
+      state,
+      context: {
+        config: { name: 'x', key: 'shop/x', site: 'shop', timeoutMs: 1000, attempts: 3, backoffBaseMs: 1, backoffMaxMs: 1, secrets: { apiKey: 'k' }, ...config } as never,
+        post: async (url: string, headers: Record<string, string>, body: unknown) => (sent.push({ url, headers, body }), { ok: true, permanent: false, json: {} }),
+        getState: async (visitor: string) => state.get(visitor),
+        setState: async (visitor: string, value: unknown) => void state.set(visitor, structuredClone(value)),
+        count: () => {},
+      },
+    };
+  };
+  const delivery = (event: TrackletEvent, id = 1) => ({ id, destination: 'shop/x', attempts: 0, status: 'queued' as const, updatedAt: 0, stored: stored(event) });
+
+  it.each([
+    [{}, 'authorization', 'Bearer k'],
+    [{ apiKeyHeader: 'X-API-Key' }, 'X-API-Key', 'k'],
+    [{ apiKeyHeader: 'Authorization', apiKeyPrefix: 'Token ' }, 'Authorization', 'Token k'],
+  ])('sends the Tracify key as configured: %o', async (options, header, value) => {
+    const { DESTINATIONS } = await import('../../src/collector/destinations/index');
+    const fake = context({ type: 'tracify', baseUrl: 'http://127.0.0.1:1/e', customerSiteId: 'c', ...options });
+    await DESTINATIONS.tracify.deliver([delivery(pageview())], fake.context);
+    const headers = Object.fromEntries(Object.entries(fake.sent[0].headers).map(([k, v]) => [k.toLowerCase(), v]));
+    expect(headers[header.toLowerCase()]).toBe(value);
+  });
+
+  it('remembers Growlytics attribute types across calls', async () => {
+    const { DESTINATIONS } = await import('../../src/collector/destinations/index');
+    const fake = context({ type: 'growlytics' });
+    await DESTINATIONS.growlytics.deliver([delivery(custom('a', { size: 42 }))], fake.context);
+    await DESTINATIONS.growlytics.deliver([delivery(custom('b', { size: 'XL' }))], fake.context);
+    expect(fake.sent.map((r) => r.body.attributes.size)).toEqual([42, undefined]);
+    expect(fake.sent[1].url).toBe('https://dc.growlytics.in/track/event');
+  });
+});

@@ -10,6 +10,7 @@ import type { StoredEvent } from '../store';
 import type { Destination } from './types';
 import { chunk, compact, join, outcome, withoutNulls } from './util';
 
+/** The public basket API, the document's base URL. */
 export const DATABUDDY_URL = 'https://basket.databuddy.cc';
 const LIMITS = { track: 100, vitals: 20, errors: 50 } as const;
 const MAX_KEYS = 50;
@@ -83,6 +84,7 @@ export const toDatabuddy = (stored: StoredEvent): Record<string, unknown> | unde
   }
 };
 
+/** The Databuddy destination (`type: "databuddy"`). */
 export const databuddy: Destination = {
   accepts: ({ event }) => endpointOf(event) != undefined,
   batchSize: (config) => Math.min(config.batchSize ?? LIMITS.track, LIMITS.track),

@@ -9,6 +9,7 @@ import type { StoredEvent } from '../store';
 import type { Destination, Outcome } from './types';
 import { commerceName, compact, itemsOf, join, outcome, propertiesOf, str } from './util';
 
+/** The document's API host. */
 export const DATACUE_URL = 'https://api.datacue.co';
 
 /** The `event` object for a Tracklet event, or undefined when DataCue has no place for it. */
@@ -61,6 +62,7 @@ export const toDatacue = (stored: StoredEvent, userAgentField: string): Record<s
   };
 };
 
+/** The DataCue destination (`type: "datacue"`). */
 export const datacue: Destination = {
   accepts: (stored) => datacueEvent(stored) != undefined,
   batchSize: (config) => config.batchSize ?? 50,

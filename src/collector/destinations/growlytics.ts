@@ -10,6 +10,7 @@ import type { StoredEvent } from '../store';
 import type { Destination, Outcome } from './types';
 import { commerceName, compact, join, outcome, propertiesOf } from './util';
 
+/** The document's API host. */
 export const GROWLYTICS_URL = 'https://dc.growlytics.in';
 const MAX_ATTRIBUTES = 50;
 const MAX_NAME = 49;
@@ -101,6 +102,7 @@ export const toGrowlytics = (stored: StoredEvent, types: Record<string, Attribut
   return { body: { customerId: event.userId ?? event.anonymousId, name, time: Math.round(stored.time), attributes }, repairs };
 };
 
+/** The Growlytics destination (`type: "growlytics"`). */
 export const growlytics: Destination = {
   accepts: () => true,
   batchSize: (config) => config.batchSize ?? 50,

@@ -85,6 +85,7 @@ export const toTracardiPayload = (sourceId: string, events: StoredEvent[], profi
   };
 };
 
+/** The Tracardi destination (`type: "tracardi"`). */
 export const tracardi: Destination = {
   accepts: () => true,
   batchSize: (config) => config.batchSize ?? 100,

@@ -79,6 +79,7 @@ export const toTracify = (
   return { url: event.url, customer_site_id: options.customerSiteId, identity_data: identity, datetime: tracifyDatetime(stored.time), type, data };
 };
 
+/** The Tracify destination (`type: "tracify"`). */
 export const tracify: Destination = {
   // Identify and attribution-carrying events are taken too: they teach the visitor's email and campaign.
   accepts: ({ event }) => tracifyType(event) != undefined || event.type == 'identify' || !!event.attribution,

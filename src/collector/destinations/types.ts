@@ -21,6 +21,7 @@ export interface DestinationContext {
   count(name: string, n: number): void;
 }
 
+/** How a POST went; `permanent` when sending the same request again cannot succeed. */
 export interface HttpResult {
   ok: boolean;
   status?: number;

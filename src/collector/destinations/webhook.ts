@@ -5,6 +5,7 @@
 import type { Destination } from './types';
 import { chunk, outcome } from './util';
 
+/** The webhook destination (`type: "webhook"`). */
 export const webhook: Destination = {
   accepts: () => true,
   batchSize: (config) => config.batchSize ?? 100,
