@@ -45,6 +45,7 @@ CREATE TABLE destination_log (
 /** Any fixed number: processes starting together queue on it, so one migrates and the others see the result. */
 const MIGRATION_LOCK = 0x7472_6b6c;
 
+/** Options of `openPostgresStore()`. */
 export interface PostgresStoreOptions {
   /** Connections per process (default 10). Mind the server's max_connections across all relays. */
   poolSize?: number;
