@@ -3,7 +3,7 @@
  * PostgreSQL, delivering to local webhooks. Every event is stored once and delivered at least once;
  * exactly once unless a process dies mid-send, and then only within the lease (docs/scaling.md).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -182,6 +182,13 @@ describe.runIf(postgresAvailable())('relay processes sharing one PostgreSQL', { 
       expect(status.destinations.some((d: { recent: unknown[] }) => d.recent.length > 0)).toBe(true);
     }
     await Promise.all(relays.map((r) => r.stop()));
+    // `tracklet-relay status` reads the shared queue from any machine.
+    const shown = JSON.parse(execFileSync(process.execPath, [CLI, 'status', '--json', '--config', config, '--store', database]).toString());
+    expect(shown.events).toBe(150);
+    expect(shown.destinations.map((d: { delivered: number; queued: number }) => [d.delivered, d.queued])).toEqual([
+      [150, 0],
+      [150, 0],
+    ]);
     await hook.close();
   });
 
