@@ -34,7 +34,7 @@ export const describe = (value: unknown): string => {
 /** An `error` event (a throw) or an `unhandledrejection` (a rejection) as wire fields. */
 export const normalise = (event: Event): ErrorReport => {
   const rejection = 'reason' in event;
-  const thrown = (event as PromiseRejectionEvent).reason ?? (event as globalThis.ErrorEvent).error;
+  const thrown = rejection ? (event as PromiseRejectionEvent).reason : (event as globalThis.ErrorEvent).error;
   const error = thrown instanceof Error ? thrown : undefined;
   const { message, filename, lineno, colno } = event as globalThis.ErrorEvent;
   const report: ErrorReport = {

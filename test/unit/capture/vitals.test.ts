@@ -1,0 +1,69 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Metric } from 'web-vitals';
+import { toVital, vitals } from '../../../src/capture/vitals';
+import { startCapture } from './context';
+
+// web-vitals itself is exercised in real Chromium (test/browser/captures.test.ts); here its
+// callbacks are driven by hand to test what Tracklet makes of them.
+const reporters = vi.hoisted(() => [] as ((metric: Metric) => void)[]);
+vi.mock('web-vitals', () => {
+  const on = (report: (metric: Metric) => void) => void reporters.push(report);
+  return { onLCP: on, onCLS: on, onINP: on, onFCP: on, onTTFB: on };
+});
+
+const metric = (fields: Partial<Metric>): Metric =>
+  ({ name: 'LCP', value: 0, rating: 'good', delta: 0, id: 'v5-1', entries: [], navigationType: 'navigate', ...fields }) as Metric;
+
+beforeEach(() => {
+  reporters.length = 0;
+  history.replaceState({}, '', '/landing');
+});
+
+describe('vitals', () => {
+  it.each([
+    [metric({ name: 'LCP', value: 2512.37, rating: 'needs-improvement', id: 'v5-a' }), 2512],
+    [metric({ name: 'FCP', value: 48.6, id: 'v5-b' }), 49],
+    [metric({ name: 'TTFB', value: 0.4, id: 'v5-c', navigationType: 'reload' }), 0],
+    [metric({ name: 'INP', value: 600, rating: 'poor', id: 'v5-d' }), 600],
+    [metric({ name: 'CLS', value: 0.123456, rating: 'needs-improvement', id: 'v5-e' }), 0.1235],
+  ])('maps %o to a vital event with value %d', (input, value) => {
+    expect(toVital(input, { path: '/p', url: 'https://s.example/p' })).toEqual({
+      type: 'vital',
+      metricName: input.name,
+      metricValue: value,
+      rating: input.rating,
+      metricId: input.id,
+      navigationType: input.navigationType,
+      path: '/p',
+      url: 'https://s.example/p',
+    });
+  });
+
+  it('listens to all five metrics', () => {
+    startCapture(vitals());
+    expect(reporters).toHaveLength(5);
+  });
+
+  it('sends each metric id once, for the page the document was loaded at, not a later SPA route', () => {
+    const { events } = startCapture(vitals());
+    history.pushState({}, '', '/later');
+    reporters[1](metric({ name: 'CLS', value: 0.05, id: 'v5-cls' }));
+    reporters[1](metric({ name: 'CLS', value: 0.2, id: 'v5-cls' }));
+    expect(events).toMatchObject([{ type: 'vital', metricName: 'CLS', metricValue: 0.05, path: '/landing' }]);
+    expect(events[0].url).toMatch(/\/landing$/);
+  });
+
+  it('attributes metrics after a back/forward-cache restore to the restored URL', () => {
+    const { events } = startCapture(vitals());
+    history.pushState({}, '', '/restored');
+    dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
+    reporters[3](metric({ name: 'FCP', value: 12, id: 'v5-new', navigationType: 'back-forward-cache' }));
+    expect(events).toMatchObject([{ metricName: 'FCP', path: '/restored', navigationType: 'back-forward-cache' }]);
+  });
+
+  it('contains a failure while sending a metric', () => {
+    const test = startCapture(vitals());
+    test.failing = true;
+    expect(() => reporters[0](metric({ id: 'v5-x' }))).not.toThrow();
+  });
+});
