@@ -25,28 +25,36 @@ export const toVital = (metric: Metric, page: Page): EventFields => ({
 });
 
 /**
- * Core Web Vitals (LCP, CLS, INP, FCP, TTFB) through `web-vitals`, each sent once with its final
- * value. LCP, CLS and INP are final when the page is hidden: web-vitals reports them from
- * capture-phase listeners, which run before the tracker's hide-time flush (bubbling, on window).
+ * Core Web Vitals (LCP, CLS, INP, FCP, TTFB) through `web-vitals`, each metric id sent once with
+ * its final value. FCP and TTFB are final when first reported and go at once. LCP, CLS and INP are
+ * final when the page is hidden: web-vitals reports every change (`reportAllChanges`), the latest
+ * is kept, and it is queued from the tracker's `hide` hook, which runs after web-vitals' own
+ * capture-phase `visibilitychange` listeners and just before the hide-time flush. Waiting for
+ * web-vitals' final report alone is not enough: v5 processes INP entries in an idle callback, and
+ * when none ran before the hide (a busy page; headless Chromium never idles), INP comes in after
+ * its final report and would be lost.
  */
 export const vitals =
   (): Capture =>
-  ({ emit, path }: Context) => {
+  ({ emit, on, path }: Context) => {
     let page: Page = { path: path(), url: location.href };
     const sent = new Set<string>();
+    const pending = new Map<string, EventFields>();
     const report = safe((metric: Metric) => {
-      // web-vitals reports CLS/INP again when the value grows after the visitor comes back to a
-      // hidden tab; the first report at hide is what is sent, so each metric id counts once.
       if (sent.has(metric.id)) return;
-      sent.add(metric.id);
-      emit(toVital(metric, page));
+      pending.set(metric.id, toVital(metric, page));
+      if (metric.name == 'FCP' || metric.name == 'TTFB') send();
     });
+    const send = () => {
+      pending.forEach((vital, id) => {
+        sent.add(id);
+        emit(vital);
+      });
+      pending.clear();
+    };
+    on('hide', send);
     // A page restored from the back/forward cache reports its own metrics (with new ids), for the
     // URL it is restored at.
-    addEventListener(
-      'pageshow',
-      (event) => event.persisted && (page = { path: path(), url: location.href }),
-      true,
-    );
-    for (const on of [onLCP, onCLS, onINP, onFCP, onTTFB]) on(report);
+    addEventListener('pageshow', (event) => event.persisted && (page = { path: path(), url: location.href }), true);
+    for (const on of [onLCP, onCLS, onINP, onFCP, onTTFB]) on(report, { reportAllChanges: true });
   };

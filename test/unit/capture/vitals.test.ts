@@ -7,7 +7,8 @@ import { startCapture } from './context';
 // callbacks are driven by hand to test what Tracklet makes of them.
 const reporters = vi.hoisted(() => [] as ((metric: Metric) => void)[]);
 vi.mock('web-vitals', () => {
-  const on = (report: (metric: Metric) => void) => void reporters.push(report);
+  const on = (report: (metric: Metric) => void, options: { reportAllChanges?: boolean }) =>
+    void (options.reportAllChanges && reporters.push(report));
   return { onLCP: on, onCLS: on, onINP: on, onFCP: on, onTTFB: on };
 });
 
@@ -39,18 +40,39 @@ describe('vitals', () => {
     });
   });
 
-  it('listens to all five metrics', () => {
+  it('listens to every change of all five metrics', () => {
     startCapture(vitals());
     expect(reporters).toHaveLength(5);
   });
 
+  it('sends FCP and TTFB at once, and the latest LCP, CLS and INP when the page is hidden', () => {
+    const test = startCapture(vitals());
+    const [lcp, cls, inp, fcp, ttfb] = reporters;
+    fcp(metric({ name: 'FCP', value: 80, id: 'v5-fcp' }));
+    ttfb(metric({ name: 'TTFB', value: 20, id: 'v5-ttfb' }));
+    lcp(metric({ name: 'LCP', value: 100, id: 'v5-lcp' }));
+    lcp(metric({ name: 'LCP', value: 900, id: 'v5-lcp' }));
+    cls(metric({ name: 'CLS', value: 0.01, id: 'v5-cls' }));
+    cls(metric({ name: 'CLS', value: 0.2, rating: 'needs-improvement', id: 'v5-cls' }));
+    inp(metric({ name: 'INP', value: 300, rating: 'needs-improvement', id: 'v5-inp' }));
+    expect(test.events.map((event) => 'metricName' in event && event.metricName)).toEqual(['FCP', 'TTFB']);
+    test.fire('hide');
+    expect(test.events.slice(2)).toMatchObject([
+      { metricName: 'LCP', metricValue: 900 },
+      { metricName: 'CLS', metricValue: 0.2, rating: 'needs-improvement' },
+      { metricName: 'INP', metricValue: 300 },
+    ]);
+  });
+
   it('sends each metric id once, for the page the document was loaded at, not a later SPA route', () => {
-    const { events } = startCapture(vitals());
+    const test = startCapture(vitals());
     history.pushState({}, '', '/later');
     reporters[1](metric({ name: 'CLS', value: 0.05, id: 'v5-cls' }));
+    test.fire('hide');
     reporters[1](metric({ name: 'CLS', value: 0.2, id: 'v5-cls' }));
-    expect(events).toMatchObject([{ type: 'vital', metricName: 'CLS', metricValue: 0.05, path: '/landing' }]);
-    expect(events[0].url).toMatch(/\/landing$/);
+    test.fire('hide');
+    expect(test.events).toMatchObject([{ type: 'vital', metricName: 'CLS', metricValue: 0.05, path: '/landing' }]);
+    expect(test.events[0].url).toMatch(/\/landing$/);
   });
 
   it('attributes metrics after a back/forward-cache restore to the restored URL', () => {
