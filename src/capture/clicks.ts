@@ -12,7 +12,7 @@ export interface ClickOptions {
 }
 
 /** File extensions counted as downloads with `downloads: true`. */
-export const DOWNLOADS = 'pdf,zip,gz,rar,7z,dmg,exe,msi,pkg,apk,csv,xlsx,xls,docx,doc,pptx,ppt,txt,mp3,mp4,mov,avi,wav'.split(',');
+export const DOWNLOADS = 'pdf,zip,gz,7z,dmg,exe,msi,apk,csv,xlsx,docx,pptx,txt,mp3,mp4'.split(',');
 
 const PREFIX = 'data-tracklet-prop-';
 
@@ -50,8 +50,9 @@ export const clicks =
       // `auxclick` only for the middle button (open in a new tab); a right click opens a menu.
       if (event.type == 'auxclick' && event.button != 1) return;
       const target = event.target as Element;
-      const tagged = target.closest?.('[data-tracklet-event]');
-      const link = target.closest?.('a[href],area[href]') as HTMLAnchorElement | null;
+      // A target without `closest` (the document itself) throws here, inside safe(): nothing to track.
+      const tagged = target.closest('[data-tracklet-event]');
+      const link = target.closest('a[href],area[href]') as HTMLAnchorElement | null;
       let sent = false;
       const count = (name: string, properties: Properties) => {
         sent = true;
