@@ -40,19 +40,18 @@ export const vitals =
     let page: Page = { path: path(), url: location.href };
     const sent = new Set<string>();
     const pending = new Map<string, EventFields>();
+    const send = (vital: EventFields & { metricId?: string }) => {
+      sent.add(vital.metricId!);
+      pending.delete(vital.metricId!);
+      emit(vital);
+    };
     const report = safe((metric: Metric) => {
       if (sent.has(metric.id)) return;
-      pending.set(metric.id, toVital(metric, page));
-      if (metric.name == 'FCP' || metric.name == 'TTFB') send();
+      const vital = toVital(metric, page);
+      if (metric.name == 'FCP' || metric.name == 'TTFB') send(vital);
+      else pending.set(metric.id, vital);
     });
-    const send = () => {
-      pending.forEach((vital, id) => {
-        sent.add(id);
-        emit(vital);
-      });
-      pending.clear();
-    };
-    on('hide', send);
+    on('hide', () => pending.forEach(send));
     // A page restored from the back/forward cache reports its own metrics (with new ids), for the
     // URL it is restored at.
     addEventListener('pageshow', (event) => event.persisted && (page = { path: path(), url: location.href }), true);

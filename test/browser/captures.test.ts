@@ -137,9 +137,12 @@ describe('JavaScript errors in Chromium', () => {
     await page.goto(`${server.origin}/elsewhere`);
     await page.waitForTimeout(500);
     const received = ofType<ErrorEvent>('error');
-    expect(received.map((event) => event.message)).toEqual(['Uncaught TypeError: every frame', 'distinct 0', 'distinct 1']);
-    // Every frame's throw is counted: in the first event, or (over the cap) dropped at page end.
-    expect(received[0].count).toBeGreaterThan(10);
+    // Three events at most; the first is the frame loop, its repeats folded into `count`. (On a
+    // slow machine the loop outlasts the first second and its later repeats may take a slot.)
+    expect(received).toHaveLength(3);
+    expect(received[0].message).toBe('Uncaught TypeError: every frame');
+    expect(received[0].count).toBeGreaterThan(1);
+    for (const event of received) expect(event.message).toMatch(/^(Uncaught TypeError: every frame|distinct \d)$/);
     await close(page);
   });
 });
@@ -183,11 +186,18 @@ describe('tagged clicks in Chromium', () => {
  * "visible". Leaving or closing the page hides it for real; a hidden-then-visible tab is emulated by
  * overriding `visibilityState` and firing `visibilitychange`, which is what the browser does.
  */
-const setVisibility = (page: Page, state: 'visible' | 'hidden') =>
+const setVisibility = (page: Page, state: 'visible' | 'hidden'): Promise<number> =>
   page.evaluate((state) => {
     Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
     document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+    return Date.now();
   }, state);
+
+/** Times compared with the page's own clock (the test's is late by the protocol round trips). */
+const about = (actual: number, expected: number) => {
+  expect(actual).toBeGreaterThanOrEqual(expected - 50);
+  expect(actual).toBeLessThanOrEqual(expected + 300);
+};
 
 describe('engagement in Chromium', () => {
   const tall = '<div style="height:4000px;background:linear-gradient(#fff,#ccc)">Tall</div>';
@@ -195,19 +205,23 @@ describe('engagement in Chromium', () => {
   it('ends a page view on SPA navigation with its scroll depth and engaged time, before the next pageview', async () => {
     server.route('/article', html(scriptTag({ 'flush-interval': '100' }), tall));
     const page = await open('/article');
-    const start = Date.now();
     // Half of the document seen: the bottom of the window at half its height.
     await page.evaluate(() => scrollTo(0, document.documentElement.scrollHeight / 2 - innerHeight));
-    await page.waitForTimeout(2000 - (Date.now() - start));
-    await page.evaluate(() => history.pushState({}, '', '/article/next'));
+    await page.waitForTimeout(2000);
+    const navigated = await page.evaluate(() => {
+      history.pushState({}, '', '/article/next');
+      return Date.now();
+    });
     await server.waitFor(() => ofType('pageview').length == 2 && ofType('engagement').length == 1);
     const [first, second] = ofType('pageview');
     const [engaged] = ofType<EngagementEvent>('engagement');
     expect(engaged).toMatchObject({ path: '/article', url: `${server.origin}/article`, pageviewId: first.id });
     expect(engaged.scrollDepth).toBeGreaterThanOrEqual(48);
     expect(engaged.scrollDepth).toBeLessThanOrEqual(52);
-    expect(engaged.engagementTime).toBeGreaterThanOrEqual(1900);
-    expect(engaged.engagementTime).toBeLessThan(3000);
+    // At least the 2 s waited after scrolling; at most the time since the pageview (the clock starts
+    // then, or when the page first becomes visible if it loaded hidden).
+    expect(engaged.engagementTime).toBeGreaterThanOrEqual(2000);
+    expect(engaged.engagementTime).toBeLessThanOrEqual(navigated - first.timestamp + 50);
     const order = server.events().map((event) => event.type).filter((type) => type != 'vital');
     expect(order).toEqual(['pageview', 'engagement', 'pageview']);
     expect(second.path).toBe('/article/next');
@@ -218,17 +232,20 @@ describe('engagement in Chromium', () => {
     server.route('/tab', html(scriptTag({ 'flush-interval': '100' }), tall));
     const page = await open('/tab');
     await page.waitForTimeout(1000);
-    await setVisibility(page, 'hidden');
+    const hidden = await setVisibility(page, 'hidden');
     await page.waitForTimeout(3000);
-    await setVisibility(page, 'visible');
+    const visible = await setVisibility(page, 'visible');
     await page.waitForTimeout(1000);
-    await setVisibility(page, 'hidden');
+    const end = await setVisibility(page, 'hidden');
     await server.waitFor(() => ofType('engagement').length == 2);
+    const [pageview] = ofType('pageview');
     const times = ofType<EngagementEvent>('engagement').map((event) => event.engagementTime);
-    expect(times[0]).toBeGreaterThanOrEqual(900);
-    expect(times[0]).toBeLessThan(2000);
-    expect(times[1]).toBeGreaterThanOrEqual(900);
-    expect(times[1]).toBeLessThan(1500);
+    expect(times[0]).toBeGreaterThanOrEqual(1000);
+    expect(times[0]).toBeLessThanOrEqual(hidden - pageview.timestamp + 50);
+    about(times[1], end - visible);
+    // The 3 s hidden are in neither.
+    expect(visible - hidden).toBeGreaterThanOrEqual(3000);
+    expect(times[0] + times[1]).toBeLessThanOrEqual(end - pageview.timestamp - 3000 + 100);
     await close(page);
   });
 

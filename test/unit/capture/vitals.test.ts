@@ -48,14 +48,14 @@ describe('vitals', () => {
   it('sends FCP and TTFB at once, and the latest LCP, CLS and INP when the page is hidden', () => {
     const test = startCapture(vitals());
     const [lcp, cls, inp, fcp, ttfb] = reporters;
-    fcp(metric({ name: 'FCP', value: 80, id: 'v5-fcp' }));
     ttfb(metric({ name: 'TTFB', value: 20, id: 'v5-ttfb' }));
     lcp(metric({ name: 'LCP', value: 100, id: 'v5-lcp' }));
+    fcp(metric({ name: 'FCP', value: 80, id: 'v5-fcp' }));
     lcp(metric({ name: 'LCP', value: 900, id: 'v5-lcp' }));
     cls(metric({ name: 'CLS', value: 0.01, id: 'v5-cls' }));
     cls(metric({ name: 'CLS', value: 0.2, rating: 'needs-improvement', id: 'v5-cls' }));
     inp(metric({ name: 'INP', value: 300, rating: 'needs-improvement', id: 'v5-inp' }));
-    expect(test.events.map((event) => 'metricName' in event && event.metricName)).toEqual(['FCP', 'TTFB']);
+    expect(test.events.map((event) => 'metricName' in event && event.metricName)).toEqual(['TTFB', 'FCP']);
     test.fire('hide');
     expect(test.events.slice(2)).toMatchObject([
       { metricName: 'LCP', metricValue: 900 },
