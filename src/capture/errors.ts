@@ -13,7 +13,8 @@ export interface ErrorOptions {
 }
 
 /** The error fields of the wire format, before the common ones are added. */
-export type ErrorReport = Pick<ErrorFields, 'type' | 'message' | 'filename' | 'lineno' | 'colno' | 'stack' | 'errorType'>;
+export type ErrorReport = Pick<ErrorFields, 'type' | 'message' | 'filename' | 'lineno' | 'colno' | 'stack' | 'errorType'> &
+  Partial<Pick<ErrorFields, 'path' | 'url'>>;
 
 /** Longest message and stack sent: a runaway `JSON.stringify` or stack must not fill a batch. */
 const MAX_TEXT = 2000;
@@ -77,7 +78,7 @@ export const ignored = (message: string, patterns: (string | RegExp)[]): boolean
  */
 export const errors =
   (options: ErrorOptions = {}): Capture =>
-  ({ emit, on, config }: Context) => {
+  ({ emit, on, path, config }: Context) => {
     const max = options.maxErrors ?? config.maxErrors;
     const patterns = options.ignore ?? parsePatterns(config.ignoreErrors);
     // Per page view: each distinct error with the occurrences not yet sent.
@@ -103,6 +104,9 @@ export const errors =
       if (!('reason' in event || 'message' in event)) return;
       const report = normalise(event);
       if (ignored(report.message, patterns)) return;
+      // The page it happened on: an SPA navigation may come before it is sent.
+      report.path = path();
+      report.url = location.href;
       const key = [report.errorType, report.message, report.filename, report.lineno, report.colno].join();
       const entry = seen.get(key);
       if (entry) entry.count_++;

@@ -134,7 +134,11 @@ describe('error capture', () => {
     expect(test.events).toMatchObject([{ message: 'hidden soon', count: 1 }]);
     dispatchEvent(rejected('navigating'));
     test.pageview('/second');
-    expect(test.events.slice(1)).toMatchObject([{ type: 'error', message: 'navigating' }, { type: 'pageview' }]);
+    expect(test.events.slice(1)).toMatchObject([
+      { type: 'error', message: 'navigating', path: '/first' },
+      { type: 'pageview', path: '/second' },
+    ]);
+    expect(test.events[1].url).toMatch(/\/first$/);
   });
 
   it('ignores a bare error Event that carries nothing', () => {
