@@ -73,6 +73,21 @@ describe('web vitals in Chromium', () => {
     await close(page);
   });
 
+  it('reports the metrics of a page restored from the back/forward cache, under their own ids', async () => {
+    server.route('/restorable', html(scriptTag({ 'flush-interval': '100' }), '<h1>Cached page</h1><a id="go" href="/elsewhere">go</a>'));
+    const page = await open('/restorable');
+    await server.waitFor(() => names().includes('FCP'));
+    await page.click('#go');
+    await page.waitForURL('**/elsewhere');
+    await page.goBack({ waitUntil: 'commit' });
+    await server.waitFor(() => vitals().some((vital) => vital.navigationType == 'back-forward-cache' && vital.metricName == 'FCP'));
+    const fcps = vitals().filter((vital) => vital.metricName == 'FCP');
+    expect(fcps.map((vital) => vital.navigationType)).toEqual(['navigate', 'back-forward-cache']);
+    expect(fcps[0].metricId).not.toBe(fcps[1].metricId);
+    expect(fcps[1].path).toBe('/restorable');
+    await close(page);
+  });
+
   it('sends no vitals with data-vitals="false"', async () => {
     server.route('/no-vitals', html(scriptTag({ 'flush-interval': '100', vitals: 'false' }), '<h1>Text</h1>'));
     const page = await open('/no-vitals');
