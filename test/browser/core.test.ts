@@ -16,7 +16,16 @@ afterAll(async () => {
   await chromium?.close();
   await server?.close();
 });
-beforeEach(() => server.clear());
+beforeEach(async () => {
+  // A page closed by the previous test may still be delivering its hide-time beacon (engagement,
+  // vitals): wait until nothing has arrived for 150 ms (at most 3 s), then forget it all.
+  let seen = -1;
+  for (let i = 0; i < 20 && seen != server.received.length; i++) {
+    seen = server.received.length;
+    await new Promise((done) => setTimeout(done, 150));
+  }
+  server.clear();
+});
 
 const byType = (type: string) => server.events().filter((event) => event.type == type);
 
