@@ -163,6 +163,22 @@ describe('JavaScript errors in Chromium', () => {
     for (const event of received) expect(event.message).toMatch(/^(Uncaught TypeError: every frame|distinct \d)$/);
     await close(page);
   });
+  it("contains a failure inside Tracklet: not thrown into the page, not reported as the site's error", async () => {
+    server.route('/contained', html(scriptTag({ 'flush-interval': '100' }), '<p>Contained</p>'));
+    const page = await open('/contained');
+    const thrown: string[] = [];
+    page.on('pageerror', (error) => thrown.push(error.message));
+    // A click dispatched on the document itself has no element target: the click capture fails on it.
+    await page.evaluate(() => {
+      document.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+      window.tracklet.track('after');
+    });
+    await server.waitFor(() => ofType('event').length == 1);
+    await page.waitForTimeout(1300);
+    expect(thrown).toEqual([]);
+    expect(ofType('error')).toEqual([]);
+    await close(page);
+  });
 });
 
 describe('tagged clicks in Chromium', () => {
