@@ -1,187 +1,254 @@
-// The demo's stand-in collector. It has the relay's shape — `startRelay({ port, host, storePath |
-// store, config })` resolving to `{ url, close(), handler, store }`, with the routes POST /collect,
-// GET /health, GET /status and the SSE stream GET /events/stream — so the demo switches to the real
-// relay (src/collector, built to dist/collector/index.js) by changing its import line only.
+// The demo's stand-in for the relay (src/collector), with its shape: `startRelay({ config, port,
+// host, storePath | store })` resolves to `{ url, handler, store, close() }`; `handler` is the
+// web-standard `(Request, { remoteAddress }) => Promise<Response>` serving POST /collect, /health,
+// /status and the server-sent event stream /events/stream (`?replay=N` sends the last N first),
+// each message one stored event `{ site, event, receivedAt, time, skewMs, ip, userAgent, bot }`.
+// The demo switches to the real relay by changing its import line only. What this stand-in leaves
+// out: validation beyond the basics, SQLite, dead-letter routes, destinations other than webhooks.
 import { createServer } from 'node:http';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { toNodeListener } from './adapter.mjs';
 
-/** Largest body accepted: the tracker never sends more than 64 KiB per request. */
-const MAX_BODY = 256 * 1024;
-/** Stored events replayed to a viewer that connects (or reconnects) to /events/stream. */
-const REPLAY = 5000;
+const MAX_BODY = 131072;
+const ATTEMPTS = 8;
+const BOT = /bot\b|crawl|spider|headless|puppeteer|playwright|curl\/|wget|python-|node-fetch|undici/i;
 
 /**
- * An event store in memory, also appended as JSON lines to `path` when one is given (and read back
- * from it at start), so a restarted demo shows what it received before. Counts each event id once:
- * the tracker resends an event with the same id when a delivery failed.
+ * Stored events in memory, also appended as JSON lines to `path` when one is given (and read back
+ * at start). Each (site, event id) is stored once: the tracker resends an event with the same id
+ * when a delivery may have failed.
  */
 export function createStore(path) {
   const events = [];
   const seen = new Set();
-  const listeners = new Set();
+  const keep = (stored) => {
+    const key = stored.site + '\n' + stored.event.id;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    events.push(stored);
+    return true;
+  };
   if (path && existsSync(path)) {
     for (const line of readFileSync(path, 'utf8').split('\n')) {
-      if (!line) continue;
       try {
-        const event = JSON.parse(line);
-        if (!seen.has(event.id)) seen.add(event.id), events.push(event);
+        if (line) keep(JSON.parse(line));
       } catch {
         // A line cut short by a crash is skipped; the rest of the file is still good.
       }
     }
   } else if (path) mkdirSync(dirname(path), { recursive: true });
   return {
-    /** Stores events not seen before; returns how many were new. */
-    add(batch) {
-      const fresh = batch.filter((event) => !seen.has(event.id));
-      for (const event of fresh) seen.add(event.id), events.push(event);
-      if (path && fresh.length) appendFileSync(path, fresh.map((event) => JSON.stringify(event) + '\n').join(''));
-      for (const listener of listeners) for (const event of fresh) listener(event);
-      return fresh.length;
+    /** Stores the events not seen before and returns them. */
+    async insertEvents(batch) {
+      const inserted = batch.filter(keep);
+      if (path && inserted.length) appendFileSync(path, inserted.map((stored) => JSON.stringify(stored) + '\n').join(''));
+      return { inserted, duplicates: batch.length - inserted.length };
     },
-    /** The stored events, oldest first. */
-    all: () => events.slice(),
-    get count() {
-      return events.length;
-    },
-    /** Calls `listener` with every event stored from now on; returns the unsubscribe function. */
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    /** Stored events, newest last. */
+    events: async (limit = events.length) => events.slice(-limit),
+    countEvents: async () => events.length,
+    close: async () => {},
   };
 }
 
-const json = (res, status, body) => {
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-  res.end(JSON.stringify(body));
+const json = (status, body, headers = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers } });
+const refuse = (status, error, field, message) => json(status, { error, field, message });
+
+/** The first problem with a request body, or undefined when it is a batch of the wire format. */
+const problem = (batch) => {
+  if (!batch || typeof batch != 'object') return ['(body)', 'expected an object'];
+  if (batch.v !== 1) return ['v', 'expected 1'];
+  if (typeof batch.site != 'string' || !batch.site) return ['site', 'expected a non-empty string'];
+  if (typeof batch.sentAt != 'number') return ['sentAt', 'expected a number'];
+  if (!Array.isArray(batch.events) || !batch.events.length) return ['events', 'expected a non-empty array'];
+  const bad = batch.events.findIndex(
+    (event) => !event || typeof event.id != 'string' || typeof event.type != 'string' || typeof event.timestamp != 'number',
+  );
+  if (bad >= 0) return [`events.${bad}`, 'expected an event with id, type and timestamp'];
 };
 
-/** True for a value that looks like one event of the wire format (see src/types.ts). */
-const isEvent = (event) =>
-  event && typeof event == 'object' && typeof event.id == 'string' && typeof event.type == 'string' &&
-  typeof event.timestamp == 'number';
-
-/** Reads a request body up to MAX_BODY bytes; resolves undefined when it is larger. */
-const readBody = (req) =>
-  new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    req.on('data', (chunk) => {
-      size += chunk.length;
-      if (size <= MAX_BODY) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_BODY ? undefined : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-
 /**
- * Starts the collector on `host:port` (127.0.0.1 and a free port by default). Its `handler` can
- * also be mounted on a server of your own, as the demo does to keep everything on one origin.
+ * Webhook delivery, the relay's way in small: each new event is queued per destination, sent in
+ * batches as the wire format, and retried with doubling delays until it is delivered or, after
+ * ATTEMPTS sends, dead.
  */
-export async function startRelay({ port = 0, host = '127.0.0.1', storePath, store, config = {} } = {}) {
-  store ||= createStore(storePath);
-  const startedAt = Date.now();
-  const streams = new Set();
-  const stats = { requests: 0, accepted: 0, duplicates: 0, rejected: 0, lastReceivedAt: null };
+const createDelivery = (sites, pollMs) => {
+  const queues = [];
+  for (const [site, { destinations = [] }] of Object.entries(sites)) {
+    for (const destination of destinations) {
+      if (destination.type != 'webhook') throw new Error(`sites.${site}.destinations: the demo collector delivers to webhooks only`);
+      const name = destination.name || destination.type;
+      queues.push({ key: `${site}/${name}`, site, url: destination.url, type: 'webhook', pending: [], delivered: 0, dead: 0, recent: [] });
+    }
+  }
+  let timer;
+  let running = false;
+  const record = (queue, send) => {
+    queue.recent.push(send);
+    if (queue.recent.length > 20) queue.recent.shift();
+  };
+  const pass = async () => {
+    if (running) return;
+    running = true;
+    for (const queue of queues) {
+      const due = queue.pending.filter((item) => item.due <= Date.now()).slice(0, 100);
+      if (!due.length) continue;
+      let error;
+      try {
+        const body = { v: 1, site: queue.site, sentAt: Date.now(), events: due.map((item) => item.stored.event) };
+        const response = await fetch(queue.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+        if (!response.ok) error = `HTTP ${response.status} from ${new URL(queue.url).pathname}`;
+      } catch (failure) {
+        error = `${queue.url}: ${failure.message}`;
+      }
+      record(queue, { at: Date.now(), ok: !error, events: due.length, ...(error && { error }) });
+      for (const item of due) {
+        if (!error) queue.delivered++;
+        else if (++item.attempts >= ATTEMPTS) queue.dead++;
+        else item.due = Date.now() + 1000 * 2 ** (item.attempts - 1);
+        if (!error || item.attempts >= ATTEMPTS) queue.pending.splice(queue.pending.indexOf(item), 1);
+        else item.lastError = error;
+      }
+    }
+    running = false;
+  };
+  const loop = () => {
+    timer = setTimeout(() => pass().finally(loop), pollMs);
+  };
+  if (queues.length) loop();
+  return {
+    enqueue(stored) {
+      for (const queue of queues) if (queue.site == stored.site) queue.pending.push({ stored, attempts: 0, due: 0 });
+    },
+    kick: () => void pass(),
+    status: () =>
+      queues.map((queue) => ({
+        destination: queue.key,
+        queued: queue.pending.length,
+        retrying: queue.pending.filter((item) => item.attempts > 0).length,
+        delivered: queue.delivered,
+        dead: queue.dead,
+        type: queue.type,
+        counters: {},
+        recent: queue.recent,
+      })),
+    stop: () => clearTimeout(timer),
+  };
+};
 
-  const collect = async (req, res) => {
-    stats.requests++;
-    const body = await readBody(req);
-    if (body === undefined) return stats.rejected++, json(res, 413, { error: 'body too large' });
+/** Starts the collector on `host:port` (127.0.0.1 and a free port by default). */
+export async function startRelay({ config, port = 0, host = '127.0.0.1', storePath, store } = {}) {
+  const sites = config?.sites || {};
+  store ||= createStore(storePath);
+  const delivery = createDelivery(sites, config?.delivery?.pollMs || 1000);
+  const streams = new Set();
+  const encoder = new TextEncoder();
+  const message = (stored) => `data: ${JSON.stringify(stored)}\n\n`;
+
+  const publish = (inserted) => {
+    const chunk = encoder.encode(inserted.map(message).join(''));
+    for (const controller of streams) {
+      try {
+        controller.enqueue(chunk);
+      } catch {
+        streams.delete(controller);
+      }
+    }
+  };
+
+  const ingest = async (request, client) => {
+    const text = await request.text();
+    if (text.length > MAX_BODY) return refuse(413, 'body_too_large', '(body)', `the limit is ${MAX_BODY} bytes`);
     let batch;
     try {
-      batch = JSON.parse(body);
+      batch = JSON.parse(text);
     } catch {
-      return stats.rejected++, json(res, 400, { error: 'body is not JSON' });
+      return refuse(400, 'invalid_json', '(body)', 'the body is not JSON');
     }
-    if (!batch || !Array.isArray(batch.events)) return stats.rejected++, json(res, 400, { error: 'expected { events: [...] }' });
+    const bad = problem(batch);
+    if (bad) return refuse(400, 'invalid_body', ...bad);
+    if (!Object.hasOwn(sites, batch.site)) return refuse(403, 'unknown_site', 'site', `no site "${batch.site.slice(0, 100)}" is configured`);
     const receivedAt = Date.now();
-    const enrich = {
-      receivedAt,
-      site: String(batch.site || ''),
-      ip: req.headers['x-forwarded-for']?.split(',')[0].trim() || req.socket.remoteAddress || '',
-      userAgent: req.headers['user-agent'] || '',
-    };
-    const valid = batch.events.filter(isEvent);
-    stats.rejected += batch.events.length - valid.length;
-    const added = store.add(valid.map((event) => ({ ...event, ...enrich })));
-    stats.accepted += added;
-    stats.duplicates += valid.length - added;
-    stats.lastReceivedAt = receivedAt;
-    res.writeHead(204, { 'Access-Control-Allow-Origin': req.headers.origin || '*' });
-    res.end();
+    // The visitor's clock may be off: it was `skew` behind ours when it sent the body.
+    const skewMs = Math.round(receivedAt - batch.sentAt);
+    const userAgent = request.headers.get('user-agent') || undefined;
+    const ip = client?.remoteAddress?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+    const { inserted, duplicates } = await store.insertEvents(
+      batch.events.map((event) => ({
+        site: batch.site,
+        event,
+        receivedAt,
+        time: Math.min(receivedAt, Math.round(event.timestamp + skewMs)),
+        skewMs,
+        ...(ip && { ip }),
+        ...(userAgent && { userAgent }),
+        bot: !userAgent || BOT.test(userAgent),
+      })),
+    );
+    inserted.forEach(delivery.enqueue);
+    if (inserted.length) publish(inserted), delivery.kick();
+    return json(200, { ok: true, accepted: inserted.length, duplicates });
   };
 
-  // Server-sent events: every stored event (the last REPLAY first), then each new one as it is stored.
-  const stream = (req, res) => {
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream',
-      'Cache-Control': 'no-store',
-      Connection: 'keep-alive',
+  const stream = (url) => {
+    const replay = Math.min(Number(url.searchParams.get('replay')) || 0, 1000);
+    let self;
+    let ping;
+    const body = new ReadableStream({
+      async start(controller) {
+        self = controller;
+        controller.enqueue(encoder.encode(': tracklet demo collector\n\n'));
+        if (replay) controller.enqueue(encoder.encode((await store.events(replay)).map(message).join('')));
+        streams.add(controller);
+        // A comment every 15 s keeps proxies from closing an idle stream.
+        ping = setInterval(() => controller.enqueue(encoder.encode(': ping\n\n')), 15_000);
+      },
+      cancel() {
+        clearInterval(ping);
+        streams.delete(self);
+      },
     });
-    const send = (event) => res.write(`id: ${event.id}\ndata: ${JSON.stringify(event)}\n\n`);
-    res.write('retry: 1000\n\n');
-    store.all().slice(-REPLAY).forEach(send);
-    const unsubscribe = store.subscribe(send);
-    // A comment line every 15 s keeps idle proxies and browsers from dropping the connection.
-    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
-    const end = () => {
-      clearInterval(ping);
-      unsubscribe();
-      streams.delete(end);
-      res.end();
-    };
-    streams.add(end);
-    req.on('close', end);
+    return new Response(body, { headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' } });
   };
 
-  const routes = {
-    'POST /collect': collect,
-    'OPTIONS /collect': (req, res) => {
-      res.writeHead(204, { 'Access-Control-Allow-Origin': req.headers.origin || '*', 'Access-Control-Allow-Headers': '*' });
-      res.end();
-    },
-    'GET /health': (req, res) => json(res, 200, { ok: true }),
-    'GET /status': (req, res) =>
-      json(res, 200, {
-        ok: true,
-        startedAt,
-        uptime: Date.now() - startedAt,
-        stored: store.count,
-        ...stats,
-        // The demo collector only stores: it delivers to no destination.
-        destinations: config.destinations || [],
-      }),
-    'GET /events/stream': stream,
+  /** The collector's routes, as a web-standard handler. */
+  const handler = async (request, client) => {
+    const url = new URL(request.url);
+    const route = `${request.method} ${url.pathname}`;
+    if (request.method == 'OPTIONS') return new Response(null, { status: 204, headers: { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Headers': 'Content-Type' } });
+    if (route == 'POST /collect' || route == 'POST /') return ingest(request, client);
+    if (route == 'GET /health') return json(200, { status: 'ok' });
+    if (route == 'GET /status') return json(200, { events: await store.countEvents(), destinations: delivery.status() });
+    if (route == 'GET /events/stream') return stream(url);
+    return refuse(404, 'not_found', 'path', `${route} is not served here`);
   };
 
-  /** Node request listener for the collector's routes; answers 404 to anything else. */
-  const handler = (req, res) => {
-    const route = routes[`${req.method} ${new URL(req.url || '/', 'http://localhost').pathname}`];
-    if (!route) return json(res, 404, { error: 'not found' });
-    Promise.resolve(route(req, res)).catch((error) => {
-      if (!res.headersSent) json(res, 500, { error: String(error?.message || error) });
-      else res.end();
-    });
-  };
-
-  const server = createServer(handler);
+  const server = createServer(toNodeListener(handler));
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
   });
-
   return {
     url: `http://${host}:${server.address().port}`,
     handler,
     store,
-    /** Ends the event streams and stops listening. */
+    config,
+    /** Stops delivery, ends the event streams and stops listening. */
     close: async () => {
-      for (const end of streams) end();
+      delivery.stop();
+      for (const controller of streams) {
+        try {
+          controller.close();
+        } catch {
+          // Already closed by its reader.
+        }
+      }
+      streams.clear();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      await store.close();
     },
   };
 }

@@ -7,13 +7,14 @@ import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-// The collector. To run the real relay instead, build it (`node build.mjs`) and import
-// `startRelay` from '../dist/collector/index.js': it has the same options, routes and stream.
+import { toNodeListener } from './adapter.mjs';
+// The collector: a stand-in with the relay's shape. To run the real relay instead, import
+// `startRelay` from '../dist/collector/index.js' (built by `node build.mjs`).
 import { startRelay } from './collector.mjs';
 
 const DEMO = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = resolve(DEMO, '..');
-const COLLECTOR_ROUTES = new Set(['/collect', '/health', '/status', '/events/stream']);
+const COLLECTOR_ROUTES = new Set(['/collect', '/health', '/status', '/events/stream', '/dead-letters', '/dead-letters/requeue']);
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -34,6 +35,20 @@ const heroImage = (label) => `<svg xmlns="http://www.w3.org/2000/svg" width="120
 <g fill="#fff"><circle cx="300" cy="300" r="10"/><circle cx="580" cy="220" r="10"/><circle cx="880" cy="140" r="10"/></g>
 <text x="140" y="120" font-family="system-ui,sans-serif" font-size="44" font-weight="700" fill="#fff">${label}</text>
 </svg>`;
+
+/**
+ * The collector's config (the relay's config-file format): both demo sites, each forwarding to two
+ * webhooks served by the demo itself — a warehouse that always accepts, and a CRM that refuses one
+ * request in three, so the viewer shows retries.
+ */
+const collectorConfig = (origin) => {
+  const destinations = ['warehouse', 'crm'].map((name) => ({ type: 'webhook', name, url: `${origin}/demo/webhook/${name}` }));
+  const site = { origins: ['*'], destinations };
+  return {
+    sites: { 'marketing-site': site, 'web-app': site },
+    delivery: { pollMs: 500, backoffBaseMs: 1000, backoffMaxMs: 4000 },
+  };
+};
 
 /** Bundles the SPA (demo/spa) from the npm build, as an app's bundler would: in memory, once. */
 const bundleSpa = async () => {
@@ -80,7 +95,9 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', storePath, lo
     throw new Error('Tracklet is not built yet: run `npm run demo` (it builds first) or `node build.mjs`.');
   }
   const spa = await bundleSpa();
-  const relay = await startRelay({ port: 0, host: '127.0.0.1', storePath, config: {} });
+  let relay;
+  let collector;
+  const webhookCalls = { warehouse: 0, crm: 0 };
   const routes = {
     // The SPA's router handles every path under /app/ in the browser.
     app: (req, res, path) => {
@@ -89,6 +106,16 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', storePath, lo
         return res.end(spa);
       }
       sendFile(res, join(DEMO, 'spa/index.html'));
+    },
+    // The destinations' end: reads the batch and answers like an API would.
+    webhook: (req, res, path) => {
+      const name = path.split('/').pop();
+      req.resume();
+      req.on('end', () => {
+        const calls = (webhookCalls[name] = (webhookCalls[name] || 0) + 1);
+        res.writeHead(name == 'crm' && calls % 3 == 0 ? 503 : 200, { 'Content-Type': 'application/json' });
+        res.end('{}');
+      });
     },
     slow: (req, res, path, url) => {
       const delay = Math.min(Number(url.searchParams.get('delay')) || 1200, 10_000);
@@ -102,7 +129,12 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', storePath, lo
   const server = createServer((req, res) => {
     const url = new URL(req.url || '/', 'http://localhost');
     const path = url.pathname;
-    if (COLLECTOR_ROUTES.has(path)) return relay.handler(req, res);
+    if (COLLECTOR_ROUTES.has(path)) {
+      if (collector) return collector(req, res);
+      res.writeHead(503, { 'Retry-After': '1' });
+      return res.end();
+    }
+    if (path.startsWith('/demo/webhook/')) return routes.webhook(req, res, path);
     if (path == '/app' || path.startsWith('/app/')) return routes.app(req, res, path);
     if (path.startsWith('/slow/')) return routes.slow(req, res, path, url);
     if (path == '/viewer') {
@@ -118,16 +150,18 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', storePath, lo
     notFound(res);
   });
 
+  await new Promise((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, done);
+  });
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${server.address().port}`;
   try {
-    await new Promise((done, fail) => {
-      server.once('error', fail);
-      server.listen(port, host, done);
-    });
+    relay = await startRelay({ config: collectorConfig(origin), port: 0, host: '127.0.0.1', storePath });
   } catch (error) {
-    await relay.close();
+    server.close();
     throw error;
   }
-  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${server.address().port}`;
+  collector = toNodeListener(relay.handler);
   const urls = { site: origin + '/', spa: origin + '/app/', viewer: origin + '/viewer/' };
   log?.(`Tracklet demo is running:
 
@@ -162,7 +196,7 @@ const main = async () => {
     },
   });
   if (values.help) {
-    console.log('Usage: npm run demo -- [--port 8080] [--host 127.0.0.1] [--store .tmp/demo-events.jsonl]\n(or PORT=8080 HOST=127.0.0.1 STORE=… npm run demo)');
+    console.log('Usage: npm run demo -- [--port 8080] [--host 127.0.0.1] [--store .tmp/demo-events]\n(or PORT=8080 HOST=127.0.0.1 STORE=… npm run demo)');
     return;
   }
   const rawPort = values.port ?? process.env.PORT ?? '8080';
@@ -173,7 +207,7 @@ const main = async () => {
     return;
   }
   const host = values.host ?? process.env.HOST ?? '127.0.0.1';
-  const storePath = resolve(values.store ?? process.env.STORE ?? join(ROOT, '.tmp/demo-events.jsonl'));
+  const storePath = resolve(values.store ?? process.env.STORE ?? join(ROOT, '.tmp/demo-events'));
   let demo;
   try {
     demo = await startDemo({ port, host, storePath });

@@ -8,7 +8,7 @@ const TYPES = ['pageview', 'event', 'identify', 'vital', 'error', 'engagement'];
 const THRESHOLDS = { LCP: [2500, 4000], FCP: [1800, 3000], INP: [200, 500], CLS: [0.1, 0.25], TTFB: [800, 1800] };
 const RATINGS = ['good', 'needs-improvement', 'poor'];
 /** Fields shown in every row already, listed last in an event's details. */
-const COMMON = ['id', 'type', 'timestamp', 'anonymousId', 'sessionId', 'userId', 'url', 'path', 'site', 'receivedAt', 'ip', 'userAgent'];
+const COMMON = ['id', 'type', 'timestamp', 'anonymousId', 'sessionId', 'userId', 'url', 'path', 'site', 'receivedAt', 'time', 'skewMs', 'ip', 'userAgent', 'bot', 'origin'];
 
 const seen = new Set();
 const sessions = new Map();
@@ -39,6 +39,7 @@ const clock = (ms) => {
 };
 const duration = (ms) => (ms < 1000 ? `${Math.round(ms)} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`);
 const metricValue = (name, value) => (name == 'CLS' ? Number(value).toFixed(3) : typeof value == 'number' ? duration(value) : String(value));
+const plural = (n, noun) => `${n} ${noun}${n == 1 ? '' : 's'}`;
 const short = (id) => (typeof id == 'string' && id.length > 10 ? id.slice(0, 8) + '…' : String(id ?? '—'));
 const typeClass = (type) => (TYPES.includes(type) ? type : 'other');
 const rate = (name, value) => {
@@ -92,7 +93,7 @@ const details = (event) => {
       const text =
         typeof value == 'object' && value !== null
           ? el('pre', {}, JSON.stringify(value, null, 2))
-          : /^(timestamp|receivedAt|sentAt)$/.test(key) && typeof value == 'number'
+          : /^(timestamp|receivedAt|sentAt|time)$/.test(key) && typeof value == 'number'
             ? `${value}  (${new Date(value).toISOString()})`
             : String(value);
       return [el('dt', {}, key), el('dd', {}, text)];
@@ -138,7 +139,7 @@ const sessionHeader = (session) => {
     el(
       'div',
       { class: 'facts' },
-      `${clock(session.first).slice(0, 8)} · ${duration(session.last - session.first)} · ${pages} page${pages == 1 ? '' : 's'} · ${session.events.length} events`,
+      `${clock(session.first).slice(0, 8)} · ${duration(session.last - session.first)} · ${plural(pages, 'page')} · ${plural(session.events.length, 'event')}`,
     ),
   );
 };
@@ -274,10 +275,22 @@ const flush = () => {
   setTimeout(() => document.querySelectorAll('.ev.fresh').forEach((row) => row.classList.remove('fresh')), 1600);
 };
 
+/**
+ * One stream message as a flat event. The relay sends the stored form, `{ site, event, receivedAt,
+ * ip, userAgent, … }`; a message that is the event itself (with those fields beside) works too.
+ */
+const flatten = (message) => {
+  if (message && typeof message.event == 'object' && message.event && typeof message.event.type == 'string') {
+    const { event, ...stored } = message;
+    return { ...event, ...stored };
+  }
+  return message;
+};
+
 const receive = (message) => {
   let event;
   try {
-    event = JSON.parse(message.data);
+    event = flatten(JSON.parse(message.data));
   } catch {
     return;
   }
@@ -292,7 +305,7 @@ const receive = (message) => {
 };
 
 const connect = () => {
-  const source = new EventSource('/events/stream');
+  const source = new EventSource('/events/stream?replay=1000');
   const state = (name, text) => {
     $('connection').dataset.state = name;
     $('connection').lastElementChild.textContent = text;
@@ -302,19 +315,34 @@ const connect = () => {
   source.onmessage = receive;
 };
 
-/** Renders /status generically: numbers as stats, `destinations` (array or object) as rows. */
+/** A destination's state: failing (dead letters, or the last send failed), retrying, or fine. */
+const health = (d) => {
+  const last = Array.isArray(d.recent) ? d.recent[d.recent.length - 1] : undefined;
+  if (d.ok === false || d.dead > 0) return 'poor';
+  if (d.retrying > 0 || (last && !last.ok)) return 'needs-improvement';
+  return 'good';
+};
+
+/** The last error a destination reported, from `lastError` or its recent sends. */
+const lastError = (d) => d.lastError || (Array.isArray(d.recent) ? d.recent.filter((send) => !send.ok).pop()?.error : undefined);
+
+/**
+ * Renders /status: the number of stored events, then one row per destination with its delivery
+ * counts. Unknown numeric fields are shown too, so a relay that reports more needs no change here.
+ */
 const renderStatus = (status) => {
   const numbers = Object.entries(status).filter(([key, value]) => typeof value == 'number' && !/At$/.test(key));
   const destinations = Array.isArray(status.destinations)
-    ? status.destinations.map((d, i) => [d.name || d.id || d.type || `#${i + 1}`, d])
+    ? status.destinations.map((d, i) => [d.destination || d.name || d.id || `#${i + 1}`, d])
     : Object.entries(status.destinations || {});
-  const stat = ([key, value]) => el('div', { class: 'stat' }, el('b', {}, key == 'uptime' ? duration(value) : value.toLocaleString()), el('span', {}, key));
-  const health = (d) => {
-    const failing = d.ok === false || /fail|error|down/i.test(String(d.status || d.state || '')) || (d.lastError && !d.ok);
-    return failing ? 'poor' : d.ok === true || /ok|up|healthy|delivered/i.test(String(d.status || d.state || '')) ? 'good' : 'needs-improvement';
-  };
+  const stat = ([key, value]) => el('div', { class: 'stat' }, el('b', {}, key == 'uptime' ? duration(value) : value.toLocaleString()), el('span', {}, key == 'events' ? 'events stored' : key));
+  const counts = (d) =>
+    Object.entries(d)
+      .filter(([, value]) => typeof value == 'number' && value >= 0)
+      .filter(([key]) => !/At$/.test(key))
+      .map(([key, value]) => el('span', { class: `count ${key}${value ? '' : ' zero'}` }, el('b', {}, value.toLocaleString()), ' ', key));
   $('delivery').replaceChildren(
-    el('div', { class: 'stats' }, numbers.map(stat)),
+    el('div', { class: 'stats' }, numbers.map(stat), el('div', { class: 'stat' }, el('b', {}, String(destinations.length)), el('span', {}, 'destinations'))),
     destinations.length
       ? el(
           'ul',
@@ -322,17 +350,11 @@ const renderStatus = (status) => {
           destinations.map(([name, d]) =>
             el(
               'li',
-              { 'data-destination': name },
-              el('span', { class: `dot ${health(d)}` }),
-              el('b', {}, name),
-              el(
-                'span',
-                { class: 'muted' },
-                Object.entries(d)
-                  .filter(([key]) => !['name', 'id', 'type', 'ok'].includes(key))
-                  .map(([key, value]) => `${key} ${typeof value == 'object' ? JSON.stringify(value) : value}`)
-                  .join(' · '),
-              ),
+              { 'data-destination': name, class: health(d) },
+              el('span', { class: `dot ${health(d)}`, title: health(d).replace('-', ' ') }),
+              el('b', { class: 'name' }, name, d.type ? el('span', { class: 'kind' }, d.type) : null),
+              el('div', { class: 'counts' }, counts(d)),
+              health(d) != 'good' && lastError(d) ? el('div', { class: 'error-line', title: lastError(d) }, 'last error: ', lastError(d)) : null,
             ),
           ),
         )

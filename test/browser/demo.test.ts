@@ -86,6 +86,10 @@ describe('npm run demo', () => {
       expect(await signups.last().textContent()).toContain('plan');
     }
 
+    // The collector's panel lists each destination with what it delivered.
+    const warehouse = viewer.locator('#delivery li[data-destination="marketing-site/warehouse"]');
+    await expect.poll(async () => Number(await warehouse.locator('.count.delivered b').textContent().catch(() => '0')), { timeout: 10_000 }).toBeGreaterThan(0);
+
     // The landing (/campaigns) started its own session before the campaign link was clicked.
     const direct = viewer.locator('.session', { has: viewer.locator('.attribution.direct') });
     expect(await direct.locator('.ev[data-type="pageview"] .what b').allTextContents()).toEqual(['/campaigns']);
@@ -122,21 +126,28 @@ describe('npm run demo', () => {
     await context.close();
   });
 
-  it('stores what the collector receives, once per event id, and reports it on /status', async () => {
-    const event = { id: 'demo-test-1', type: 'event', name: 'from_curl', timestamp: Date.now(), anonymousId: 'a', sessionId: 's', url: 'http://x/', path: '/' };
-    const post = () =>
-      fetch(demo.url + '/collect', { method: 'POST', body: JSON.stringify({ v: 1, site: 'curl', sentAt: Date.now(), events: [event] }) });
-    expect((await post()).status).toBe(204);
-    expect((await post()).status).toBe(204);
-    const lines = readFileSync(storePath, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-    expect(lines.filter((stored) => stored.id == 'demo-test-1')).toEqual([
-      expect.objectContaining({ name: 'from_curl', site: 'curl', ip: '127.0.0.1', receivedAt: expect.any(Number) }),
-    ]);
-    const status = await (await fetch(demo.url + '/status')).json();
-    expect(status).toMatchObject({ stored: lines.length, duplicates: expect.any(Number) });
-    expect(status.duplicates).toBeGreaterThanOrEqual(1);
-    expect(await (await fetch(demo.url + '/health')).json()).toEqual({ ok: true });
+  it('stores what the collector receives once per event id, forwards it, and reports both on /status', async () => {
+    const event = { id: 'demo-test-1', type: 'event', name: 'from_node', timestamp: Date.now(), anonymousId: 'a', sessionId: 's', url: 'http://x/', path: '/' };
+    const post = (site = 'marketing-site') =>
+      fetch(demo.url + '/collect', { method: 'POST', body: JSON.stringify({ v: 1, site, sentAt: Date.now(), events: [event] }) });
+    expect(await (await post()).json()).toEqual({ ok: true, accepted: 1, duplicates: 0 });
+    expect(await (await post()).json()).toEqual({ ok: true, accepted: 0, duplicates: 1 });
+    expect((await post('unknown-site')).status).toBe(403);
     expect((await fetch(demo.url + '/collect', { method: 'POST', body: 'not json' })).status).toBe(400);
+    const stored = readFileSync(storePath, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(stored.filter((line) => line.event.id == 'demo-test-1')).toEqual([
+      expect.objectContaining({ site: 'marketing-site', event, ip: '127.0.0.1', receivedAt: expect.any(Number) }),
+    ]);
+    expect(await (await fetch(demo.url + '/health')).json()).toEqual({ status: 'ok' });
+    // Each site forwards to the demo's two webhooks; the CRM refuses some requests, and is retried.
+    await expect
+      .poll(async () => (await (await fetch(demo.url + '/status')).json()).destinations.filter((d: { queued: number }) => d.queued == 0).length, { timeout: 20_000 })
+      .toBe(4);
+    const status = await (await fetch(demo.url + '/status')).json();
+    expect(status.events).toBe(stored.length);
+    const warehouse = status.destinations.find((d: { destination: string }) => d.destination == 'marketing-site/warehouse');
+    expect(warehouse).toMatchObject({ type: 'webhook', queued: 0, dead: 0 });
+    expect(warehouse.delivered).toBe(stored.filter((line) => line.site == 'marketing-site').length);
   });
 });
 
