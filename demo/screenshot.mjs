@@ -28,19 +28,6 @@ const visit = async (steps) => {
 };
 
 await visit(async (page) => {
-  await page.goto(site + '?utm_source=newsletter&utm_medium=email&utm_campaign=launch-week&utm_content=header-link');
-  await page.waitForLoadState('networkidle');
-  await page.click('#hero-signup');
-  await page.click('nav a[href="/pricing"]');
-  await page.click('#signup-pro');
-  await page.click('text=Open the app');
-  await page.click('#who a');
-  await page.click('#login-form button[type="submit"]');
-  await page.click('#new-project');
-  await page.click('#app-nav a[href="/app/campaigns"]');
-  await page.selectOption('#range', 'Last 30 days');
-});
-await visit(async (page) => {
   await page.goto(site + 'pricing?utm_source=google&utm_medium=cpc&utm_campaign=brand&utm_term=campaign+analytics&gclid=Cj0KCQ-demo-123');
   await page.click('#signup-team');
   await page.click('nav a[href="/blog/launch-week"]');
@@ -60,13 +47,26 @@ await visit(async (page) => {
   await page.click('#upgrade');
 });
 
+await visit(async (page) => {
+  await page.goto(site + '?utm_source=newsletter&utm_medium=email&utm_campaign=launch-week&utm_content=header-link');
+  await page.waitForLoadState('networkidle');
+  await page.click('#hero-signup');
+  await page.click('nav a[href="/pricing"]');
+  await page.click('#signup-pro');
+  await page.click('text=Open the app');
+  await page.click('#who a');
+  await page.click('#login-form button[type="submit"]');
+  await page.click('#new-project');
+  await page.click('#app-nav a[href="/app/campaigns"]');
+  await page.selectOption('#range', 'Last 30 days');
+});
 const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
 const viewer = await context.newPage();
 await viewer.goto(demo.urls.viewer);
 await viewer.locator('.session').first().waitFor();
 await viewer.waitForTimeout(2500); // Let the highlight of new rows fade and /status answer.
-// Open the newest session's first event, to show an event's fields.
-await viewer.locator('.session').first().locator('.ev summary').first().click();
+// Open the landing pageview of the newsletter visit (the newest session), to show an event's fields.
+await viewer.locator('.session').first().locator('.ev[data-type="pageview"] summary').first().click();
 mkdirSync(fileURLToPath(new URL('../docs/', import.meta.url)), { recursive: true });
 await viewer.screenshot({ path: out });
 console.log(`Saved ${out}`);

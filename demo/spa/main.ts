@@ -8,11 +8,13 @@ import type { Capture, TrackletOptions } from 'tracklet';
 
 const { init, track, identify, reset } = tracklet;
 
-// The automatic captures this build exports (web vitals, errors, clicks, engagement), if any: an
-// app imports only those it wants, and what it does not import is not bundled.
+// The automatic captures, each made by a factory (`vitals()`, `errors()`…). An app imports the
+// ones it wants by name, and what it does not import is not bundled; the demo looks them up so that
+// it also runs on a build that has none.
 const captures = ['vitals', 'errors', 'clicks', 'engagement']
   .map((name) => (tracklet as unknown as Record<string, unknown>)[name])
-  .filter((capture): capture is Capture => typeof capture == 'function');
+  .filter((factory): factory is () => Capture => typeof factory == 'function')
+  .map((factory) => factory());
 
 const options = {
   endpoint: '/collect',
