@@ -134,7 +134,7 @@ describe('npm run demo', () => {
     expect(await (await post()).json()).toEqual({ ok: true, accepted: 0, duplicates: 1 });
     expect((await post('unknown-site')).status).toBe(403);
     expect((await fetch(demo.url + '/collect', { method: 'POST', body: 'not json' })).status).toBe(400);
-    const stored = readFileSync(storePath, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const stored: { site: string; event: { id: string } }[] = await demo.relay.store.events();
     expect(stored.filter((line) => line.event.id == 'demo-test-1')).toEqual([
       expect.objectContaining({ site: 'marketing-site', event, ip: '127.0.0.1', receivedAt: expect.any(Number) }),
     ]);
