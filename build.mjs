@@ -20,7 +20,7 @@ export const define = (flags) =>
 const browser = {
   bundle: true,
   minify: true,
-  target: 'es2018',
+  target: 'es2020',
   legalComments: 'none',
   mangleProps: /_$/,
   sourcemap: true,

@@ -1,0 +1,38 @@
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { resolveConfig } from '../../src/config';
+import { createTracker } from '../../src/tracker';
+import type { TrackletEvent } from '../../src/types';
+
+const seen: TrackletEvent[] = [];
+
+beforeAll(() => {
+  vi.useFakeTimers();
+  history.replaceState({}, '', '/app#/home');
+  Object.defineProperty(navigator, 'sendBeacon', { value: () => true, configurable: true });
+  const config = resolveConfig({ endpoint: '/c', site: 's', spa: 'hash', flushInterval: 1000 }, false)!;
+  config.capture = [(context) => context.on('pageview', (event) => seen.push(event))];
+  createTracker(config);
+});
+
+describe('SPA pageviews (hash mode)', () => {
+  it('counts the hash as part of the path and sends one pageview per hashchange', () => {
+    location.hash = '#/pricing';
+    dispatchEvent(new HashChangeEvent('hashchange'));
+    // The same hash again (a popstate after hashchange, as browsers fire both): no second pageview.
+    dispatchEvent(new PopStateEvent('popstate'));
+    location.hash = '#/about';
+    dispatchEvent(new HashChangeEvent('hashchange'));
+    expect(seen.map((event) => event.path)).toEqual(['/app#/home', '/app#/pricing', '/app#/about']);
+  });
+
+  it('flushes after flushInterval', () => {
+    const beacon = vi.fn(() => true);
+    Object.defineProperty(navigator, 'sendBeacon', { value: beacon, configurable: true });
+    location.hash = '#/later';
+    dispatchEvent(new HashChangeEvent('hashchange'));
+    vi.advanceTimersByTime(999);
+    expect(beacon).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(beacon).toHaveBeenCalledTimes(1);
+  });
+});
