@@ -144,9 +144,22 @@ const sessionHeader = (session) => {
   );
 };
 
+/** The pages of a session in order (`/ → /pricing → /app/`), repeats in a row shown once. */
+const journeyLine = (session) => {
+  const paths = session.events.filter((event) => event.type == 'pageview').map((event) => event.path || event.url || '?');
+  const steps = paths.filter((path, i) => path != paths[i - 1]);
+  return el(
+    'div',
+    { class: 'journey' },
+    el('span', { class: 'label' }, 'Journey'),
+    steps.length ? steps.flatMap((path, i) => [i ? el('span', { class: 'arrow' }, '→') : null, el('code', {}, path)]) : el('span', { class: 'muted' }, 'no pageview yet'),
+  );
+};
+
 const renderSession = (session) => {
   session.node.querySelector('header').replaceWith(sessionHeader(session));
   session.node.querySelector('.attribution').replaceWith(attributionLine(session.attribution));
+  session.node.querySelector('.journey').replaceWith(journeyLine(session));
 };
 
 /** Adds one event to its session (creating it), in timestamp order. */
@@ -156,7 +169,7 @@ const addEvent = (event) => {
   if (!session) {
     session = { id, anonymousId: event.anonymousId, events: [], sites: new Set(), first: event.timestamp, last: event.timestamp };
     session.list = el('div', { class: 'events' });
-    session.node = el('article', { class: 'session', 'data-session': id }, el('header'), el('div', { class: 'attribution' }), session.list);
+    session.node = el('article', { class: 'session', 'data-session': id }, el('header'), el('div', { class: 'attribution' }), el('div', { class: 'journey' }), session.list);
     sessions.set(id, session);
   }
   if (event.attribution && !session.attribution) session.attribution = event.attribution;

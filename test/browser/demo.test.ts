@@ -65,6 +65,7 @@ describe('npm run demo', () => {
     await expect.poll(() => session.locator('.ev[data-type="pageview"] .what b').allTextContents(), { timeout: 30_000 }).toEqual(
       ['/', '/pricing', '/app/', '/app/campaigns', '/app/login', '/app/', '/app/settings'],
     );
+    expect(await session.locator('.journey').textContent()).toBe('Journey/→/pricing→/app/→/app/campaigns→/app/login→/app/→/app/settings');
     const attribution = await session.locator('.attribution').textContent();
     for (const text of ['utm_source', 'newsletter', 'utm_campaign', 'launch-week', 'utm_medium', 'email']) expect(attribution).toContain(text);
     // One session across both sites, identified by the SPA's log-in.
