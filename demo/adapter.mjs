@@ -1,5 +1,5 @@
 // Serves a web-standard handler, `(Request, { remoteAddress }) => Promise<Response>` (the relay's
-// shape), from node:http: the demo mounts the collector's handler on its own server this way.
+// shape), from node:http: the demo mounts the relay's handler on its own server this way.
 import { Readable } from 'node:stream';
 
 /** Builds a Request from a Node request; the body streams (the handler enforces its size limit). */

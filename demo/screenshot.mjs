@@ -8,7 +8,7 @@ import { chromium } from 'playwright-core';
 import { startDemo } from './server.mjs';
 
 const out = fileURLToPath(new URL('../docs/viewer.png', import.meta.url));
-const demo = await startDemo({ port: 0, storePath: join(mkdtempSync(join(tmpdir(), 'tracklet-shot-')), 'events.jsonl'), log: () => {} });
+const demo = await startDemo({ port: 0, storePath: join(mkdtempSync(join(tmpdir(), 'tracklet-shot-')), 'events.db'), log: () => {} });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],

@@ -2,15 +2,14 @@
 // package, the collector (POST /collect, /health, /status, /events/stream) and a live viewer of what
 // it stores. `npm run demo` builds Tracklet and runs this; `--port` / PORT picks the port.
 import { createServer } from 'node:http';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, resolve, sep } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { toNodeListener } from './adapter.mjs';
-// The collector: a stand-in with the relay's shape. To run the real relay instead, import
-// `startRelay` from '../dist/collector/index.js' (built by `node build.mjs`).
-import { startRelay } from './collector.mjs';
+// The relay, in-process: the same collector `tracklet-relay` runs (built to dist/collector by build.mjs).
+import { startRelay } from 'tracklet/collector';
 
 const DEMO = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = resolve(DEMO, '..');
@@ -156,7 +155,15 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', storePath, lo
   });
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${server.address().port}`;
   try {
-    relay = await startRelay({ config: collectorConfig(origin), port: 0, host: '127.0.0.1', storePath });
+    if (storePath) mkdirSync(dirname(storePath), { recursive: true });
+    // The relay listens on a port of its own too; the demo serves its handler on the demo's origin.
+    relay = await startRelay({
+      config: collectorConfig(origin),
+      port: 0,
+      host: '127.0.0.1',
+      storePath,
+      log: (line) => log?.(`delivery: ${line}`),
+    });
   } catch (error) {
     server.close();
     throw error;
@@ -170,7 +177,8 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', storePath, lo
   Live viewer      ${urls.viewer}   <- open this next to the others
 
 Collector: POST ${origin}/collect, ${origin}/status, ${origin}/events/stream
-${storePath ? `Events are stored in ${storePath}\n` : ''}Press Ctrl-C to stop.`);
+${storePath ? `Events are stored in ${storePath}\n` : ''}The demo's "crm" destination refuses one request in three: the retries show below and in the viewer.
+Press Ctrl-C to stop.`);
 
   return {
     url: origin,
@@ -196,7 +204,7 @@ const main = async () => {
     },
   });
   if (values.help) {
-    console.log('Usage: npm run demo -- [--port 8080] [--host 127.0.0.1] [--store .tmp/demo-events]\n(or PORT=8080 HOST=127.0.0.1 STORE=… npm run demo)');
+    console.log('Usage: npm run demo -- [--port 8080] [--host 127.0.0.1] [--store .tmp/demo.db]\n(or PORT=8080 HOST=127.0.0.1 STORE=… npm run demo)');
     return;
   }
   const rawPort = values.port ?? process.env.PORT ?? '8080';
@@ -207,7 +215,7 @@ const main = async () => {
     return;
   }
   const host = values.host ?? process.env.HOST ?? '127.0.0.1';
-  const storePath = resolve(values.store ?? process.env.STORE ?? join(ROOT, '.tmp/demo-events'));
+  const storePath = resolve(values.store ?? process.env.STORE ?? join(ROOT, '.tmp/demo.db'));
   let demo;
   try {
     demo = await startDemo({ port, host, storePath });

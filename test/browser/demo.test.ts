@@ -9,7 +9,7 @@ import { startDemo } from '../../demo/server.mjs';
 import { launchBrowser } from './fixture';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const storePath = join(mkdtempSync(join(tmpdir(), 'tracklet-demo-')), 'events.jsonl');
+const storePath = join(mkdtempSync(join(tmpdir(), 'tracklet-demo-')), 'events.db');
 // Captures built concurrently light up the demo once merged; their part of the test runs when the
 // built script has them (a feature behind a false flag is not in the bundle at all).
 const script = readFileSync(join(ROOT, 'dist/tracklet.js'), 'utf8');
@@ -172,7 +172,7 @@ const runServer = (args: string[], until: RegExp) => {
 
 describe('demo server process', () => {
   it('prints the URLs to open, and stops cleanly on Ctrl-C (SIGINT)', async () => {
-    const store = join(mkdtempSync(join(tmpdir(), 'tracklet-demo-')), 'events.jsonl');
+    const store = join(mkdtempSync(join(tmpdir(), 'tracklet-demo-')), 'events.db');
     const { child, matched, exited } = runServer(['--port', '0', '--store', store], /Press Ctrl-C/);
     const output = await matched;
     const viewer = output.match(/Live viewer\s+(http:\/\/127\.0\.0\.1:\d+\/viewer\/)/)![1];
