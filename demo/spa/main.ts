@@ -3,18 +3,7 @@
  * It shows `init()`, `track()`, `identify()` and `reset()`; every route change is a pageview
  * (Tracklet watches pushState and popstate by itself).
  */
-import * as tracklet from 'tracklet';
-import type { Capture, TrackletOptions } from 'tracklet';
-
-const { init, track, identify, reset } = tracklet;
-
-// The automatic captures, each made by a factory (`vitals()`, `errors()`…). An app imports the
-// ones it wants by name, and what it does not import is not bundled; the demo looks them up so that
-// it also runs on a build that has none.
-const captures = ['vitals', 'errors', 'clicks', 'engagement']
-  .map((name) => (tracklet as unknown as Record<string, unknown>)[name])
-  .filter((factory): factory is () => Capture => typeof factory == 'function')
-  .map((factory) => factory());
+import { clicks, engagement, errors, identify, init, reset, track, vitals, type TrackletOptions } from 'tracklet';
 
 const options = {
   endpoint: '/collect',
@@ -22,8 +11,10 @@ const options = {
   includeLocal: true,
   flushInterval: 1000,
   debug: true,
-  capture: captures,
+  // Each automatic capture is a factory; an app bundles only the ones it imports.
+  capture: [vitals(), errors(), clicks(), engagement()],
 };
+
 const view = document.getElementById('view')!;
 const who = document.getElementById('who')!;
 let user = sessionStorage.getItem('demo:user') || '';

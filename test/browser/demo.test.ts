@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,11 +10,6 @@ import { launchBrowser } from './fixture';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const storePath = join(mkdtempSync(join(tmpdir(), 'tracklet-demo-')), 'events.db');
-// Captures built concurrently light up the demo once merged; their part of the test runs when the
-// built script has them (a feature behind a false flag is not in the bundle at all).
-const script = readFileSync(join(ROOT, 'dist/tracklet.js'), 'utf8');
-const hasClicks = /tracklet-event|trackletEvent/.test(script);
-const hasErrors = script.includes('unhandledrejection');
 
 let demo: Awaited<ReturnType<typeof startDemo>>;
 let chromium: Awaited<ReturnType<typeof launchBrowser>>;
@@ -81,11 +76,22 @@ describe('npm run demo', () => {
     const fields = await identify.locator('dl.fields').textContent();
     for (const text of ['userId', 'user-ada', 'traits', 'ada@example.com', 'receivedAt', 'userAgent', 'site', 'web-app']) expect(fields).toContain(text);
 
-    if (hasClicks) {
-      const signups = rows.filter({ hasText: 'signup' });
-      await expect.poll(() => signups.count()).toBe(2);
-      expect(await signups.last().textContent()).toContain('plan');
+    // The buttons tagged with data-tracklet-event, sent by the click capture with their properties.
+    const signups = session.locator('.ev[data-type="event"]', { hasText: 'signup' });
+    await expect.poll(() => signups.count(), { timeout: 30_000 }).toBe(2);
+    expect(await signups.allTextContents()).toEqual([
+      expect.stringMatching(/signup.*plan\s*pro.*location\s*hero/),
+      expect.stringMatching(/signup.*plan\s*pro/),
+    ]);
+
+    // Web Vitals of the pages left behind, summarised at p75 with their ratings; engagement per page.
+    for (const metric of ['FCP', 'TTFB', 'LCP']) {
+      const row = viewer.locator(`#vitals tr[data-metric="${metric}"]`);
+      await expect.poll(async () => Number(await row.locator('td').nth(1).textContent()), { timeout: 30_000 }).toBeGreaterThan(0);
+      expect(await row.locator('.p75').textContent()).toMatch(/^\d+(\.\d+)? m?s$/);
+      expect(await row.locator('.ratings i').count()).toBeGreaterThan(0);
     }
+    expect(await session.locator('.ev[data-type="engagement"]').first().textContent()).toMatch(/engaged · scrolled \d+% · \d+ interactions/);
 
     // The collector's panel lists each destination with what it delivered.
     const warehouse = viewer.locator('#delivery li[data-destination="marketing-site/warehouse"]');
@@ -112,11 +118,9 @@ describe('npm run demo', () => {
     await visitor.evaluate(() => window.tracklet.track('after_errors'));
     const session = sessionCard(viewer, 'cmp-42');
     await session.locator('.ev', { hasText: 'after_errors' }).waitFor({ timeout: 30_000 });
-    if (hasErrors) {
-      const errors = session.locator('.ev[data-type="error"]');
-      await expect.poll(() => errors.count()).toBe(2);
-      expect(await errors.allTextContents()).toEqual([expect.stringContaining('TypeError'), expect.stringContaining('Quote service timed out')]);
-    }
+    const errors = session.locator('.ev[data-type="error"]');
+    await expect.poll(() => errors.count(), { timeout: 30_000 }).toBe(2);
+    expect(await errors.allTextContents()).toEqual([expect.stringContaining('TypeError'), expect.stringContaining('Quote service timed out')]);
     // Filtering by a type hides every other row and every session without that type.
     await viewer.click('#type-counts li[data-type="event"] button');
     const visible = await viewer.locator('.ev:visible').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-type')));
