@@ -91,6 +91,10 @@ describe('npm run demo', () => {
       expect(await row.locator('.p75').textContent()).toMatch(/^\d+(\.\d+)? m?s$/);
       expect(await row.locator('.ratings i').count()).toBeGreaterThan(0);
     }
+    // The home page's hero image, served 1.2 s late, is its Largest Contentful Paint.
+    const stored: { event: { type: string; path: string; metricName?: string; metricValue?: number } }[] = await demo.relay.store.events();
+    const homeLcp = stored.find(({ event }) => event.type == 'vital' && event.metricName == 'LCP' && event.path == '/');
+    expect(homeLcp?.event.metricValue).toBeGreaterThanOrEqual(1200);
     expect(await session.locator('.ev[data-type="engagement"]').first().textContent()).toMatch(/engaged · scrolled \d+% · \d+ interactions/);
 
     // The collector's panel lists each destination with what it delivered.
