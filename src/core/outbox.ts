@@ -1,0 +1,211 @@
+import type { Config } from '../config';
+import type { TrackletEvent } from '../types';
+import { lock } from './lease';
+import { log, warn } from './log';
+import { safe } from './safe';
+import { parse, stringify } from './sanitize';
+import { PREFIX, read, remove, write } from './storage';
+import { beacon, byteLength, MAX_BODY, post, runs } from './transport';
+
+/** Counters of the pipeline, shown with every debug log line. */
+export const stats = { queued: 0, sent: 0, confirmed: 0, retries: 0, dropped: 0 };
+
+/**
+ * A segment of the outbox: events stored under a key of their own, written once by the tab that
+ * tracked them and afterwards only marked as beaconed or removed. Tabs never rewrite each other's
+ * lists, so no read-modify-write between tabs can lose an event.
+ */
+interface Segment {
+  key_: string;
+  /** When the events were handed to `sendBeacon` (0: not yet). */
+  beaconed_: number;
+  events_: TrackletEvent[];
+  bytes_: number;
+}
+
+/** Storage keys of segments: `tracklet:o:<time><sequence><random>`, so sorting them sorts by age. */
+const SEGMENT = 'o:';
+
+/**
+ * Milliseconds before retry number `attempt` (0-based): doubling from 1 s up to 5 minutes, of which
+ * a random half is jitter (so that tabs and visitors do not retry in step), at least `retryAfter`.
+ */
+export const backoff = (attempt: number, retryAfter = 0, random = Math.random): number =>
+  Math.max(retryAfter, Math.min(300_000, 1000 * 2 ** attempt) * (1 - random() / 2));
+
+/** Counts dropped events and says why in debug mode. */
+const drop = (count: number, why: string | false) => {
+  stats.dropped += count;
+  if (DEBUG) log('dropped', count, 'event(s):', why, stats);
+};
+
+export interface Outbox {
+  /** Stores events until the collector confirms them. */
+  add(events: TrackletEvent[]): void;
+  /** Sends what is waiting, one tab at a time; resolves when done (sent, or a retry is scheduled). */
+  drain(): Promise<unknown>;
+  /** The page is going away: beacon what is not in flight, and mark it so that the next page resends it. */
+  hide(): void;
+}
+
+/**
+ * The outbox in localStorage (memory where storage is off or throws), shared by the site's tabs.
+ * Events leave it only on a 2xx answer, or a 4xx other than 408/429 (a bad batch, dropped).
+ */
+export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, outboxMaxAge }: Config): Outbox => {
+  const start = Date.now();
+  /** Keys being sent by this page. */
+  const flying = new Set<string>();
+  /** Keys storage refused (quota, blocked, persistence off): they live in this page's memory. */
+  const local = new Set<string>();
+  let sequence = 0;
+  let attempt = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let tail: Promise<unknown> = Promise.resolve();
+  let queued: Promise<unknown> | undefined;
+
+  const body = (events: TrackletEvent[]) => stringify({ v: 1, site, sentAt: Date.now(), events });
+  const head = byteLength(body([]));
+
+  const save = (key: string, beaconed: number, events: TrackletEvent[]) => {
+    if (!write(key, stringify([beaconed, ...events]))) local.add(key);
+  };
+  const forget = (key: string) => {
+    remove(key);
+    local.delete(key);
+  };
+
+  const keys = () => {
+    let stored: string[] = [];
+    try {
+      stored = Object.keys(localStorage);
+    } catch {
+      // Storage blocked: only this page's segments exist.
+    }
+    const all = new Set(local);
+    for (const key of stored) if (key.startsWith(PREFIX + SEGMENT)) all.add(key.slice(PREFIX.length));
+    return [...all].sort();
+  };
+
+  /**
+   * Reads every segment, oldest first, dropping expired events and, with `cap`, the oldest events
+   * past the caps. The caps apply when a send failed: a burst being sent may briefly exceed them.
+   */
+  const load = (cap?: boolean): Segment[] => {
+    const now = Date.now();
+    const segments: Segment[] = [];
+    let count = 0;
+    let bytes = 0;
+    for (const key of keys().reverse()) {
+      let beaconed = 0;
+      let events: TrackletEvent[] = [];
+      try {
+        [beaconed, ...events] = parse(read(key)!);
+      } catch {
+        // Missing (another tab confirmed it) or unreadable: nothing to send.
+      }
+      const kept = events
+        .reverse()
+        .filter(
+          (event) =>
+            now - event.timestamp < outboxMaxAge * 86_400_000 &&
+            (!cap || (++count <= outboxMaxEvents && (bytes += byteLength(stringify(event))) <= outboxMaxBytes)),
+        )
+        .reverse();
+      if (kept.length < events.length) {
+        drop(events.length - kept.length, DEBUG && 'expired or past the outbox cap');
+        if (kept.length) save(key, beaconed, kept);
+      }
+      if (kept.length) segments.unshift({ key_: key, beaconed_: beaconed, events_: kept, bytes_: byteLength(stringify(kept)) });
+      else forget(key);
+    }
+    return segments;
+  };
+
+  const schedule = (delay: number) => {
+    clearTimeout(timer);
+    timer = setTimeout(safe(drain), delay);
+  };
+
+  /** POSTs segments; true once the collector has taken them (2xx) or refused them for good. */
+  const send = (segments: Segment[], text: string): Promise<boolean> => {
+    const count = segments.reduce((sum, segment) => sum + segment.events_.length, 0);
+    for (const segment of segments) flying.add(segment.key_);
+    stats.sent += count;
+    if (DEBUG) log('send', count, 'event(s),', byteLength(text), 'bytes', stats);
+    return post(endpoint, text).then((response) => {
+      for (const segment of segments) flying.delete(segment.key_);
+      const status = response ? response.status : 0;
+      // 4xx other than 408 (timeout) and 429 (rate limit): this batch will never be accepted.
+      const done = status > 199 && status < 300 ? (stats.confirmed += count) : status > 399 && status < 500 && status != 408 && status != 429;
+      if (done) {
+        for (const segment of segments) forget(segment.key_);
+        attempt = 0;
+        if (status > 299) drop(count, DEBUG && 'collector answered ' + status);
+        else if (DEBUG) log('confirmed', count, 'event(s)', stats);
+      } else {
+        // Retry-After in seconds or as an HTTP date; unreadable cross-origin unless the collector exposes it.
+        const after = response && response.headers.get('Retry-After');
+        const delay = backoff(attempt++, after ? +after * 1000 || Date.parse(after) - Date.now() || 0 : 0);
+        stats.retries++;
+        if (DEBUG) log('retry in', Math.round(delay), 'ms after', status || 'a network error', stats);
+        schedule(delay);
+      }
+      return !!done;
+    });
+  };
+
+  const sendAll = async () => {
+    // Rounds pick up what other calls stored meanwhile; bounded so that a busy page cannot spin.
+    for (let round = 0; round < 9; round++) {
+      // A beacon sent before this page started may have been lost: it is resent (same ids).
+      const ready = load().filter((segment) => !flying.has(segment.key_) && segment.beaconed_ < start);
+      if (!ready.length) return;
+      for (const group of runs(ready, (segment) => segment.bytes_, head))
+        if (!(await send(group, body(group.flatMap((segment) => segment.events_))))) return load(true);
+    }
+  };
+
+  const drain = () =>
+    queued ||
+    (queued = tail = tail.then(() => {
+      queued = undefined;
+      // Another tab holds the lease: it sends what it finds; look again in a while.
+      return lock(sendAll).then((ran) => ran || schedule(backoff(0)));
+    }));
+
+  // Retry on the next page load (what earlier pages left) and when the browser is back online.
+  if (keys().length) schedule(500);
+  addEventListener('online', safe(drain));
+
+  return {
+    add: (events) => {
+      const sized = events.map((event) => [event, byteLength(stringify(event))] as const);
+      const fits = sized.filter(([, bytes]) => bytes + head < MAX_BODY);
+      if (fits.length < sized.length) {
+        drop(sized.length - fits.length, DEBUG && 'over 64 KiB');
+        warn('event over 64 KiB dropped');
+      }
+      for (const run of runs(fits, ([, bytes]) => bytes, head))
+        save(
+          SEGMENT + (Date.now() * 1000 + (sequence++ % 1000)).toString(36) + Math.random().toString(36).slice(2, 6),
+          0,
+          run.map(([event]) => event),
+        );
+    },
+    drain,
+    hide: () => {
+      const ready = load().filter((segment) => !segment.beaconed_ && !flying.has(segment.key_));
+      for (const group of runs(ready, (segment) => segment.bytes_, head)) {
+        const events = group.flatMap((segment) => segment.events_);
+        const text = body(events);
+        if (beacon(endpoint, text)) {
+          const now = Date.now();
+          for (const segment of group) save(segment.key_, now, segment.events_);
+          stats.sent += events.length;
+          if (DEBUG) log('beacon', events.length, 'event(s),', byteLength(text), 'bytes', stats);
+        } else send(group, text);
+      }
+    },
+  };
+};
