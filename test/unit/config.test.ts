@@ -24,6 +24,9 @@ describe('config', () => {
       batchSize: 10,
       flushInterval: 5000,
       sessionTimeout: 30,
+      outboxMaxEvents: 1000,
+      outboxMaxBytes: 524288,
+      outboxMaxAge: 7,
       debug: false,
       capture: [],
     });
