@@ -20,7 +20,8 @@ interface Segment {
   /** When the events were handed to `sendBeacon` (0: not yet). */
   beaconed_: number;
   events_: TrackletEvent[];
-  bytes_: number;
+  /** The stored text: `[beaconed,event,event…]`. */
+  text_: string;
 }
 
 /** Storage keys of segments: `tracklet:o:<time><sequence><random>`, so sorting them sorts by age. */
@@ -64,11 +65,14 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
   let tail: Promise<unknown> = Promise.resolve();
   let queued: Promise<unknown> | undefined;
 
+  // A segment's stored text bounds its events' share of a body.
+  const bytes = (segment: Segment) => byteLength(segment.text_);
   const body = (events: TrackletEvent[]) => stringify({ v: 1, site, sentAt: Date.now(), events });
   const head = byteLength(body([]));
 
-  const save = (key: string, beaconed: number, events: TrackletEvent[]) => {
-    if (!write(key, stringify([beaconed, ...events]))) local.add(key);
+  /** Stores a segment; `events` is its events' JSON without the brackets (each event is serialised once). */
+  const save = (key: string, beaconed: number, events: string) => {
+    if (!write(key, '[' + beaconed + ',' + events + ']')) local.add(key);
   };
   const forget = (key: string) => {
     remove(key);
@@ -97,10 +101,11 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
     let count = 0;
     let bytes = 0;
     for (const key of keys().reverse()) {
+      const text = read(key)!;
       let beaconed = 0;
       let events: TrackletEvent[] = [];
       try {
-        [beaconed, ...events] = parse(read(key)!);
+        [beaconed, ...events] = parse(text);
       } catch {
         // Missing (another tab confirmed it) or unreadable: nothing to send.
       }
@@ -114,9 +119,9 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
         .reverse();
       if (kept.length < events.length) {
         drop(events.length - kept.length, DEBUG && 'expired or past the outbox cap');
-        if (kept.length) save(key, beaconed, kept);
+        if (kept.length) save(key, beaconed, stringify(kept).slice(1, -1));
       }
-      if (kept.length) segments.unshift({ key_: key, beaconed_: beaconed, events_: kept, bytes_: byteLength(stringify(kept)) });
+      if (kept.length) segments.unshift({ key_: key, beaconed_: beaconed, events_: kept, text_: text });
       else forget(key);
     }
     return segments;
@@ -161,7 +166,7 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
       // A beacon sent before this page started may have been lost: it is resent (same ids).
       const ready = load().filter((segment) => !flying.has(segment.key_) && segment.beaconed_ < start);
       if (!ready.length) return;
-      for (const group of runs(ready, (segment) => segment.bytes_, head))
+      for (const group of runs(ready, bytes, head))
         if (!(await send(group, body(group.flatMap((segment) => segment.events_))))) return load(true);
     }
   };
@@ -180,28 +185,31 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
 
   return {
     add: (events) => {
-      const sized = events.map((event) => [event, byteLength(stringify(event))] as const);
+      const sized = events.map((event) => {
+        const json = stringify(event);
+        return [json, byteLength(json)] as const;
+      });
       const fits = sized.filter(([, bytes]) => bytes + head < MAX_BODY);
       if (fits.length < sized.length) {
-        drop(sized.length - fits.length, DEBUG && 'over 64 KiB');
-        warn('event over 64 KiB dropped');
+        drop(sized.length - fits.length, DEBUG && 'over 32 KiB');
+        warn('event over 32 KiB dropped');
       }
       for (const run of runs(fits, ([, bytes]) => bytes, head))
         save(
           SEGMENT + (Date.now() * 1000 + (sequence++ % 1000)).toString(36) + Math.random().toString(36).slice(2, 6),
           0,
-          run.map(([event]) => event),
+          run.map(([json]) => json).join(','),
         );
     },
     drain,
     hide: () => {
       const ready = load().filter((segment) => !segment.beaconed_ && !flying.has(segment.key_));
-      for (const group of runs(ready, (segment) => segment.bytes_, head)) {
+      for (const group of runs(ready, bytes, head)) {
         const events = group.flatMap((segment) => segment.events_);
         const text = body(events);
         if (beacon(endpoint, text)) {
           const now = Date.now();
-          for (const segment of group) save(segment.key_, now, segment.events_);
+          for (const segment of group) save(segment.key_, now, segment.text_.slice(segment.text_.indexOf(',') + 1, -1));
           stats.sent += events.length;
           if (DEBUG) log('beacon', events.length, 'event(s),', byteLength(text), 'bytes', stats);
         } else send(group, text);

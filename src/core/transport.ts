@@ -1,5 +1,9 @@
-/** Browsers allow 64 KiB of beacon/keepalive bodies in flight per page; no body is larger. */
-export const MAX_BODY = 65536;
+/**
+ * Browsers allow 64 KiB of beacon and keepalive bodies in flight per page, and Chromium still
+ * counts a request for a moment after its response arrived: bodies of at most half that let the
+ * next send (or the beacon at hide) start without being refused.
+ */
+export const MAX_BODY = 32768;
 
 /** UTF-8 length of a string without encoding it. */
 export const byteLength = (text: string): number => {

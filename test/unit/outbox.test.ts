@@ -142,7 +142,7 @@ describe('outbox', () => {
     outbox.add([event(Date.now(), 'x'.repeat(MAX_BODY)), small]);
     await outbox.drain();
     expect(ids()).toEqual([small.id]);
-    expect(console.warn).toHaveBeenCalledWith('[tracklet]', expect.stringContaining('64 KiB'));
+    expect(console.warn).toHaveBeenCalledWith('[tracklet]', expect.stringContaining('32 KiB'));
   });
 
   it.each([
@@ -178,7 +178,7 @@ describe('outbox', () => {
   });
 
   it('beacons at hide, and the next page (not this one) resends the beaconed events with the same ids', async () => {
-    const beacon = vi.fn(() => true);
+    const beacon = vi.fn((_url: string, _body: string) => true);
     vi.stubGlobal('navigator', { sendBeacon: beacon });
     const { ids } = collector(204);
     const page1 = createOutbox(config());
@@ -218,7 +218,7 @@ describe('outbox', () => {
   });
 
   it('does not beacon at hide what this page has in flight', async () => {
-    const beacon = vi.fn(() => true);
+    const beacon = vi.fn((_url: string, _body: string) => true);
     vi.stubGlobal('navigator', { sendBeacon: beacon });
     let answer: (response: Response) => void = () => {};
     vi.stubGlobal('fetch', vi.fn(() => new Promise<Response>((resolve) => (answer = resolve))));
