@@ -57,9 +57,19 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
   const start = Date.now();
   /** Keys being sent by this page. */
   const flying = new Set<string>();
+  /** Keys this page stored. */
+  const mine = new Set<string>();
   /** Keys storage refused (quota, blocked, persistence off): they live in this page's memory. */
   const local = new Set<string>();
   let sequence = 0;
+  const key = (time: number) => SEGMENT + (time * 1000 + (sequence++ % 1000)).toString(36);
+  const before = key(start);
+  /**
+   * What this page sends: its own segments, and those stored before it started (by earlier pages,
+   * or tabs open then). Segments of tabs that stored them later are theirs to send: localStorage
+   * reaches other tabs with a delay, so a tab could still see a segment another one just confirmed.
+   */
+  const ours = (segment: Segment) => !flying.has(segment.key_) && (mine.has(segment.key_) || segment.key_ < before);
   let attempt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let tail: Promise<unknown> = Promise.resolve();
@@ -149,9 +159,8 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
         if (status > 299) drop(count, DEBUG && 'collector answered ' + status);
         else if (DEBUG) log('confirmed', count, 'event(s)', stats);
       } else {
-        // Retry-After in seconds or as an HTTP date; unreadable cross-origin unless the collector exposes it.
-        const after = response && response.headers.get('Retry-After');
-        const delay = backoff(attempt++, after ? +after * 1000 || Date.parse(after) - Date.now() || 0 : 0);
+        // Retry-After in seconds (readable cross-origin only if the collector exposes it).
+        const delay = backoff(attempt++, 1000 * +(response ? response.headers.get('Retry-After')! : 0) || 0);
         stats.retries++;
         if (DEBUG) log('retry in', Math.round(delay), 'ms after', status || 'a network error', stats);
         schedule(delay);
@@ -164,7 +173,7 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
     // Rounds pick up what other calls stored meanwhile; bounded so that a busy page cannot spin.
     for (let round = 0; round < 9; round++) {
       // A beacon sent before this page started may have been lost: it is resent (same ids).
-      const ready = load().filter((segment) => !flying.has(segment.key_) && segment.beaconed_ < start);
+      const ready = load().filter((segment) => ours(segment) && segment.beaconed_ < start);
       if (!ready.length) return;
       for (const group of runs(ready, bytes, head))
         if (!(await send(group, body(group.flatMap((segment) => segment.events_))))) return load(true);
@@ -194,16 +203,16 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
         drop(sized.length - fits.length, DEBUG && 'over 32 KiB');
         warn('event over 32 KiB dropped');
       }
-      for (const run of runs(fits, ([, bytes]) => bytes, head))
-        save(
-          SEGMENT + (Date.now() * 1000 + (sequence++ % 1000)).toString(36) + Math.random().toString(36).slice(2, 6),
-          0,
-          run.map(([json]) => json).join(','),
-        );
+      for (const run of runs(fits, ([, bytes]) => bytes, head)) {
+        // Time, then sequence: keys sort by age. The random tail tells tabs apart within a millisecond.
+        const name = key(Date.now()) + Math.random().toString(36).slice(2, 6);
+        mine.add(name);
+        save(name, 0, run.map(([json]) => json).join(','));
+      }
     },
     drain,
     hide: () => {
-      const ready = load().filter((segment) => !segment.beaconed_ && !flying.has(segment.key_));
+      const ready = load().filter((segment) => ours(segment) && !segment.beaconed_);
       for (const group of runs(ready, bytes, head)) {
         const events = group.flatMap((segment) => segment.events_);
         const text = body(events);

@@ -1,4 +1,4 @@
-import type { Properties, PropertyValue } from '../types';
+import type { Properties } from '../types';
 import { warn } from './log';
 
 // Taken at load: a page that later patches JSON (or gives arrays a `toJSON`) cannot corrupt bodies.
@@ -17,62 +17,53 @@ export const stringify = (value: unknown): string =>
   });
 
 /** Limits of the sanitiser (documented in docs/delivery.md). */
-export const LIMITS = { depth: 5, keys: 50, items: 100, string: 1000 };
+export const MAX_DEPTH = 5;
+export const MAX_KEYS = 50;
+export const MAX_ITEMS = 100;
+export const MAX_STRING = 1000;
 
 /**
- * Turns one value into a JSON value by the documented rules, noting each repair in `problems`.
- * Returns undefined for a value to drop. `ancestors` holds the objects above, to spot cycles.
+ * Turns one value into a JSON value by the documented rules, noting in `problems` the key of each
+ * value repaired or dropped. Returns undefined to drop. `ancestors` are the objects above (cycles).
  */
-const clean = (value: unknown, key: string, problems: string[], ancestors: object[]): PropertyValue | undefined => {
+const clean = (value: any, key: string, problems: string[], ancestors: object[]): any => {
+  if (value instanceof Date) return isNaN(value as never) ? null : value.toISOString();
   const type = typeof value;
-  if (type == 'string') {
-    if ((value as string).length <= LIMITS.string) return value as string;
-    problems.push(key + ': string cut to ' + LIMITS.string);
-    return (value as string).slice(0, LIMITS.string);
-  }
-  if (type == 'number' || type == 'bigint') {
-    if (Number.isFinite(value)) return value as number;
-    problems.push(key + ': ' + type + (type == 'bigint' ? ' to string' : ' ' + value + ' to null'));
-    return type == 'bigint' ? String(value) : null;
-  }
-  if (type == 'boolean' || value === null) return value as boolean | null;
-  if (value instanceof Date) return isNaN(+value) ? null : value.toISOString();
-  if (type != 'object' || ancestors.includes(value as object) || ancestors.length > LIMITS.depth) {
-    problems.push(key + ': ' + (type != 'object' ? type : ancestors.length > LIMITS.depth ? 'too deep' : 'circular') + ' dropped');
-    return;
-  }
-  ancestors.push(value as object);
-  let result: PropertyValue;
-  if (Array.isArray(value)) {
-    if (value.length > LIMITS.items) problems.push(key + ': array cut to ' + LIMITS.items);
-    result = Array.from(value.slice(0, LIMITS.items), (item) => clean(item, key + '[]', problems, ancestors) ?? null);
-  } else {
-    const names = Object.keys(value as object);
-    const object: Record<string, PropertyValue> = (result = {});
-    if (names.length > LIMITS.keys) problems.push(key + ': keys cut to ' + LIMITS.keys);
-    for (const name of names.slice(0, LIMITS.keys)) {
-      // Keys that could reach an object's prototype in the collector's code.
-      if (name == '__proto__' || name == 'constructor' || name == 'prototype') problems.push(name + ' dropped');
+  let result = value;
+  if (type == 'bigint') result = '' + value;
+  else if (type == 'number') result = isFinite(value) ? value : null;
+  else if (type == 'string') result = value.slice(0, MAX_STRING);
+  else if (type == 'object' && value) {
+    if (ancestors.includes(value) || ancestors.length > MAX_DEPTH) result = undefined;
+    else {
+      ancestors.push(value);
+      const names = Object.keys(value);
+      if (names.length > MAX_KEYS || value.length > MAX_ITEMS) problems.push(key);
+      if (Array.isArray(value)) result = Array.from(value.slice(0, MAX_ITEMS), (item) => clean(item, key, problems, ancestors) ?? null);
       else {
-        const item = clean((value as Record<string, unknown>)[name], name, problems, ancestors);
-        if (item !== undefined) object[name] = item;
+        result = {};
+        for (const name of names.slice(0, MAX_KEYS)) {
+          // Keys that reach an object's prototype in careless collector code.
+          const item = /^(__proto__|constructor|prototype)$/.test(name) ? problems.push(name) && undefined : clean(value[name], name, problems, ancestors);
+          if (item !== undefined) result[name] = item;
+        }
       }
+      ancestors.pop();
+      return result;
     }
-  }
-  ancestors.pop();
+  } else if (type != 'boolean' && value !== null) result = undefined;
+  if (result !== value && value !== undefined) problems.push(key);
   return result;
 };
 
 /**
  * Repairs user-supplied properties (or traits) into plain JSON before they are queued; warns once
- * per call naming what was repaired or dropped. Anything but a plain object is dropped whole.
+ * per call naming the keys repaired or dropped. Anything but a plain object is dropped whole.
  */
 export const sanitize = (properties: unknown): Properties | undefined => {
-  if (properties == null) return;
   const problems: string[] = [];
-  let result: Properties | undefined;
-  if (typeof properties == 'object' && !Array.isArray(properties)) result = clean(properties, '', problems, []) as Properties;
-  else problems.push('not an object, dropped');
-  if (problems.length) warn('properties repaired:', problems.join(', '));
+  const result = properties && typeof properties == 'object' && !Array.isArray(properties) ? clean(properties, '', problems, []) : undefined;
+  if (!result && properties != null) problems.push('properties');
+  if (problems.length) warn('repaired or dropped:', problems.join());
   return result;
 };
