@@ -80,9 +80,9 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
   const body = (events: TrackletEvent[]) => stringify({ v: 1, site, sentAt: Date.now(), events });
   const head = byteLength(body([]));
 
-  /** Stores a segment; `events` is its events' JSON without the brackets (each event is serialised once). */
-  const save = (key: string, beaconed: number, events: string) => {
-    if (!write(key, '[' + beaconed + ',' + events + ']')) local.add(key);
+  /** Stores a segment's text, `[beaconed,event,event…]` (built from strings: each event is serialised once). */
+  const save = (key: string, text: string) => {
+    if (!write(key, text)) local.add(key);
   };
   const forget = (key: string) => {
     remove(key);
@@ -111,7 +111,7 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
     let count = 0;
     let bytes = 0;
     for (const key of keys().reverse()) {
-      const text = read(key)!;
+      let text = read(key)!;
       let beaconed = 0;
       let events: TrackletEvent[] = [];
       try {
@@ -129,7 +129,8 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
         .reverse();
       if (kept.length < events.length) {
         drop(events.length - kept.length, DEBUG && 'expired or past the outbox cap');
-        if (kept.length) save(key, beaconed, stringify(kept).slice(1, -1));
+        text = '[' + beaconed + ',' + stringify(kept).slice(1);
+        if (kept.length) save(key, text);
       }
       if (kept.length) segments.unshift({ key_: key, beaconed_: beaconed, events_: kept, text_: text });
       else forget(key);
@@ -207,7 +208,7 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
         // Time, then sequence: keys sort by age. The random tail tells tabs apart within a millisecond.
         const name = key(Date.now()) + Math.random().toString(36).slice(2, 6);
         mine.add(name);
-        save(name, 0, run.map(([json]) => json).join(','));
+        save(name, '[0,' + run.map(([json]) => json).join(',') + ']');
       }
     },
     drain,
@@ -218,7 +219,7 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
         const text = body(events);
         if (beacon(endpoint, text)) {
           const now = Date.now();
-          for (const segment of group) save(segment.key_, now, segment.text_.slice(segment.text_.indexOf(',') + 1, -1));
+          for (const segment of group) save(segment.key_, '[' + now + segment.text_.slice(segment.text_.indexOf(',')));
           stats.sent += events.length;
           if (DEBUG) log('beacon', events.length, 'event(s),', byteLength(text), 'bytes', stats);
         } else send(group, text);

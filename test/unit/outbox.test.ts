@@ -177,6 +177,15 @@ describe('outbox', () => {
     expect(ids()).toEqual([fresh.id]);
   });
 
+  it('marks at hide what is left after expiry, without bringing expired events back', () => {
+    vi.stubGlobal('navigator', { sendBeacon: () => true });
+    const outbox = createOutbox(config());
+    const fresh = event();
+    outbox.add([event(Date.now() - 8 * 86_400_000), fresh]);
+    outbox.hide();
+    expect(stored()).toEqual([fresh.id]);
+  });
+
   it('beacons at hide, and the next page (not this one) resends the beaconed events with the same ids', async () => {
     const beacon = vi.fn((_url: string, _body: string) => true);
     vi.stubGlobal('navigator', { sendBeacon: beacon });
