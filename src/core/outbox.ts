@@ -103,7 +103,7 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
 
   /**
    * Reads every segment, oldest first, dropping expired events and, with `cap`, the oldest events
-   * past the caps. The caps apply when a send failed: a burst being sent may briefly exceed them.
+   * past the caps. The caps apply once sends failed: a burst being sent may briefly exceed them.
    */
   const load = (cap?: boolean): Segment[] => {
     const now = Date.now();
@@ -177,7 +177,8 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
       const ready = load().filter((segment) => ours(segment) && segment.beaconed_ < start);
       if (!ready.length) return;
       for (const group of runs(ready, bytes, head))
-        if (!(await send(group, body(group.flatMap((segment) => segment.events_))))) return load(true);
+        // Caps apply from the second failure in a row: a one-off refusal (keepalive quota) drops nothing.
+        if (!(await send(group, body(group.flatMap((segment) => segment.events_))))) return load(attempt > 1);
     }
   };
 
