@@ -28,6 +28,14 @@ describe('config', () => {
       outboxMaxBytes: 524288,
       outboxMaxAge: 7,
       debug: false,
+      vitals: true,
+      errors: true,
+      clicks: true,
+      engagement: true,
+      maxErrors: 20,
+      ignoreErrors: '',
+      outbound: false,
+      downloads: '',
       capture: [],
     });
   });
@@ -44,6 +52,10 @@ describe('config', () => {
     [{ 'data-batch-size': '25' }, { batchSize: 25 }],
     [{ 'data-flush-interval': '0' }, { flushInterval: 0 }],
     [{ 'data-session-timeout': '45' }, { sessionTimeout: 45 }],
+    [{ 'data-vitals': 'false', 'data-errors': 'false', 'data-clicks': 'false', 'data-engagement': 'false' }, { vitals: false, errors: false, clicks: false, engagement: false }],
+    [{ 'data-max-errors': '5', 'data-ignore-errors': 'Script error., /^x/' }, { maxErrors: 5, ignoreErrors: 'Script error., /^x/' }],
+    [{ 'data-ignore-errors': '' }, { ignoreErrors: '' }],
+    [{ 'data-outbound': 'true', 'data-downloads': 'pdf,zip' }, { outbound: true, downloads: 'pdf,zip' }],
   ])('reads %j', (attributes, expected) => {
     const config = resolveConfig(tag({ 'data-endpoint': '/c', 'data-site': 's', ...attributes }), true);
     expect(config).toMatchObject(expected);
@@ -57,6 +69,8 @@ describe('config', () => {
     [{ 'data-endpoint': '/c', 'data-site': 's', 'data-batch-size': '0' }, 'data-batch-size is "0": expected a number from 1 to 100'],
     [{ 'data-endpoint': '/c', 'data-site': 's', 'data-batch-size': 'ten' }, 'data-batch-size is "ten"'],
     [{ 'data-endpoint': '/c', 'data-site': 's', 'data-debug': 'maybe' }, 'data-debug is "maybe": expected "true" or "false"'],
+    [{ 'data-endpoint': '/c', 'data-site': 's', 'data-max-errors': '0' }, 'data-max-errors is "0": expected a number from 1 to 1000'],
+    [{ 'data-endpoint': '/c', 'data-site': 's', 'data-vitals': 'no' }, 'data-vitals is "no"'],
   ])('refuses %j with one warning naming the attribute', (attributes, message) => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     expect(resolveConfig(tag(attributes), true)).toBeUndefined();
