@@ -12,7 +12,7 @@ import { measureRelay } from './lib/relay.mjs';
 import { markdown, peerWins, summarise } from './lib/report.mjs';
 import { measureSizes } from './lib/sizes.mjs';
 
-/** docs/performance.md: the README's "Performance" section, rewritten with every run's table. */
+/** The README's "Performance" section, rewritten with every run's table (between its two markers). */
 const performanceDoc = (md) => `## Performance
 
 Tracklet's claim is "smaller and faster than every peer". \`npm run bench\` checks it: one run builds
@@ -22,7 +22,7 @@ cost in Chromium, network per visit and the relay's ingest rate, and writes \`be
 \`/usr/bin/chromium\`; nothing leaves the machine. \`BENCH_REPS=5 npm run bench\` repeats the browser runs
 more often (default 3). The peers' versions are pinned in package.json. The latest run:
 
-![Tracklet and peers](../bench/results/chart.png)
+![Tracklet and peers](bench/results/chart.png)
 
 ${md.replace(/^### /gm, '#### ')}`;
 
@@ -69,7 +69,13 @@ mkdirSync(dir, { recursive: true });
 writeFileSync(resolve(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
 writeFileSync(resolve(dir, 'results.md'), '# Benchmarks\n\n' + md);
 await renderChart(chartHtml(results), resolve(dir, 'chart.png'));
-mkdirSync(resolve(ROOT, 'docs'), { recursive: true });
-writeFileSync(resolve(ROOT, 'docs/performance.md'), performanceDoc(md));
+const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+const [start, end] = ['<!-- performance:start -->', '<!-- performance:end -->'];
+if (readme.includes(start) && readme.includes(end))
+  writeFileSync(
+    resolve(ROOT, 'README.md'),
+    readme.slice(0, readme.indexOf(start) + start.length) + '\n' + performanceDoc(md) + '\n' + readme.slice(readme.indexOf(end)),
+  );
+else console.warn('bench: README.md has no performance markers; the table is in bench/results/results.md');
 console.log('\n' + md);
 console.log(`bench: wrote bench/results/results.md, results.json and chart.png in ${Math.round((Date.now() - started) / 1000)} s`);
