@@ -5,12 +5,12 @@
  */
 import { fromAttributes } from './config';
 import { safe } from './core/safe';
-import { flush, getAnonymousId, getSessionId, identify, page, reset, start, track } from './index';
+import { consent, flush, getAnonymousId, getSessionId, identify, page, reset, start, track } from './index';
 
 type Stub = ((...args: unknown[]) => unknown) & { q?: ArrayLike<unknown>[]; version?: string };
 
 const VERSION = '0.1.0';
-const api = { track, page, identify, flush, reset, getAnonymousId, getSessionId };
+const api = { track, page, identify, flush, reset, getAnonymousId, getSessionId, consent };
 const global = window as unknown as { tracklet?: Stub };
 const stub = global.tracklet;
 
