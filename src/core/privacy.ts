@@ -22,7 +22,7 @@ const GRANTED = '1';
 const DENIED = '0';
 
 /** Hosts of a developer's own machine. */
-const LOCAL = /^(localhost|127(\.\d+){3}|\[::1\])$|\.localhost$/;
+const LOCAL = /^(localhost|127\.0\.0\.1|\[::1\])$/;
 
 export interface Gate {
   /** Lets an event through to the queue, keeps it until consent, or drops it. */
@@ -80,12 +80,13 @@ export const createPrivacy = (config: Config, send: (event: TrackletEvent) => vo
   const persist = () =>
     setPersist(blocked || storage == 'none' ? Persist.None : choice == GRANTED ? Persist.All : Persist.Consent);
   persist();
+  // Kept in the production build: "why is nothing sent from localhost?" is the first question.
   if (blocked) log('not tracking:', blocked);
-  else if (!choice) log('waiting for consent');
+  else if (DEBUG && !choice) log('waiting for consent');
 
-  const drop = (reason: string, event: TrackletEvent) => {
+  const drop = (reason: string | false, event: TrackletEvent) => {
     gateStats.dropped++;
-    log('dropped:', reason, event);
+    if (DEBUG) log('dropped by', reason, event);
   };
 
   return {
@@ -93,24 +94,24 @@ export const createPrivacy = (config: Config, send: (event: TrackletEvent) => vo
       if (blocked) return void gateStats.dropped++;
       const reason =
         choice == DENIED
-          ? 'consent denied'
+          ? DEBUG && 'consent'
           : excluded.test(event.path)
-            ? 'excluded path'
+            ? DEBUG && 'exclude'
             : sampleOf(event.sessionId) >= sampleRate
-              ? 'sampled out'
+              ? DEBUG && 'sampleRate'
               : '';
-      if (reason) return drop(reason, event);
+      if (reason !== '') return drop(reason, event);
       if (scrub) scrubEvent(event, scrub);
       if (beforeSend) {
         // A hook that throws is reported in debug mode by safe(), and its event dropped: it may
         // have been there to remove something that must not be sent.
         const result = safe(beforeSend)(event);
-        if (!result) return drop('beforeSend', event);
+        if (!result) return drop(DEBUG && 'beforeSend', event);
         event = result;
       }
       if (choice == GRANTED) send(event);
       else if (waiting.length < MAX_WAITING) waiting.push(event);
-      else drop('too many waiting for consent', event);
+      else drop(DEBUG && 'over ' + MAX_WAITING + ' waiting', event);
     },
     consent_: (granted) => {
       if (typeof granted != 'boolean') return warn('consent() takes true or false, got', granted);
@@ -120,7 +121,7 @@ export const createPrivacy = (config: Config, send: (event: TrackletEvent) => vo
       persist();
       write(CONSENT_KEY, choice);
       const released = waiting.splice(0);
-      log('consent', granted, released);
+      if (DEBUG) log('consent', granted, released);
       if (granted) released.forEach(send);
       else gateStats.dropped += released.length;
     },
