@@ -1,0 +1,134 @@
+/**
+ * `tracklet-relay`: runs the relay, or inspects its queue.
+ *
+ *   tracklet-relay [serve] --config relay.json [--port 8787] [--host 0.0.0.0] [--storage relay.db]
+ *   tracklet-relay check --config relay.json
+ *   tracklet-relay status --config relay.json [--json]
+ *   tracklet-relay dead-letters --config relay.json [--destination site/name] [--requeue] [--limit 100]
+ *
+ * Flags fall back to TRACKLET_CONFIG, TRACKLET_PORT (or PORT), TRACKLET_HOST, TRACKLET_STORAGE.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, resolveConfig, type RelayConfig } from './config';
+import { openSqliteStore } from './sqlite';
+import { startRelay } from './index';
+
+const USAGE = `usage: tracklet-relay [serve|check|status|dead-letters] --config <file> [--port n] [--host h] [--storage file]
+       status [--json]   dead-letters [--destination site/name] [--requeue] [--limit n]`;
+
+const fail = (message: string): never => {
+  process.stderr.write(`tracklet-relay: ${message}\n`);
+  process.exit(1);
+};
+
+/** Reads and validates the config file; any problem ends the process with one line naming the key. */
+const load = (path: string | undefined): RelayConfig => {
+  if (!path) return fail('no config file: pass --config <file> or set TRACKLET_CONFIG\n' + USAGE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    return fail(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    return fail(`config file ${path} is not JSON: ${(error as Error).message}`);
+  }
+  try {
+    return resolveConfig(input, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) return fail(`bad config in ${path}: ${error.message}`);
+    throw error;
+  }
+};
+
+const main = async () => {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        storage: { type: 'string' },
+        json: { type: 'boolean' },
+        destination: { type: 'string' },
+        requeue: { type: 'boolean' },
+        limit: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    return fail(`${(error as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return void process.stdout.write(USAGE + '\n');
+  const command = positionals[0] ?? 'serve';
+  const env = process.env;
+  const config = load(values.config ?? env.TRACKLET_CONFIG);
+  const storage = values.storage ?? env.TRACKLET_STORAGE ?? config.storage ?? 'tracklet-relay.db';
+  const portText = values.port ?? env.TRACKLET_PORT ?? env.PORT;
+  const port = portText == undefined ? (config.port ?? 8787) : Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port: "${portText}" is not a port number`);
+
+  if (command == 'check') return void process.stdout.write(`config ok: ${Object.keys(config.sites).length} site(s)\n`);
+
+  if (command == 'status' || command == 'dead-letters') {
+    const store = openSqliteStore(storage);
+    try {
+      if (command == 'status') {
+        const counts = new Map((await store.status()).map((c) => [c.destination, c]));
+        const rows = Object.values(config.sites)
+          .flatMap((s) => s.destinations)
+          .map((d) => counts.get(d.key) ?? { destination: d.key, queued: 0, retrying: 0, delivered: 0, dead: 0 });
+        if (values.json) return void process.stdout.write(JSON.stringify({ events: await store.countEvents(), destinations: rows }, null, 2) + '\n');
+        process.stdout.write(`events stored: ${await store.countEvents()}\n`);
+        process.stdout.write('destination'.padEnd(32) + 'queued  retrying  delivered  dead  last error\n');
+        for (const r of rows) {
+          const cells = [r.queued, r.retrying, r.delivered, r.dead].map(String);
+          process.stdout.write(
+            r.destination.padEnd(32) + cells[0].padEnd(8) + cells[1].padEnd(10) + cells[2].padEnd(11) + cells[3].padEnd(6) + (r.lastError ? r.lastError.slice(0, 120) : '') + '\n',
+          );
+        }
+        return;
+      }
+      if (values.requeue) {
+        const n = await store.requeue(values.destination, undefined, Date.now());
+        return void process.stdout.write(`requeued ${n} dead letter(s); a running relay sends them on its next poll\n`);
+      }
+      const letters = await store.deadLetters(values.destination, Number(values.limit ?? 100) || 100);
+      if (values.json) return void process.stdout.write(JSON.stringify(letters, null, 2) + '\n');
+      for (const l of letters) process.stdout.write(`${l.id}\t${l.destination}\t${l.stored.event.type}\t${l.stored.event.id}\tattempts=${l.attempts}\t${l.lastError ?? ''}\n`);
+      process.stdout.write(`${letters.length} dead letter(s)\n`);
+      return;
+    } finally {
+      await store.close();
+    }
+  }
+
+  if (command != 'serve') return fail(`unknown command "${command}"\n${USAGE}`);
+  const relay = await startRelay({
+    config,
+    port,
+    host: values.host ?? env.TRACKLET_HOST ?? config.host ?? '127.0.0.1',
+    storePath: storage,
+    log: (line) => process.stderr.write(line + '\n'),
+  }).catch((error: Error) => fail(`cannot start: ${error.message}`));
+  process.stdout.write(`tracklet relay listening on ${relay.url} (storage ${storage})\n`);
+  if (relay.script) process.stdout.write(`script: <script defer src="${relay.script.src}" integrity="${relay.script.integrity}" crossorigin="anonymous"></script>\n`);
+  if (!config.adminToken) process.stderr.write('warning: no adminTokenEnv configured: /status, /dead-letters and /events/stream are open\n');
+  let closing = false;
+  const stop = () => {
+    if (closing) return;
+    closing = true;
+    relay.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+};
+
+main().catch((error) => fail((error as Error).stack ?? String(error)));

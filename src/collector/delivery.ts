@@ -1,0 +1,165 @@
+/**
+ * The delivery worker: every `pollMs` (and right after an ingest) it leases each destination's due
+ * deliveries, hands them to the destination module, and records the outcome — delivered, retry
+ * later with exponential backoff and jitter, or a dead letter after the last attempt (or at once
+ * when the API refuses the request itself, e.g. 400: sending it again cannot help).
+ */
+import type { DestinationConfig, RelayConfig } from './config';
+import { DESTINATIONS, type HttpResult, type Outcome } from './destinations/index';
+import type { Store } from './store';
+
+/** One recent send, for the status view. */
+export interface SendRecord {
+  at: number;
+  ok: boolean;
+  events: number;
+  error?: string;
+}
+
+/** The running delivery worker. */
+export interface Worker {
+  /** Runs a pass soon (after the current one, if one is running). */
+  kick(): void;
+  /** Runs one pass now and resolves when it is done (tests and the CLI use it). */
+  runOnce(): Promise<void>;
+  /** Stops polling, aborts sends in flight and hands their deliveries back. */
+  stop(): Promise<void>;
+  /** Per destination: counters (e.g. `repairs`) and the last sends. */
+  stats(): Record<string, { counters: Record<string, number>; recent: SendRecord[] }>;
+}
+
+/** Delay before attempt `attempt + 1`: base·2^(attempt−1), capped, with "equal jitter" (half fixed, half random). */
+export const backoff = (attempt: number, baseMs: number, maxMs: number, random = Math.random): number => {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+};
+
+/** POSTs JSON with a timeout; never throws. 4xx other than 408/429 is permanent: the same request would fail again. */
+export const postJson = async (url: string, headers: Record<string, string>, body: unknown, timeoutMs: number, signal: AbortSignal): Promise<HttpResult> => {
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+    });
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not every API answers JSON; the status decides.
+    }
+    if (response.ok) return { ok: true, status: response.status, permanent: false, json };
+    const permanent = response.status >= 400 && response.status < 500 && response.status != 408 && response.status != 429;
+    return { ok: false, status: response.status, permanent, json, error: `HTTP ${response.status} from ${new URL(url).pathname}: ${text.slice(0, 300)}` };
+  } catch (error) {
+    const name = (error as Error).name;
+    const message = name == 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (error as Error).message + ((error as { cause?: Error }).cause ? ` (${(error as { cause: Error }).cause.message})` : '');
+    return { ok: false, permanent: false, error: `${url}: ${message}` };
+  }
+};
+
+/** Starts the worker over every destination of every site. */
+export function startWorker(store: Store, config: RelayConfig, options: { log?: (line: string) => void } = {}): Worker {
+  const destinations: DestinationConfig[] = Object.values(config.sites).flatMap((site) => site.destinations);
+  const stats: Record<string, { counters: Record<string, number>; recent: SendRecord[] }> = {};
+  for (const d of destinations) stats[d.key] = { counters: {}, recent: [] };
+  const abort = new AbortController();
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const record = (d: DestinationConfig, o: Outcome) => {
+    const recent = stats[d.key].recent;
+    recent.push({ at: Date.now(), ok: o.ok, events: o.deliveries.length, error: o.error });
+    if (recent.length > 20) recent.shift();
+    if (!o.ok) options.log?.(`${d.key}: ${o.error}`);
+  };
+
+  const apply = async (d: DestinationConfig, o: Outcome) => {
+    const now = Date.now();
+    record(d, o);
+    if (o.ok) return store.markDelivered(o.deliveries.map((x) => x.id), now);
+    const error = o.error ?? 'failed';
+    const dead = o.deliveries.filter((x) => o.permanent || x.attempts + 1 >= d.attempts);
+    const retry = o.deliveries.filter((x) => !dead.includes(x));
+    if (dead.length) await store.deadLetter(dead.map((x) => x.id), error, now);
+    // Deliveries in one group share an attempt count in practice; schedule each by its own.
+    for (const x of retry) await store.retryAt([x.id], now + backoff(x.attempts + 1, d.backoffBaseMs, d.backoffMaxMs), error, now);
+  };
+
+  /** Sends what is due for one destination, a few leases per pass so no destination starves the others. */
+  const drain = async (d: DestinationConfig) => {
+    const module = DESTINATIONS[d.type];
+    const context = {
+      config: d,
+      post: (url: string, headers: Record<string, string>, body: unknown) => postJson(url, headers, body, d.timeoutMs, abort.signal),
+      getState: (visitor: string) => store.getState(d.key, visitor),
+      setState: (visitor: string, value: unknown) => store.setState(d.key, visitor, value),
+      count: (name: string, n: number) => void (stats[d.key].counters[name] = (stats[d.key].counters[name] ?? 0) + n),
+    };
+    for (let round = 0; round < 10 && !stopped; round++) {
+      const now = Date.now();
+      const leased = await store.lease(d.key, module.batchSize(d), now, now + config.leaseMs);
+      if (!leased.length) return;
+      leased.sort((a, b) => a.stored.time - b.stored.time || a.id - b.id);
+      let outcomes: Outcome[];
+      try {
+        outcomes = await module.deliver(leased, context);
+      } catch (error) {
+        outcomes = [{ deliveries: leased, ok: false, error: (error as Error).message }];
+      }
+      if (stopped) return store.release(leased.map((x) => x.id));
+      for (const o of outcomes) await apply(d, o);
+      // A module that forgot a delivery must not hide it until the lease runs out.
+      const covered = new Set(outcomes.flatMap((o) => o.deliveries.map((x) => x.id)));
+      const forgotten = leased.filter((x) => !covered.has(x.id)).map((x) => x.id);
+      if (forgotten.length) await store.release(forgotten);
+    }
+  };
+
+  const pass = async () => {
+    do {
+      again = false;
+      await Promise.all(destinations.map((d) => drain(d).catch((error) => options.log?.(`${d.key}: ${(error as Error).message}`))));
+    } while (again && !stopped);
+  };
+
+  const schedule = () => {
+    if (!stopped) timer = setTimeout(tick, config.pollMs);
+  };
+  const tick = () => {
+    timer = undefined;
+    void runOnce().finally(schedule);
+  };
+  const runOnce = (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = pass().finally(() => (running = undefined));
+    return running;
+  };
+
+  schedule();
+  return {
+    kick() {
+      if (stopped) return;
+      if (running) again = true;
+      else if (timer) {
+        clearTimeout(timer);
+        tick();
+      }
+    },
+    runOnce,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      abort.abort();
+      await running;
+    },
+    stats: () => stats,
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * Tracardi `/track`: one tracker payload per visitor session with `source.id`, `session.id`,
+ * `profile.id` (once Tracardi has returned one: it is kept per visitor and sent on every later
+ * call, as the document requires), `context` and `events[]`. Each event carries the Tracklet `id`
+ * and its time as `time.create`, the field the server keeps. Optional fields are left out, never
+ * `null`: a `null` in several of them crashes the server.
+ */
+import type { TrackletEvent } from '../../types';
+import type { Delivery, StoredEvent } from '../store';
+import type { Destination, Outcome } from './types';
+import { chunk, compact, join, outcome, propertiesOf, withoutNulls } from './util';
+
+/** Tracardi's names for Tracklet's events; other custom events keep their name, kebab-cased. */
+const NAMES: Record<string, string> = { add_to_cart: 'product-in-basket' };
+
+const kebab = (name: string): string =>
+  name
+    .trim()
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .toLowerCase() || 'event';
+
+/** The Tracardi event type of a Tracklet event. */
+export const tracardiType = (event: TrackletEvent): string => {
+  switch (event.type) {
+    case 'pageview':
+      return 'page-view';
+    case 'event':
+      return NAMES[event.name] ?? kebab(event.name);
+    case 'identify':
+      return 'identify';
+    case 'vital':
+      return 'web-vital';
+    case 'error':
+      return 'javascript-error';
+    case 'engagement':
+      return 'page-engagement';
+  }
+};
+
+/** The properties of an event as Tracardi gets them. */
+const propertiesFor = (event: TrackletEvent): Record<string, unknown> => {
+  switch (event.type) {
+    case 'pageview':
+      return { pageTitle: event.title, ...propertiesOf(event) };
+    case 'identify':
+      return { userId: event.userId, ...propertiesOf(event) };
+    case 'vital':
+      return { metricName: event.metricName, metricValue: event.metricValue, rating: event.rating, metricId: event.metricId, navigationType: event.navigationType };
+    case 'error':
+      return compact({ message: event.message, errorType: event.errorType, filename: event.filename, lineno: event.lineno, colno: event.colno, stack: event.stack, count: event.count });
+    case 'engagement':
+      return { engagementTime: event.engagementTime, scrollDepth: event.scrollDepth, interactionCount: event.interactionCount, pageviewId: event.pageviewId };
+    default:
+      return propertiesOf(event);
+  }
+};
+
+/** One Tracardi event. */
+export const toTracardiEvent = (stored: StoredEvent): Record<string, unknown> => {
+  const { event } = stored;
+  const page = compact({ url: event.url, path: event.path, title: event.type == 'pageview' ? event.title : undefined, referrer: event.type == 'pageview' ? event.referrer : undefined });
+  return {
+    id: event.id,
+    type: tracardiType(event),
+    properties: withoutNulls(propertiesFor(event)),
+    time: { create: new Date(stored.time).toISOString() },
+    context: { page, ...(event.attribution ? { campaign: event.attribution } : {}) },
+    options: {},
+  };
+};
+
+/** A tracker payload for events of one visitor session. */
+export const toTracardiPayload = (sourceId: string, events: StoredEvent[], profileId?: string): Record<string, unknown> => {
+  const first = events[0];
+  return {
+    source: { id: sourceId },
+    session: { id: first.event.sessionId },
+    ...(profileId ? { profile: { id: profileId } } : {}),
+    context: compact({ userAgent: first.userAgent, ip: first.ip, userId: events.find((e) => e.event.userId)?.event.userId }),
+    properties: {},
+    events: events.map(toTracardiEvent),
+    options: {},
+  };
+};
+
+/** The Tracardi destination (`type: "tracardi"`). */
+export const tracardi: Destination = {
+  accepts: () => true,
+  batchSize: (config) => config.batchSize ?? 100,
+  async deliver(deliveries, { config, post, getState, setState }) {
+    if (config.type != 'tracardi') throw new Error('not a tracardi destination');
+    const sourceId = config.secrets.sourceId ?? config.sourceId!;
+    const sessions = new Map<string, Delivery[]>();
+    for (const d of deliveries) {
+      const key = d.stored.event.anonymousId + '\n' + d.stored.event.sessionId;
+      sessions.set(key, [...(sessions.get(key) ?? []), d]);
+    }
+    const outcomes: Outcome[] = [];
+    // One session at a time: a visitor's next call must carry the profile id the last one returned.
+    for (const group of sessions.values()) {
+      const visitor = group[0].stored.event.anonymousId;
+      for (const part of chunk(group, config.batchSize ?? 100)) {
+        const state = (await getState(visitor)) as { profileId?: string } | undefined;
+        const payload = toTracardiPayload(sourceId, part.map((d) => d.stored), state?.profileId);
+        const result = await post(join(config.baseUrl, '/track'), { 'Content-Type': 'application/json' }, payload);
+        const returned = (result.json as { profile?: { id?: unknown } } | undefined)?.profile?.id;
+        if (result.ok && typeof returned == 'string' && returned && returned != state?.profileId) await setState(visitor, { profileId: returned });
+        outcomes.push(outcome(part, result));
+      }
+    }
+    return outcomes;
+  },
+};

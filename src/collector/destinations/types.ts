@@ -1,0 +1,41 @@
+/** What every destination module provides, and what the delivery worker gives it. */
+import type { DestinationConfig } from '../config';
+import type { Delivery, StoredEvent } from '../store';
+
+/** How one group of deliveries went: delivered, or failed (permanently: no retry helps, e.g. a 400). */
+export interface Outcome {
+  deliveries: Delivery[];
+  ok: boolean;
+  error?: string;
+  permanent?: boolean;
+}
+
+/** The worker's services for a destination. */
+export interface DestinationContext {
+  config: DestinationConfig;
+  /** POSTs with the destination's timeout; never throws. */
+  post(url: string, headers: Record<string, string>, body: unknown): Promise<HttpResult>;
+  getState(visitor: string): Promise<unknown>;
+  setState(visitor: string, value: unknown): Promise<void>;
+  /** Adds to a named counter shown in the status view (e.g. Growlytics attribute repairs). */
+  count(name: string, n: number): void;
+}
+
+/** How a POST went; `permanent` when sending the same request again cannot succeed. */
+export interface HttpResult {
+  ok: boolean;
+  status?: number;
+  error?: string;
+  permanent: boolean;
+  json?: unknown;
+}
+
+/** A destination: which events it takes, how many per lease, and how it sends them. */
+export interface Destination {
+  /** Events it never takes are not queued for it (see docs/collector.md for what each skips). */
+  accepts(stored: StoredEvent, config: DestinationConfig): boolean;
+  /** Most deliveries handed to `deliver` at once. */
+  batchSize(config: DestinationConfig): number;
+  /** Sends deliveries (oldest first) and reports how each group went. */
+  deliver(deliveries: Delivery[], context: DestinationContext): Promise<Outcome[]>;
+}

@@ -1,0 +1,87 @@
+/** Small helpers the destination mappings share. */
+import { createHash } from 'node:crypto';
+import { COMMERCE_EVENTS, type CommerceEventName, type CommerceItem } from '../../commerce';
+import type { TrackletEvent } from '../../types';
+import type { Delivery } from '../store';
+import type { HttpResult, Outcome } from './types';
+
+const COMMERCE_NAMES = new Set<string>(Object.values(COMMERCE_EVENTS));
+
+/** The standard commerce name of a custom event, if it is one. */
+export const commerceName = (event: TrackletEvent): CommerceEventName | undefined =>
+  event.type == 'event' && COMMERCE_NAMES.has(event.name) ? (event.name as CommerceEventName) : undefined;
+
+/** Lowercase hex SHA-256. */
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Copies JSON without `null`s (in objects and arrays) and without `undefined` keys. */
+export const withoutNulls = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.filter((x) => x != null).map(withoutNulls);
+  if (value && typeof value == 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, x] of Object.entries(value)) if (x != null) out[key] = withoutNulls(x);
+    return out;
+  }
+  return value;
+};
+
+/** Omits `undefined`/`null`/empty-string values of a flat object (APIs that must never get `null`). */
+export const compact = <T extends Record<string, unknown>>(object: T): Partial<T> => {
+  const out: Record<string, unknown> = {};
+  for (const [key, x] of Object.entries(object)) if (x != null && x !== '') out[key] = x;
+  return out as Partial<T>;
+};
+
+/** A property as a string, if it is a string or a number. */
+export const str = (value: unknown): string | undefined =>
+  typeof value == 'string' ? value : typeof value == 'number' && Number.isFinite(value) ? String(value) : undefined;
+
+/** A property as a finite number, if it is one or a numeric string. */
+export const num = (value: unknown): number | undefined => {
+  const n = typeof value == 'string' && value.trim() ? Number(value) : value;
+  return typeof n == 'number' && Number.isFinite(n) ? n : undefined;
+};
+
+/** The product lines of a commerce event: `items[]`, or the event's own product fields. */
+export const itemsOf = (properties: Record<string, unknown> = {}): CommerceItem[] => {
+  const lines = Array.isArray(properties.items) ? properties.items : properties.product_id != null ? [properties] : [];
+  return lines
+    .filter((x): x is Record<string, unknown> => !!x && typeof x == 'object')
+    .map((x) => ({
+      product_id: str(x.product_id) ?? '',
+      variant_id: str(x.variant_id),
+      name: str(x.name),
+      price: num(x.price),
+      quantity: num(x.quantity),
+      currency: str(x.currency),
+    }))
+    .filter((x) => x.product_id || x.name);
+};
+
+/** The properties of an event (custom and pageview), `{}` when none. */
+export const propertiesOf = (event: TrackletEvent): Record<string, unknown> =>
+  (event.type == 'event' || event.type == 'pageview' ? event.properties : event.type == 'identify' ? event.traits : undefined) ?? {};
+
+/** Splits a list into chunks of at most `size`. */
+export const chunk = <T>(list: T[], size: number): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+};
+
+/** Joins a base URL and a path without doubling or dropping the slash. */
+export const join = (base: string, path: string): string => base.replace(/\/+$/, '') + path;
+
+/** Turns an HTTP result into the outcome of the deliveries it carried. */
+export const outcome = (deliveries: Delivery[], result: HttpResult): Outcome => ({
+  deliveries,
+  ok: result.ok,
+  error: result.error,
+  permanent: result.permanent,
+});
+
+/** An email to identify the visitor by: `traits.email`, or a user id that is an email. */
+export const emailOf = (event: TrackletEvent): string | undefined => {
+  const candidate = event.type == 'identify' ? (str(event.traits?.email) ?? event.userId) : event.userId;
+  return candidate && /^[^@\s]+@[^@\s]+$/.test(candidate) ? candidate.trim().toLowerCase() : undefined;
+};

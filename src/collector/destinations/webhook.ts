@@ -1,0 +1,23 @@
+/**
+ * A generic webhook: the wire format as is (`{ v: 1, site, sentAt, events }`, the events exactly
+ * as the tracker sent them), POSTed as JSON in batches, with optional headers from the environment.
+ */
+import type { Destination } from './types';
+import { chunk, outcome } from './util';
+
+/** The webhook destination (`type: "webhook"`). */
+export const webhook: Destination = {
+  accepts: () => true,
+  batchSize: (config) => config.batchSize ?? 100,
+  async deliver(deliveries, { config, post }) {
+    if (config.type != 'webhook') throw new Error('not a webhook destination');
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    for (const [key, value] of Object.entries(config.secrets)) if (key.startsWith('header:')) headers[key.slice(7)] = value;
+    const outcomes = [];
+    for (const group of chunk(deliveries, config.batchSize ?? 100)) {
+      const body = { v: 1, site: config.site, sentAt: Date.now(), events: group.map((d) => d.stored.event) };
+      outcomes.push(outcome(group, await post(config.url, headers, body)));
+    }
+    return outcomes;
+  },
+};

@@ -1,0 +1,98 @@
+/**
+ * `tracklet/collector`: the relay. `startRelay()` runs it in-process (the CLI, the demo and the
+ * tests use it); `createHandler()` gives the bare web-standard handler for other runtimes.
+ */
+import { resolveConfig, type RelayConfig } from './config';
+import { startWorker, type Worker } from './delivery';
+import { createHandler, type RelayHandler } from './handler';
+import { serve } from './server';
+import { openSqliteStore } from './sqlite';
+import type { Store } from './store';
+
+export { ConfigError, configFileSchema, resolveConfig } from './config';
+export type { ConfigFile, DestinationConfig, RelayConfig, SiteConfig } from './config';
+export { backoff, startWorker } from './delivery';
+export type { SendRecord, Worker } from './delivery';
+export { createHandler, loadScript } from './handler';
+export type { ClientInfo, Handler, HandlerOptions, RelayHandler, ScriptInfo } from './handler';
+export { serve } from './server';
+export { openSqliteStore } from './sqlite';
+export type { Delivery, DestinationCounts, Store, StoredEvent } from './store';
+export { DESTINATIONS } from './destinations/index';
+export type { Destination, DestinationContext, HttpResult, Outcome } from './destinations/index';
+
+/** Options of `startRelay()`. */
+export interface StartRelayOptions {
+  /** The config file's content (parsed JSON), validated here; or an already resolved config. */
+  config: unknown;
+  /** Where `…Env` settings are looked up. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Default 0: a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** SQLite file; default the config's `storage`, else `:memory:`. Ignored when `store` is given. */
+  storePath?: string;
+  store?: Store;
+  /** Overrides `delivery.pollMs` (tests use short ones). */
+  pollMs?: number;
+  /** Overrides `delivery.leaseMs`. */
+  leaseMs?: number;
+  /** Token for /status, /dead-letters and /events/stream (overrides `adminTokenEnv`); none leaves them open. */
+  adminToken?: string;
+  /** Receives one line per delivery failure. */
+  log?: (line: string) => void;
+}
+
+/** A running relay. */
+export interface Relay {
+  /** `http://host:port`, no trailing slash. */
+  url: string;
+  handler: RelayHandler;
+  store: Store;
+  worker: Worker;
+  config: RelayConfig;
+  /** The first-party script's URL and SRI hash, when one is configured. */
+  script?: { src: string; integrity: string };
+  /** Stops the worker (sends in flight are handed back), the server, then the store. */
+  close(): Promise<void>;
+}
+
+const isResolved = (config: unknown): config is RelayConfig =>
+  !!config && typeof config == 'object' && typeof (config as RelayConfig).pollMs == 'number' && Array.isArray((config as RelayConfig).trustedProxies);
+
+/** Starts the relay: store, delivery worker and HTTP server. Throws a ConfigError on bad configuration. */
+export async function startRelay(options: StartRelayOptions): Promise<Relay> {
+  const resolved = isResolved(options.config) ? options.config : resolveConfig(options.config, options.env ?? process.env);
+  const config: RelayConfig = {
+    ...resolved,
+    pollMs: options.pollMs ?? resolved.pollMs,
+    leaseMs: options.leaseMs ?? resolved.leaseMs,
+    adminToken: options.adminToken ?? resolved.adminToken,
+  };
+  const store = options.store ?? openSqliteStore(options.storePath ?? config.storage ?? ':memory:');
+  const worker = startWorker(store, config, { log: options.log });
+  const handler = createHandler({ config, store, worker });
+  let served;
+  try {
+    served = await serve(handler, { port: options.port ?? config.port ?? 0, host: options.host ?? config.host ?? '127.0.0.1' });
+  } catch (error) {
+    await worker.stop();
+    if (!options.store) await store.close();
+    throw error;
+  }
+  const { script } = handler;
+  return {
+    url: served.url,
+    handler,
+    store,
+    worker,
+    config,
+    script: script && { src: script.src, integrity: script.integrity },
+    async close() {
+      await worker.stop();
+      await served.close();
+      if (!options.store) await store.close();
+    },
+  };
+}

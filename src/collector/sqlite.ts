@@ -1,0 +1,203 @@
+/** The embedded default store: one SQLite file (or `:memory:`), WAL mode, via better-sqlite3. */
+import Database from 'better-sqlite3';
+import type { Delivery, DestinationCounts, Store, StoredEvent } from './store';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  site TEXT NOT NULL, id TEXT NOT NULL, received_at INTEGER NOT NULL, data TEXT NOT NULL,
+  PRIMARY KEY (site, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deliveries (
+  id INTEGER PRIMARY KEY,
+  destination TEXT NOT NULL, site TEXT NOT NULL, event_id TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'queued', attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL, lease_until INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT, updated_at INTEGER NOT NULL,
+  UNIQUE (destination, site, event_id)
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (destination, status, next_at);
+CREATE TABLE IF NOT EXISTS visitor_state (
+  destination TEXT NOT NULL, visitor TEXT NOT NULL, value TEXT NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (destination, visitor)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS destination_log (
+  destination TEXT PRIMARY KEY, last_error TEXT, last_error_at INTEGER, last_delivered_at INTEGER
+);
+`;
+
+interface DeliveryRow {
+  id: number;
+  destination: string;
+  attempts: number;
+  status: Delivery['status'];
+  last_error: string | null;
+  updated_at: number;
+  data: string;
+}
+
+const toDelivery = (row: DeliveryRow): Delivery => ({
+  id: row.id,
+  destination: row.destination,
+  attempts: row.attempts,
+  status: row.status,
+  lastError: row.last_error ?? undefined,
+  updatedAt: row.updated_at,
+  stored: JSON.parse(row.data),
+});
+
+/** Opens (creating if needed) a SQLite store at `path`; `:memory:` for a throwaway one. */
+export function openSqliteStore(path = ':memory:'): Store {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode survives a killed process; only a power cut can lose the last commits.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+
+  const insertEvent = db.prepare('INSERT OR IGNORE INTO events (site, id, received_at, data) VALUES (?, ?, ?, ?)');
+  const insertDelivery = db.prepare(
+    'INSERT OR IGNORE INTO deliveries (destination, site, event_id, next_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const selectDue = db.prepare(
+    `SELECT d.id, d.destination, d.attempts, d.status, d.last_error, d.updated_at, e.data
+     FROM deliveries d JOIN events e ON e.site = d.site AND e.id = d.event_id
+     WHERE d.destination = ? AND d.status = 'queued' AND d.next_at <= ? AND d.lease_until <= ?
+     ORDER BY d.id LIMIT ?`,
+  );
+  const setLease = db.prepare('UPDATE deliveries SET lease_until = ? WHERE id = ?');
+  const delivered = db.prepare("UPDATE deliveries SET status = 'delivered', lease_until = 0, updated_at = ? WHERE id = ?");
+  const release = db.prepare('UPDATE deliveries SET lease_until = 0 WHERE id = ?');
+  const retry = db.prepare(
+    'UPDATE deliveries SET attempts = attempts + 1, next_at = ?, lease_until = 0, last_error = ?, updated_at = ? WHERE id = ?',
+  );
+  const dead = db.prepare(
+    "UPDATE deliveries SET status = 'dead', attempts = attempts + 1, lease_until = 0, last_error = ?, updated_at = ? WHERE id = ?",
+  );
+  const destinationOf = db.prepare('SELECT destination FROM deliveries WHERE id = ?').pluck();
+  const logError = db.prepare(
+    `INSERT INTO destination_log (destination, last_error, last_error_at) VALUES (?, ?, ?)
+     ON CONFLICT (destination) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at`,
+  );
+  const logDelivered = db.prepare(
+    `INSERT INTO destination_log (destination, last_delivered_at) VALUES (?, ?)
+     ON CONFLICT (destination) DO UPDATE SET last_delivered_at = excluded.last_delivered_at`,
+  );
+
+  const insertAll = db.transaction((events: StoredEvent[], route: (stored: StoredEvent) => string[]) => {
+    const inserted: StoredEvent[] = [];
+    for (const stored of events) {
+      const { changes } = insertEvent.run(stored.site, stored.event.id, stored.receivedAt, JSON.stringify(stored));
+      if (!changes) continue;
+      inserted.push(stored);
+      for (const destination of route(stored)) insertDelivery.run(destination, stored.site, stored.event.id, stored.receivedAt, stored.receivedAt);
+    }
+    return { inserted, duplicates: events.length - inserted.length };
+  });
+
+  const leaseDue = db.transaction((destination: string, limit: number, now: number, leaseUntil: number) => {
+    const rows = selectDue.all(destination, now, now, limit) as DeliveryRow[];
+    for (const row of rows) setLease.run(leaseUntil, row.id);
+    return rows.map(toDelivery);
+  });
+
+  const each = (fn: (id: number) => void) => db.transaction((ids: number[]) => ids.forEach(fn));
+
+  return {
+    async insertEvents(events, route) {
+      return insertAll(events, route);
+    },
+    async enqueue(destination, events, now) {
+      return db.transaction(() => events.reduce((n, e) => n + insertDelivery.run(destination, e.site, e.id, now, now).changes, 0))();
+    },
+    async lease(destination, limit, now, leaseUntil) {
+      return leaseDue(destination, limit, now, leaseUntil);
+    },
+    async markDelivered(ids, now) {
+      each((id) => {
+        delivered.run(now, id);
+        logDelivered.run(destinationOf.get(id), now);
+      })(ids);
+    },
+    async release(ids) {
+      each((id) => release.run(id))(ids);
+    },
+    async retryAt(ids, at, error, now) {
+      each((id) => {
+        retry.run(at, error, now, id);
+        logError.run(destinationOf.get(id), error, now);
+      })(ids);
+    },
+    async deadLetter(ids, error, now) {
+      each((id) => {
+        dead.run(error, now, id);
+        logError.run(destinationOf.get(id), error, now);
+      })(ids);
+    },
+    async getState(destination, visitor) {
+      const row = db.prepare('SELECT value FROM visitor_state WHERE destination = ? AND visitor = ?').pluck().get(destination, visitor);
+      return row == null ? undefined : JSON.parse(row as string);
+    },
+    async setState(destination, visitor, value) {
+      db.prepare(
+        `INSERT INTO visitor_state (destination, visitor, value, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (destination, visitor) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      ).run(destination, visitor, JSON.stringify(value), Date.now());
+    },
+    async status() {
+      const rows = db
+        .prepare(
+          `SELECT d.destination,
+             SUM(d.status = 'queued') AS queued,
+             SUM(d.status = 'queued' AND d.attempts > 0) AS retrying,
+             SUM(d.status = 'delivered') AS delivered,
+             SUM(d.status = 'dead') AS dead
+           FROM deliveries d GROUP BY d.destination`,
+        )
+        .all() as { destination: string; queued: number; retrying: number; delivered: number; dead: number }[];
+      const logs = db.prepare('SELECT * FROM destination_log').all() as {
+        destination: string;
+        last_error: string | null;
+        last_error_at: number | null;
+        last_delivered_at: number | null;
+      }[];
+      const byName = new Map<string, DestinationCounts>(rows.map((r) => [r.destination, { ...r }]));
+      for (const log of logs) {
+        const counts = byName.get(log.destination) ?? { destination: log.destination, queued: 0, retrying: 0, delivered: 0, dead: 0 };
+        if (log.last_error != null) Object.assign(counts, { lastError: log.last_error, lastErrorAt: log.last_error_at });
+        if (log.last_delivered_at != null) counts.lastDeliveredAt = log.last_delivered_at;
+        byName.set(log.destination, counts);
+      }
+      return [...byName.values()].sort((a, b) => a.destination.localeCompare(b.destination));
+    },
+    async deadLetters(destination, limit = 100) {
+      const rows = db
+        .prepare(
+          `SELECT d.id, d.destination, d.attempts, d.status, d.last_error, d.updated_at, e.data
+           FROM deliveries d JOIN events e ON e.site = d.site AND e.id = d.event_id
+           WHERE d.status = 'dead' AND (? IS NULL OR d.destination = ?) ORDER BY d.id LIMIT ?`,
+        )
+        .all(destination ?? null, destination ?? null, limit) as DeliveryRow[];
+      return rows.map(toDelivery);
+    },
+    async requeue(destination, ids, now) {
+      const sql = `UPDATE deliveries SET status = 'queued', attempts = 0, next_at = ?, lease_until = 0, updated_at = ?
+                   WHERE status = 'dead' AND (? IS NULL OR destination = ?)`;
+      if (!ids) return db.prepare(sql).run(now, now, destination ?? null, destination ?? null).changes;
+      const one = db.prepare(sql + ' AND id = ?');
+      return db.transaction(() => ids.reduce((n, id) => n + one.run(now, now, destination ?? null, destination ?? null, id).changes, 0))();
+    },
+    async events(limit = 1000) {
+      const rows = db
+        .prepare('SELECT data FROM (SELECT data, received_at FROM events ORDER BY received_at DESC LIMIT ?) ORDER BY received_at')
+        .pluck()
+        .all(limit) as string[];
+      return rows.map((row) => JSON.parse(row));
+    },
+    async countEvents() {
+      return db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

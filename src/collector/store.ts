@@ -1,0 +1,78 @@
+/**
+ * What the relay keeps: received events and a durable per-destination delivery queue. Every
+ * method returns a Promise so a server database (PostgreSQL: leases with SELECT … FOR UPDATE SKIP
+ * LOCKED) can replace the embedded SQLite store without touching the handler or the worker.
+ */
+import type { TrackletEvent } from '../types';
+
+/** An event as received, enriched by the relay. */
+export interface StoredEvent {
+  site: string;
+  event: TrackletEvent;
+  /** Epoch ms when the relay received it. */
+  receivedAt: number;
+  /** `event.timestamp` corrected for the visitor's clock skew (`receivedAt - sentAt`). */
+  time: number;
+  /** How far the visitor's clock was behind (+) or ahead (−) of the relay's, in ms. */
+  skewMs: number;
+  /** Client IP (proxy headers only from trusted proxies). */
+  ip?: string;
+  userAgent?: string;
+  /** The user agent looks like a crawler or automation. */
+  bot: boolean;
+  origin?: string;
+}
+
+/** One event waiting for (or done with) one destination. */
+export interface Delivery {
+  id: number;
+  destination: string;
+  attempts: number;
+  status: 'queued' | 'delivered' | 'dead';
+  lastError?: string;
+  updatedAt: number;
+  stored: StoredEvent;
+}
+
+/** Counts of one destination's queue; `retrying` are queued ones that failed at least once. */
+export interface DestinationCounts {
+  destination: string;
+  queued: number;
+  retrying: number;
+  delivered: number;
+  dead: number;
+  lastError?: string;
+  lastErrorAt?: number;
+  lastDeliveredAt?: number;
+}
+
+/** The storage the relay needs; SQLite by default (sqlite.ts). */
+export interface Store {
+  /**
+   * Stores events, skipping any whose (site, id) is already stored, and in the same transaction
+   * queues each new one for the destinations `route` names. Returns the new events.
+   */
+  insertEvents(events: StoredEvent[], route: (stored: StoredEvent) => string[]): Promise<{ inserted: StoredEvent[]; duplicates: number }>;
+  /** Queues stored events for a destination (ignored where already queued). */
+  enqueue(destination: string, events: { site: string; id: string }[], now: number): Promise<number>;
+  /** Takes up to `limit` due deliveries of a destination, oldest first, hidden from others until `leaseUntil`. */
+  lease(destination: string, limit: number, now: number, leaseUntil: number): Promise<Delivery[]>;
+  markDelivered(ids: number[], now: number): Promise<void>;
+  /** Gives leased deliveries back untouched (the relay is stopping mid-send). */
+  release(ids: number[]): Promise<void>;
+  /** Counts a failed attempt and makes the deliveries due again at `at`. */
+  retryAt(ids: number[], at: number, error: string, now: number): Promise<void>;
+  /** Counts a failed attempt and gives up: the deliveries become dead letters. */
+  deadLetter(ids: number[], error: string, now: number): Promise<void>;
+  /** Per-visitor destination state (e.g. Tracardi's profile id). */
+  getState(destination: string, visitor: string): Promise<unknown>;
+  setState(destination: string, visitor: string, value: unknown): Promise<void>;
+  status(): Promise<DestinationCounts[]>;
+  deadLetters(destination?: string, limit?: number): Promise<Delivery[]>;
+  /** Makes dead letters (all of a destination's, or these ids) due now with a fresh attempt count. */
+  requeue(destination: string | undefined, ids: number[] | undefined, now: number): Promise<number>;
+  /** Stored events, newest last. */
+  events(limit?: number): Promise<StoredEvent[]>;
+  countEvents(): Promise<number>;
+  close(): Promise<void>;
+}
