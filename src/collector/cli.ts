@@ -1,20 +1,21 @@
 /**
  * `tracklet-relay`: runs the relay, or inspects its queue.
  *
- *   tracklet-relay [serve] --config relay.json [--port 8787] [--host 0.0.0.0] [--storage relay.db]
+ *   tracklet-relay [serve] --config relay.json [--port 8787] [--host 0.0.0.0] [--store relay.db | --store postgres://…]
  *   tracklet-relay check --config relay.json
  *   tracklet-relay status --config relay.json [--json]
  *   tracklet-relay dead-letters --config relay.json [--destination site/name] [--requeue] [--limit 100]
  *
- * Flags fall back to TRACKLET_CONFIG, TRACKLET_PORT (or PORT), TRACKLET_HOST, TRACKLET_STORAGE.
+ * Flags fall back to TRACKLET_CONFIG, TRACKLET_PORT (or PORT), TRACKLET_HOST, TRACKLET_STORAGE (or
+ * DATABASE_URL). `--storage` is the older name of `--store`; a postgres:// URL scales out (docs/scaling.md).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, resolveConfig, type RelayConfig } from './config';
-import { openSqliteStore } from './sqlite';
+import { openStore } from './open-store';
 import { startRelay } from './index';
 
-const USAGE = `usage: tracklet-relay [serve|check|status|dead-letters] --config <file> [--port n] [--host h] [--storage file]
+const USAGE = `usage: tracklet-relay [serve|check|status|dead-letters] --config <file> [--port n] [--host h] [--store file|postgres://…]
        status [--json]   dead-letters [--destination site/name] [--requeue] [--limit n]`;
 
 const fail = (message: string): never => {
@@ -45,6 +46,9 @@ const load = (path: string | undefined): RelayConfig => {
   }
 };
 
+/** A database URL without its password, for logs. */
+const redact = (location: string) => location.replace(/^(postgres(?:ql)?:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
+
 const main = async () => {
   let parsed;
   try {
@@ -55,6 +59,7 @@ const main = async () => {
         port: { type: 'string', short: 'p' },
         host: { type: 'string' },
         storage: { type: 'string' },
+        store: { type: 'string' },
         json: { type: 'boolean' },
         destination: { type: 'string' },
         requeue: { type: 'boolean' },
@@ -70,7 +75,7 @@ const main = async () => {
   const command = positionals[0] ?? 'serve';
   const env = process.env;
   const config = load(values.config ?? env.TRACKLET_CONFIG);
-  const storage = values.storage ?? env.TRACKLET_STORAGE ?? config.storage ?? 'tracklet-relay.db';
+  const storage = values.store ?? values.storage ?? env.TRACKLET_STORAGE ?? env.DATABASE_URL ?? config.storage ?? 'tracklet-relay.db';
   const portText = values.port ?? env.TRACKLET_PORT ?? env.PORT;
   const port = portText == undefined ? (config.port ?? 8787) : Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port: "${portText}" is not a port number`);
@@ -78,7 +83,7 @@ const main = async () => {
   if (command == 'check') return void process.stdout.write(`config ok: ${Object.keys(config.sites).length} site(s)\n`);
 
   if (command == 'status' || command == 'dead-letters') {
-    const store = openSqliteStore(storage);
+    const store = await openStore(storage).catch((error: Error) => fail(`cannot open the store: ${error.message}`));
     try {
       if (command == 'status') {
         const counts = new Map((await store.status()).map((c) => [c.destination, c]));
@@ -118,7 +123,7 @@ const main = async () => {
     storePath: storage,
     log: (line) => process.stderr.write(line + '\n'),
   }).catch((error: Error) => fail(`cannot start: ${error.message}`));
-  process.stdout.write(`tracklet relay listening on ${relay.url} (storage ${storage})\n`);
+  process.stdout.write(`tracklet relay listening on ${relay.url} (storage ${redact(storage)})\n`);
   if (relay.script) process.stdout.write(`script: <script defer src="${relay.script.src}" integrity="${relay.script.integrity}" crossorigin="anonymous"></script>\n`);
   if (!config.adminToken) process.stderr.write('warning: no adminTokenEnv configured: /status, /dead-letters and /events/stream are open\n');
   let closing = false;

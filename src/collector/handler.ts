@@ -145,7 +145,12 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     const events = enrich(batch, { receivedAt: now(), ip: clientIp(request.headers, client?.remoteAddress, config.trustedProxies), userAgent, origin: origin ?? undefined });
     const route = (stored: StoredEvent) =>
       site.dropBots && stored.bot ? [] : site.destinations.filter((d) => DESTINATIONS[d.type].accepts(stored, d)).map((d) => d.key);
-    const { inserted, duplicates } = await store.insertEvents(events, route);
+    // The store is out of reach (a database restart, a failover): nothing was stored, so the
+    // browser's outbox keeps the batch and sends it again later.
+    const result = await store.insertEvents(events, route).catch((error: Error) => error);
+    if (result instanceof Error)
+      return refuse(503, 'store_unavailable', '(store)', `events not stored, send them again later: ${result.message}`, { ...headers, 'Retry-After': '5' });
+    const { inserted, duplicates } = result;
     publish(inserted);
     if (inserted.length) worker?.kick();
     return json(200, { ok: true, accepted: inserted.length, duplicates }, headers);

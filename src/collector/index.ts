@@ -5,8 +5,8 @@
 import { resolveConfig, type RelayConfig } from './config';
 import { startWorker, type Worker } from './delivery';
 import { createHandler, type RelayHandler } from './handler';
+import { openStore } from './open-store';
 import { serve } from './server';
-import { openSqliteStore } from './sqlite';
 import type { Store } from './store';
 
 export { ConfigError, configFileSchema, resolveConfig } from './config';
@@ -17,6 +17,9 @@ export { createHandler, loadScript } from './handler';
 export type { ClientInfo, Handler, HandlerOptions, RelayHandler, ScriptInfo } from './handler';
 export { serve } from './server';
 export { openSqliteStore } from './sqlite';
+export { openPostgresStore } from './postgres';
+export type { PostgresStoreOptions } from './postgres';
+export { openStore } from './open-store';
 export type { Delivery, DestinationCounts, Store, StoredEvent } from './store';
 export { DESTINATIONS } from './destinations/index';
 export type { Destination, DestinationContext, HttpResult, Outcome } from './destinations/index';
@@ -31,7 +34,7 @@ export interface StartRelayOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** SQLite file; default the config's `storage`, else `:memory:`. Ignored when `store` is given. */
+  /** SQLite file or `postgres://` URL; default the config's `storage`, else `:memory:`. Ignored when `store` is given. */
   storePath?: string;
   store?: Store;
   /** Overrides `delivery.pollMs` (tests use short ones). */
@@ -70,7 +73,7 @@ export async function startRelay(options: StartRelayOptions): Promise<Relay> {
     leaseMs: options.leaseMs ?? resolved.leaseMs,
     adminToken: options.adminToken ?? resolved.adminToken,
   };
-  const store = options.store ?? openSqliteStore(options.storePath ?? config.storage ?? ':memory:');
+  const store = options.store ?? (await openStore(options.storePath ?? config.storage ?? ':memory:', { log: options.log }));
   const worker = startWorker(store, config, { log: options.log });
   const handler = createHandler({ config, store, worker });
   let served;

@@ -1,0 +1,308 @@
+/**
+ * The scale-out store: several relay processes share one PostgreSQL. Events are deduplicated by a
+ * unique (site, id), so the same batch reaching two processes is stored once; the delivery queue
+ * hands work out with `FOR UPDATE SKIP LOCKED` and a lease, so N processes split it and a crashed
+ * process's leased work is taken over when its lease runs out (see docs/scaling.md).
+ *
+ * `pg` is an optional peer dependency: it is imported only when a postgres:// store is configured.
+ */
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { Delivery, DestinationCounts, Store, StoredEvent } from './store';
+
+/** Schema changes, applied in order on start; never edit a released one, append a new version. */
+export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'events, delivery queue, visitor state, destination log',
+    sql: `
+CREATE TABLE events (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY,
+  site TEXT NOT NULL, id TEXT NOT NULL, received_at BIGINT NOT NULL, data JSON NOT NULL,
+  PRIMARY KEY (site, id)
+);
+CREATE INDEX events_seq ON events (seq);
+CREATE TABLE deliveries (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  destination TEXT NOT NULL, site TEXT NOT NULL, event_id TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'queued', attempts INTEGER NOT NULL DEFAULT 0,
+  next_at BIGINT NOT NULL, lease_until BIGINT NOT NULL DEFAULT 0,
+  last_error TEXT, updated_at BIGINT NOT NULL,
+  UNIQUE (destination, site, event_id)
+);
+-- The queue's hot path: due work of one destination, oldest first. Delivered rows drop out of it.
+CREATE INDEX deliveries_queued ON deliveries (destination, id) WHERE status = 'queued';
+CREATE INDEX deliveries_dead ON deliveries (destination, id) WHERE status = 'dead';
+CREATE TABLE visitor_state (
+  destination TEXT NOT NULL, visitor TEXT NOT NULL, value JSON NOT NULL, updated_at BIGINT NOT NULL,
+  PRIMARY KEY (destination, visitor)
+);
+CREATE TABLE destination_log (
+  destination TEXT PRIMARY KEY, last_error TEXT, last_error_at BIGINT, last_delivered_at BIGINT
+);`,
+  },
+];
+
+/** Any fixed number: processes starting together queue on it, so one migrates and the others see the result. */
+const MIGRATION_LOCK = 0x7472_6b6c;
+
+/** Options of `openPostgresStore()`. */
+export interface PostgresStoreOptions {
+  /** Connections per process (default 10). Mind the server's max_connections across all relays. */
+  poolSize?: number;
+  /** How long a query waits for a connection before failing (ingest then answers 503). Default 5000 ms. */
+  connectTimeoutMs?: number;
+  /** Receives connection errors (the pool reconnects by itself). */
+  log?: (line: string) => void;
+}
+
+/** A `postgres://` or `postgresql://` URL, as opposed to a SQLite file. */
+export const isPostgresUrl = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location);
+
+/** Loads `pg` on demand, so SQLite users never need it installed. */
+const loadPg = async () => {
+  try {
+    return (await import('pg')).default;
+  } catch (error) {
+    throw new Error(`the PostgreSQL store needs the "pg" package: run \`npm install pg\` next to tracklet (${(error as Error).message})`);
+  }
+};
+
+const DELIVERY_COLUMNS = 'd.id, d.destination, d.attempts, d.status, d.last_error, d.updated_at, e.data';
+
+const toDelivery = (row: QueryResultRow): Delivery => ({
+  id: row.id,
+  destination: row.destination,
+  attempts: row.attempts,
+  status: row.status,
+  lastError: row.last_error ?? undefined,
+  updatedAt: row.updated_at,
+  stored: row.data,
+});
+
+/** Applies the migrations this database lacks, inside one transaction holding an advisory lock. */
+const migrate = async (client: PoolClient) => {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+    );
+    const { rows } = await client.query('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((r) => r.version));
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+};
+
+/**
+ * Opens a PostgreSQL store at `url` (`postgres://user:pass@host:5432/db`), applying pending
+ * migrations first. Rejects when the database cannot be reached or `pg` is not installed.
+ */
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  const pg = await loadPg();
+  const pool: Pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'tracklet-relay',
+    // BIGINT (epoch ms, queue ids) as numbers: they stay far below 2^53.
+    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid == 20 ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
+  });
+  // A connection that dies while idle (database restart, failover) must not crash the process:
+  // the pool drops it and opens a new one on the next query.
+  pool.on('error', (error) => options.log?.(`postgres: idle connection lost: ${error.message}`));
+  let closed = false;
+  try {
+    const client = await pool.connect();
+    try {
+      await migrate(client);
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw error;
+  }
+
+  const query = async <Row extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []) => pool.query<Row>(sql, params);
+
+  /** Records the last delivery or error per destination; GREATEST keeps it monotonic across processes. */
+  const logDelivered = (updated: string) =>
+    `WITH done AS (${updated} RETURNING destination)
+     INSERT INTO destination_log (destination, last_delivered_at) SELECT DISTINCT destination, $2::bigint FROM done
+     ON CONFLICT (destination) DO UPDATE SET last_delivered_at = GREATEST(destination_log.last_delivered_at, excluded.last_delivered_at)`;
+  const logFailed = (updated: string) =>
+    `WITH failed AS (${updated} RETURNING destination)
+     INSERT INTO destination_log (destination, last_error, last_error_at) SELECT DISTINCT destination, $2::text, $3::bigint FROM failed
+     ON CONFLICT (destination) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at`;
+
+  return {
+    async insertEvents(events, route) {
+      // The first of several events with one (site, id) in a batch wins, as a second arrival would lose.
+      const first = new Map<string, StoredEvent>();
+      for (const stored of events) {
+        const key = JSON.stringify([stored.site, stored.event.id]);
+        if (!first.has(key)) first.set(key, stored);
+      }
+      const unique = [...first.values()];
+      const queue = unique.flatMap((stored) => route(stored).map((destination) => [destination, stored.site, stored.event.id, stored.receivedAt] as const));
+      // One statement, so one round trip and atomic: deliveries are queued only for rows this
+      // statement inserted. A concurrent insert of the same key waits for the other to commit, then skips.
+      const { rows } = await query<{ site: string; id: string }>(
+        `WITH ins AS (
+           INSERT INTO events (site, id, received_at, data)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::json[])
+           ON CONFLICT DO NOTHING RETURNING site, id
+         ), queued AS (
+           INSERT INTO deliveries (destination, site, event_id, next_at, updated_at)
+           SELECT q.destination, q.site, q.id, q.at, q.at
+           FROM unnest($5::text[], $6::text[], $7::text[], $8::bigint[]) AS q(destination, site, id, at)
+           JOIN ins ON ins.site = q.site AND ins.id = q.id
+           ON CONFLICT DO NOTHING
+         )
+         SELECT site, id FROM ins`,
+        [
+          unique.map((s) => s.site),
+          unique.map((s) => s.event.id),
+          unique.map((s) => s.receivedAt),
+          unique.map((s) => JSON.stringify(s)),
+          queue.map((q) => q[0]),
+          queue.map((q) => q[1]),
+          queue.map((q) => q[2]),
+          queue.map((q) => q[3]),
+        ],
+      );
+      const insertedKeys = new Set(rows.map((r) => JSON.stringify([r.site, r.id])));
+      const inserted = unique.filter((s) => insertedKeys.has(JSON.stringify([s.site, s.event.id])));
+      return { inserted, duplicates: events.length - inserted.length };
+    },
+
+    async enqueue(destination, events, now) {
+      const { rowCount } = await query(
+        `INSERT INTO deliveries (destination, site, event_id, next_at, updated_at)
+         SELECT $1, e.site, e.id, $4, $4 FROM unnest($2::text[], $3::text[]) AS e(site, id)
+         ON CONFLICT DO NOTHING`,
+        [destination, events.map((e) => e.site), events.map((e) => e.id), now],
+      );
+      return rowCount ?? 0;
+    },
+
+    async lease(destination, limit, now, leaseUntil) {
+      // SKIP LOCKED: processes leasing at the same moment take disjoint rows instead of waiting.
+      // The lease itself is the lease_until column, so it outlives this statement's row locks.
+      const { rows } = await query(
+        `WITH due AS (
+           SELECT id FROM deliveries
+           WHERE destination = $1 AND status = 'queued' AND next_at <= $2 AND lease_until <= $2
+           ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED
+         ), leased AS (
+           UPDATE deliveries d SET lease_until = $4 FROM due WHERE d.id = due.id RETURNING d.*
+         )
+         SELECT ${DELIVERY_COLUMNS} FROM leased d JOIN events e ON e.site = d.site AND e.id = d.event_id ORDER BY d.id`,
+        [destination, now, limit, leaseUntil],
+      );
+      return rows.map(toDelivery);
+    },
+
+    async markDelivered(ids, now) {
+      if (!ids.length) return;
+      await query(logDelivered(`UPDATE deliveries SET status = 'delivered', lease_until = 0, updated_at = $2 WHERE id = ANY($1::bigint[])`), [ids, now]);
+    },
+
+    async release(ids) {
+      if (!ids.length) return;
+      await query('UPDATE deliveries SET lease_until = 0 WHERE id = ANY($1::bigint[])', [ids]);
+    },
+
+    async retryAt(ids, at, error, now) {
+      if (!ids.length) return;
+      await query(
+        logFailed(`UPDATE deliveries SET attempts = attempts + 1, next_at = $4, lease_until = 0, last_error = $2, updated_at = $3 WHERE id = ANY($1::bigint[])`),
+        [ids, error, now, at],
+      );
+    },
+
+    async deadLetter(ids, error, now) {
+      if (!ids.length) return;
+      await query(
+        logFailed(`UPDATE deliveries SET status = 'dead', attempts = attempts + 1, lease_until = 0, last_error = $2, updated_at = $3 WHERE id = ANY($1::bigint[])`),
+        [ids, error, now],
+      );
+    },
+
+    async getState(destination, visitor) {
+      const { rows } = await query('SELECT value FROM visitor_state WHERE destination = $1 AND visitor = $2', [destination, visitor]);
+      return rows.length ? rows[0].value : undefined;
+    },
+
+    async setState(destination, visitor, value) {
+      await query(
+        `INSERT INTO visitor_state (destination, visitor, value, updated_at) VALUES ($1, $2, $3::json, $4)
+         ON CONFLICT (destination, visitor) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+        [destination, visitor, JSON.stringify(value), Date.now()],
+      );
+    },
+
+    async status() {
+      const { rows } = await query<Omit<DestinationCounts, 'lastError' | 'lastErrorAt' | 'lastDeliveredAt'>>(
+        `SELECT destination,
+           count(*) FILTER (WHERE status = 'queued')::int AS queued,
+           count(*) FILTER (WHERE status = 'queued' AND attempts > 0)::int AS retrying,
+           count(*) FILTER (WHERE status = 'delivered')::int AS delivered,
+           count(*) FILTER (WHERE status = 'dead')::int AS dead
+         FROM deliveries GROUP BY destination`,
+      );
+      const logs = await query('SELECT * FROM destination_log');
+      const byName = new Map<string, DestinationCounts>(rows.map((r) => [r.destination, { ...r }]));
+      for (const log of logs.rows) {
+        const counts: DestinationCounts = byName.get(log.destination) ?? { destination: log.destination, queued: 0, retrying: 0, delivered: 0, dead: 0 };
+        if (log.last_error != null) Object.assign(counts, { lastError: log.last_error, lastErrorAt: log.last_error_at });
+        if (log.last_delivered_at != null) counts.lastDeliveredAt = log.last_delivered_at;
+        byName.set(log.destination, counts);
+      }
+      return [...byName.values()].sort((a, b) => a.destination.localeCompare(b.destination));
+    },
+
+    async deadLetters(destination, limit = 100) {
+      const { rows } = await query(
+        `SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.site = d.site AND e.id = d.event_id
+         WHERE d.status = 'dead' AND ($1::text IS NULL OR d.destination = $1) ORDER BY d.id LIMIT $2`,
+        [destination ?? null, limit],
+      );
+      return rows.map(toDelivery);
+    },
+
+    async requeue(destination, ids, now) {
+      const { rowCount } = await query(
+        `UPDATE deliveries SET status = 'queued', attempts = 0, next_at = $3, lease_until = 0, updated_at = $3
+         WHERE status = 'dead' AND ($1::text IS NULL OR destination = $1) AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))`,
+        [destination ?? null, ids ?? null, now],
+      );
+      return rowCount ?? 0;
+    },
+
+    async events(limit = 1000) {
+      const { rows } = await query('SELECT data FROM (SELECT data, seq FROM events ORDER BY seq DESC LIMIT $1) newest ORDER BY seq', [limit]);
+      return rows.map((r) => r.data);
+    },
+
+    async countEvents() {
+      const { rows } = await query('SELECT count(*)::int AS n FROM events');
+      return rows[0].n;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
