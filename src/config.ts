@@ -44,6 +44,22 @@ export interface TrackletOptions {
    * drop it. An event whose hook throws is dropped, and the error shown in debug mode.
    */
   beforeSend?: (event: TrackletEvent) => TrackletEvent | null | false;
+  /** Script tag: Core Web Vitals capture (`data-vitals="false"` turns it off). Default true. */
+  vitals?: boolean;
+  /** Script tag: JavaScript error capture (`data-errors="false"` turns it off). Default true. */
+  errors?: boolean;
+  /** Script tag: clicks on `data-tracklet-event` elements (`data-clicks="false"` turns it off). Default true. */
+  clicks?: boolean;
+  /** Script tag: engagement time, scroll depth and interactions (`data-engagement="false"` turns it off). Default true. */
+  engagement?: boolean;
+  /** Errors sent per page view at most (1–1000). Default 20. */
+  maxErrors?: number;
+  /** Error messages to ignore: comma-separated substrings or `/regex/flags`. Default none. */
+  ignoreErrors?: string;
+  /** Send `outbound_click` for links to other hosts. Default false. */
+  outbound?: boolean;
+  /** Send `file_download` for links to files: `"true"` for the usual extensions, or a comma list (`"pdf,zip"`). Default off. */
+  downloads?: string;
   /** npm only: the capture modules to run, e.g. `[vitals, errors]` (what is not imported is not bundled). */
   capture?: Capture[];
 }
@@ -70,7 +86,18 @@ const DEFAULTS: Omit<Config, 'capture' | 'beforeSend'> = {
   sampleRate: 1,
   scrub: true,
   scrubParams: [],
+  vitals: true,
+  errors: true,
+  clicks: true,
+  engagement: true,
+  maxErrors: 20,
+  ignoreErrors: '',
+  outbound: false,
+  downloads: '',
 };
+
+/** Options that must be given; every other one has a default. */
+const REQUIRED = ['endpoint', 'site'];
 
 /** Inclusive ranges of the numeric options. */
 const RANGES: Partial<Record<keyof Config, [number, number]>> = {
@@ -78,6 +105,7 @@ const RANGES: Partial<Record<keyof Config, [number, number]>> = {
   flushInterval: [0, 3_600_000],
   sessionTimeout: [1, 1440],
   sampleRate: [0, 1],
+  maxErrors: [1, 1000],
 };
 
 /** Allowed values of the enumerated options. */
@@ -119,7 +147,7 @@ export const resolveConfig = (options: Record<string, unknown>, fromTag: boolean
     const raw = options[key];
     let value = raw;
     let expected = '';
-    if (value === undefined && fallback !== '') value = fallback;
+    if (value === undefined && !REQUIRED.includes(key)) value = fallback;
     else if (typeof fallback == 'boolean') {
       if (fromTag) value = value === '' || value === 'true' ? true : value === 'false' ? false : value;
       if (typeof value != 'boolean') expected = fromTag ? '"true" or "false"' : 'a boolean';
@@ -143,7 +171,7 @@ export const resolveConfig = (options: Record<string, unknown>, fromTag: boolean
       } catch {
         expected = 'the collector URL (http or https)';
       }
-    } else if (typeof value != 'string' || !value) expected = 'a non-empty string';
+    } else if (typeof value != 'string' || (!value && REQUIRED.includes(key))) expected = 'a non-empty string';
     if (expected) {
       warn(`${name} is ${raw === undefined ? 'missing' : JSON.stringify(raw)}: expected ${expected}. Tracking is off.`);
       return;

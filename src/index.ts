@@ -8,6 +8,13 @@ import { createTracker, type Tracker } from './tracker';
 import type { Properties } from './types';
 
 export type { Capture, TrackletOptions } from './config';
+export type { ClickOptions } from './capture/clicks';
+export type { ErrorOptions } from './capture/errors';
+/** Capture modules for `init({ capture: [...] })`; what is not imported is not bundled. */
+export { vitals } from './capture/vitals';
+export { errors } from './capture/errors';
+export { clicks } from './capture/clicks';
+export { engagement } from './capture/engagement';
 export type { Context } from './tracker';
 export type * from './types';
 

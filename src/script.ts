@@ -3,9 +3,9 @@
  * Reads the tag's data-* attributes, starts every capture they leave on, exposes
  * `window.tracklet`, and replays calls queued by the stub snippet before the script loaded.
  */
-import { fromAttributes } from './config';
+import { fromAttributes, type Capture } from './config';
 import { safe } from './core/safe';
-import { consent, flush, getAnonymousId, getSessionId, identify, page, reset, start, track } from './index';
+import { clicks, consent, engagement, errors, flush, getAnonymousId, getSessionId, identify, page, reset, start, track, vitals } from './index';
 
 type Stub = ((...args: unknown[]) => unknown) & { q?: ArrayLike<unknown>[]; version?: string };
 
@@ -27,6 +27,17 @@ if (!stub?.version) {
   );
   global.tracklet = tracklet;
   const script = document.currentScript;
-  start(fromAttributes(script || document.createElement('script')) as never, true);
+  // Every capture is bundled; each runs unless its attribute (`data-vitals="false"`…) turns it off.
+  const when =
+    (key: 'vitals' | 'errors' | 'clicks' | 'engagement', capture: Capture): Capture =>
+    (context) =>
+      context.config[key] ? capture(context) : undefined;
+  start(
+    {
+      ...fromAttributes(script || document.createElement('script')),
+      capture: [when('errors', errors()), when('vitals', vitals()), when('clicks', clicks()), when('engagement', engagement())],
+    } as never,
+    true,
+  );
   for (const args of Array.from(stub?.q || [])) tracklet(...Array.from(args));
 }

@@ -36,6 +36,8 @@ export interface Context {
   on<K extends keyof Hooks>(hook: K, handler: (...args: Hooks[K]) => void): void;
   /** The path as Tracklet reports it (with the hash in `spa: 'hash'` mode). */
   path(): string;
+  /** Hands the queued events to the network now (before a navigation that may end the page). */
+  flush(): void;
 }
 
 /** The public API of a started tracker. */
@@ -113,6 +115,7 @@ export const createTracker = (config: Config): Tracker => {
     config,
     emit,
     path,
+    flush,
     on: (hook, handler) => {
       ((handlers[hook] ||= []) as (typeof handler)[]).push(handler);
     },

@@ -33,6 +33,14 @@ describe('config', () => {
       sampleRate: 1,
       scrub: true,
       scrubParams: [],
+      vitals: true,
+      errors: true,
+      clicks: true,
+      engagement: true,
+      maxErrors: 20,
+      ignoreErrors: '',
+      outbound: false,
+      downloads: '',
       capture: [],
     });
   });
@@ -58,6 +66,10 @@ describe('config', () => {
     [{ 'data-sample-rate': '0.25' }, { sampleRate: 0.25 }],
     [{ 'data-scrub': 'false' }, { scrub: false }],
     [{ 'data-scrub-params': 'ref,user_id' }, { scrubParams: ['ref', 'user_id'] }],
+    [{ 'data-vitals': 'false', 'data-errors': 'false', 'data-clicks': 'false', 'data-engagement': 'false' }, { vitals: false, errors: false, clicks: false, engagement: false }],
+    [{ 'data-max-errors': '5', 'data-ignore-errors': 'Script error., /^x/' }, { maxErrors: 5, ignoreErrors: 'Script error., /^x/' }],
+    [{ 'data-ignore-errors': '' }, { ignoreErrors: '' }],
+    [{ 'data-outbound': 'true', 'data-downloads': 'pdf,zip' }, { outbound: true, downloads: 'pdf,zip' }],
   ])('reads %j', (attributes, expected) => {
     const config = resolveConfig(tag({ 'data-endpoint': '/c', 'data-site': 's', ...attributes }), true);
     expect(config).toMatchObject(expected);
@@ -73,6 +85,8 @@ describe('config', () => {
     [{ 'data-endpoint': '/c', 'data-site': 's', 'data-debug': 'maybe' }, 'data-debug is "maybe": expected "true" or "false"'],
     [{ 'data-endpoint': '/c', 'data-site': 's', 'data-consent': 'yes' }, 'data-consent is "yes": expected one of implied, required'],
     [{ 'data-endpoint': '/c', 'data-site': 's', 'data-sample-rate': '50' }, 'data-sample-rate is "50": expected a number from 0 to 1'],
+    [{ 'data-endpoint': '/c', 'data-site': 's', 'data-max-errors': '0' }, 'data-max-errors is "0": expected a number from 1 to 1000'],
+    [{ 'data-endpoint': '/c', 'data-site': 's', 'data-vitals': 'no' }, 'data-vitals is "no"'],
   ])('refuses %j with one warning naming the attribute', (attributes, message) => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     expect(resolveConfig(tag(attributes), true)).toBeUndefined();

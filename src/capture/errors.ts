@@ -1,0 +1,126 @@
+import type { Capture } from '../config';
+import type { Context } from '../tracker';
+import type { ErrorEvent as ErrorFields } from '../types';
+import { log } from '../core/log';
+import { safe } from '../core/safe';
+
+/** Options of the error capture (npm); on a script tag they are `data-max-errors` and `data-ignore-errors`. */
+export interface ErrorOptions {
+  /** Errors sent per page view at most. Default 20 (`data-max-errors`). */
+  maxErrors?: number;
+  /** Messages to ignore: substrings or regular expressions. Default none (`data-ignore-errors`). */
+  ignore?: (string | RegExp)[];
+}
+
+/** The error fields of the wire format, before the common ones are added. */
+export type ErrorReport = Pick<ErrorFields, 'type' | 'message' | 'filename' | 'lineno' | 'colno' | 'stack' | 'errorType'> &
+  Partial<Pick<ErrorFields, 'path' | 'url'>>;
+
+/** Longest message and stack sent: a runaway `JSON.stringify` or stack must not fill a batch. */
+const MAX_TEXT = 2000;
+
+/** A readable text for anything thrown or rejected: `Error`s keep their message, objects become JSON. */
+export const describe = (value: unknown): string => {
+  if (typeof value == 'string') return value;
+  if (value instanceof Error) return value.message;
+  try {
+    const json = JSON.stringify(value);
+    if (json && json != '{}') return json;
+  } catch {
+    // Circular or otherwise unserialisable: fall back to String().
+  }
+  return String(value);
+};
+
+/** An `error` event (a throw) or an `unhandledrejection` (a rejection) as wire fields. */
+export const normalise = (event: Event): ErrorReport => {
+  const rejection = 'reason' in event;
+  const thrown = rejection ? (event as PromiseRejectionEvent).reason : (event as globalThis.ErrorEvent).error;
+  const error = thrown instanceof Error ? thrown : undefined;
+  const { message, filename, lineno, colno } = event as globalThis.ErrorEvent;
+  const report: ErrorReport = {
+    type: 'error',
+    // A cross-origin script's error reaches the page as "Script error." with no details; it is kept as such.
+    message: (rejection ? describe(thrown) : message || describe(thrown)).slice(0, MAX_TEXT),
+    errorType: error?.name || (rejection ? 'UnhandledRejection' : 'Error'),
+  };
+  if (filename) Object.assign(report, { filename, lineno, colno });
+  if (error?.stack) report.stack = error.stack.slice(0, MAX_TEXT);
+  return report;
+};
+
+/** `"a, /b+/i"` → `['a', /b+/i]`: comma-separated substrings or `/regex/flags`. */
+export const parsePatterns = (list: string): (string | RegExp)[] =>
+  list
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((item) => {
+      const regex = /^\/(.+)\/([a-z]*)$/.exec(item);
+      try {
+        return regex ? new RegExp(regex[1], regex[2]) : item;
+      } catch {
+        return item;
+      }
+    });
+
+/** True when `message` matches one of the patterns. */
+export const ignored = (message: string, patterns: (string | RegExp)[]): boolean =>
+  patterns.some((pattern) => (typeof pattern == 'string' ? message.includes(pattern) : pattern.test(message)));
+
+/**
+ * JavaScript errors: uncaught throws (`error` on window) and unhandled promise rejections. An
+ * error is sent at most a second after it first happens; identical ones (same type, message and
+ * place) meanwhile only raise its `count`. Repeats after it was sent are counted and sent once more,
+ * as the `count` since, when the page view ends or the page is hidden, so the counts of a page view
+ * sum to its total. At most `maxErrors` events per page view: a loop that throws every frame sends
+ * two, not thousands.
+ */
+export const errors =
+  (options: ErrorOptions = {}): Capture =>
+  ({ emit, on, path, config }: Context) => {
+    const max = options.maxErrors ?? config.maxErrors;
+    const patterns = options.ignore ?? parsePatterns(config.ignoreErrors);
+    // Per page view: each distinct error with the occurrences not yet sent.
+    let seen = new Map<string, { report_: ErrorReport; count_: number }>();
+    let sent = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    const send = () => {
+      clearTimeout(timer);
+      timer = undefined;
+      seen.forEach((entry) => {
+        if (!entry.count_) return;
+        if (sent < max) {
+          sent++;
+          emit({ ...entry.report_, count: entry.count_ });
+        } else log('error over data-max-errors dropped', entry.report_.message);
+        entry.count_ = 0;
+      });
+    };
+
+    const onError = safe((event: Event) => {
+      // Only script errors and rejections: a bare `Event('error')` dispatched on window carries nothing.
+      if (!('reason' in event || 'message' in event)) return;
+      const report = normalise(event);
+      if (ignored(report.message, patterns)) return;
+      // The page it happened on: an SPA navigation may come before it is sent.
+      report.path = path();
+      report.url = location.href;
+      const key = [report.errorType, report.message, report.filename, report.lineno, report.colno].join();
+      const entry = seen.get(key);
+      if (entry) entry.count_++;
+      else {
+        seen.set(key, { report_: report, count_: 1 });
+        timer ||= setTimeout(safe(send), 1000);
+      }
+    });
+    addEventListener('error', onError);
+    addEventListener('unhandledrejection', onError);
+    on('hide', send);
+    on('page', () => {
+      send();
+      seen = new Map();
+      sent = 0;
+    });
+  };
