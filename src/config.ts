@@ -21,6 +21,12 @@ export interface TrackletOptions {
   flushInterval?: number;
   /** Minutes without activity after which a new session starts (1–1440). Default 30. */
   sessionTimeout?: number;
+  /** Events the outbox keeps for a retry; past it the oldest are dropped (1–100000). Default 1000. */
+  outboxMaxEvents?: number;
+  /** Bytes (UTF-8 JSON) the outbox keeps for a retry; past it the oldest are dropped. Default 524288 (512 KiB). */
+  outboxMaxBytes?: number;
+  /** Days after which an undelivered event is dropped (1–365). Default 7. */
+  outboxMaxAge?: number;
   /** Log every step of the pipeline to the console. Default false. */
   debug?: boolean;
   /** `required`: nothing is stored or sent until `consent(true)`; events wait in memory meanwhile. Default `implied`. */
@@ -77,6 +83,9 @@ const DEFAULTS: Omit<Config, 'capture' | 'beforeSend'> = {
   batchSize: 10,
   flushInterval: 5000,
   sessionTimeout: 30,
+  outboxMaxEvents: 1000,
+  outboxMaxBytes: 524288,
+  outboxMaxAge: 7,
   debug: false,
   consent: 'implied',
   storage: 'local',
@@ -105,6 +114,9 @@ const RANGES: Partial<Record<keyof Config, [number, number]>> = {
   flushInterval: [0, 3_600_000],
   sessionTimeout: [1, 1440],
   sampleRate: [0, 1],
+  outboxMaxEvents: [1, 100_000],
+  outboxMaxBytes: [65_536, 4_194_304],
+  outboxMaxAge: [1, 365],
   maxErrors: [1, 1000],
 };
 

@@ -7,6 +7,7 @@ import { setDebug, warn } from './core/log';
 import { createPrivacy } from './core/privacy';
 import { createQueue } from './core/queue';
 import { safe } from './core/safe';
+import { sanitize } from './core/sanitize';
 
 /** Distributes a type over a union, so `Omit` keeps each event kind's own fields. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -105,7 +106,7 @@ export const createTracker = (config: Config): Tracker => {
       type: 'pageview',
       title: document.title,
       referrer: lastUrl,
-      ...(properties && { properties }),
+      properties,
     });
     lastPage = lastUrl = url;
     fire('pageview', event);
@@ -156,13 +157,13 @@ export const createTracker = (config: Config): Tracker => {
   return {
     track: (name, properties) => {
       if (typeof name != 'string' || !name) return warn('track() needs an event name (a non-empty string), got', name);
-      emit({ type: 'event', name, ...(properties && { properties }) });
+      emit({ type: 'event', name, properties: sanitize(properties) });
     },
-    page: (properties) => page(properties, true),
+    page: (properties) => page(sanitize(properties), true),
     identify: (id, traits) => {
       if (typeof id != 'string' || !id) return warn('identify() needs a user id (a non-empty string), got', id);
       setUserId(id);
-      emit({ type: 'identify', userId: id, ...(traits && { traits }) });
+      emit({ type: 'identify', userId: id, traits: sanitize(traits) });
     },
     flush,
     reset: () => {

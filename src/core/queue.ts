@@ -1,50 +1,60 @@
 import type { Config } from '../config';
 import type { TrackletEvent } from '../types';
-import { log, warn } from './log';
+import { log } from './log';
+import { createOutbox, stats } from './outbox';
 import { safe } from './safe';
-import { pack, send } from './transport';
 
-/** Counters of the pipeline, visible in debug mode. */
-export const stats = { queued: 0, sent: 0, dropped: 0 };
+export { stats };
 
 export interface Queue {
-  /** Queues an event; flushes when the batch is full, else within `flushInterval`. */
+  /** Queues an event: stored in the outbox at the end of the task, sent when the batch is full or within `flushInterval`. */
   push(event: TrackletEvent): void;
-  /** Hands every queued event to the network. `hiding` when the page is going away. */
+  /**
+   * Stores what is queued and hands the outbox to the network. `hiding` when the page is going
+   * away: then synchronously, by beacon. Resolves once the requests are sent (at most 3 s).
+   */
   flush(hiding?: boolean): Promise<void>;
 }
 
-/** The in-memory batch queue in front of the transport. */
-export const createQueue = ({ endpoint, site, batchSize, flushInterval }: Config): Queue => {
+/** The batch in front of the outbox: events of one task are stored together, sends are batched. */
+export const createQueue = (config: Config): Queue => {
+  const { batchSize, flushInterval } = config;
+  const outbox = createOutbox(config);
   let queue: TrackletEvent[] = [];
+  let unsent = 0;
+  let ticking = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
-  const flush = (): Promise<void> => {
+  const store = () => {
+    if (queue.length) outbox.add(queue.splice(0));
+  };
+
+  const flush = (hiding?: boolean): Promise<void> => {
     clearTimeout(timer);
     timer = undefined;
-    if (queue.length) {
-      const { bodies, sent, tooLarge } = pack(site, queue);
-      queue = [];
-      if (tooLarge.length) {
-        stats.dropped += tooLarge.length;
-        warn(`${tooLarge.length} event(s) over 64 KiB dropped`);
-      }
-      bodies.forEach((body, i) => {
-        if (send(endpoint, body)) stats.sent += sent[i].length;
-        else queue.push(...sent[i]);
-      });
-      log('flush', bodies.length, 'request(s)', stats);
-    }
+    unsent = 0;
+    store();
+    if (hiding) outbox.hide();
+    // Resolves at the latest after 3 s, so that `await flush()` before a redirect never hangs.
+    else return new Promise((done) => (outbox.drain().then(done as () => void), setTimeout(done, 3000)));
     return Promise.resolve();
   };
+
+  // Once per task: one storage write for however many events the task tracked.
+  const tick = safe(() => {
+    ticking = false;
+    store();
+    if (unsent >= batchSize) flush();
+    else if (!timer && flushInterval) timer = setTimeout(safe(flush), flushInterval);
+  });
 
   return {
     push: (event) => {
       queue.push(event);
+      unsent++;
       stats.queued++;
-      log('queued', event.type, event);
-      if (queue.length >= batchSize) flush();
-      else if (!timer && flushInterval) timer = setTimeout(safe(flush), flushInterval);
+      log('queued', event.type, stats);
+      if (!ticking) queueMicrotask((ticking = true) && tick);
     },
     flush,
   };

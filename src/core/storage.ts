@@ -1,3 +1,5 @@
+import { parse, stringify } from './sanitize';
+
 /**
  * localStorage with a memory fallback: storage that is absent or throws (blocked cookies,
  * sandboxed iframes, Safari private mode, quota) degrades to per-page memory, never to an error.
@@ -85,10 +87,10 @@ export const clear = (): void => {
 
 export const readJSON = <T>(key: string): T | undefined => {
   try {
-    return JSON.parse(read(key)!) ?? undefined;
+    return parse(read(key)!) ?? undefined;
   } catch {
     return undefined;
   }
 };
 
-export const writeJSON = (key: string, value: unknown): boolean => write(key, JSON.stringify(value));
+export const writeJSON = (key: string, value: unknown): boolean => write(key, stringify(value));

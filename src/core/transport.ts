@@ -1,8 +1,9 @@
-import type { Batch, TrackletEvent } from '../types';
-import { log } from './log';
-
-/** Browsers allow 64 KiB of beacon/keepalive bodies in flight per page; stay under it. */
-export const MAX_BODY = 65536;
+/**
+ * Browsers allow 64 KiB of beacon and keepalive bodies in flight per page, and Chromium still
+ * counts a request for a moment after its response arrived: bodies of at most half that let the
+ * next send (or the beacon at hide) start without being refused.
+ */
+export const MAX_BODY = 32768;
 
 /** UTF-8 length of a string without encoding it. */
 export const byteLength = (text: string): number => {
@@ -17,71 +18,44 @@ export const byteLength = (text: string): number => {
 };
 
 /**
- * Packs events into request bodies of at most `limit` bytes each, in order. An event that alone
- * exceeds the limit cannot be sent; it is returned in `tooLarge`.
+ * Splits items, in order, into runs that fit one body: `head` bytes of envelope plus each item's
+ * `size` and a comma stay within MAX_BODY. An item too large for any body gets a run of its own.
  */
-export const pack = (
-  site: string,
-  events: TrackletEvent[],
-  limit = MAX_BODY,
-): { bodies: string[]; sent: TrackletEvent[][]; tooLarge: TrackletEvent[] } => {
-  const bodies: string[] = [];
-  const sent: TrackletEvent[][] = [];
-  const tooLarge: TrackletEvent[] = [];
-  const sentAt = Date.now();
-  const head = JSON.stringify({ v: 1, site, sentAt } satisfies Omit<Batch, 'events'>).slice(0, -1) + ',"events":[';
-  let parts: string[] = [];
-  let group: TrackletEvent[] = [];
-  let size = byteLength(head) + 2;
-  const close = () => {
-    if (parts.length) {
-      bodies.push(head + parts.join(',') + ']}');
-      sent.push(group);
+export const runs = <T>(items: T[], size: (item: T) => number, head: number): T[][] => {
+  const result: T[][] = [];
+  let run: T[] = [];
+  let total = head;
+  for (const item of items) {
+    const bytes = size(item) + 1;
+    if (run.length && total + bytes > MAX_BODY) {
+      result.push(run);
+      run = [];
+      total = head;
     }
-    parts = [];
-    group = [];
-    size = byteLength(head) + 2;
-  };
-  for (const event of events) {
-    const json = JSON.stringify(event);
-    const bytes = byteLength(json) + 1;
-    if (byteLength(head) + 2 + bytes > limit) {
-      tooLarge.push(event);
-      continue;
-    }
-    if (size + bytes > limit) close();
-    parts.push(json);
-    group.push(event);
-    size += bytes;
+    run.push(item);
+    total += bytes;
   }
-  close();
-  return { bodies, sent, tooLarge };
+  if (run.length) result.push(run);
+  return result;
 };
 
 /**
- * Hands one body to the network without blocking the page: `sendBeacon` first (a string body is
- * sent as `text/plain`, a CORS-safelisted type, so no preflight), then `fetch` with `keepalive`.
- * Returns false when neither would take it, so the caller can keep the events.
+ * POSTs a body with a keepalive fetch, as `text/plain` (a string body), without credentials or
+ * custom headers: a CORS "simple request", so no preflight. Resolves to the response, or to
+ * undefined on a network error, a refused request (keepalive quota) or an unreadable answer.
  */
-export const send = (endpoint: string, body: string): boolean => {
+export const post = (endpoint: string, body: string): Promise<Response | void> => {
   try {
-    if (navigator.sendBeacon?.(endpoint, body)) {
-      log('sent by beacon', body.length, 'bytes');
-      return true;
-    }
+    return fetch(endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' }).catch(() => {});
   } catch {
-    // Some browsers throw for a refused beacon instead of returning false.
+    return Promise.resolve();
   }
+};
+
+/** Queues a body with `sendBeacon` (text/plain); false where it is missing, refuses or throws. */
+export const beacon = (endpoint: string, body: string): boolean => {
   try {
-    fetch(endpoint, {
-      method: 'POST',
-      body,
-      keepalive: true,
-      credentials: 'omit',
-      headers: { 'Content-Type': 'text/plain' },
-    }).catch((error) => log('fetch failed', error));
-    log('sent by fetch', body.length, 'bytes');
-    return true;
+    return !!navigator.sendBeacon(endpoint, body);
   } catch {
     return false;
   }

@@ -25,6 +25,8 @@ export interface Received {
   body: string;
   batch?: Batch;
   headers: IncomingMessage['headers'];
+  /** Status the collector answered with. */
+  status: number;
 }
 
 /** What a route answers: a page's HTML, or a handler for anything else. */
@@ -35,7 +37,7 @@ export interface TestServer {
   origin: string;
   /** Every request the collector (`/collect`) received, in order. */
   received: Received[];
-  /** Every event in those requests, in order. */
+  /** Every event the collector accepted (2xx), in order, counted once per id as a collector dedupes. */
   events(): TrackletEvent[];
   /** Serves `html` (or a handler) at `path`. */
   route(path: string, route: Route): void;
@@ -88,8 +90,9 @@ export const startServer = async (): Promise<TestServer> => {
         } catch {
           // Recorded as received; the test decides whether that is a failure.
         }
-        received.push({ path: url.pathname, contentType: req.headers['content-type'] || '', body, batch, headers: req.headers });
-        res.writeHead(fixture.collectorStatus, { 'Access-Control-Allow-Origin': req.headers.origin || '*' });
+        const status = fixture.collectorStatus;
+        received.push({ path: url.pathname, contentType: req.headers['content-type'] || '', body, batch, headers: req.headers, status });
+        res.writeHead(status, { 'Access-Control-Allow-Origin': req.headers.origin || '*' });
         return res.end();
       }
       const file = join(ROOT, url.pathname);
@@ -103,7 +106,13 @@ export const startServer = async (): Promise<TestServer> => {
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as { port: number };
-  const events = () => received.flatMap((request) => request.batch?.events || []);
+  const events = () => {
+    const seen = new Set<string>();
+    return received
+      .filter((request) => request.status < 300)
+      .flatMap((request) => request.batch?.events || [])
+      .filter((event) => !seen.has(event.id) && seen.add(event.id));
+  };
   const fixture: TestServer = {
     origin: `http://127.0.0.1:${port}`,
     received,

@@ -109,12 +109,19 @@ export const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, li
 /** Polls `check` every `everyMs` until it returns a truthy value, at most `times` times. */
 export const until = async <T>(check: () => Promise<T> | T, { times = 400, everyMs = 100 } = {}): Promise<T> => {
   let last: T | undefined;
+  let error: unknown;
   for (let i = 0; i < times; i++) {
-    last = await check();
-    if (last) return last;
+    // A request that meets a connection closed under it (a keep-alive socket of a process that
+    // was just killed) is a try that did not succeed, not a failed test.
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (failure) {
+      error = failure;
+    }
     await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`condition not met after ${times} tries; last: ${JSON.stringify(last)}`);
+  throw new Error(`condition not met after ${times} tries; last: ${JSON.stringify(last)} ${error ?? ''}`);
 };
 
 /** GET /status with the admin token. */

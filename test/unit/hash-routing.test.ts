@@ -25,14 +25,16 @@ describe('SPA pageviews (hash mode)', () => {
     expect(seen.map((event) => event.path)).toEqual(['/app#/home', '/app#/pricing', '/app#/about']);
   });
 
-  it('flushes after flushInterval', () => {
-    const beacon = vi.fn(() => true);
-    Object.defineProperty(navigator, 'sendBeacon', { value: beacon, configurable: true });
+  it('sends by fetch after flushInterval', async () => {
+    const fetch = vi.fn(async (_url: string, _init: RequestInit) => new Response(null, { status: 204 }));
+    vi.stubGlobal('fetch', fetch);
     location.hash = '#/later';
     dispatchEvent(new HashChangeEvent('hashchange'));
-    vi.advanceTimersByTime(999);
-    expect(beacon).not.toHaveBeenCalled();
-    vi.advanceTimersByTime(1);
-    expect(beacon).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(fetch).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fetch).toHaveBeenCalledTimes(1);
+    expect(JSON.parse(fetch.mock.calls[0][1].body as string).events.at(-1)).toMatchObject({ path: '/app#/later' });
+    vi.unstubAllGlobals();
   });
 });

@@ -80,13 +80,17 @@ describe('SPA pageviews (history mode)', () => {
 });
 
 describe('batching', () => {
-  it('flushes when the batch is full, not before', () => {
+  it('sends by fetch once the batch is full, not before', async () => {
     dispatchEvent(new Event('pagehide'));
-    const calls = beacon.mock.calls.length;
+    const fetch = vi.fn(async (_url: string, _init: RequestInit) => new Response(null, { status: 204 }));
+    vi.stubGlobal('fetch', fetch);
     for (let i = 0; i < 9; i++) tracker.track('e' + i);
-    expect(beacon.mock.calls.length).toBe(calls);
+    await new Promise((done) => setTimeout(done, 10));
+    expect(fetch).not.toHaveBeenCalled();
     tracker.track('e9');
-    expect(beacon.mock.calls.length).toBe(calls + 1);
-    expect(JSON.parse(beacon.mock.calls.at(-1)![1]).events).toHaveLength(10);
+    await vi.waitFor(() => expect(fetch).toHaveBeenCalledTimes(1));
+    expect(fetch.mock.calls[0][1]).toMatchObject({ method: 'POST', keepalive: true, credentials: 'omit' });
+    expect(JSON.parse(fetch.mock.calls[0][1].body as string).events).toHaveLength(10);
+    vi.unstubAllGlobals();
   });
 });

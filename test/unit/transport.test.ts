@@ -1,19 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { byteLength, MAX_BODY, pack, send } from '../../src/core/transport';
-import type { TrackletEvent } from '../../src/types';
+import { beacon, byteLength, MAX_BODY, post, runs } from '../../src/core/transport';
 
 afterEach(() => vi.unstubAllGlobals());
-
-const event = (i: number, text = ''): TrackletEvent => ({
-  id: 'id' + i,
-  type: 'event',
-  name: 'e' + text,
-  timestamp: i,
-  anonymousId: 'a',
-  sessionId: 's',
-  url: 'https://s.example/',
-  path: '/',
-});
 
 describe('transport', () => {
   it.each([
@@ -27,53 +15,44 @@ describe('transport', () => {
     expect(byteLength(text)).toBe(new TextEncoder().encode(text).length);
   });
 
-  it('splits events into bodies under 64 KiB, in order, each valid JSON', () => {
-    const events = Array.from({ length: 300 }, (_, i) => event(i, 'x'.repeat(1000) + '€'));
-    const { bodies, sent, tooLarge } = pack('site', events);
-    expect(bodies.length).toBeGreaterThan(4);
-    expect(tooLarge).toEqual([]);
-    for (const body of bodies) expect(byteLength(body)).toBeLessThanOrEqual(MAX_BODY);
-    const parsed = bodies.map((body) => JSON.parse(body));
-    expect(parsed[0]).toMatchObject({ v: 1, site: 'site', sentAt: expect.any(Number) });
-    expect(parsed.flatMap((body) => body.events.map((e: TrackletEvent) => e.id))).toEqual(events.map((e) => e.id));
-    expect(sent.flat()).toEqual(events);
+  it('splits items into runs that fit one body, in order', () => {
+    const items = Array.from({ length: 300 }, (_, i) => i);
+    const result = runs(items, () => 1000, 50);
+    expect(result.length).toBe(Math.ceil(300 / Math.floor((MAX_BODY - 50) / 1001)));
+    for (const run of result) expect(50 + run.length * 1001).toBeLessThanOrEqual(MAX_BODY);
+    expect(result.flat()).toEqual(items);
   });
 
-  it('sets aside an event that alone exceeds the limit', () => {
-    const big = event(1, 'x'.repeat(MAX_BODY));
-    const { bodies, tooLarge } = pack('site', [event(0), big, event(2)]);
-    expect(tooLarge).toEqual([big]);
-    expect(JSON.parse(bodies[0]).events.map((e: TrackletEvent) => e.id)).toEqual(['id0', 'id2']);
+  it('gives an item too large for any body a run of its own', () => {
+    expect(runs([1, MAX_BODY, 2], (n) => n, 50)).toEqual([[1], [MAX_BODY], [2]]);
   });
 
-  it('sends with sendBeacon as a string (text/plain, no preflight)', () => {
-    const beacon = vi.fn(() => true);
-    const fetch = vi.fn();
-    vi.stubGlobal('navigator', { sendBeacon: beacon });
+  it('posts text/plain with keepalive, without credentials or custom headers (no preflight)', async () => {
+    const fetch = vi.fn(async () => new Response(null, { status: 204 }));
     vi.stubGlobal('fetch', fetch);
-    expect(send('https://c.example/collect', '{"v":1}')).toBe(true);
-    expect(beacon).toHaveBeenCalledWith('https://c.example/collect', '{"v":1}');
-    expect(fetch).not.toHaveBeenCalled();
+    expect((await post('https://c.example/collect', '{"v":1}'))?.status).toBe(204);
+    expect(fetch).toHaveBeenCalledWith('https://c.example/collect', { method: 'POST', body: '{"v":1}', keepalive: true, credentials: 'omit' });
   });
 
   it.each([
-    ['refuses', () => false],
+    ['rejects (network error, keepalive quota)', () => Promise.reject(new TypeError('failed'))],
     ['throws', () => {
-      throw new TypeError('quota');
+      throw new TypeError('no fetch');
     }],
-  ])('falls back to keepalive fetch when sendBeacon %s', (_, beacon) => {
-    const fetch = vi.fn(() => Promise.resolve(new Response()));
-    vi.stubGlobal('navigator', { sendBeacon: beacon });
+  ])('resolves to undefined when fetch %s', async (_, fetch) => {
     vi.stubGlobal('fetch', fetch);
-    expect(send('https://c.example/collect', 'body')).toBe(true);
-    expect(fetch).toHaveBeenCalledWith('https://c.example/collect', expect.objectContaining({ keepalive: true, body: 'body', method: 'POST' }));
+    expect(await post('https://c.example/collect', 'body')).toBeUndefined();
   });
 
-  it('falls back to fetch where sendBeacon is missing, and reports failure when both refuse', () => {
-    vi.stubGlobal('navigator', {});
-    vi.stubGlobal('fetch', () => {
-      throw new TypeError('keepalive quota');
-    });
-    expect(send('https://c.example/collect', 'body')).toBe(false);
+  it.each([
+    ['accepts', () => true, true],
+    ['refuses (quota)', () => false, false],
+    ['throws', () => {
+      throw new TypeError('quota');
+    }, false],
+    ['is missing', undefined, false],
+  ])('reports whether sendBeacon %s', (_, sendBeacon, expected) => {
+    vi.stubGlobal('navigator', { sendBeacon });
+    expect(beacon('https://c.example/collect', 'body')).toBe(expected);
   });
 });

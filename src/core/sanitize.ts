@@ -1,0 +1,69 @@
+import type { Properties } from '../types';
+import { warn } from './log';
+
+// Taken at load: a page that later patches JSON (or gives arrays a `toJSON`) cannot corrupt bodies.
+const { parse: jsonParse, stringify: jsonStringify } = JSON;
+
+/** JSON.parse as it was when Tracklet loaded. */
+export const parse = (text: string): any => jsonParse(text);
+
+/**
+ * JSON.stringify as it was when Tracklet loaded. The replacer returns the holder's own value, which
+ * undoes any `toJSON` (the spec calls `toJSON` first, then the replacer with the holder as `this`).
+ */
+export const stringify = (value: unknown): string =>
+  jsonStringify(value, function (this: Record<string, unknown>, key) {
+    return this[key];
+  });
+
+/** Limits of the sanitiser (documented in docs/delivery.md). */
+export const MAX_DEPTH = 5;
+export const MAX_KEYS = 50;
+export const MAX_ITEMS = 100;
+export const MAX_STRING = 1000;
+
+/**
+ * Turns one value into a JSON value by the documented rules, noting in `problems` the key of each
+ * value repaired or dropped. Returns undefined to drop. `ancestors` are the objects above (cycles).
+ */
+const clean = (value: any, key: string, problems: string[], ancestors: object[]): any => {
+  if (value instanceof Date) return isNaN(value as never) ? null : value.toISOString();
+  const type = typeof value;
+  let result = value;
+  if (type == 'bigint') result = '' + value;
+  else if (type == 'number') result = isFinite(value) ? value : null;
+  else if (type == 'string') result = value.slice(0, MAX_STRING);
+  else if (type == 'object' && value) {
+    if (ancestors.includes(value) || ancestors.length > MAX_DEPTH) result = undefined;
+    else {
+      ancestors.push(value);
+      const names = Object.keys(value);
+      if (names.length > MAX_KEYS || value.length > MAX_ITEMS) problems.push(key);
+      if (Array.isArray(value)) result = Array.from(value.slice(0, MAX_ITEMS), (item) => clean(item, key, problems, ancestors) ?? null);
+      else {
+        result = {};
+        for (const name of names.slice(0, MAX_KEYS)) {
+          // Keys that reach an object's prototype in careless collector code.
+          const item = /^(__proto__|constructor|prototype)$/.test(name) ? problems.push(name) && undefined : clean(value[name], name, problems, ancestors);
+          if (item !== undefined) result[name] = item;
+        }
+      }
+      ancestors.pop();
+      return result;
+    }
+  } else if (type != 'boolean' && value !== null) result = undefined;
+  if (result !== value && value !== undefined) problems.push(key);
+  return result;
+};
+
+/**
+ * Repairs user-supplied properties (or traits) into plain JSON before they are queued; warns once
+ * per call naming the keys repaired or dropped. Anything but a plain object is dropped whole.
+ */
+export const sanitize = (properties: unknown): Properties | undefined => {
+  const problems: string[] = [];
+  const result = properties && typeof properties == 'object' && !Array.isArray(properties) ? clean(properties, '', problems, []) : undefined;
+  if (!result && properties != null) problems.push('properties');
+  if (problems.length) warn('repaired or dropped:', problems.join());
+  return result;
+};
