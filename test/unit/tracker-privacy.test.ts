@@ -3,7 +3,7 @@ import { resolveConfig, type Capture } from '../../src/config';
 import { createTracker, type Context } from '../../src/tracker';
 
 // One tracker for the file: the gate sits between every capture's emit and the queue.
-let beacon: ReturnType<typeof vi.fn>;
+let beacon: ReturnType<typeof vi.fn<(url: string, body: unknown) => boolean>>;
 let context: Context;
 let tracker: ReturnType<typeof createTracker>;
 const capture: Capture = (c) => {
@@ -14,8 +14,10 @@ const bodies = () => beacon.mock.calls.map((call) => call[1] as string);
 beforeAll(() => {
   localStorage.clear();
   history.replaceState({}, '', '/welcome?email=bob@example.com&utm_source=x&token=abc');
-  beacon = vi.fn(() => true);
+  beacon = vi.fn((_url: string, _body: unknown) => true);
   Object.defineProperty(navigator, 'sendBeacon', { value: beacon, configurable: true });
+  // The outbox posts with fetch and beacons at page hide: both are recorded as (url, body).
+  vi.stubGlobal('fetch', vi.fn((url: string, init: RequestInit) => (beacon(url, init.body), Promise.resolve(new Response(null, { status: 204 })))));
   const config = resolveConfig(
     { endpoint: '/collect', site: 's', capture: [capture], flushInterval: 0, includeLocal: true, consent: 'required' },
     false,
