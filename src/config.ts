@@ -1,4 +1,5 @@
 import type { Context } from './tracker';
+import type { TrackletEvent } from './types';
 import { warn } from './core/log';
 
 /** A capture module: started with the tracker's context, returns a function that stops it. */
@@ -28,6 +29,27 @@ export interface TrackletOptions {
   outboxMaxAge?: number;
   /** Log every step of the pipeline to the console. Default false. */
   debug?: boolean;
+  /** `required`: nothing is stored or sent until `consent(true)`; events wait in memory meanwhile. Default `implied`. */
+  consent?: 'implied' | 'required';
+  /** `none`: no localStorage, sessionStorage or cookies; ids last for the page. Default `local`. */
+  storage?: 'local' | 'none';
+  /** `respect`: send nothing when the browser sends Do Not Track or Global Privacy Control. Default `respect`. */
+  privacySignals?: 'respect' | 'ignore';
+  /** Track localhost, 127.0.0.1 and automated browsers (`navigator.webdriver`) too. Default false. */
+  includeLocal?: boolean;
+  /** Paths never tracked: `*` matches anything, a trailing `/*` the path itself too (`/admin/*`). Default none. */
+  exclude?: string[];
+  /** Share of sessions tracked (0–1), decided once per session from its id. Default 1. */
+  sampleRate?: number;
+  /** Mask e-mail addresses and sensitive URL parameters in every URL, referrer, attribution and error text. Default true. */
+  scrub?: boolean;
+  /** Parameter names masked on top of the defaults (`email`, `token`, `password`, `auth`, `key`, `session`…). */
+  scrubParams?: string[];
+  /**
+   * npm only: sees every event after scrubbing; return it (changed or not) to send it, or `null` to
+   * drop it. An event whose hook throws is dropped, and the error shown in debug mode.
+   */
+  beforeSend?: (event: TrackletEvent) => TrackletEvent | null | false;
   /** Script tag: Core Web Vitals capture (`data-vitals="false"` turns it off). Default true. */
   vitals?: boolean;
   /** Script tag: JavaScript error capture (`data-errors="false"` turns it off). Default true. */
@@ -49,10 +71,11 @@ export interface TrackletOptions {
 }
 
 /** Options after validation, every default filled in. */
-export type Config = Required<Omit<TrackletOptions, 'capture'>> & { capture: Capture[] };
+export type Config = Required<Omit<TrackletOptions, 'capture' | 'beforeSend'>> &
+  Pick<TrackletOptions, 'beforeSend'> & { capture: Capture[] };
 
 /** Defaults; the type of each default is the type the option must have. */
-const DEFAULTS: Omit<Config, 'capture'> = {
+const DEFAULTS: Omit<Config, 'capture' | 'beforeSend'> = {
   endpoint: '',
   site: '',
   autoPageview: true,
@@ -64,6 +87,14 @@ const DEFAULTS: Omit<Config, 'capture'> = {
   outboxMaxBytes: 524288,
   outboxMaxAge: 7,
   debug: false,
+  consent: 'implied',
+  storage: 'local',
+  privacySignals: 'respect',
+  includeLocal: false,
+  exclude: [],
+  sampleRate: 1,
+  scrub: true,
+  scrubParams: [],
   vitals: true,
   errors: true,
   clicks: true,
@@ -82,6 +113,7 @@ const RANGES: Partial<Record<keyof Config, [number, number]>> = {
   batchSize: [1, 100],
   flushInterval: [0, 3_600_000],
   sessionTimeout: [1, 1440],
+  sampleRate: [0, 1],
   outboxMaxEvents: [1, 100_000],
   outboxMaxBytes: [65_536, 4_194_304],
   outboxMaxAge: [1, 365],
@@ -91,6 +123,9 @@ const RANGES: Partial<Record<keyof Config, [number, number]>> = {
 /** Allowed values of the enumerated options. */
 const CHOICES: Partial<Record<keyof Config, string[]>> = {
   spa: ['history', 'hash', 'off'],
+  consent: ['implied', 'required'],
+  storage: ['local', 'none'],
+  privacySignals: ['respect', 'ignore'],
 };
 
 /** `batchSize` → `data-batch-size`. */
@@ -112,7 +147,10 @@ export const fromAttributes = (element: Element): Record<string, unknown> => {
  * config is returned: the tracker then stays inert.
  */
 export const resolveConfig = (options: Record<string, unknown>, fromTag: boolean): Config | undefined => {
-  const config: Record<string, unknown> = { capture: Array.isArray(options.capture) ? options.capture : [] };
+  const config: Record<string, unknown> = {
+    capture: Array.isArray(options.capture) ? options.capture : [],
+    beforeSend: typeof options.beforeSend == 'function' ? options.beforeSend : undefined,
+  };
   for (const key in DEFAULTS) {
     const fallback = DEFAULTS[key as keyof typeof DEFAULTS];
     const range = RANGES[key as keyof Config];
@@ -129,6 +167,11 @@ export const resolveConfig = (options: Record<string, unknown>, fromTag: boolean
       if (fromTag && typeof value == 'string' && value.trim()) value = Number(value);
       if (typeof value != 'number' || !(value >= range![0] && value <= range![1]))
         expected = `a number from ${range![0]} to ${range![1]}`;
+    } else if (Array.isArray(fallback)) {
+      // A list: a comma-separated attribute, or an array of strings from init().
+      if (typeof value == 'string') value = value.split(',').map((item) => item.trim()).filter(Boolean);
+      if (!Array.isArray(value) || value.some((item) => typeof item != 'string'))
+        expected = fromTag ? 'a comma-separated list' : 'an array of strings';
     } else if (choices) {
       if (!choices.includes(value as string)) expected = 'one of ' + choices.join(', ');
     } else if (key == 'endpoint') {

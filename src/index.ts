@@ -55,5 +55,10 @@ export const flush = (): Promise<void> => safe(forward('flush'))() || Promise.re
 export const reset = safe(forward('reset')) as () => void;
 /** The visitor's anonymous id (undefined before `init()`). */
 export const getAnonymousId = safe(forward('getAnonymousId')) as () => string | undefined;
+/**
+ * Records the visitor's consent choice (remembered across pages). `true` sends the events that
+ * waited for it (`consent: 'required'`); `false` drops them, clears Tracklet's storage and stops tracking.
+ */
+export const consent = safe(forward('consent')) as (granted: boolean) => void;
 /** The current session id (undefined before `init()`). */
 export const getSessionId = safe(forward('getSessionId')) as () => string | undefined;

@@ -5,12 +5,12 @@
  */
 import { fromAttributes, type Capture } from './config';
 import { safe } from './core/safe';
-import { clicks, engagement, errors, flush, getAnonymousId, getSessionId, identify, page, reset, start, track, vitals } from './index';
+import { clicks, consent, engagement, errors, flush, getAnonymousId, getSessionId, identify, page, reset, start, track, vitals } from './index';
 
 type Stub = ((...args: unknown[]) => unknown) & { q?: ArrayLike<unknown>[]; version?: string };
 
 const VERSION = '0.1.0';
-const api = { track, page, identify, flush, reset, getAnonymousId, getSessionId };
+const api = { track, page, identify, flush, reset, getAnonymousId, getSessionId, consent };
 const global = window as unknown as { tracklet?: Stub };
 const stub = global.tracklet;
 

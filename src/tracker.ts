@@ -4,6 +4,7 @@ import { attributionOf, campaignKey, campaignParams } from './capture/attributio
 import { randomId } from './core/id';
 import { anonymousId, resetIdentity, setUserId, takeAttribution, touchSession, userId } from './core/identity';
 import { setDebug, warn } from './core/log';
+import { createPrivacy } from './core/privacy';
 import { createQueue } from './core/queue';
 import { safe } from './core/safe';
 import { sanitize } from './core/sanitize';
@@ -49,6 +50,7 @@ export interface Tracker {
   reset(): void;
   getAnonymousId(): string;
   getSessionId(): string;
+  consent(granted: boolean): void;
 }
 
 /** Starts a tracker with a validated config: captures first, then the hide-time flush. */
@@ -59,6 +61,8 @@ export const createTracker = (config: Config): Tracker => {
   const handlers: { [K in keyof Hooks]?: ((...args: Hooks[K]) => void)[] } = {};
   const fire = <K extends keyof Hooks>(hook: K, ...args: Hooks[K]) =>
     handlers[hook]?.forEach((handler) => safe(handler)(...args));
+  // First: it sets how much may be stored, before the queue or the ids touch storage.
+  const gate = createPrivacy(config, (event) => queue.push(event));
   const queue = createQueue(config);
   const flush = () => queue.flush();
   // The landing's campaign is compared once, on this page's first event: it may start a new session.
@@ -90,7 +94,7 @@ export const createTracker = (config: Config): Tracker => {
     if (!event.userId) delete event.userId;
     const attribution = takeAttribution(current);
     if (attribution) event.attribution = attribution;
-    queue.push(event);
+    gate.pass_(event);
     return event;
   };
 
@@ -168,5 +172,6 @@ export const createTracker = (config: Config): Tracker => {
     },
     getAnonymousId: anonymousId,
     getSessionId: () => session(Date.now()).id,
+    consent: gate.consent_,
   };
 };

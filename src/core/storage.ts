@@ -3,20 +3,44 @@ import { parse, stringify } from './sanitize';
 /**
  * localStorage with a memory fallback: storage that is absent or throws (blocked cookies,
  * sandboxed iframes, Safari private mode, quota) degrades to per-page memory, never to an error.
+ * Tracklet sets no cookies and uses no sessionStorage in any mode.
  */
 const memory: Record<string, string> = {};
-let persist = true;
+
+/** How much of what Tracklet keeps reaches localStorage; the rest lives in memory for the page. */
+export const enum Persist {
+  /** Cookieless mode, or a visitor who asked not to be tracked: nothing. */
+  None,
+  /** Consent pending or denied: only the consent record (the visitor's choice itself). */
+  Consent,
+  /** Everything: ids, session, the consent record, and whatever the pipeline keeps. */
+  All,
+}
+
+let level = Persist.All;
 
 /** Keys are namespaced so that `reset()` and consent denial can clear exactly Tracklet's data. */
 export const PREFIX = 'tracklet:';
 
-/** Switches persistence off (cookieless mode, consent not given): values then live in memory. */
-export const setPersist = (on: boolean): void => {
-  persist = on;
+/** The visitor's consent choice: `'1'` granted, `'0'` denied. */
+export const CONSENT_KEY = 'consent';
+
+const persists = (key: string): boolean => level == Persist.All || (level == Persist.Consent && key == CONSENT_KEY);
+
+/**
+ * Sets what may reach localStorage. Raising it to `All` (consent granted) copies what was kept in
+ * memory meanwhile, so that the ids of the events sent on grant carry over to the next page.
+ */
+export const setPersist = (to: Persist): void => {
+  level = to;
+  if (to == Persist.All) for (const key in memory) write(key, memory[key]);
 };
 
+/** Whether values written now reach localStorage (for stores that keep data of their own). */
+export const persisting = (): boolean => level == Persist.All;
+
 export const read = (key: string): string | null => {
-  if (persist) {
+  if (persists(key)) {
     try {
       const value = localStorage.getItem(PREFIX + key);
       if (value != null) return value;
@@ -30,7 +54,7 @@ export const read = (key: string): string | null => {
 /** Stores a value; returns false when it could only be kept in memory. */
 export const write = (key: string, value: string): boolean => {
   memory[key] = value;
-  if (persist) {
+  if (persists(key)) {
     try {
       localStorage.setItem(PREFIX + key, value);
       return true;
@@ -47,6 +71,17 @@ export const remove = (key: string): void => {
     localStorage.removeItem(PREFIX + key);
   } catch {
     // Nothing stored to remove.
+  }
+};
+
+/** Removes everything Tracklet keeps, in memory and in localStorage (every `tracklet:` key). */
+export const clear = (): void => {
+  for (const key in memory) delete memory[key];
+  try {
+    // Keys are collected first: removing while iterating by index would skip some.
+    for (const key of Object.keys(localStorage)) if (key.startsWith(PREFIX)) localStorage.removeItem(key);
+  } catch {
+    // Storage blocked: nothing of ours is in it.
   }
 };
 

@@ -1,6 +1,6 @@
 // Type-level tests of the npm API: `tsc --noEmit` (in `npm test`) fails if a call marked as an
 // expected error compiles, or if a correct call does not.
-import { flush, getAnonymousId, identify, init, page, reset, track, type TrackletEvent, type TrackletOptions } from '../../src/index';
+import { consent, flush, getAnonymousId, identify, init, page, reset, track, type TrackletEvent, type TrackletOptions } from '../../src/index';
 
 const options: TrackletOptions = { endpoint: '/collect', site: 'site', spa: 'hash', batchSize: 20, debug: true };
 init(options);
@@ -11,6 +11,27 @@ identify('user-1', { plan: 'pro' });
 reset();
 const done: Promise<void> = flush();
 const id: string | undefined = getAnonymousId();
+
+consent(true);
+init({
+  endpoint: '/c',
+  site: 's',
+  consent: 'required',
+  storage: 'none',
+  exclude: ['/admin/*'],
+  sampleRate: 0.5,
+  scrubParams: ['ref'],
+  beforeSend: (event) => (event.path == '/x' ? null : { ...event, url: '' }),
+});
+
+// @ts-expect-error consent takes a boolean
+consent('yes');
+// @ts-expect-error consent is required or implied
+init({ endpoint: '/c', site: 's', consent: 'maybe' });
+// @ts-expect-error exclude is a list of patterns
+init({ endpoint: '/c', site: 's', exclude: '/admin/*' });
+// @ts-expect-error beforeSend returns the event or null
+init({ endpoint: '/c', site: 's', beforeSend: () => 'drop' });
 
 // @ts-expect-error the endpoint is required
 init({ site: 'site' });

@@ -15,7 +15,7 @@ beforeAll(() => {
       return new Response(null, { status: 204 });
     }),
   );
-  init({ endpoint: 'https://c.example/collect', site: 's', flushInterval: 0, batchSize: 100 });
+  init({ endpoint: 'https://c.example/collect', site: 's', flushInterval: 0, batchSize: 100, includeLocal: true });
 });
 
 /** Values a page may pass: any JSON-ish or exotic value, cycles included. */

@@ -28,6 +28,14 @@ describe('config', () => {
       outboxMaxBytes: 524288,
       outboxMaxAge: 7,
       debug: false,
+      consent: 'implied',
+      storage: 'local',
+      privacySignals: 'respect',
+      includeLocal: false,
+      exclude: [],
+      sampleRate: 1,
+      scrub: true,
+      scrubParams: [],
       vitals: true,
       errors: true,
       clicks: true,
@@ -52,6 +60,15 @@ describe('config', () => {
     [{ 'data-batch-size': '25' }, { batchSize: 25 }],
     [{ 'data-flush-interval': '0' }, { flushInterval: 0 }],
     [{ 'data-session-timeout': '45' }, { sessionTimeout: 45 }],
+    [{ 'data-consent': 'required' }, { consent: 'required' }],
+    [{ 'data-storage': 'none' }, { storage: 'none' }],
+    [{ 'data-privacy-signals': 'ignore' }, { privacySignals: 'ignore' }],
+    [{ 'data-include-local': 'true' }, { includeLocal: true }],
+    [{ 'data-exclude': '/admin/*, /private ,,' }, { exclude: ['/admin/*', '/private'] }],
+    [{ 'data-exclude': '' }, { exclude: [] }],
+    [{ 'data-sample-rate': '0.25' }, { sampleRate: 0.25 }],
+    [{ 'data-scrub': 'false' }, { scrub: false }],
+    [{ 'data-scrub-params': 'ref,user_id' }, { scrubParams: ['ref', 'user_id'] }],
     [{ 'data-vitals': 'false', 'data-errors': 'false', 'data-clicks': 'false', 'data-engagement': 'false' }, { vitals: false, errors: false, clicks: false, engagement: false }],
     [{ 'data-max-errors': '5', 'data-ignore-errors': 'Script error., /^x/' }, { maxErrors: 5, ignoreErrors: 'Script error., /^x/' }],
     [{ 'data-ignore-errors': '' }, { ignoreErrors: '' }],
@@ -69,6 +86,8 @@ describe('config', () => {
     [{ 'data-endpoint': '/c', 'data-site': 's', 'data-batch-size': '0' }, 'data-batch-size is "0": expected a number from 1 to 100'],
     [{ 'data-endpoint': '/c', 'data-site': 's', 'data-batch-size': 'ten' }, 'data-batch-size is "ten"'],
     [{ 'data-endpoint': '/c', 'data-site': 's', 'data-debug': 'maybe' }, 'data-debug is "maybe": expected "true" or "false"'],
+    [{ 'data-endpoint': '/c', 'data-site': 's', 'data-consent': 'yes' }, 'data-consent is "yes": expected one of implied, required'],
+    [{ 'data-endpoint': '/c', 'data-site': 's', 'data-sample-rate': '50' }, 'data-sample-rate is "50": expected a number from 0 to 1'],
     [{ 'data-endpoint': '/c', 'data-site': 's', 'data-max-errors': '0' }, 'data-max-errors is "0": expected a number from 1 to 1000'],
     [{ 'data-endpoint': '/c', 'data-site': 's', 'data-vitals': 'no' }, 'data-vitals is "no"'],
   ])('refuses %j with one warning naming the attribute', (attributes, message) => {
@@ -76,6 +95,20 @@ describe('config', () => {
     expect(resolveConfig(tag(attributes), true)).toBeUndefined();
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0].join(' ')).toContain(message);
+  });
+
+  it('takes lists and the beforeSend hook from init()', () => {
+    const beforeSend = () => null;
+    expect(resolveConfig({ endpoint: '/c', site: 's', exclude: ['/a/*'], beforeSend }, false)).toMatchObject({
+      exclude: ['/a/*'],
+      beforeSend,
+    });
+  });
+
+  it('refuses a list that is not of strings', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(resolveConfig({ endpoint: '/c', site: 's', scrubParams: [1] }, false)).toBeUndefined();
+    expect(warn.mock.calls[0].join(' ')).toContain('scrubParams is [1]: expected an array of strings');
   });
 
   it('names the option, not the attribute, for init()', () => {

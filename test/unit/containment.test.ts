@@ -8,7 +8,7 @@ describe('containment', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const bodies: string[] = [];
     vi.stubGlobal('fetch', async (_url: string, init: RequestInit) => (bodies.push(init.body as string), new Response(null, { status: 204 })));
-    const config = resolveConfig({ endpoint: '/c', site: 's', debug: true, flushInterval: 0 }, false)!;
+    const config = resolveConfig({ endpoint: '/c', site: 's', debug: true, flushInterval: 0, includeLocal: true }, false)!;
     config.capture = [
       () => {
         throw new Error('capture failed');

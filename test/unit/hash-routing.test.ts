@@ -9,7 +9,7 @@ beforeAll(() => {
   vi.useFakeTimers();
   history.replaceState({}, '', '/app#/home');
   Object.defineProperty(navigator, 'sendBeacon', { value: () => true, configurable: true });
-  const config = resolveConfig({ endpoint: '/c', site: 's', spa: 'hash', flushInterval: 1000 }, false)!;
+  const config = resolveConfig({ endpoint: '/c', site: 's', spa: 'hash', flushInterval: 1000, includeLocal: true }, false)!;
   config.capture = [(context) => context.on('pageview', (event) => seen.push(event))];
   createTracker(config);
 });

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { anonymousId, resetIdentity, takeAttribution, touchSession } from '../../src/core/identity';
-import { setPersist } from '../../src/core/storage';
+import { Persist, setPersist } from '../../src/core/storage';
 
 const MINUTE = 60_000;
 const none = () => ({});
@@ -8,7 +8,7 @@ const none = () => ({});
 beforeEach(() => {
   localStorage.clear();
   resetIdentity();
-  setPersist(true);
+  setPersist(Persist.All);
   vi.restoreAllMocks();
 });
 

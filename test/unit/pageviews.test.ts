@@ -14,7 +14,7 @@ beforeAll(() => {
   history.replaceState({}, '', '/start?utm_source=mail');
   beacon = vi.fn(() => true);
   Object.defineProperty(navigator, 'sendBeacon', { value: beacon, configurable: true });
-  const config = resolveConfig({ endpoint: '/collect', site: 's', capture: [record], flushInterval: 0 }, false)!;
+  const config = resolveConfig({ endpoint: '/collect', site: 's', capture: [record], flushInterval: 0, includeLocal: true }, false)!;
   tracker = createTracker(config);
 });
 beforeEach(() => {
