@@ -4,6 +4,7 @@
  * `window.tracklet`, and replays calls queued by the stub snippet before the script loaded.
  */
 import { fromAttributes, type Capture } from './config';
+import { warn } from './core/log';
 import { safe } from './core/safe';
 import { clicks, consent, engagement, errors, flush, getAnonymousId, getSessionId, identify, page, reset, start, track, vitals } from './index';
 
@@ -20,7 +21,7 @@ if (!stub?.version) {
     safe((method: unknown, ...args: unknown[]) => {
       const fn = api[method as keyof typeof api];
       if (fn) return (fn as (...a: unknown[]) => unknown)(...args);
-      console.warn('[tracklet] unknown method', method);
+      warn('unknown method', method);
     }),
     api,
     { version: VERSION },

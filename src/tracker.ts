@@ -53,6 +53,9 @@ export interface Tracker {
   consent(granted: boolean): void;
 }
 
+/** A non-empty string: what event names and user ids must be. */
+const nonEmpty = (value: unknown): value is string => typeof value == 'string' && !!value;
+
 /** Starts a tracker with a validated config: captures first, then the hide-time flush. */
 export const createTracker = (config: Config): Tracker => {
   setDebug(config.debug);
@@ -156,12 +159,12 @@ export const createTracker = (config: Config): Tracker => {
 
   return {
     track: (name, properties) => {
-      if (typeof name != 'string' || !name) return warn('track() needs an event name (a non-empty string), got', name);
+      if (!nonEmpty(name)) return warn('track() needs an event name, got', name);
       emit({ type: 'event', name, properties: sanitize(properties) });
     },
     page: (properties) => page(sanitize(properties), true),
     identify: (id, traits) => {
-      if (typeof id != 'string' || !id) return warn('identify() needs a user id (a non-empty string), got', id);
+      if (!nonEmpty(id)) return warn('identify() needs a user id, got', id);
       setUserId(id);
       emit({ type: 'identify', userId: id, traits: sanitize(traits) });
     },

@@ -94,7 +94,7 @@ export const errors =
         if (sent < max) {
           sent++;
           emit({ ...entry.report_, count: entry.count_ });
-        } else log('error over data-max-errors dropped', entry.report_.message);
+        } else if (DEBUG) log('error over data-max-errors dropped', entry.report_.message);
         entry.count_ = 0;
       });
     };

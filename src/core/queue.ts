@@ -53,7 +53,7 @@ export const createQueue = (config: Config): Queue => {
       queue.push(event);
       unsent++;
       stats.queued++;
-      log('queued', event.type, stats);
+      if (DEBUG) log('queued', event.type, stats);
       if (!ticking) queueMicrotask((ticking = true) && tick);
     },
     flush,

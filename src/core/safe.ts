@@ -5,7 +5,7 @@ export const failures = { count: 0 };
 
 /**
  * Wraps a function that the outside world calls (public API, event listeners) so that nothing
- * Tracklet does can throw into the host page. A failure is counted and logged in debug mode.
+ * Tracklet does can throw into the host page. A failure is counted, and logged in the debug build.
  */
 export const safe =
   <A extends unknown[], R>(fn: (...args: A) => R) =>
@@ -14,6 +14,6 @@ export const safe =
       return fn(...args);
     } catch (error) {
       failures.count++;
-      log('internal error', error);
+      if (DEBUG) log('internal error', error);
     }
   };
