@@ -2,7 +2,7 @@
  * Tracklet's standard commerce events: custom events (`type: 'event'`) with these names and
  * properties. The relay maps each one to every destination's own commerce types (Tracify
  * `productview`/`addtocart`/`purchase`/`conversion`, DataCue `pageview`+`product`, `viewcart`,
- * `order` `started`/`completed`, `search`, `login`, …); see docs/collector.md.
+ * `order` `started`/`completed`, `search`, `login`, …); see the README, "Collector and destinations".
  */
 /** Event names, by meaning. Send them with `track(COMMERCE_EVENTS.purchase, props)`. */
 export const COMMERCE_EVENTS = {

@@ -7,7 +7,7 @@
  *   tracklet-relay dead-letters --config relay.json [--destination site/name] [--requeue] [--limit 100]
  *
  * Flags fall back to TRACKLET_CONFIG, TRACKLET_PORT (or PORT), TRACKLET_HOST, TRACKLET_STORAGE (or
- * DATABASE_URL). `--storage` is the older name of `--store`; a postgres:// URL scales out (docs/scaling.md).
+ * DATABASE_URL). `--storage` is the older name of `--store`; a postgres:// URL scales out (README, "Scaling out").
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

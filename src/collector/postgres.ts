@@ -2,7 +2,7 @@
  * The scale-out store: several relay processes share one PostgreSQL. Events are deduplicated by a
  * unique (site, id), so the same batch reaching two processes is stored once; the delivery queue
  * hands work out with `FOR UPDATE SKIP LOCKED` and a lease, so N processes split it and a crashed
- * process's leased work is taken over when its lease runs out (see docs/scaling.md).
+ * process's leased work is taken over when its lease runs out (see the README, "Scaling out").
  *
  * `pg` is an optional peer dependency: it is imported only when a postgres:// store is configured.
  */

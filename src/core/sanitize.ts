@@ -16,7 +16,7 @@ export const stringify = (value: unknown): string =>
     return this[key];
   });
 
-/** Limits of the sanitiser (documented in docs/delivery.md). */
+/** Limits of the sanitiser (documented in the README, "Property sanitising"). */
 export const MAX_DEPTH = 5;
 export const MAX_KEYS = 50;
 export const MAX_ITEMS = 100;

@@ -55,9 +55,11 @@ describe('the CLI with bad configuration', () => {
   });
 });
 
-describe('docs/collector.md', () => {
+describe('the README, "Collector and destinations"', () => {
   it('has config examples that all validate', () => {
-    const text = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'collector.md'), 'utf8');
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    const start = readme.indexOf('\n## Collector and destinations');
+    const text = readme.slice(start, readme.indexOf('\n## ', start + 1));
     const blocks = [...text.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]));
     expect(blocks.length).toBeGreaterThanOrEqual(7);
     const anyVariable = new Proxy({}, { get: () => 'set' }) as Record<string, string>;

@@ -1,7 +1,7 @@
 /**
  * Scale-out: several relay processes (the built CLI, `--store postgres://…`) on one real
  * PostgreSQL, delivering to local webhooks. Every event is stored once and delivered at least once;
- * exactly once unless a process dies mid-send, and then only within the lease (docs/scaling.md).
+ * exactly once unless a process dies mid-send, and then only within the lease (README, "Scaling out").
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';

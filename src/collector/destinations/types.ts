@@ -32,7 +32,7 @@ export interface HttpResult {
 
 /** A destination: which events it takes, how many per lease, and how it sends them. */
 export interface Destination {
-  /** Events it never takes are not queued for it (see docs/collector.md for what each skips). */
+  /** Events it never takes are not queued for it (see the README, "Collector and destinations", for what each skips). */
   accepts(stored: StoredEvent, config: DestinationConfig): boolean;
   /** Most deliveries handed to `deliver` at once. */
   batchSize(config: DestinationConfig): number;
