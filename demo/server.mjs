@@ -7,9 +7,8 @@ import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { toNodeListener } from './adapter.mjs';
 // The relay, in-process: the same collector `tracklet-relay` runs (built to dist/collector by build.mjs).
-import { startRelay } from 'tracklet/collector';
+import { startRelay, toNodeListener } from 'tracklet/collector';
 
 const DEMO = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = resolve(DEMO, '..');

@@ -15,7 +15,7 @@ export { backoff, startWorker } from './delivery';
 export type { SendRecord, Worker } from './delivery';
 export { createHandler, loadScript } from './handler';
 export type { ClientInfo, Handler, HandlerOptions, RelayHandler, ScriptInfo } from './handler';
-export { serve } from './server';
+export { serve, toNodeListener } from './server';
 export { openSqliteStore } from './sqlite';
 export { openPostgresStore } from './postgres';
 export type { PostgresStoreOptions } from './postgres';

@@ -54,16 +54,21 @@ const send = async (response: Response, res: ServerResponse): Promise<void> => {
   res.end();
 };
 
-/** Serves `handler` on host:port (port 0 picks a free one). */
-export function serve(handler: Handler, options: { port?: number; host?: string } = {}): Promise<Served> {
-  const server = createServer((req, res) => {
+/** A node:http request listener that runs `handler`: mount the relay on a server of your own. */
+export const toNodeListener =
+  (handler: Handler) =>
+  (req: IncomingMessage, res: ServerResponse): void => {
     handler(toRequest(req), { remoteAddress: req.socket.remoteAddress })
       .then((response) => send(response, res))
       .catch(() => {
         if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
         res.end('{"error":"internal"}');
       });
-  });
+  };
+
+/** Serves `handler` on host:port (port 0 picks a free one). */
+export function serve(handler: Handler, options: { port?: number; host?: string } = {}): Promise<Served> {
+  const server = createServer(toNodeListener(handler));
   // Longer than clients' own idle timeouts (undici: 4 s), so a client never reuses a socket the server is closing.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
