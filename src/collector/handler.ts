@@ -106,8 +106,11 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     }
   };
 
+  // `Retry-After` is exposed so that a cross-origin page's outbox can honour it.
   const cors = (origin: string | null, allowed: boolean): Record<string, string> =>
-    origin && allowed ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : { Vary: 'Origin' };
+    origin && allowed
+      ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'Retry-After', Vary: 'Origin' }
+      : { Vary: 'Origin' };
 
   const isAdmin = (request: Request, url: URL): boolean => {
     if (!config.adminToken) return true;
@@ -140,7 +143,9 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     if (!site) return refuse(403, 'unknown_site', 'site', `no site "${batch.site.slice(0, 100)}" is configured`, headers);
     // No Origin header: not a browser (or a same-origin GET-like request); browsers always send it on cross-site POSTs.
     if (origin && !site.origins.includes('*') && !site.origins.includes(origin))
-      return refuse(403, 'origin_not_allowed', 'Origin', `${origin} may not send events for site "${batch.site}"`, cors(origin, false));
+      // Readable by the page (CORS allowed on the refusal only): its outbox then drops the batch as
+      // refused instead of retrying an unreadable answer until the events expire.
+      return refuse(403, 'origin_not_allowed', 'Origin', `${origin} may not send events for site "${batch.site}"`, cors(origin, true));
     const userAgent = request.headers.get('user-agent') ?? undefined;
     const events = enrich(batch, { receivedAt: now(), ip: clientIp(request.headers, client?.remoteAddress, config.trustedProxies), userAgent, origin: origin ?? undefined });
     const route = (stored: StoredEvent) =>

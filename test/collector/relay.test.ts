@@ -63,7 +63,11 @@ describe('startRelay', () => {
     expect(ok.headers.get('access-control-allow-headers')).toBe('Content-Type');
     // The "quiet" site allows any origin, so this relay allows every preflight; the POST itself is checked per site.
     expect((await preflight('https://evil.example')).status).toBe(204);
-    expect((await post(relay.url, batch([pageview()]), { Origin: 'https://evil.example' })).status).toBe(403);
+    const refused = await post(relay.url, batch([pageview()]), { Origin: 'https://evil.example' });
+    expect(refused.status).toBe(403);
+    // The page can read the refusal, so its outbox drops the batch instead of retrying it for days.
+    expect(refused.headers.get('access-control-allow-origin')).toBe('https://evil.example');
+    expect(refused.headers.get('access-control-expose-headers')).toBe('Retry-After');
   });
 
   it('streams every stored, enriched event over SSE', async () => {
