@@ -10,6 +10,7 @@ import type { Worker } from './delivery';
 import { DESTINATIONS } from './destinations/index';
 import { clientIp, enrich } from './enrich';
 import { parseBatch } from './schema';
+import { canonicalBody } from './wire';
 import type { Store, StoredEvent } from './store';
 
 /** What the transport knows that a Request does not: the peer's address. */
@@ -136,7 +137,9 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     } catch {
       return refuse(400, 'invalid_json', '(body)', 'the body is not JSON', headers);
     }
-    const parsed = parseBatch(body);
+    const canonical = canonicalBody(body);
+    if ('problem' in canonical) return refuse(400, 'invalid_body', canonical.problem.field, canonical.problem.message, headers);
+    const parsed = parseBatch(canonical.body);
     if ('problem' in parsed) return refuse(400, 'invalid_body', parsed.problem.field, parsed.problem.message, headers);
     const { batch } = parsed;
     const site = Object.hasOwn(config.sites, batch.site) ? config.sites[batch.site] : undefined;

@@ -121,7 +121,7 @@ describe('bad bodies', () => {
     ['sentAt as a string', { ...good(), sentAt: 'now' }, {}, 400, 'sentAt'],
     ['events as an object', { ...good(), events: {} }, {}, 400, 'events'],
     ['no events', { ...good(), events: [] }, {}, 400, 'events'],
-    ['a newer version', { ...good(), v: 2 }, {}, 400, 'v'],
+    ['a newer version', { ...good(), v: 3 }, {}, 400, 'v'],
     ['no site', without('site'), {}, 400, 'site'],
     ['an event without anonymousId', eventWithout('anonymousId'), {}, 400, 'events.0.anonymousId'],
     ['an unknown event type', withEvent({ type: 'click' }), {}, 400, 'events.0.type'],
