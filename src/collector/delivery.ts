@@ -4,6 +4,8 @@
  * later with exponential backoff and jitter, or a dead letter after the last attempt (or at once
  * when the API refuses the request itself, e.g. 400: sending it again cannot help).
  */
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { DestinationConfig, RelayConfig } from './config';
 import { DESTINATIONS, type HttpResult, type Outcome } from './destinations/index';
 import type { Store } from './store';
@@ -34,25 +36,42 @@ export const backoff = (attempt: number, baseMs: number, maxMs: number, random =
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 };
 
+// One keep-alive pool per protocol: a destination's next batch reuses the connection of the last.
+const agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 16 }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets: 16 }) };
+
+/** Sends one request and reads the whole answer; rejects on a network error, the timeout or `signal`. */
+const request = (url: URL, headers: Record<string, string>, payload: string, timeoutMs: number, signal: AbortSignal) =>
+  new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const send = url.protocol == 'https:' ? httpsRequest : httpRequest;
+    const req = send(url, { method: 'POST', headers: { ...headers, 'Content-Length': Buffer.byteLength(payload) }, agent: agents[url.protocol as 'http:'], signal }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    // The whole exchange, not only the idle time between packets: a slow trickle must not hold a lease.
+    const timer = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })), timeoutMs);
+    req.on('close', () => clearTimeout(timer));
+    req.on('error', reject);
+    req.end(payload);
+  });
+
 /** POSTs JSON with a timeout; never throws. 4xx other than 408/429 is permanent: the same request would fail again. */
 export const postJson = async (url: string, headers: Record<string, string>, body: unknown, timeoutMs: number, signal: AbortSignal): Promise<HttpResult> => {
   try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(body),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-    });
-    const text = await response.text();
+    const target = new URL(url);
+    if (target.protocol != 'http:' && target.protocol != 'https:') throw new Error(`unsupported protocol ${target.protocol}`);
+    const response = await request(target, headers, JSON.stringify(body), timeoutMs, signal);
+    const { status, text } = response;
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
       // Not every API answers JSON; the status decides.
     }
-    if (response.ok) return { ok: true, status: response.status, permanent: false, json };
-    const permanent = response.status >= 400 && response.status < 500 && response.status != 408 && response.status != 429;
-    return { ok: false, status: response.status, permanent, json, error: `HTTP ${response.status} from ${new URL(url).pathname}: ${text.slice(0, 300)}` };
+    if (status >= 200 && status < 300) return { ok: true, status, permanent: false, json };
+    const permanent = status >= 400 && status < 500 && status != 408 && status != 429;
+    return { ok: false, status, permanent, json, error: `HTTP ${status} from ${target.pathname}: ${text.slice(0, 300)}` };
   } catch (error) {
     const name = (error as Error).name;
     const message = name == 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (error as Error).message + ((error as { cause?: Error }).cause ? ` (${(error as { cause: Error }).cause.message})` : '');

@@ -58,22 +58,22 @@ export function openSqliteStore(path = ':memory:'): Store {
   const insertDelivery = db.prepare(
     'INSERT OR IGNORE INTO deliveries (destination, site, event_id, next_at, updated_at) VALUES (?, ?, ?, ?, ?)',
   );
+  // In the order of deliveries_due (whose entries end with the row id): the first due rows are read
+  // and the scan stops at the limit, however long the queue (ORDER BY id alone sorted all of it).
   const selectDue = db.prepare(
     `SELECT d.id, d.destination, d.attempts, d.status, d.last_error, d.updated_at, e.data
      FROM deliveries d JOIN events e ON e.site = d.site AND e.id = d.event_id
      WHERE d.destination = ? AND d.status = 'queued' AND d.next_at <= ? AND d.lease_until <= ?
-     ORDER BY d.id LIMIT ?`,
+     ORDER BY d.next_at, d.id LIMIT ?`,
   );
-  const setLease = db.prepare('UPDATE deliveries SET lease_until = ? WHERE id = ?');
-  const delivered = db.prepare("UPDATE deliveries SET status = 'delivered', lease_until = 0, updated_at = ? WHERE id = ?");
-  const release = db.prepare('UPDATE deliveries SET lease_until = 0 WHERE id = ?');
-  const retry = db.prepare(
-    'UPDATE deliveries SET attempts = attempts + 1, next_at = ?, lease_until = 0, last_error = ?, updated_at = ? WHERE id = ?',
-  );
-  const dead = db.prepare(
-    "UPDATE deliveries SET status = 'dead', attempts = attempts + 1, lease_until = 0, last_error = ?, updated_at = ? WHERE id = ?",
-  );
-  const destinationOf = db.prepare('SELECT destination FROM deliveries WHERE id = ?').pluck();
+  // Statements over a set of delivery ids take the ids as one JSON array: one statement, not one per row.
+  const IDS = 'id IN (SELECT value FROM json_each(?))';
+  const setLease = db.prepare(`UPDATE deliveries SET lease_until = ? WHERE ${IDS}`);
+  const delivered = db.prepare(`UPDATE deliveries SET status = 'delivered', lease_until = 0, updated_at = ? WHERE ${IDS}`);
+  const release = db.prepare(`UPDATE deliveries SET lease_until = 0 WHERE ${IDS}`);
+  const retry = db.prepare(`UPDATE deliveries SET attempts = attempts + 1, next_at = ?, lease_until = 0, last_error = ?, updated_at = ? WHERE ${IDS}`);
+  const dead = db.prepare(`UPDATE deliveries SET status = 'dead', attempts = attempts + 1, lease_until = 0, last_error = ?, updated_at = ? WHERE ${IDS}`);
+  const destinationsOf = db.prepare(`SELECT DISTINCT destination FROM deliveries WHERE ${IDS}`).pluck();
   const logError = db.prepare(
     `INSERT INTO destination_log (destination, last_error, last_error_at) VALUES (?, ?, ?)
      ON CONFLICT (destination) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at`,
@@ -83,7 +83,7 @@ export function openSqliteStore(path = ':memory:'): Store {
      ON CONFLICT (destination) DO UPDATE SET last_delivered_at = excluded.last_delivered_at`,
   );
 
-  const insertAll = db.transaction((events: StoredEvent[], route: (stored: StoredEvent) => string[]) => {
+  const insertOne = (events: StoredEvent[], route: (stored: StoredEvent) => string[]) => {
     const inserted: StoredEvent[] = [];
     for (const stored of events) {
       const { changes } = insertEvent.run(stored.site, stored.event.id, stored.receivedAt, JSON.stringify(stored));
@@ -92,19 +92,49 @@ export function openSqliteStore(path = ':memory:'): Store {
       for (const destination of route(stored)) insertDelivery.run(destination, stored.site, stored.event.id, stored.receivedAt, stored.receivedAt);
     }
     return { inserted, duplicates: events.length - inserted.length };
-  });
+  };
+
+  // Group commit: the bodies that arrive in the same turn of the event loop are stored in one
+  // transaction (a commit costs more than the rows of a typical body). Each caller still gets its
+  // own result, in arrival order; a failed commit fails every caller of the group, none half-stored.
+  type Pending = { events: StoredEvent[]; route: (stored: StoredEvent) => string[]; resolve: (r: InsertResult) => void; reject: (e: unknown) => void };
+  type InsertResult = { inserted: StoredEvent[]; duplicates: number };
+  let pending: Pending[] = [];
+  const insertGroup = db.transaction((group: Pending[]) => group.map((p) => insertOne(p.events, p.route)));
+  const commitPending = () => {
+    const group = pending;
+    pending = [];
+    if (!group.length) return;
+    let results: InsertResult[];
+    try {
+      results = insertGroup(group);
+    } catch (error) {
+      for (const p of group) p.reject(error);
+      return;
+    }
+    group.forEach((p, i) => p.resolve(results[i]));
+  };
 
   const leaseDue = db.transaction((destination: string, limit: number, now: number, leaseUntil: number) => {
     const rows = selectDue.all(destination, now, now, limit) as DeliveryRow[];
-    for (const row of rows) setLease.run(leaseUntil, row.id);
+    if (rows.length) setLease.run(leaseUntil, JSON.stringify(rows.map((row) => row.id)));
     return rows.map(toDelivery);
   });
 
-  const each = (fn: (id: number) => void) => db.transaction((ids: number[]) => ids.forEach(fn));
+  /** Runs `update` over the ids and logs the outcome once per destination they belong to. */
+  const settle = db.transaction((ids: number[], update: (json: string) => void, log: (destination: string) => void) => {
+    if (!ids.length) return;
+    const json = JSON.stringify(ids);
+    for (const destination of destinationsOf.all(json) as string[]) log(destination);
+    update(json);
+  });
 
   return {
-    async insertEvents(events, route) {
-      return insertAll(events, route);
+    insertEvents(events, route) {
+      return new Promise<InsertResult>((resolve, reject) => {
+        if (!pending.length) setImmediate(commitPending);
+        pending.push({ events, route, resolve, reject });
+      });
     },
     async enqueue(destination, events, now) {
       return db.transaction(() => events.reduce((n, e) => n + insertDelivery.run(destination, e.site, e.id, now, now).changes, 0))();
@@ -113,25 +143,16 @@ export function openSqliteStore(path = ':memory:'): Store {
       return leaseDue(destination, limit, now, leaseUntil);
     },
     async markDelivered(ids, now) {
-      each((id) => {
-        delivered.run(now, id);
-        logDelivered.run(destinationOf.get(id), now);
-      })(ids);
+      settle(ids, (json) => delivered.run(now, json), (destination) => logDelivered.run(destination, now));
     },
     async release(ids) {
-      each((id) => release.run(id))(ids);
+      if (ids.length) release.run(JSON.stringify(ids));
     },
     async retryAt(ids, at, error, now) {
-      each((id) => {
-        retry.run(at, error, now, id);
-        logError.run(destinationOf.get(id), error, now);
-      })(ids);
+      settle(ids, (json) => retry.run(at, error, now, json), (destination) => logError.run(destination, error, now));
     },
     async deadLetter(ids, error, now) {
-      each((id) => {
-        dead.run(error, now, id);
-        logError.run(destinationOf.get(id), error, now);
-      })(ids);
+      settle(ids, (json) => dead.run(error, now, json), (destination) => logError.run(destination, error, now));
     },
     async getState(destination, visitor) {
       const row = db.prepare('SELECT value FROM visitor_state WHERE destination = ? AND visitor = ?').pluck().get(destination, visitor);
@@ -197,6 +218,7 @@ export function openSqliteStore(path = ':memory:'): Store {
       return db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
     },
     async close() {
+      commitPending();
       if (db.open) db.close();
     },
   };
