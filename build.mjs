@@ -3,7 +3,8 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 
@@ -67,7 +68,35 @@ export async function buildAll() {
     logLevel: 'warning',
     banner: { js: '#!/usr/bin/env node' },
   });
+  // CommonJS, for require('tracklet') and require('tracklet/collector'): the same code in one file each.
+  await build({ ...browser, minify: false, minifySyntax: true, entryPoints: ['src/index.ts'], format: 'cjs', outfile: 'dist/npm/index.cjs', external: ['web-vitals', 'web-vitals/*'], define: define({}) });
+  if (existsSync('src/collector/cli.ts')) {
+    await build({ entryPoints: ['src/collector/index.ts'], outfile: 'dist/collector/index.cjs', bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', sourcemap: true, logLevel: 'warning' });
+    // The relay's types, compiled (dist/types/collector/index.d.ts), so consumers need no TypeScript sources.
+    execFileSync('node_modules/.bin/tsc', ['-p', 'tsconfig.collector.json'], { stdio: 'inherit' });
+  }
+  for (const dir of ['dist/npm', 'dist/types']) if (existsSync(dir)) withExtensions(dir);
   report();
+}
+
+/**
+ * Gives the relative imports of emitted declarations their `.js` file (tsc keeps them as written,
+ * extensionless), so that projects resolving as Node does (`moduleResolution: node16`) find them.
+ */
+function withExtensions(dir) {
+  for (const entry of readdirSync(dir, { recursive: true })) {
+    const file = join(dir, entry);
+    if (!file.endsWith('.d.ts')) continue;
+    const text = readFileSync(file, 'utf8');
+    const fixed = text.replace(/(from\s+|import\()(['"])(\.\.?\/[^'"]*)\2/g, (match, lead, quote, spec) => {
+      if (/\.(js|cjs|mjs|json)$/.test(spec)) return match;
+      const target = join(dirname(file), spec);
+      if (existsSync(target + '.d.ts')) return `${lead}${quote}${spec}.js${quote}`;
+      if (existsSync(join(target, 'index.d.ts'))) return `${lead}${quote}${spec}/index.js${quote}`;
+      return match;
+    });
+    if (fixed != text) writeFileSync(file, fixed);
+  }
 }
 
 /** Prints sizes and the SRI hash of the script-tag build (for `integrity=` attributes). */

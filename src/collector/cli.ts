@@ -14,9 +14,27 @@ import { parseArgs } from 'node:util';
 import { ConfigError, resolveConfig, type RelayConfig } from './config';
 import { openStore } from './open-store';
 import { startRelay } from './index';
+// Bundled at build time: esbuild keeps only the `version` field.
+import { version } from '../../package.json';
 
 const USAGE = `usage: tracklet-relay [serve|check|status|dead-letters] --config <file> [--port n] [--host h] [--store file|postgres://…]
        status [--json]   dead-letters [--destination site/name] [--requeue] [--limit n]`;
+
+/** `tracklet-relay <command> --help`: what that command does and takes. */
+const HELP: Record<string, string> = {
+  serve: `usage: tracklet-relay [serve] --config <file> [--port n] [--host h] [--store file|postgres://…]
+Runs the relay: ingest, delivery to the configured destinations, admin routes.
+  --config, -c   config file (JSON); env TRACKLET_CONFIG
+  --port, -p     port (0: any free one); env TRACKLET_PORT or PORT; default 8787
+  --host         address to listen on; env TRACKLET_HOST; default 127.0.0.1
+  --store        SQLite file or postgres:// URL; env TRACKLET_STORAGE or DATABASE_URL; default tracklet-relay.db`,
+  check: `usage: tracklet-relay check --config <file>
+Validates the config file and the secrets it names in the environment; exits 1 naming the first problem.`,
+  status: `usage: tracklet-relay status --config <file> [--store …] [--json]
+Prints stored events and each destination's queue: queued, retrying, delivered, dead, last error.`,
+  'dead-letters': `usage: tracklet-relay dead-letters --config <file> [--store …] [--destination site/name] [--limit n] [--json] [--requeue]
+Lists deliveries that failed for good; --requeue sends them again (a running relay picks them up).`,
+};
 
 const fail = (message: string): never => {
   process.stderr.write(`tracklet-relay: ${message}\n`);
@@ -65,13 +83,15 @@ const main = async () => {
         requeue: { type: 'boolean' },
         limit: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
       },
     });
   } catch (error) {
     return fail(`${(error as Error).message}\n${USAGE}`);
   }
   const { values, positionals } = parsed;
-  if (values.help) return void process.stdout.write(USAGE + '\n');
+  if (values.version) return void process.stdout.write(version + '\n');
+  if (values.help) return void process.stdout.write(((positionals[0] && HELP[positionals[0]]) || USAGE) + '\n');
   const command = positionals[0] ?? 'serve';
   const env = process.env;
   const config = load(values.config ?? env.TRACKLET_CONFIG);
