@@ -8,7 +8,7 @@
 import type { TrackletEvent } from '../../types';
 import type { StoredEvent } from '../store';
 import type { Destination } from './types';
-import { chunk, compact, join, outcome, withoutNulls } from './util';
+import { chunk, compact, isKnownEvent, join, outcome, withoutNulls } from './util';
 
 /** The public basket API, the document's base URL. */
 export const DATABUDDY_URL = 'https://basket.databuddy.cc';
@@ -86,7 +86,7 @@ export const toDatabuddy = (stored: StoredEvent): Record<string, unknown> | unde
 
 /** The Databuddy destination (`type: "databuddy"`). */
 export const databuddy: Destination = {
-  accepts: ({ event }) => endpointOf(event) != undefined,
+  accepts: ({ event }) => isKnownEvent(event) && endpointOf(event) != undefined,
   batchSize: (config) => Math.min(config.batchSize ?? LIMITS.track, LIMITS.track),
   async deliver(deliveries, { config, post }) {
     if (config.type != 'databuddy') throw new Error('not a databuddy destination');

@@ -7,7 +7,7 @@
  */
 import type { StoredEvent } from '../store';
 import type { Destination, Outcome } from './types';
-import { commerceName, compact, itemsOf, join, outcome, propertiesOf, str } from './util';
+import { commerceName, compact, isKnownEvent, itemsOf, join, outcome, propertiesOf, str } from './util';
 
 /** The document's API host. */
 export const DATACUE_URL = 'https://api.datacue.co';
@@ -64,7 +64,7 @@ export const toDatacue = (stored: StoredEvent, userAgentField: string): Record<s
 
 /** The DataCue destination (`type: "datacue"`). */
 export const datacue: Destination = {
-  accepts: (stored) => datacueEvent(stored) != undefined,
+  accepts: (stored) => isKnownEvent(stored.event) && datacueEvent(stored) != undefined,
   batchSize: (config) => config.batchSize ?? 50,
   async deliver(deliveries, { config, post }) {
     if (config.type != 'datacue') throw new Error('not a datacue destination');

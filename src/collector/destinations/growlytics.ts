@@ -8,7 +8,7 @@
 import type { TrackletEvent } from '../../types';
 import type { StoredEvent } from '../store';
 import type { Destination, Outcome } from './types';
-import { commerceName, compact, join, outcome, propertiesOf } from './util';
+import { commerceName, compact, isKnownEvent, join, outcome, propertiesOf } from './util';
 
 /** The document's API host. */
 export const GROWLYTICS_URL = 'https://dc.growlytics.in';
@@ -104,7 +104,7 @@ export const toGrowlytics = (stored: StoredEvent, types: Record<string, Attribut
 
 /** The Growlytics destination (`type: "growlytics"`). */
 export const growlytics: Destination = {
-  accepts: () => true,
+  accepts: ({ event }) => isKnownEvent(event),
   batchSize: (config) => config.batchSize ?? 50,
   async deliver(deliveries, { config, post, getState, setState, count }) {
     if (config.type != 'growlytics') throw new Error('not a growlytics destination');

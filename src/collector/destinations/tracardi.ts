@@ -8,7 +8,7 @@
 import type { TrackletEvent } from '../../types';
 import type { Delivery, StoredEvent } from '../store';
 import type { Destination, Outcome } from './types';
-import { chunk, compact, join, outcome, propertiesOf, withoutNulls } from './util';
+import { chunk, compact, isKnownEvent, join, outcome, propertiesOf, withoutNulls } from './util';
 
 /** Tracardi's names for Tracklet's events; other custom events keep their name, kebab-cased. */
 const NAMES: Record<string, string> = { add_to_cart: 'product-in-basket' };
@@ -87,7 +87,7 @@ export const toTracardiPayload = (sourceId: string, events: StoredEvent[], profi
 
 /** The Tracardi destination (`type: "tracardi"`). */
 export const tracardi: Destination = {
-  accepts: () => true,
+  accepts: ({ event }) => isKnownEvent(event),
   batchSize: (config) => config.batchSize ?? 100,
   async deliver(deliveries, { config, post, getState, setState }) {
     if (config.type != 'tracardi') throw new Error('not a tracardi destination');

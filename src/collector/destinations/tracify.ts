@@ -9,7 +9,7 @@
 import type { TrackletEvent } from '../../types';
 import type { StoredEvent } from '../store';
 import type { Destination, Outcome } from './types';
-import { chunk, commerceName, emailOf, itemsOf, num, outcome, propertiesOf, sha256, str } from './util';
+import { chunk, commerceName, emailOf, isKnownEvent, itemsOf, num, outcome, propertiesOf, sha256, str } from './util';
 
 type TracifyType = 'pageview' | 'productview' | 'addtocart' | 'purchase' | 'conversion';
 
@@ -82,7 +82,7 @@ export const toTracify = (
 /** The Tracify destination (`type: "tracify"`). */
 export const tracify: Destination = {
   // Identify and attribution-carrying events are taken too: they teach the visitor's email and campaign.
-  accepts: ({ event }) => tracifyType(event) != undefined || event.type == 'identify' || !!event.attribution,
+  accepts: ({ event }) => isKnownEvent(event) && (tracifyType(event) != undefined || event.type == 'identify' || !!event.attribution),
   batchSize: (config) => config.batchSize ?? 100,
   async deliver(deliveries, { config, post, getState, setState }) {
     if (config.type != 'tracify') throw new Error('not a tracify destination');

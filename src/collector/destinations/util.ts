@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { COMMERCE_EVENTS, type CommerceEventName, type CommerceItem } from '../../commerce';
 import type { TrackletEvent } from '../../types';
+import { KNOWN_METRICS, KNOWN_TYPES } from '../schema';
 import type { Delivery } from '../store';
 import type { HttpResult, Outcome } from './types';
 
@@ -10,6 +11,13 @@ const COMMERCE_NAMES = new Set<string>(Object.values(COMMERCE_EVENTS));
 /** The standard commerce name of a custom event, if it is one. */
 export const commerceName = (event: TrackletEvent): CommerceEventName | undefined =>
   event.type == 'event' && COMMERCE_NAMES.has(event.name) ? (event.name as CommerceEventName) : undefined;
+
+/**
+ * True for the event types and vital metrics this relay knows. Others (a newer tracker's) are
+ * stored and sent to webhooks, which take the wire format as is; every other destination skips them.
+ */
+export const isKnownEvent = (event: TrackletEvent): boolean =>
+  (KNOWN_TYPES as readonly string[]).includes(event.type) && (event.type != 'vital' || (KNOWN_METRICS as readonly string[]).includes(event.metricName));
 
 /** Lowercase hex SHA-256. */
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
