@@ -9,7 +9,7 @@
 import type { TrackletEvent } from '../../types';
 import type { StoredEvent } from '../store';
 import type { Destination, Outcome } from './types';
-import { chunk, commerceName, emailOf, isKnownEvent, itemsOf, num, outcome, propertiesOf, sha256, str } from './util';
+import { chunk, commerceName, emailOf, isKnownEvent, itemsOf, num, propertiesOf, sendNarrowing, sha256, str } from './util';
 
 type TracifyType = 'pageview' | 'productview' | 'addtocart' | 'purchase' | 'conversion';
 
@@ -120,9 +120,12 @@ export const tracify: Destination = {
     const headers = { 'Content-Type': 'application/json', [header]: prefix + config.secrets.apiKey };
     let allSent = true;
     for (const group of chunk(items, config.batchSize ?? 100)) {
-      const result = await post(config.baseUrl, headers, { events: group.map((item) => item.json) });
-      allSent &&= result.ok;
-      outcomes.push(outcome(group.map((item) => item.delivery), result));
+      const sent = await sendNarrowing(
+        group.map(({ delivery, json }) => ({ delivery, value: json })),
+        (part) => post(config.baseUrl, headers, { events: part.map((m) => m.value) }),
+      );
+      allSent &&= sent.every((o) => o.ok);
+      outcomes.push(...sent);
     }
     // Pending campaign parameters are spent only once an event carried them out.
     for (const [visitor, state] of states) {
