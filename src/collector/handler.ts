@@ -224,7 +224,8 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     // Nothing in the body could be stored: refused as a whole, naming the first bad field as for a broken envelope.
     if (!accepted.length) {
       const first = rejected[0];
-      return json(400, { error: 'invalid_body', field: first.field == '(event)' ? `events.${first.index}` : `events.${first.index}.${first.field}`, message: first.reason, rejected: answers }, headers);
+      const field = first.field == 'sentAt' ? 'sentAt' : first.field == '(event)' ? `events.${first.index}` : `events.${first.index}.${first.field}`;
+      return json(400, { error: 'invalid_body', field, message: first.reason, rejected: answers }, headers);
     }
     return json(200, rejected.length ? { ok: true, accepted: inserted.length, duplicates, rejected: answers } : { ok: true, accepted: inserted.length, duplicates }, headers);
   };

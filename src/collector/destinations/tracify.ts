@@ -112,7 +112,7 @@ export const tracify: Destination = {
       try {
         items.push({ delivery, json: toTracify(delivery.stored, { customerSiteId: config.customerSiteId, origin: config.origin, emailHash: state.email, attribution }) });
       } catch (error) {
-        outcomes.push({ deliveries: [delivery], ok: false, permanent: true, error: (error as Error).message });
+        outcomes.push({ deliveries: [delivery], ok: false, permanent: true, error: `cannot map event ${event.id}: ${(error as Error).message}` });
       }
     }
     const header = config.apiKeyHeader ?? 'Authorization';
