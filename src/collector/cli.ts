@@ -5,6 +5,7 @@
  *   tracklet-relay check --config relay.json
  *   tracklet-relay status --config relay.json [--json]
  *   tracklet-relay dead-letters --config relay.json [--destination site/name] [--requeue] [--limit 100]
+ *   tracklet-relay rejected --config relay.json [--limit 100] [--json]
  *
  * Flags fall back to TRACKLET_CONFIG, TRACKLET_PORT (or PORT), TRACKLET_HOST, TRACKLET_STORAGE (or
  * DATABASE_URL). `--storage` is the older name of `--store`; a postgres:// URL scales out (README, "Scaling out").
@@ -17,8 +18,8 @@ import { startRelay } from './index';
 // Bundled at build time: esbuild keeps only the `version` field.
 import { version } from '../../package.json';
 
-const USAGE = `usage: tracklet-relay [serve|check|status|dead-letters] --config <file> [--port n] [--host h] [--store file|postgres://…]
-       status [--json]   dead-letters [--destination site/name] [--requeue] [--limit n]`;
+const USAGE = `usage: tracklet-relay [serve|check|status|dead-letters|rejected] --config <file> [--port n] [--host h] [--store file|postgres://…]
+       status [--json]   dead-letters [--destination site/name] [--requeue] [--limit n]   rejected [--limit n] [--json]`;
 
 /** `tracklet-relay <command> --help`: what that command does and takes. */
 const HELP: Record<string, string> = {
@@ -102,7 +103,7 @@ const main = async () => {
 
   if (command == 'check') return void process.stdout.write(`config ok: ${Object.keys(config.sites).length} site(s)\n`);
 
-  if (command == 'status' || command == 'dead-letters') {
+  if (command == 'status' || command == 'dead-letters' || command == 'rejected') {
     const store = await openStore(storage).catch((error: Error) => fail(`cannot open the store: ${error.message}`));
     try {
       if (command == 'status') {
@@ -110,8 +111,9 @@ const main = async () => {
         const rows = Object.values(config.sites)
           .flatMap((s) => s.destinations)
           .map((d) => counts.get(d.key) ?? { destination: d.key, queued: 0, retrying: 0, delivered: 0, dead: 0 });
-        if (values.json) return void process.stdout.write(JSON.stringify({ events: await store.countEvents(), destinations: rows }, null, 2) + '\n');
+        if (values.json) return void process.stdout.write(JSON.stringify({ events: await store.countEvents(), rejected: await store.countRejected(), destinations: rows }, null, 2) + '\n');
         process.stdout.write(`events stored: ${await store.countEvents()}\n`);
+        process.stdout.write(`events refused: ${await store.countRejected()} (list them: tracklet-relay rejected)\n`);
         process.stdout.write('destination'.padEnd(32) + 'queued  retrying  delivered  dead  last error\n');
         for (const r of rows) {
           const cells = [r.queued, r.retrying, r.delivered, r.dead].map(String);
@@ -119,6 +121,14 @@ const main = async () => {
             r.destination.padEnd(32) + cells[0].padEnd(8) + cells[1].padEnd(10) + cells[2].padEnd(11) + cells[3].padEnd(6) + (r.lastError ? r.lastError.slice(0, 120) : '') + '\n',
           );
         }
+        return;
+      }
+      if (command == 'rejected') {
+        const rows = await store.rejected(Number(values.limit ?? 100) || 100);
+        if (values.json) return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+        for (const r of rows)
+          process.stdout.write(`${new Date(r.receivedAt).toISOString()}\t${r.site}\tevents.${r.index}\t${r.field}\t${r.reason}\t${r.raw.slice(0, 200)}\n`);
+        process.stdout.write(`${rows.length} refused event(s) shown, ${await store.countRejected()} in all\n`);
         return;
       }
       if (values.requeue) {

@@ -45,7 +45,18 @@ const destinationSchema = v.variant('type', [
     sourceId: v.optional(v.pipe(v.string(), v.minLength(1))),
     sourceIdEnv: v.optional(envName),
   }),
-  v.strictObject({ ...common, type: v.literal('growlytics'), apiKeyEnv: envName }),
+  v.strictObject({
+    ...common,
+    type: v.literal('growlytics'),
+    apiKeyEnv: envName,
+    /** Attribute name → its type, which always wins (Growlytics ignores an attribute whose type changes). */
+    attributeTypes: v.optional(
+      v.pipe(
+        v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(256)), v.picklist(['string', 'number', 'boolean'])),
+        v.check((types) => Object.keys(types).length <= 500, 'at most 500 attribute types'),
+      ),
+    ),
+  }),
   v.strictObject({
     ...common,
     type: v.literal('datacue'),
@@ -56,7 +67,9 @@ const destinationSchema = v.variant('type', [
   v.strictObject({
     ...common,
     type: v.literal('webhook'),
-    url,
+    /** The URL, or `urlEnv`: the environment variable holding it (webhook URLs often carry a secret). */
+    url: v.optional(url),
+    urlEnv: v.optional(envName),
     /** Extra request headers: header name → environment variable holding its value. */
     headersEnv: v.optional(v.record(v.string(), envName)),
   }),
@@ -183,6 +196,13 @@ export const resolveConfig = (input: unknown, env: Record<string, string | undef
         for (const [header, name] of Object.entries(d.headersEnv ?? {})) secrets['header:' + header] = readEnv(`${at}.headersEnv.${header}`, name);
       }
       if (d.type == 'tracardi' && !d.sourceId && !secrets.sourceId) throw new ConfigError(`${at}.sourceId: required (or sourceIdEnv)`);
+      if (d.type == 'webhook') {
+        if (!d.url == !d.urlEnv) throw new ConfigError(`${at}.url: give either url or urlEnv`);
+        // The value is a secret: the error names the variable, never what it holds.
+        if (d.urlEnv && !v.is(url, secrets.url)) throw new ConfigError(`${at}.urlEnv: environment variable ${d.urlEnv} does not hold an http(s) URL`);
+      }
+      for (const [key, value] of Object.entries(secrets))
+        if (/[\r\n\0]/.test(value)) throw new ConfigError(`${at}: the value of ${key.startsWith('header:') ? `headersEnv.${key.slice(7)}` : key + 'Env'} contains a line break or NUL`);
       return {
         ...d,
         name,

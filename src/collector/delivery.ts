@@ -41,12 +41,12 @@ const agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 16 }), 'h
 
 /** Sends one request and reads the whole answer; rejects on a network error, the timeout or `signal`. */
 const request = (url: URL, headers: Record<string, string>, payload: string, timeoutMs: number, signal: AbortSignal) =>
-  new Promise<{ status: number; text: string }>((resolve, reject) => {
+  new Promise<{ status: number; text: string; retryAfter?: string }>((resolve, reject) => {
     const send = url.protocol == 'https:' ? httpsRequest : httpRequest;
     const req = send(url, { method: 'POST', headers: { ...headers, 'Content-Length': Buffer.byteLength(payload) }, agent: agents[url.protocol as 'http:'], signal }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), retryAfter: res.headers['retry-after'] }));
       res.on('error', reject);
     });
     // The whole exchange, not only the idle time between packets: a slow trickle must not hold a lease.
@@ -56,8 +56,53 @@ const request = (url: URL, headers: Record<string, string>, payload: string, tim
     req.end(payload);
   });
 
-/** POSTs JSON with a timeout; never throws. 4xx other than 408/429 is permanent: the same request would fail again. */
+/** Longest wait a destination's `Retry-After` can impose: a broken or hostile answer cannot stall it for days. */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/** `Retry-After` in ms (delay-seconds or an HTTP date), capped; undefined when absent or unreadable. */
+export const parseRetryAfter = (value: string | null, now = Date.now()): number | undefined => {
+  if (!value) return undefined;
+  const text = value.trim();
+  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : /[a-z]/i.test(text) ? Date.parse(text) - now : Number.NaN;
+  return Number.isFinite(ms) ? Math.min(Math.max(0, Math.ceil(ms)), MAX_RETRY_AFTER_MS) : undefined;
+};
+
+/** A URL as errors may show it: scheme and host, no user, path or query (webhook URLs often hold a secret). */
+export const originOf = (url: string): string => {
+  try {
+    const { protocol, host } = new URL(url);
+    return `${protocol}//${host}`;
+  } catch {
+    return '(invalid URL)';
+  }
+};
+
+/**
+ * Removes secrets from an error before it is stored, shown or logged: each of `secrets` (and its
+ * base64 form, as in Basic auth) becomes `***`, every URL keeps only its scheme and host, and what
+ * follows `Bearer`/`Basic` or an `key=`/`token=`-like parameter is masked.
+ */
+export const redact = (text: string, secrets: string[] = []): string => {
+  let out = text;
+  // Longest first, so a secret containing another is masked whole. Very short values are not secrets.
+  for (const secret of [...new Set(secrets)].filter((x) => x.length >= 4).sort((a, b) => b.length - a.length)) {
+    for (const form of [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret + ':').toString('base64'), encodeURIComponent(secret)])
+      out = out.split(form).join('***');
+  }
+  return out
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#@"'<>]*@)?([^\s/?#"'<>]+)[^\s"'<>]*/gi, '$1$2')
+    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 ***')
+    .replace(/\b((?:api[_-]?key|token|secret|password|auth|key)["']?\s*[=:]\s*["']?)[^\s"'&,;]+/gi, '$1***');
+};
+
+/**
+ * POSTs JSON with a timeout; never throws. 4xx other than 408/429 is permanent: the same request
+ * would fail again. Errors name the URL's scheme and host only, and never a header's value.
+ */
 export const postJson = async (url: string, headers: Record<string, string>, body: unknown, timeoutMs: number, signal: AbortSignal): Promise<HttpResult> => {
+  // The HTTP client would refuse such a header, and a request smuggled through one must never leave: name it, never its value.
+  const broken = Object.keys(headers).find((name) => /[\r\n\0]/.test(headers[name]));
+  if (broken) return { ok: false, permanent: false, error: `header ${broken.slice(0, 64)} has a value with a line break or NUL (check the environment variable it comes from)` };
   try {
     const target = new URL(url);
     if (target.protocol != 'http:' && target.protocol != 'https:') throw new Error(`unsupported protocol ${target.protocol}`);
@@ -71,11 +116,19 @@ export const postJson = async (url: string, headers: Record<string, string>, bod
     }
     if (status >= 200 && status < 300) return { ok: true, status, permanent: false, json };
     const permanent = status >= 400 && status < 500 && status != 408 && status != 429;
-    return { ok: false, status, permanent, json, error: `HTTP ${status} from ${target.pathname}: ${text.slice(0, 300)}` };
+    const retryAfterMs = status == 429 || status == 503 ? parseRetryAfter(response.retryAfter ?? null) : undefined;
+    return {
+      ok: false,
+      status,
+      permanent,
+      json,
+      error: `HTTP ${status} from ${originOf(url)}: ${text.slice(0, 300)}`,
+      ...(retryAfterMs != undefined ? { retryAfterMs } : {}),
+    };
   } catch (error) {
     const name = (error as Error).name;
     const message = name == 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (error as Error).message + ((error as { cause?: Error }).cause ? ` (${(error as { cause: Error }).cause.message})` : '');
-    return { ok: false, permanent: false, error: `${url}: ${message}` };
+    return { ok: false, permanent: false, error: `${originOf(url)}: ${message}` };
   }
 };
 
@@ -90,6 +143,10 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
   let again = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
+  // Per destination: no request before this time (its last `Retry-After`); others are not held up.
+  const pausedUntil = new Map<string, number>();
+  const secretsOf = (d: DestinationConfig) => Object.values(d.secrets);
+
   const record = (d: DestinationConfig, o: Outcome) => {
     const recent = stats[d.key].recent;
     recent.push({ at: Date.now(), ok: o.ok, events: o.deliveries.length, error: o.error });
@@ -97,16 +154,19 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     if (!o.ok) options.log?.(`${d.key}: ${o.error}`);
   };
 
-  const apply = async (d: DestinationConfig, o: Outcome) => {
+  const apply = async (d: DestinationConfig, raw: Outcome) => {
     const now = Date.now();
+    const o = raw.error ? { ...raw, error: redact(raw.error, secretsOf(d)).slice(0, 2000) } : raw;
     record(d, o);
     if (o.ok) return store.markDelivered(o.deliveries.map((x) => x.id), now);
     const error = o.error ?? 'failed';
+    const wait = o.retryAfterMs ?? 0;
+    if (wait) pausedUntil.set(d.key, Math.max(pausedUntil.get(d.key) ?? 0, now + wait));
     const dead = o.deliveries.filter((x) => o.permanent || x.attempts + 1 >= d.attempts);
     const retry = o.deliveries.filter((x) => !dead.includes(x));
     if (dead.length) await store.deadLetter(dead.map((x) => x.id), error, now);
     // Deliveries in one group share an attempt count in practice; schedule each by its own.
-    for (const x of retry) await store.retryAt([x.id], now + backoff(x.attempts + 1, d.backoffBaseMs, d.backoffMaxMs), error, now);
+    for (const x of retry) await store.retryAt([x.id], now + Math.max(wait, backoff(x.attempts + 1, d.backoffBaseMs, d.backoffMaxMs)), error, now);
   };
 
   /** Sends what is due for one destination, a few leases per pass so no destination starves the others. */
@@ -121,6 +181,7 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     };
     for (let round = 0; round < 10 && !stopped; round++) {
       const now = Date.now();
+      if (now < (pausedUntil.get(d.key) ?? 0)) return;
       const leased = await store.lease(d.key, module.batchSize(d), now, now + config.leaseMs);
       if (!leased.length) return;
       leased.sort((a, b) => a.stored.time - b.stored.time || a.id - b.id);
@@ -128,7 +189,7 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
       try {
         outcomes = await module.deliver(leased, context);
       } catch (error) {
-        outcomes = [{ deliveries: leased, ok: false, error: (error as Error).message }];
+        outcomes = [{ deliveries: leased, ok: false, error: String((error as Error)?.message ?? error) }];
       }
       if (stopped) return store.release(leased.map((x) => x.id));
       for (const o of outcomes) await apply(d, o);
@@ -142,7 +203,7 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
   const pass = async () => {
     do {
       again = false;
-      await Promise.all(destinations.map((d) => drain(d).catch((error) => options.log?.(`${d.key}: ${(error as Error).message}`))));
+      await Promise.all(destinations.map((d) => drain(d).catch((error) => options.log?.(`${d.key}: ${redact(String((error as Error)?.message ?? error), secretsOf(d))}`))));
     } while (again && !stopped);
   };
 

@@ -9,9 +9,10 @@ import type { RelayConfig } from './config';
 import type { Worker } from './delivery';
 import { DESTINATIONS } from './destinations/index';
 import { clientIp, enrich } from './enrich';
-import { parseBatch } from './schema';
+import { checkEvent, parseEnvelope, sentAtProblem, type Candidates } from './schema';
+import { REJECTED_RAW_MAX, type RejectedEvent, type Store, type StoredEvent } from './store';
+import type { TrackletEvent } from '../types';
 import { canonicalBody } from './wire';
-import type { Store, StoredEvent } from './store';
 
 /** What the transport knows that a Request does not: the peer's address. */
 export interface ClientInfo {
@@ -78,6 +79,54 @@ const safeEqual = (a: string, b: string): boolean => {
   return x.length == y.length && timingSafeEqual(x, y);
 };
 
+/** One refused event of a body: where, which field, why. */
+export interface Refusal {
+  index: number;
+  field: string;
+  reason: string;
+}
+
+/**
+ * Checks each candidate event on its own: the ones to store (and which of them are of a type or
+ * metric this relay does not know) and the refused ones with their reasons.
+ */
+export const checkEvents = (candidates: Candidates, receivedAt: number): { accepted: TrackletEvent[]; unknown: Set<TrackletEvent>; rejected: Refusal[] } => {
+  const accepted: TrackletEvent[] = [];
+  const unknown = new Set<TrackletEvent>();
+  const rejected: Refusal[] = [];
+  // A clock too far ahead makes every time in the body meaningless: each event is refused for it.
+  const clock = sentAtProblem(candidates.sentAt, receivedAt);
+  const skewMs = Math.round(receivedAt - candidates.sentAt);
+  candidates.events.forEach((candidate, index) => {
+    const checked = clock ? { problem: clock } : checkEvent(candidate, receivedAt, skewMs);
+    if ('problem' in checked) return void rejected.push({ index, field: checked.problem.field || '(event)', reason: checked.problem.message });
+    accepted.push(checked.event);
+    if (!checked.known) unknown.add(checked.event);
+  });
+  // Unknown types are taken beside known ones (a newer tracker's additions); a body of nothing
+  // this relay knows is refused whole, as before per-event validation, and kept with its reason.
+  if (accepted.length && unknown.size == accepted.length) {
+    candidates.events.forEach((candidate, index) => {
+      if (rejected.some((r) => r.index == index)) return;
+      const { type, metricName } = candidate as { type: string; metricName?: string };
+      const field = type == 'vital' && typeof metricName == 'string' ? 'metricName' : 'type';
+      rejected.push({ index, field, reason: `unknown ${field} ${JSON.stringify(field == 'type' ? type : metricName).slice(0, 80)}, and nothing this relay knows beside it` });
+    });
+    rejected.sort((a, b) => a.index - b.index);
+    return { accepted: [], unknown: new Set(), rejected };
+  }
+  return { accepted, unknown, rejected };
+};
+
+/** A refused event as JSON, cut to the stored size; one that cannot be serialised says so. */
+const rawOf = (candidate: unknown): string => {
+  try {
+    return (JSON.stringify(candidate) ?? String(candidate)).slice(0, REJECTED_RAW_MAX);
+  } catch (error) {
+    return `(not serialisable: ${(error as Error).message})`.slice(0, REJECTED_RAW_MAX);
+  }
+};
+
 /** The handler, with what it serves besides requests. */
 export type RelayHandler = Handler & {
   /** Sends events to the live stream's subscribers (for anything else that stores events). */
@@ -94,6 +143,8 @@ export function createHandler(options: HandlerOptions): RelayHandler {
   const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
   const encoder = new TextEncoder();
   const allOrigins = new Set(Object.values(config.sites).flatMap((s) => s.origins));
+  /** Per destination: events of an unknown type or metric it skipped. */
+  const skipped = new Map<string, number>();
 
   const publish = (events: StoredEvent[]) => {
     if (!streams.size) return;
@@ -139,29 +190,47 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     }
     const canonical = canonicalBody(body);
     if ('problem' in canonical) return refuse(400, 'invalid_body', canonical.problem.field, canonical.problem.message, headers);
-    const parsed = parseBatch(canonical.body);
+    const parsed = parseEnvelope(canonical.body);
     if ('problem' in parsed) return refuse(400, 'invalid_body', parsed.problem.field, parsed.problem.message, headers);
-    const { batch } = parsed;
-    const site = Object.hasOwn(config.sites, batch.site) ? config.sites[batch.site] : undefined;
-    if (!site) return refuse(403, 'unknown_site', 'site', `no site "${batch.site.slice(0, 100)}" is configured`, headers);
+    const { candidates } = parsed;
+    const site = Object.hasOwn(config.sites, candidates.site) ? config.sites[candidates.site] : undefined;
+    if (!site) return refuse(403, 'unknown_site', 'site', `no site "${candidates.site.slice(0, 100)}" is configured`, headers);
     // No Origin header: not a browser (or a same-origin GET-like request); browsers always send it on cross-site POSTs.
     if (origin && !site.origins.includes('*') && !site.origins.includes(origin))
       // Readable by the page (CORS allowed on the refusal only): its outbox then drops the batch as
       // refused instead of retrying an unreadable answer until the events expire.
-      return refuse(403, 'origin_not_allowed', 'Origin', `${origin} may not send events for site "${batch.site}"`, cors(origin, true));
+      return refuse(403, 'origin_not_allowed', 'Origin', `${origin} may not send events for site "${candidates.site}"`, cors(origin, true));
+    const receivedAt = now();
+    const ip = clientIp(request.headers, client?.remoteAddress, config.trustedProxies);
+    const { accepted, unknown, rejected } = checkEvents(candidates, receivedAt);
     const userAgent = request.headers.get('user-agent') ?? undefined;
-    const events = enrich(batch, { receivedAt: now(), ip: clientIp(request.headers, client?.remoteAddress, config.trustedProxies), userAgent, origin: origin ?? undefined });
-    const route = (stored: StoredEvent) =>
-      site.dropBots && stored.bot ? [] : site.destinations.filter((d) => DESTINATIONS[d.type].accepts(stored, d)).map((d) => d.key);
+    const events = enrich({ v: 1, site: candidates.site, sentAt: candidates.sentAt, events: accepted }, { receivedAt, ip, userAgent, origin: origin ?? undefined });
+    const route = (stored: StoredEvent) => {
+      if (site.dropBots && stored.bot) return [];
+      const taking = site.destinations.filter((d) => DESTINATIONS[d.type].accepts(stored, d));
+      // A type or metric this relay does not know: the destinations that cannot take it skip it, counted.
+      if (unknown.has(stored.event)) for (const d of site.destinations) if (!taking.includes(d)) skipped.set(d.key, (skipped.get(d.key) ?? 0) + 1);
+      return taking.map((d) => d.key);
+    };
+    const kept: RejectedEvent[] = rejected.map((r) => ({ site: candidates.site, receivedAt, index: r.index, field: r.field, reason: r.reason, raw: rawOf(candidates.events[r.index]), ...(ip ? { ip } : {}) }));
     // The store is out of reach (a database restart, a failover): nothing was stored, so the
     // browser's outbox keeps the batch and sends it again later.
-    const result = await store.insertEvents(events, route).catch((error: Error) => error);
+    const result = await Promise.all([kept.length ? store.insertRejected(kept) : undefined, events.length ? store.insertEvents(events, route) : { inserted: [], duplicates: 0 }])
+      .then(([, stored]) => stored)
+      .catch((error: Error) => error);
     if (result instanceof Error)
       return refuse(503, 'store_unavailable', '(store)', `events not stored, send them again later: ${result.message}`, { ...headers, 'Retry-After': '5' });
     const { inserted, duplicates } = result;
     publish(inserted);
     if (inserted.length) worker?.kick();
-    return json(200, { ok: true, accepted: inserted.length, duplicates }, headers);
+    const answers = rejected.map(({ index, field, reason }) => ({ index, field, reason }));
+    // Nothing in the body could be stored: refused as a whole, naming the first bad field as for a broken envelope.
+    if (!accepted.length) {
+      const first = rejected[0];
+      const field = first.field == 'sentAt' ? 'sentAt' : first.field == '(event)' ? `events.${first.index}` : `events.${first.index}.${first.field}`;
+      return json(400, { error: 'invalid_body', field, message: first.reason, rejected: answers }, headers);
+    }
+    return json(200, rejected.length ? { ok: true, accepted: inserted.length, duplicates, rejected: answers } : { ok: true, accepted: inserted.length, duplicates }, headers);
   };
 
   const stream = (url: URL): Response => {
@@ -199,11 +268,11 @@ export function createHandler(options: HandlerOptions): RelayHandler {
       site.destinations.map((d) => ({
         ...(counts.get(d.key) ?? { destination: d.key, queued: 0, retrying: 0, delivered: 0, dead: 0 }),
         type: d.type,
-        counters: stats[d.key]?.counters ?? {},
+        counters: { ...stats[d.key]?.counters, ...(skipped.has(d.key) ? { skippedUnknown: skipped.get(d.key)! } : {}) },
         recent: stats[d.key]?.recent ?? [],
       })),
     );
-    return { events: await store.countEvents(), destinations };
+    return { events: await store.countEvents(), rejected: await store.countRejected(), destinations };
   };
 
   const handler: Handler = async (request, client) => {

@@ -7,7 +7,7 @@
  * `pg` is an optional peer dependency: it is imported only when a postgres:// store is configured.
  */
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import type { Delivery, DestinationCounts, Store, StoredEvent } from './store';
+import { REJECTED_RAW_MAX, type Delivery, type DestinationCounts, type Store, type StoredEvent } from './store';
 
 /** Schema changes, applied in order on start; never edit a released one, append a new version. */
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -40,6 +40,16 @@ CREATE TABLE destination_log (
   destination TEXT PRIMARY KEY, last_error TEXT, last_error_at BIGINT, last_delivered_at BIGINT
 );`,
   },
+  {
+    version: 2,
+    name: 'events refused at ingest',
+    sql: `
+CREATE TABLE rejected_events (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  site TEXT NOT NULL, received_at BIGINT NOT NULL, idx INTEGER NOT NULL,
+  field TEXT NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL, ip TEXT
+);`,
+  },
 ];
 
 /** Any fixed number: processes starting together queue on it, so one migrates and the others see the result. */
@@ -66,6 +76,8 @@ const loadPg = async () => {
     throw new Error(`the PostgreSQL store needs the "pg" package: run \`npm install pg\` next to tracklet (${(error as Error).message})`);
   }
 };
+
+const noNul = (text: string) => text.replace(/\u0000/g, '\uFFFD');
 
 const DELIVERY_COLUMNS = 'd.id, d.destination, d.attempts, d.status, d.last_error, d.updated_at, e.data';
 
@@ -287,6 +299,34 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         [destination ?? null, ids ?? null, now],
       );
       return rowCount ?? 0;
+    },
+
+    async insertRejected(rejected) {
+      if (!rejected.length) return;
+      await query(
+        `INSERT INTO rejected_events (site, received_at, idx, field, reason, raw, ip)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+        [
+          rejected.map((r) => r.site),
+          rejected.map((r) => r.receivedAt),
+          rejected.map((r) => r.index),
+          // PostgreSQL text cannot hold NUL, and a refused field's name may contain one.
+          rejected.map((r) => noNul(r.field)),
+          rejected.map((r) => noNul(r.reason)),
+          rejected.map((r) => noNul(r.raw.slice(0, REJECTED_RAW_MAX))),
+          rejected.map((r) => r.ip ?? null),
+        ],
+      );
+    },
+
+    async rejected(limit = 100) {
+      const { rows } = await query('SELECT * FROM (SELECT * FROM rejected_events ORDER BY id DESC LIMIT $1) newest ORDER BY id', [limit]);
+      return rows.map((r) => ({ id: r.id, site: r.site, receivedAt: r.received_at, index: r.idx, field: r.field, reason: r.reason, raw: r.raw, ...(r.ip ? { ip: r.ip } : {}) }));
+    },
+
+    async countRejected() {
+      const { rows } = await query('SELECT count(*)::int AS n FROM rejected_events');
+      return rows[0].n;
     },
 
     async events(limit = 1000) {

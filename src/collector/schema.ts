@@ -1,17 +1,46 @@
 /**
- * The wire format (src/types.ts) as a valibot schema: what the relay accepts from the tracker.
- * Limits are generous for real pages and tight enough that one body cannot hold garbage at scale.
+ * The wire format (src/types.ts) as valibot schemas: what the relay accepts from the tracker.
+ * A body is checked in two steps: its envelope (`v`, `site`, `sentAt`, `events[]`) as a whole, then
+ * each event on its own, so one bad event is refused alone and the others are stored. Limits are
+ * generous for real pages and tight enough that one body cannot hold garbage at scale.
  */
 import * as v from 'valibot';
-import type { Batch } from '../types';
+import type { TrackletEvent } from '../types';
 
 const MAX_EVENTS = 500;
+const DAY_MS = 86_400_000;
+
+/**
+ * Bounds at ingest, documented in the README ("Per-event validation"). Skew correction makes any
+ * wrong clock harmless (a reset one starts years in the past), so `sentAt` is bounded only where
+ * its numbers would break time arithmetic downstream: ≥ 0 and at most ten years ahead.
+ */
+export const BOUNDS = {
+  /** `sentAt` at most this far ahead of the relay's clock, else every event of the body is refused. */
+  sentAtAheadMs: 3650 * DAY_MS,
+  /** A skew-corrected time ahead of the receive time by up to this is clamped to it (jitter); further ahead, refused. */
+  clampAheadMs: DAY_MS,
+  /** A skew-corrected time older than this is refused (the tracker's outbox gives up after 7 days). */
+  maxAgeMs: 30 * DAY_MS,
+  /** Nesting of `properties`, `traits` and other objects inside an event (the tracker's sanitiser allows 5). */
+  maxDepth: 8,
+  /** Keys of one object and items of one array inside an event (the tracker sends at most 50 and 100). */
+  maxKeys: 200,
+  maxItems: 1000,
+} as const;
+
+/** Event types and vital metrics this relay knows; others are "unknown" (stored, sent to webhooks only). */
+export const KNOWN_TYPES = ['pageview', 'event', 'identify', 'vital', 'error', 'engagement'] as const;
+export const KNOWN_METRICS = ['LCP', 'CLS', 'INP', 'FCP', 'TTFB'] as const;
+/** Metrics known to be retired: web-vitals dropped FID for INP, and no destination takes it. */
+const RETIRED_METRICS: Record<string, string> = { FID: 'FID is retired (web-vitals replaced it with INP); no destination takes it' };
+
 const id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
 const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
 const finite = v.pipe(v.number(), v.finite());
 const count = v.pipe(v.number(), v.integer(), v.minValue(0));
 
-/** JSON property values after the tracker's sanitiser (any JSON, bounded by the body limit). */
+/** JSON property values after the tracker's sanitiser (nesting and sizes bounded by `BOUNDS`). */
 const properties = v.record(v.pipe(v.string(), v.maxLength(256)), v.unknown());
 
 const base = {
@@ -25,20 +54,19 @@ const base = {
   attribution: v.optional(v.record(v.pipe(v.string(), v.maxLength(256)), text(8192))),
 };
 
-/** One event, told apart by `type`; unknown keys are kept (a newer tracker may add fields). */
+const vitalFields = {
+  metricValue: v.pipe(finite, v.minValue(0)),
+  rating: v.picklist(['good', 'needs-improvement', 'poor']),
+  metricId: text(256),
+  navigationType: text(64),
+};
+
+/** One event of a known type, told apart by `type`; unknown keys are kept (a newer tracker may add fields). */
 export const eventSchema = v.variant('type', [
   v.looseObject({ ...base, type: v.literal('pageview'), title: text(4096), referrer: text(8192), properties: v.optional(properties) }),
   v.looseObject({ ...base, type: v.literal('event'), name: v.pipe(v.string(), v.minLength(1), v.maxLength(256)), properties: v.optional(properties) }),
   v.looseObject({ ...base, type: v.literal('identify'), userId: v.pipe(v.string(), v.minLength(1), v.maxLength(512)), traits: v.optional(properties) }),
-  v.looseObject({
-    ...base,
-    type: v.literal('vital'),
-    metricName: v.picklist(['LCP', 'CLS', 'INP', 'FCP', 'TTFB']),
-    metricValue: v.pipe(finite, v.minValue(0)),
-    rating: v.picklist(['good', 'needs-improvement', 'poor']),
-    metricId: text(256),
-    navigationType: text(64),
-  }),
+  v.looseObject({ ...base, type: v.literal('vital'), metricName: v.picklist(KNOWN_METRICS), ...vitalFields }),
   v.looseObject({
     ...base,
     type: v.literal('error'),
@@ -60,26 +88,107 @@ export const eventSchema = v.variant('type', [
   }),
 ]);
 
-/** A request body: `{ v: 1, site, sentAt, events }`. */
-export const batchSchema = v.object({
+/** A vital whose metric a newer tracker added: its other fields as for known metrics. */
+const unknownVitalSchema = v.looseObject({ ...base, type: v.literal('vital'), metricName: v.pipe(v.string(), v.minLength(1), v.maxLength(64)), ...vitalFields });
+
+/** An event of a type a newer tracker added: only the fields every event has are checked. */
+const unknownTypeSchema = v.looseObject({ ...base, type: v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only')) });
+
+/** A request body's envelope: `{ v: 1, site, sentAt, events }`; the events are checked one by one. */
+export const envelopeSchema = v.object({
   v: v.literal(1),
   site: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
   sentAt: v.pipe(finite, v.minValue(0)),
-  events: v.pipe(v.array(eventSchema), v.minLength(1), v.maxLength(MAX_EVENTS)),
+  events: v.pipe(v.array(v.unknown()), v.minLength(1), v.maxLength(MAX_EVENTS)),
 });
 
-/** Why a body was refused: the dotted path of the first bad field and what was expected. */
+/** Why a body or an event was refused: the dotted path of the first bad field and what was expected. */
 export interface SchemaProblem {
   field: string;
   message: string;
 }
 
-/** Validates a parsed body; returns the batch or the first problem, naming its field. */
-export const parseBatch = (body: unknown): { batch: Batch } | { problem: SchemaProblem } => {
+/** A body's envelope and its events, not yet checked: what a wire-format normaliser hands on. */
+export interface Candidates {
+  site: string;
+  sentAt: number;
+  /** Each in the canonical (v1) shape. */
+  events: unknown[];
+}
+
+/**
+ * Checks a parsed body's envelope and returns its candidate events, or the envelope's first
+ * problem. Newer wire format versions are turned into this canonical shape here, before any event
+ * is checked.
+ */
+export const parseEnvelope = (body: unknown): { candidates: Candidates } | { problem: SchemaProblem } => {
   // valibot's object schema takes an array as an object with missing keys; say what is really wrong.
   if (Array.isArray(body)) return { problem: { field: '(body)', message: 'Invalid type: Expected Object but received Array' } };
-  const result = v.safeParse(batchSchema, body, { abortEarly: true });
-  if (result.success) return { batch: result.output as unknown as Batch };
-  const issue = result.issues[0];
-  return { problem: { field: v.getDotPath(issue) ?? '(body)', message: issue.message } };
+  const result = v.safeParse(envelopeSchema, body, { abortEarly: true });
+  if (!result.success) {
+    const issue = result.issues[0];
+    return { problem: { field: v.getDotPath(issue) ?? '(body)', message: issue.message } };
+  }
+  const { site, sentAt, events } = result.output;
+  return { candidates: { site, sentAt, events } };
 };
+
+/**
+ * The first place where a value nests deeper than `BOUNDS.maxDepth`, or an object or array holds
+ * more than `BOUNDS.maxKeys` keys or `BOUNDS.maxItems` items; walked without recursion, so no input
+ * can overflow the stack.
+ */
+export const boundsProblem = (value: unknown): SchemaProblem | undefined => {
+  const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: '', depth: 0 }];
+  while (stack.length) {
+    const { value: node, path, depth } = stack.pop()!;
+    if (!node || typeof node != 'object') continue;
+    const at = (key: string) => (path ? `${path}.${key}` : key);
+    if (depth > BOUNDS.maxDepth) return { field: path, message: `nested deeper than ${BOUNDS.maxDepth} levels` };
+    if (Array.isArray(node)) {
+      if (node.length > BOUNDS.maxItems) return { field: path, message: `more than ${BOUNDS.maxItems} items` };
+      node.forEach((item, i) => stack.push({ value: item, path: at(String(i)), depth: depth + 1 }));
+    } else {
+      const keys = Object.keys(node);
+      if (keys.length > BOUNDS.maxKeys) return { field: path, message: `more than ${BOUNDS.maxKeys} keys` };
+      for (const key of keys) stack.push({ value: (node as Record<string, unknown>)[key], path: at(key), depth: depth + 1 });
+    }
+  }
+  return undefined;
+};
+
+/** How an event stands after checking: known, of a type or metric this relay does not know, or refused. */
+export type EventCheck = { event: TrackletEvent; known: boolean } | { problem: SchemaProblem };
+
+/**
+ * Checks one candidate event against the schema and the time window. `receivedAt` is the relay's
+ * clock, `skewMs` how far the sender's clock was behind. The event itself is never changed: the
+ * clamped time is computed where the event is stored (enrich.ts, `correctedTime`).
+ */
+export const checkEvent = (candidate: unknown, receivedAt: number, skewMs: number): EventCheck => {
+  if (!candidate || typeof candidate != 'object' || Array.isArray(candidate)) return { problem: { field: '(event)', message: 'an event must be an object' } };
+  // Bounds first, without recursion: what passes them is safe for every recursive step after
+  // (the schema, JSON.stringify, the destination mappings). The event's own fields are depth 1.
+  const deep = boundsProblem(candidate);
+  if (deep) return { problem: deep };
+  const type = (candidate as { type?: unknown }).type;
+  const metric = (candidate as { metricName?: unknown }).metricName;
+  const known = typeof type == 'string' && (KNOWN_TYPES as readonly string[]).includes(type) && (type != 'vital' || (KNOWN_METRICS as readonly string[]).includes(metric as string));
+  if (type == 'vital' && typeof metric == 'string' && Object.hasOwn(RETIRED_METRICS, metric)) return { problem: { field: 'metricName', message: RETIRED_METRICS[metric] } };
+  const schema = known ? eventSchema : type == 'vital' && typeof metric == 'string' ? unknownVitalSchema : typeof type == 'string' && !(KNOWN_TYPES as readonly string[]).includes(type) ? unknownTypeSchema : eventSchema;
+  const result = v.safeParse(schema, candidate, { abortEarly: true });
+  if (!result.success) {
+    const issue = result.issues[0];
+    return { problem: { field: v.getDotPath(issue) ?? '(event)', message: issue.message } };
+  }
+  const event = result.output as unknown as TrackletEvent;
+  const time = event.timestamp + skewMs;
+  if (time > receivedAt + BOUNDS.clampAheadMs)
+    return { problem: { field: 'timestamp', message: `more than ${BOUNDS.clampAheadMs / 3_600_000} h ahead of the relay's clock after correcting the sender's clock` } };
+  if (time < receivedAt - BOUNDS.maxAgeMs) return { problem: { field: 'timestamp', message: `older than ${BOUNDS.maxAgeMs / DAY_MS} days after correcting the sender's clock` } };
+  return { event, known };
+};
+
+/** True when `sentAt` is within the window: ≥ 0 and at most `BOUNDS.sentAtAheadMs` ahead of `receivedAt`. */
+export const sentAtProblem = (sentAt: number, receivedAt: number): SchemaProblem | undefined =>
+  sentAt > receivedAt + BOUNDS.sentAtAheadMs ? { field: 'sentAt', message: `more than ${BOUNDS.sentAtAheadMs / DAY_MS} days ahead of the relay's clock` } : undefined;

@@ -1,6 +1,6 @@
 /** The embedded default store: one SQLite file (or `:memory:`), WAL mode, via better-sqlite3. */
 import Database from 'better-sqlite3';
-import type { Delivery, DestinationCounts, Store, StoredEvent } from './store';
+import { REJECTED_RAW_MAX, type Delivery, type DestinationCounts, type RejectedEvent, type Store, type StoredEvent } from './store';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -20,6 +20,10 @@ CREATE TABLE IF NOT EXISTS visitor_state (
   destination TEXT NOT NULL, visitor TEXT NOT NULL, value TEXT NOT NULL, updated_at INTEGER NOT NULL,
   PRIMARY KEY (destination, visitor)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rejected_events (
+  id INTEGER PRIMARY KEY, site TEXT NOT NULL, received_at INTEGER NOT NULL, idx INTEGER NOT NULL,
+  field TEXT NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL, ip TEXT
+);
 CREATE TABLE IF NOT EXISTS destination_log (
   destination TEXT PRIMARY KEY, last_error TEXT, last_error_at INTEGER, last_delivered_at INTEGER
 );
@@ -129,6 +133,12 @@ export function openSqliteStore(path = ':memory:'): Store {
     update(json);
   });
 
+  const insertRejectedRow = db.prepare('INSERT INTO rejected_events (site, received_at, idx, field, reason, raw, ip) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insertRejectedAll = db.transaction((rows: RejectedEvent[]) => {
+    for (const r of rows) insertRejectedRow.run(r.site, r.receivedAt, r.index, r.field, r.reason, r.raw.slice(0, REJECTED_RAW_MAX), r.ip ?? null);
+  });
+
+
   return {
     insertEvents(events, route) {
       return new Promise<InsertResult>((resolve, reject) => {
@@ -206,6 +216,18 @@ export function openSqliteStore(path = ':memory:'): Store {
       if (!ids) return db.prepare(sql).run(now, now, destination ?? null, destination ?? null).changes;
       const one = db.prepare(sql + ' AND id = ?');
       return db.transaction(() => ids.reduce((n, id) => n + one.run(now, now, destination ?? null, destination ?? null, id).changes, 0))();
+    },
+    async insertRejected(rows) {
+      insertRejectedAll(rows);
+    },
+    async rejected(limit = 100) {
+      const rows = db
+        .prepare('SELECT * FROM (SELECT * FROM rejected_events ORDER BY id DESC LIMIT ?) ORDER BY id')
+        .all(limit) as { id: number; site: string; received_at: number; idx: number; field: string; reason: string; raw: string; ip: string | null }[];
+      return rows.map((r) => ({ id: r.id, site: r.site, receivedAt: r.received_at, index: r.idx, field: r.field, reason: r.reason, raw: r.raw, ...(r.ip ? { ip: r.ip } : {}) }));
+    },
+    async countRejected() {
+      return db.prepare('SELECT COUNT(*) FROM rejected_events').pluck().get() as number;
     },
     async events(limit = 1000) {
       const rows = db

@@ -34,6 +34,26 @@ export interface Delivery {
   stored: StoredEvent;
 }
 
+/** An event refused at ingest, kept with the reason for operators (`/status`, `tracklet-relay rejected`). */
+export interface RejectedEvent {
+  /** Assigned by the store. */
+  id?: number;
+  site: string;
+  /** Epoch ms when the relay received it. */
+  receivedAt: number;
+  /** Its place in the body's `events`. */
+  index: number;
+  /** The refused field, dotted within the event (`properties.a`), or `(event)`. */
+  field: string;
+  reason: string;
+  /** The event as sent, JSON, cut to `REJECTED_RAW_MAX` characters. */
+  raw: string;
+  ip?: string;
+}
+
+/** Longest raw event a store keeps for a refused event: enough to see what was wrong, bounded. */
+export const REJECTED_RAW_MAX = 4096;
+
 /** Counts of one destination's queue; `retrying` are queued ones that failed at least once. */
 export interface DestinationCounts {
   destination: string;
@@ -71,6 +91,11 @@ export interface Store {
   deadLetters(destination?: string, limit?: number): Promise<Delivery[]>;
   /** Makes dead letters (all of a destination's, or these ids) due now with a fresh attempt count. */
   requeue(destination: string | undefined, ids: number[] | undefined, now: number): Promise<number>;
+  /** Keeps events refused at ingest, each with its reason (raw JSON already cut to `REJECTED_RAW_MAX`). */
+  insertRejected(rejected: RejectedEvent[]): Promise<void>;
+  /** Refused events, newest last. */
+  rejected(limit?: number): Promise<RejectedEvent[]>;
+  countRejected(): Promise<number>;
   /** Stored events, newest last. */
   events(limit?: number): Promise<StoredEvent[]>;
   countEvents(): Promise<number>;

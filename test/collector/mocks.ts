@@ -23,6 +23,12 @@ export interface Mock {
   hangMs: number;
   /** Answer this status (once each) before behaving normally. */
   script: number[];
+  /** Headers sent with each scripted answer (e.g. `Retry-After`). */
+  scriptHeaders: Record<string, string>;
+  /** Answer 400 to any body for which this returns true (a batch API refusing its content). */
+  refuseIf?: (body: any) => boolean;
+  /** Every request: when it arrived (epoch ms) and the status it got. */
+  log: { at: number; status: number }[];
   close(): Promise<void>;
 }
 
@@ -34,15 +40,17 @@ const hex64 = /^[0-9a-f]{64}$/;
 
 /** Starts a mock on 127.0.0.1 with the given rule check. */
 export const startMock = async (check: Check): Promise<Mock> => {
-  const mock: Mock = { url: '', accepted: [], violations: [], mode: 'ok', hangMs: 2000, script: [], close: async () => {} };
+  const mock: Mock = { url: '', accepted: [], violations: [], mode: 'ok', hangMs: 2000, script: [], scriptHeaders: {}, log: [], close: async () => {} };
   const server = createServer((req, res) => {
     let raw = '';
     req.on('data', (d) => (raw += d));
     req.on('end', () => {
       if (mock.mode == 'hang') return void setTimeout(() => res.destroy(), mock.hangMs);
+      const arrived = Date.now();
       const scripted = mock.script.shift();
       if (mock.mode == 'fail' || scripted) {
-        res.writeHead(scripted ?? 500, { 'Content-Type': 'application/json' });
+        mock.log.push({ at: arrived, status: scripted ?? 500 });
+        res.writeHead(scripted ?? 500, { 'Content-Type': 'application/json', ...(scripted ? mock.scriptHeaders : {}) });
         return void res.end('{"status":"error","message":"unavailable"}');
       }
       const path = req.url ?? '/';
@@ -56,7 +64,9 @@ export const startMock = async (check: Check): Promise<Mock> => {
       }
       if (req.method != 'POST') fail('method must be POST');
       if (!String(req.headers['content-type']).startsWith('application/json')) fail(`content-type must be application/json, got ${req.headers['content-type']}`);
-      const answer = violations.length ? { status: 400 } : check(path, req.headers, body, fail);
+      const refused = !violations.length && !!mock.refuseIf?.(body);
+      const answer = violations.length || refused ? { status: 400 } : check(path, req.headers, body, fail);
+      mock.log.push({ at: arrived, status: answer.status });
       mock.violations.push(...violations);
       if (answer.status < 300) mock.accepted.push({ path, headers: req.headers, body });
       res.writeHead(answer.status, { 'Content-Type': 'application/json' });

@@ -4,7 +4,7 @@
  * `open()` twice gives two handles on the same data, as two relay processes have.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Store, StoredEvent } from '../../src/collector/store';
+import { REJECTED_RAW_MAX, type Store, type StoredEvent } from '../../src/collector/store';
 import type { TrackletEvent } from '../../src/types';
 import { pageview } from './helpers';
 
@@ -265,6 +265,31 @@ export function storeSuite(name: string, makeStore: () => Promise<StorePlace>): 
       expect(await again.getState('d', 'anon-1')).toEqual({ profileId: 'p-1' });
       expect(await again.getState('d', 'anon-2')).toBeUndefined();
       expect((await again.lease('d', 10, 2000, 3000)).length).toBe(1);
+    });
+
+    it('keeps refused events with their reasons, newest last, counted, across reopening', async () => {
+      const { store, open } = await fresh();
+      expect(await store.countRejected()).toBe(0);
+      expect(await store.rejected()).toEqual([]);
+      const first = { site: 'shop', receivedAt: 1_000, index: 2, field: 'timestamp', reason: 'older than 30 days', raw: '{"type":"pageview"}', ip: '203.0.113.7' };
+      const second = { site: 'shop', receivedAt: 2_000, index: 0, field: 'properties.a\u0000b', reason: 'nested “deeper” ✓', raw: '{"x":1}' };
+      await store.insertRejected([first]);
+      await store.insertRejected([second]);
+      await store.insertRejected([]);
+      await store.close();
+      const again = await open();
+      expect(await again.countRejected()).toBe(2);
+      const rows = await again.rejected();
+      expect(rows.map(({ id, ...rest }) => rest)).toEqual([first, { ...second, field: expect.stringMatching(/^properties\.a.b$/) }]);
+      expect(rows[0].id).toBeLessThan(rows[1].id!);
+      expect((await again.rejected(1)).map((r) => r.receivedAt)).toEqual([2_000]);
+    });
+
+    it('cuts a refused event\'s raw JSON to the size cap', async () => {
+      const { store } = await fresh();
+      await store.insertRejected([{ site: 'shop', receivedAt: 1, index: 0, field: '(event)', reason: 'r', raw: 'x'.repeat(REJECTED_RAW_MAX * 3) }]);
+      const [row] = await store.rejected();
+      expect(row.raw).toHaveLength(REJECTED_RAW_MAX);
     });
   });
 }

@@ -7,7 +7,7 @@
  */
 import type { StoredEvent } from '../store';
 import type { Destination, Outcome } from './types';
-import { commerceName, compact, itemsOf, join, outcome, propertiesOf, str } from './util';
+import { commerceName, compact, isKnownEvent, itemsOf, join, mapEach, outcome, propertiesOf, str } from './util';
 
 /** The document's API host. */
 export const DATACUE_URL = 'https://api.datacue.co';
@@ -64,17 +64,15 @@ export const toDatacue = (stored: StoredEvent, userAgentField: string): Record<s
 
 /** The DataCue destination (`type: "datacue"`). */
 export const datacue: Destination = {
-  accepts: (stored) => datacueEvent(stored) != undefined,
+  accepts: (stored) => isKnownEvent(stored.event) && datacueEvent(stored) != undefined,
   batchSize: (config) => config.batchSize ?? 50,
   async deliver(deliveries, { config, post }) {
     if (config.type != 'datacue') throw new Error('not a datacue destination');
     const url = join(config.baseUrl ?? DATACUE_URL, '/v1/events');
     const headers = { 'Content-Type': 'application/json', Authorization: 'Basic ' + Buffer.from(config.secrets.apiKey + ':').toString('base64') };
-    const outcomes: Outcome[] = [];
-    for (const delivery of deliveries) {
-      const body = toDatacue(delivery.stored, config.userAgentField ?? 'user_agent');
-      outcomes.push(body ? outcome([delivery], await post(url, headers, body)) : { deliveries: [delivery], ok: true });
-    }
+    const { mapped, failed } = mapEach(deliveries, (d) => toDatacue(d.stored, config.userAgentField ?? 'user_agent'));
+    const outcomes: Outcome[] = [...failed];
+    for (const { delivery, value: body } of mapped) outcomes.push(body ? outcome([delivery], await post(url, headers, body)) : { deliveries: [delivery], ok: true });
     return outcomes;
   },
 };

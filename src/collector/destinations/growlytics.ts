@@ -2,13 +2,15 @@
  * Growlytics `/track/event`: one event per request with `x-growlytics-key`, `customerId`, `name`
  * (< 50 characters), `time` (epoch ms) and `attributes` (≤ 50; string, number, boolean, or a date
  * as an ISO string). Events are repaired, not rejected: nulls dropped, objects and arrays turned to
- * JSON strings, names shortened, extra attributes dropped, and an attribute keeps the type it was
- * first sent with (the API silently ignores one whose type changes). Repairs are counted in status.
+ * JSON strings, names shortened, extra attributes dropped, and an attribute keeps one type (the API
+ * silently ignores one whose type changes): declared in the config (`attributeTypes`), else the
+ * built-in commerce numbers, else the type it was first sent with (up to 1,000 names remembered),
+ * else its value's own. Repairs are counted in status.
  */
 import type { TrackletEvent } from '../../types';
 import type { StoredEvent } from '../store';
 import type { Destination, Outcome } from './types';
-import { commerceName, compact, join, outcome, propertiesOf } from './util';
+import { commerceName, compact, isKnownEvent, join, outcome, propertiesOf } from './util';
 
 /** The document's API host. */
 export const GROWLYTICS_URL = 'https://dc.growlytics.in';
@@ -60,12 +62,36 @@ const coerce = (value: string | number | boolean, type: AttributeType): string |
   return value === 'true' ? true : value === 'false' ? false : undefined;
 };
 
+/** The types an attribute can have; `AttributeTypes` maps names to them. */
+export type AttributeTypes = Record<string, AttributeType>;
+
+/** The commerce properties (src/commerce.ts) that are numbers, whatever a first sender made of them. */
+const BUILT_IN: AttributeTypes = { price: 'number', value: 'number', quantity: 'number', amount: 'number', revenue: 'number' };
+
+/** Most attribute names whose type is remembered; past it, new names are typed by each value alone. */
+export const MAX_REMEMBERED = 1000;
+
+/** A map without a prototype: `constructor`, `toString`, `__proto__` are names like any other. */
+export const typeMap = (...sources: (AttributeTypes | undefined)[]): AttributeTypes => {
+  const map = Object.create(null) as AttributeTypes;
+  for (const source of sources) for (const [name, type] of Object.entries(source ?? {})) if (type == 'string' || type == 'number' || type == 'boolean') define(map, name, type);
+  return map;
+};
+
+/** Sets a key as an own data property (plain assignment to `__proto__` would change the prototype). */
+const define = <T>(target: Record<string, T>, key: string, value: T) => Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+
+const own = <T>(map: Record<string, T> | undefined, key: string): T | undefined => (map && Object.hasOwn(map, key) ? map[key] : undefined);
+
 /**
- * Repairs attributes to Growlytics' rules, keeping each name's type as in `types` (and adding new
- * names to it). Returns the attributes and how many repairs were made.
+ * Repairs attributes to Growlytics' rules. An attribute's type comes from `declared` (the config's
+ * `attributeTypes`, then the built-in commerce numbers), else from `types` (the type it was first
+ * sent with, as Growlytics itself keeps it), else from its value; new names are remembered in
+ * `types` up to `MAX_REMEMBERED`. Returns the attributes and how many repairs were made.
  */
-export const repairAttributes = (raw: Record<string, unknown>, types: Record<string, AttributeType>): { attributes: Attributes; repairs: number } => {
+export const repairAttributes = (raw: Record<string, unknown>, types: AttributeTypes, declared: AttributeTypes = BUILT_IN): { attributes: Attributes; repairs: number } => {
   const attributes: Attributes = {};
+  let kept = 0;
   let repairs = 0;
   for (const [name, original] of Object.entries(raw)) {
     let value: string | number | boolean | undefined;
@@ -74,27 +100,28 @@ export const repairAttributes = (raw: Record<string, unknown>, types: Record<str
     else value = JSON.stringify(original);
     if (value !== original) repairs++;
     if (value === undefined) continue;
-    if (Object.keys(attributes).length >= MAX_ATTRIBUTES) {
+    if (kept >= MAX_ATTRIBUTES) {
       repairs++;
       continue;
     }
-    const known = types[name];
+    const known = own(declared, name) ?? own(types, name);
     const type = typeof value as AttributeType;
     if (known && known != type) {
       repairs++;
       value = coerce(value, known);
       if (value === undefined) continue;
-    } else if (!known) types[name] = type;
-    attributes[name] = value;
+    } else if (!known && Object.keys(types).length < MAX_REMEMBERED) define(types, name, type);
+    define(attributes, name, value);
+    kept++;
   }
   return { attributes, repairs };
 };
 
-/** The Growlytics body of an event (types: the attribute type registry, updated). */
-export const toGrowlytics = (stored: StoredEvent, types: Record<string, AttributeType>): { body: Record<string, unknown>; repairs: number } => {
+/** The Growlytics body of an event (types: the attribute type registry, updated; declared: types that win). */
+export const toGrowlytics = (stored: StoredEvent, types: AttributeTypes, declared?: AttributeTypes): { body: Record<string, unknown>; repairs: number } => {
   const { event } = stored;
   let name = growlyticsName(event);
-  let { attributes, repairs } = repairAttributes(rawAttributes(stored), types);
+  let { attributes, repairs } = repairAttributes(rawAttributes(stored), types, declared);
   if (name.length > MAX_NAME) {
     name = name.slice(0, MAX_NAME);
     repairs++;
@@ -104,19 +131,26 @@ export const toGrowlytics = (stored: StoredEvent, types: Record<string, Attribut
 
 /** The Growlytics destination (`type: "growlytics"`). */
 export const growlytics: Destination = {
-  accepts: () => true,
+  accepts: ({ event }) => isKnownEvent(event),
   batchSize: (config) => config.batchSize ?? 50,
   async deliver(deliveries, { config, post, getState, setState, count }) {
     if (config.type != 'growlytics') throw new Error('not a growlytics destination');
-    const types = ((await getState(TYPES_KEY)) as Record<string, AttributeType>) ?? {};
+    const types = typeMap((await getState(TYPES_KEY)) as AttributeTypes | undefined);
+    const declared = typeMap(BUILT_IN, config.attributeTypes);
     const known = JSON.stringify(types);
     const url = join(config.baseUrl ?? GROWLYTICS_URL, '/track/event');
     const headers = { 'Content-Type': 'application/json', Accept: 'application/json', 'x-growlytics-key': config.secrets.apiKey };
     const outcomes: Outcome[] = [];
     for (const delivery of deliveries) {
-      const { body, repairs } = toGrowlytics(delivery.stored, types);
-      if (repairs) count('repairs', repairs);
-      outcomes.push(outcome([delivery], await post(url, headers, body)));
+      let mapped;
+      try {
+        mapped = toGrowlytics(delivery.stored, types, declared);
+      } catch (error) {
+        outcomes.push({ deliveries: [delivery], ok: false, permanent: true, error: `cannot map event ${delivery.stored.event.id}: ${(error as Error).message}` });
+        continue;
+      }
+      if (mapped.repairs) count('repairs', mapped.repairs);
+      outcomes.push(outcome([delivery], await post(url, headers, mapped.body)));
     }
     if (JSON.stringify(types) != known) await setState(TYPES_KEY, types);
     return outcomes;

@@ -6,9 +6,9 @@
  * `null`: a `null` in several of them crashes the server.
  */
 import type { TrackletEvent } from '../../types';
-import type { Delivery, StoredEvent } from '../store';
+import type { StoredEvent } from '../store';
 import type { Destination, Outcome } from './types';
-import { chunk, compact, join, outcome, propertiesOf, withoutNulls } from './util';
+import { chunk, compact, isKnownEvent, join, mapEach, propertiesOf, sendNarrowing, withoutNulls, type Mapped } from './util';
 
 /** Tracardi's names for Tracklet's events; other custom events keep their name, kebab-cased. */
 const NAMES: Record<string, string> = { add_to_cart: 'product-in-basket' };
@@ -71,8 +71,8 @@ export const toTracardiEvent = (stored: StoredEvent): Record<string, unknown> =>
   };
 };
 
-/** A tracker payload for events of one visitor session. */
-export const toTracardiPayload = (sourceId: string, events: StoredEvent[], profileId?: string): Record<string, unknown> => {
+/** A tracker payload for events of one visitor session (`mapped`: their Tracardi events, when already made). */
+export const toTracardiPayload = (sourceId: string, events: StoredEvent[], profileId?: string, mapped?: Record<string, unknown>[]): Record<string, unknown> => {
   const first = events[0];
   return {
     source: { id: sourceId },
@@ -80,35 +80,42 @@ export const toTracardiPayload = (sourceId: string, events: StoredEvent[], profi
     ...(profileId ? { profile: { id: profileId } } : {}),
     context: compact({ userAgent: first.userAgent, ip: first.ip, userId: events.find((e) => e.event.userId)?.event.userId }),
     properties: {},
-    events: events.map(toTracardiEvent),
+    events: mapped ?? events.map(toTracardiEvent),
     options: {},
   };
 };
 
 /** The Tracardi destination (`type: "tracardi"`). */
 export const tracardi: Destination = {
-  accepts: () => true,
+  accepts: ({ event }) => isKnownEvent(event),
   batchSize: (config) => config.batchSize ?? 100,
   async deliver(deliveries, { config, post, getState, setState }) {
     if (config.type != 'tracardi') throw new Error('not a tracardi destination');
     const sourceId = config.secrets.sourceId ?? config.sourceId!;
-    const sessions = new Map<string, Delivery[]>();
-    for (const d of deliveries) {
-      const key = d.stored.event.anonymousId + '\n' + d.stored.event.sessionId;
-      sessions.set(key, [...(sessions.get(key) ?? []), d]);
+    const { mapped, failed } = mapEach(deliveries, (d) => toTracardiEvent(d.stored));
+    const sessions = new Map<string, Mapped<Record<string, unknown>>[]>();
+    for (const m of mapped) {
+      const key = m.delivery.stored.event.anonymousId + '\n' + m.delivery.stored.event.sessionId;
+      sessions.set(key, [...(sessions.get(key) ?? []), m]);
     }
-    const outcomes: Outcome[] = [];
+    const outcomes: Outcome[] = [...failed];
     // One session at a time: a visitor's next call must carry the profile id the last one returned.
     for (const group of sessions.values()) {
-      const visitor = group[0].stored.event.anonymousId;
-      for (const part of chunk(group, config.batchSize ?? 100)) {
+      const visitor = group[0].delivery.stored.event.anonymousId;
+      const send = async (part: Mapped<Record<string, unknown>>[]) => {
         const state = (await getState(visitor)) as { profileId?: string } | undefined;
-        const payload = toTracardiPayload(sourceId, part.map((d) => d.stored), state?.profileId);
+        const payload = toTracardiPayload(
+          sourceId,
+          part.map((m) => m.delivery.stored),
+          state?.profileId,
+          part.map((m) => m.value),
+        );
         const result = await post(join(config.baseUrl, '/track'), { 'Content-Type': 'application/json' }, payload);
         const returned = (result.json as { profile?: { id?: unknown } } | undefined)?.profile?.id;
         if (result.ok && typeof returned == 'string' && returned && returned != state?.profileId) await setState(visitor, { profileId: returned });
-        outcomes.push(outcome(part, result));
-      }
+        return result;
+      };
+      for (const part of chunk(group, config.batchSize ?? 100)) outcomes.push(...(await sendNarrowing(part, send)));
     }
     return outcomes;
   },

@@ -9,7 +9,7 @@
 import type { TrackletEvent } from '../../types';
 import type { StoredEvent } from '../store';
 import type { Destination, Outcome } from './types';
-import { chunk, commerceName, emailOf, itemsOf, num, outcome, propertiesOf, sha256, str } from './util';
+import { chunk, commerceName, emailOf, isKnownEvent, itemsOf, num, propertiesOf, sendNarrowing, sha256, str } from './util';
 
 type TracifyType = 'pageview' | 'productview' | 'addtocart' | 'purchase' | 'conversion';
 
@@ -82,7 +82,7 @@ export const toTracify = (
 /** The Tracify destination (`type: "tracify"`). */
 export const tracify: Destination = {
   // Identify and attribution-carrying events are taken too: they teach the visitor's email and campaign.
-  accepts: ({ event }) => tracifyType(event) != undefined || event.type == 'identify' || !!event.attribution,
+  accepts: ({ event }) => isKnownEvent(event) && (tracifyType(event) != undefined || event.type == 'identify' || !!event.attribution),
   batchSize: (config) => config.batchSize ?? 100,
   async deliver(deliveries, { config, post, getState, setState }) {
     if (config.type != 'tracify') throw new Error('not a tracify destination');
@@ -112,7 +112,7 @@ export const tracify: Destination = {
       try {
         items.push({ delivery, json: toTracify(delivery.stored, { customerSiteId: config.customerSiteId, origin: config.origin, emailHash: state.email, attribution }) });
       } catch (error) {
-        outcomes.push({ deliveries: [delivery], ok: false, permanent: true, error: (error as Error).message });
+        outcomes.push({ deliveries: [delivery], ok: false, permanent: true, error: `cannot map event ${event.id}: ${(error as Error).message}` });
       }
     }
     const header = config.apiKeyHeader ?? 'Authorization';
@@ -120,9 +120,12 @@ export const tracify: Destination = {
     const headers = { 'Content-Type': 'application/json', [header]: prefix + config.secrets.apiKey };
     let allSent = true;
     for (const group of chunk(items, config.batchSize ?? 100)) {
-      const result = await post(config.baseUrl, headers, { events: group.map((item) => item.json) });
-      allSent &&= result.ok;
-      outcomes.push(outcome(group.map((item) => item.delivery), result));
+      const sent = await sendNarrowing(
+        group.map(({ delivery, json }) => ({ delivery, value: json })),
+        (part) => post(config.baseUrl, headers, { events: part.map((m) => m.value) }),
+      );
+      allSent &&= sent.every((o) => o.ok);
+      outcomes.push(...sent);
     }
     // Pending campaign parameters are spent only once an event carried them out.
     for (const [visitor, state] of states) {

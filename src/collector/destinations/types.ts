@@ -8,6 +8,8 @@ export interface Outcome {
   ok: boolean;
   error?: string;
   permanent?: boolean;
+  /** The destination asked to wait this long before the next request (its `Retry-After`). */
+  retryAfterMs?: number;
 }
 
 /** The worker's services for a destination. */
@@ -28,6 +30,8 @@ export interface HttpResult {
   error?: string;
   permanent: boolean;
   json?: unknown;
+  /** `Retry-After` of a 429 or 503, in ms. */
+  retryAfterMs?: number;
 }
 
 /** A destination: which events it takes, how many per lease, and how it sends them. */

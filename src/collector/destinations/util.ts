@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { COMMERCE_EVENTS, type CommerceEventName, type CommerceItem } from '../../commerce';
 import type { TrackletEvent } from '../../types';
+import { KNOWN_METRICS, KNOWN_TYPES } from '../schema';
 import type { Delivery } from '../store';
 import type { HttpResult, Outcome } from './types';
 
@@ -11,18 +12,45 @@ const COMMERCE_NAMES = new Set<string>(Object.values(COMMERCE_EVENTS));
 export const commerceName = (event: TrackletEvent): CommerceEventName | undefined =>
   event.type == 'event' && COMMERCE_NAMES.has(event.name) ? (event.name as CommerceEventName) : undefined;
 
+/**
+ * True for the event types and vital metrics this relay knows. Others (a newer tracker's) are
+ * stored and sent to webhooks, which take the wire format as is; every other destination skips them.
+ */
+export const isKnownEvent = (event: TrackletEvent): boolean =>
+  (KNOWN_TYPES as readonly string[]).includes(event.type) && (event.type != 'vital' || (KNOWN_METRICS as readonly string[]).includes(event.metricName));
+
 /** Lowercase hex SHA-256. */
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-/** Copies JSON without `null`s (in objects and arrays) and without `undefined` keys. */
+/**
+ * Copies JSON without `null`s (in objects and arrays) and without `undefined` keys. Walks with its
+ * own stack, not recursion, so no nesting depth can overflow the call stack.
+ */
 export const withoutNulls = (value: unknown): unknown => {
-  if (Array.isArray(value)) return value.filter((x) => x != null).map(withoutNulls);
-  if (value && typeof value == 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [key, x] of Object.entries(value)) if (x != null) out[key] = withoutNulls(x);
-    return out;
+  const copy = (x: unknown): unknown => (Array.isArray(x) ? [] : x && typeof x == 'object' ? {} : x);
+  const root = copy(value);
+  const stack: [source: unknown, target: unknown][] = [[value, root]];
+  while (stack.length) {
+    const [source, target] = stack.pop()!;
+    if (!target || typeof target != 'object') continue;
+    if (Array.isArray(source)) {
+      for (const item of source) {
+        if (item == null) continue;
+        const child = copy(item);
+        (target as unknown[]).push(child);
+        stack.push([item, child]);
+      }
+    } else {
+      for (const [key, item] of Object.entries(source as Record<string, unknown>)) {
+        if (item == null) continue;
+        const child = copy(item);
+        // defineProperty: a key named `__proto__` stays a plain key.
+        Object.defineProperty(target, key, { value: child, enumerable: true, writable: true, configurable: true });
+        stack.push([item, child]);
+      }
+    }
   }
-  return value;
+  return root;
 };
 
 /** Omits `undefined`/`null`/empty-string values of a flat object (APIs that must never get `null`). */
@@ -78,7 +106,47 @@ export const outcome = (deliveries: Delivery[], result: HttpResult): Outcome => 
   ok: result.ok,
   error: result.error,
   permanent: result.permanent,
+  ...(result.retryAfterMs != undefined ? { retryAfterMs: result.retryAfterMs } : {}),
 });
+
+/** A delivery with what its mapping made of it. */
+export interface Mapped<T> {
+  delivery: Delivery;
+  value: T;
+}
+
+/**
+ * Maps each delivery on its own: one whose mapping throws fails alone, permanently (the same
+ * event would throw again), with the reason; the others go on.
+ */
+export const mapEach = <T>(deliveries: Delivery[], map: (delivery: Delivery) => T): { mapped: Mapped<T>[]; failed: Outcome[] } => {
+  const mapped: Mapped<T>[] = [];
+  const failed: Outcome[] = [];
+  for (const delivery of deliveries) {
+    try {
+      mapped.push({ delivery, value: map(delivery) });
+    } catch (error) {
+      failed.push({ deliveries: [delivery], ok: false, permanent: true, error: `cannot map event ${delivery.stored.event.id}: ${(error as Error).message}` });
+    }
+  }
+  return { mapped, failed };
+};
+
+/** Statuses by which a batch API refuses what the request holds (not who sent it, nor where). */
+const CONTENT_REFUSALS = new Set([400, 413, 422]);
+
+/**
+ * Sends a group in one request; when the API refuses its content (400, 413, 422), halves the group
+ * and sends each half, down to single events, so only the refused events fail. Auth and endpoint
+ * refusals (401, 403, 404) concern every event alike and are not split.
+ */
+export const sendNarrowing = async <T>(items: Mapped<T>[], send: (items: Mapped<T>[]) => Promise<HttpResult>): Promise<Outcome[]> => {
+  const result = await send(items);
+  const deliveries = items.map((item) => item.delivery);
+  if (result.ok || items.length < 2 || !CONTENT_REFUSALS.has(result.status ?? 0)) return [outcome(deliveries, result)];
+  const half = Math.ceil(items.length / 2);
+  return [...(await sendNarrowing(items.slice(0, half), send)), ...(await sendNarrowing(items.slice(half), send))];
+};
 
 /** An email to identify the visitor by: `traits.email`, or a user id that is an email. */
 export const emailOf = (event: TrackletEvent): string | undefined => {

@@ -3,7 +3,7 @@
  * as the tracker sent them), POSTed as JSON in batches, with optional headers from the environment.
  */
 import type { Destination } from './types';
-import { chunk, outcome } from './util';
+import { chunk, sendNarrowing } from './util';
 
 /** The webhook destination (`type: "webhook"`). */
 export const webhook: Destination = {
@@ -13,11 +13,11 @@ export const webhook: Destination = {
     if (config.type != 'webhook') throw new Error('not a webhook destination');
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
     for (const [key, value] of Object.entries(config.secrets)) if (key.startsWith('header:')) headers[key.slice(7)] = value;
+    const url = config.url ?? config.secrets.url;
     const outcomes = [];
-    for (const group of chunk(deliveries, config.batchSize ?? 100)) {
-      const body = { v: 1, site: config.site, sentAt: Date.now(), events: group.map((d) => d.stored.event) };
-      outcomes.push(outcome(group, await post(config.url, headers, body)));
-    }
+    const items = deliveries.map((delivery) => ({ delivery, value: delivery.stored.event }));
+    for (const group of chunk(items, config.batchSize ?? 100))
+      outcomes.push(...(await sendNarrowing(group, (part) => post(url, headers, { v: 1, site: config.site, sentAt: Date.now(), events: part.map((m) => m.value) }))));
     return outcomes;
   },
 };
