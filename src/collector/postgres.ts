@@ -7,7 +7,7 @@
  * `pg` is an optional peer dependency: it is imported only when a postgres:// store is configured.
  */
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { REJECTED_RAW_MAX, type Delivery, type DestinationCounts, type Store, type StoredEvent } from './store';
+import { REJECTED_RAW_MAX, type Delivery, type DestinationCounts, type PruneKind, type Store, type StoredEvent } from './store';
 
 /** Schema changes, applied in order on start; never edit a released one, append a new version. */
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -50,7 +50,35 @@ CREATE TABLE rejected_events (
   field TEXT NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL, ip TEXT
 );`,
   },
+  {
+    version: 3,
+    name: 'retention and erasure: suppressed ids, events by age, deliveries by event',
+    sql: `
+CREATE TABLE suppressed (kind TEXT NOT NULL, value TEXT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (kind, value));
+CREATE INDEX events_received ON events (received_at);
+CREATE INDEX deliveries_event ON deliveries (site, event_id);`,
+  },
 ];
+
+/** Held while one relay prunes: the others skip that round instead of deleting the same rows. */
+const RETENTION_LOCK = 0x7472_6b72;
+
+/** One bounded DELETE per kind; $1 the cut-off (epoch ms), $2 the most rows. */
+const PRUNE: Record<PruneKind, string> = {
+  // The pruned events' delivered rows go with them; the statement answers how many events went.
+  events: `WITH gone AS (
+             DELETE FROM events WHERE (site, id) IN (
+               SELECT site, id FROM events e WHERE received_at < $1 AND NOT EXISTS (
+                 SELECT 1 FROM deliveries d WHERE d.site = e.site AND d.event_id = e.id AND d.status != 'delivered')
+               ORDER BY received_at LIMIT $2)
+             RETURNING site, id),
+           cascade AS (DELETE FROM deliveries d USING gone WHERE d.site = gone.site AND d.event_id = gone.id)
+           SELECT count(*)::int AS n FROM gone`,
+  delivered: `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'delivered' AND updated_at < $1 LIMIT $2)`,
+  deadLetters: `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'dead' AND updated_at < $1 LIMIT $2)`,
+  visitorState: `DELETE FROM visitor_state WHERE (destination, visitor) IN (SELECT destination, visitor FROM visitor_state WHERE updated_at < $1 LIMIT $2)`,
+  rejected: `DELETE FROM rejected_events WHERE id IN (SELECT id FROM rejected_events WHERE received_at < $1 ORDER BY id LIMIT $2)`,
+};
 
 /** Any fixed number: processes starting together queue on it, so one migrates and the others see the result. */
 const MIGRATION_LOCK = 0x7472_6b6c;
@@ -327,6 +355,63 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async countRejected() {
       const { rows } = await query('SELECT count(*)::int AS n FROM rejected_events');
       return rows[0].n;
+    },
+
+    async prune(kind, before, limit) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const { rows } = await client.query('SELECT pg_try_advisory_xact_lock($1) AS mine', [RETENTION_LOCK]);
+        let count = 0;
+        if (rows[0].mine) {
+          const result = await client.query(PRUNE[kind], [before, limit]);
+          count = kind == 'events' ? result.rows[0].n : (result.rowCount ?? 0);
+        }
+        await client.query('COMMIT');
+        return count;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+
+    async erase(who, now) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const anonymousIds = new Set<string>(who.anonymousId ? [who.anonymousId] : []);
+        if (who.userId) {
+          const { rows } = await client.query(`SELECT DISTINCT data->'event'->>'anonymousId' AS id FROM events WHERE data->'event'->>'userId' = $1`, [who.userId]);
+          for (const r of rows) if (r.id) anonymousIds.add(r.id);
+        }
+        const ids = [...anonymousIds];
+        const match = `(data->'event'->>'anonymousId' = ANY($1::text[]) OR data->'event'->>'userId' = $2)`;
+        const deliveries = (await client.query(`DELETE FROM deliveries WHERE (site, event_id) IN (SELECT site, id FROM events WHERE ${match})`, [ids, who.userId ?? null])).rowCount ?? 0;
+        const events = (await client.query(`DELETE FROM events WHERE ${match}`, [ids, who.userId ?? null])).rowCount ?? 0;
+        const visitorState = (await client.query('DELETE FROM visitor_state WHERE visitor = ANY($1::text[])', [ids])).rowCount ?? 0;
+        const names = [...ids, ...(who.userId ? [who.userId] : [])].map((name) => JSON.stringify(name));
+        const rejected = (await client.query('DELETE FROM rejected_events WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) n WHERE position(n in raw) > 0)', [names])).rowCount ?? 0;
+        for (const id of ids) await client.query('INSERT INTO suppressed (kind, value, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', ['anonymousId', id, now]);
+        if (who.userId) await client.query('INSERT INTO suppressed (kind, value, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', ['userId', who.userId, now]);
+        await client.query('COMMIT');
+        return { events, deliveries, visitorState, rejected, suppressed: { anonymousIds: ids, userIds: who.userId ? [who.userId] : [] } };
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+
+    async suppressed() {
+      const { rows } = await query('SELECT kind, value FROM suppressed');
+      return { anonymousIds: rows.filter((r) => r.kind == 'anonymousId').map((r) => r.value), userIds: rows.filter((r) => r.kind == 'userId').map((r) => r.value) };
+    },
+
+    async ping() {
+      await query('SELECT 1');
     },
 
     async events(limit = 1000) {

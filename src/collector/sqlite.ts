@@ -1,6 +1,6 @@
 /** The embedded default store: one SQLite file (or `:memory:`), WAL mode, via better-sqlite3. */
 import Database from 'better-sqlite3';
-import { REJECTED_RAW_MAX, type Delivery, type DestinationCounts, type RejectedEvent, type Store, type StoredEvent } from './store';
+import { REJECTED_RAW_MAX, type Delivery, type DestinationCounts, type Erased, type PruneKind, type RejectedEvent, type Store, type StoredEvent } from './store';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -24,6 +24,12 @@ CREATE TABLE IF NOT EXISTS rejected_events (
   id INTEGER PRIMARY KEY, site TEXT NOT NULL, received_at INTEGER NOT NULL, idx INTEGER NOT NULL,
   field TEXT NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL, ip TEXT
 );
+CREATE TABLE IF NOT EXISTS suppressed (
+  kind TEXT NOT NULL, value TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (kind, value)
+) WITHOUT ROWID;
+-- Retention reads events by age, and finds an event's deliveries without knowing their destination.
+CREATE INDEX IF NOT EXISTS events_received ON events (received_at);
+CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (site, event_id);
 CREATE TABLE IF NOT EXISTS destination_log (
   destination TEXT PRIMARY KEY, last_error TEXT, last_error_at INTEGER, last_delivered_at INTEGER
 );
@@ -139,6 +145,45 @@ export function openSqliteStore(path = ':memory:'): Store {
   });
 
 
+  // Retention: one bounded DELETE per call, so a large backlog is pruned in small steps between requests.
+  const prune: Record<PruneKind, Database.Statement> = {
+    events: db.prepare(
+      `DELETE FROM events WHERE (site, id) IN (
+         SELECT site, id FROM events e WHERE received_at < ? AND NOT EXISTS (
+           SELECT 1 FROM deliveries d WHERE d.site = e.site AND d.event_id = e.id AND d.status != 'delivered')
+         ORDER BY received_at LIMIT ?)`,
+    ),
+    delivered: db.prepare(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'delivered' AND updated_at < ? LIMIT ?)`),
+    deadLetters: db.prepare(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'dead' AND updated_at < ? LIMIT ?)`),
+    visitorState: db.prepare('DELETE FROM visitor_state WHERE (destination, visitor) IN (SELECT destination, visitor FROM visitor_state WHERE updated_at < ? LIMIT ?)'),
+    rejected: db.prepare('DELETE FROM rejected_events WHERE id IN (SELECT id FROM rejected_events WHERE received_at < ? ORDER BY id LIMIT ?)'),
+  };
+  // A pruned event's delivered rows go with it (the queue keeps no row without its event).
+  db.exec(`CREATE TRIGGER IF NOT EXISTS events_pruned AFTER DELETE ON events BEGIN
+             DELETE FROM deliveries WHERE site = old.site AND event_id = old.id;
+           END`);
+
+  const erase = db.transaction((who: { anonymousId?: string; userId?: string }, now: number): Erased => {
+    const anonymousIds = new Set<string>(who.anonymousId ? [who.anonymousId] : []);
+    if (who.userId)
+      for (const id of db.prepare(`SELECT DISTINCT json_extract(data, '$.event.anonymousId') FROM events WHERE json_extract(data, '$.event.userId') = ?`).pluck().all(who.userId) as string[])
+        anonymousIds.add(id);
+    const ids = JSON.stringify([...anonymousIds]);
+    const match = `(json_extract(data, '$.event.anonymousId') IN (SELECT value FROM json_each(?)) OR json_extract(data, '$.event.userId') = ?)`;
+    const deliveries = db
+      .prepare(`DELETE FROM deliveries WHERE (site, event_id) IN (SELECT site, id FROM events WHERE ${match})`)
+      .run(ids, who.userId ?? null).changes;
+    const events = db.prepare(`DELETE FROM events WHERE ${match}`).run(ids, who.userId ?? null).changes;
+    const visitorState = db.prepare('DELETE FROM visitor_state WHERE visitor IN (SELECT value FROM json_each(?))').run(ids).changes;
+    // Refused events keep their raw text: any that names one of the ids goes.
+    const names = [...anonymousIds, ...(who.userId ? [who.userId] : [])];
+    const rejected = names.reduce((n, name) => n + db.prepare("DELETE FROM rejected_events WHERE instr(raw, ?) > 0").run(JSON.stringify(name)).changes, 0);
+    const suppress = db.prepare('INSERT OR IGNORE INTO suppressed (kind, value, created_at) VALUES (?, ?, ?)');
+    for (const id of anonymousIds) suppress.run('anonymousId', id, now);
+    if (who.userId) suppress.run('userId', who.userId, now);
+    return { events, deliveries, visitorState, rejected, suppressed: { anonymousIds: [...anonymousIds], userIds: who.userId ? [who.userId] : [] } };
+  });
+
   return {
     insertEvents(events, route) {
       return new Promise<InsertResult>((resolve, reject) => {
@@ -228,6 +273,19 @@ export function openSqliteStore(path = ':memory:'): Store {
     },
     async countRejected() {
       return db.prepare('SELECT COUNT(*) FROM rejected_events').pluck().get() as number;
+    },
+    async prune(kind, before, limit) {
+      return prune[kind].run(before, limit).changes;
+    },
+    async erase(who, now) {
+      return erase(who, now);
+    },
+    async suppressed() {
+      const rows = db.prepare('SELECT kind, value FROM suppressed').all() as { kind: string; value: string }[];
+      return { anonymousIds: rows.filter((r) => r.kind == 'anonymousId').map((r) => r.value), userIds: rows.filter((r) => r.kind == 'userId').map((r) => r.value) };
+    },
+    async ping() {
+      db.prepare('SELECT 1').get();
     },
     async events(limit = 1000) {
       const rows = db

@@ -66,6 +66,28 @@ export interface DestinationCounts {
   lastDeliveredAt?: number;
 }
 
+/**
+ * What retention removes, each by its own age: stored events (never one still queued or
+ * dead-lettered for a destination), delivered and dead deliveries, per-visitor destination state,
+ * refused events.
+ */
+export type PruneKind = 'events' | 'delivered' | 'deadLetters' | 'visitorState' | 'rejected';
+
+/** A visitor to erase: by anonymous id, or by user id (then also every anonymous id seen with it). */
+export interface EraseRequest {
+  anonymousId?: string;
+  userId?: string;
+}
+
+/** What an erasure removed, and the ids now suppressed at ingest. */
+export interface Erased {
+  events: number;
+  deliveries: number;
+  visitorState: number;
+  rejected: number;
+  suppressed: { anonymousIds: string[]; userIds: string[] };
+}
+
 /** The storage the relay needs; SQLite by default (sqlite.ts). */
 export interface Store {
   /**
@@ -96,6 +118,14 @@ export interface Store {
   /** Refused events, newest last. */
   rejected(limit?: number): Promise<RejectedEvent[]>;
   countRejected(): Promise<number>;
+  /** Deletes up to `limit` rows of `kind` last changed before `before` (epoch ms); returns how many. */
+  prune(kind: PruneKind, before: number, limit: number): Promise<number>;
+  /** Deletes what the store holds of a visitor and suppresses their ids, so later events of them are dropped at ingest. */
+  erase(who: EraseRequest, now: number): Promise<Erased>;
+  /** The suppressed ids (erased visitors). */
+  suppressed(): Promise<{ anonymousIds: string[]; userIds: string[] }>;
+  /** Resolves when the store answers a trivial query (readiness). */
+  ping(): Promise<void>;
   /** Stored events, newest last. */
   events(limit?: number): Promise<StoredEvent[]>;
   countEvents(): Promise<number>;

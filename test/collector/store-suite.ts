@@ -285,6 +285,68 @@ export function storeSuite(name: string, makeStore: () => Promise<StorePlace>): 
       expect((await again.rejected(1)).map((r) => r.receivedAt)).toEqual([2_000]);
     });
 
+    it('prunes exactly what is older than the cut-off, in bounded steps, and keeps events still owed to a destination', async () => {
+      const { store } = await fresh();
+      // Old (received at 1,000–1,004) and new (5,000) events; one old event is still queued, one dead-lettered.
+      await store.insertEvents(['o1', 'o2', 'o3', 'o4', 'o5'].map((id, i) => stored(id, 'shop', 1_000 + i)), toAll(['d']));
+      await store.insertEvents([stored('n1', 'shop', 5_000)], toAll(['d']));
+      const leased = await store.lease('d', 10, 6_000, 7_000);
+      const byId = new Map(leased.map((d) => [d.stored.event.id, d.id]));
+      await store.markDelivered(['o1', 'o2', 'o3', 'n1'].map((id) => byId.get(id)!), 1_500);
+      await store.deadLetter([byId.get('o5')!], 'HTTP 400', 1_500);
+      await store.release([byId.get('o4')!]);
+      await store.setState('d', 'anon-old', { a: 1 });
+      await store.insertRejected([{ site: 'shop', receivedAt: 1_000, index: 0, field: 'f', reason: 'r', raw: '{}' }]);
+
+      expect(await store.prune('events', 3_000, 2)).toBe(2);
+      expect(await store.prune('events', 3_000, 2)).toBe(1);
+      // o4 is queued and o5 dead-lettered: kept.
+      expect(await store.prune('events', 3_000, 2)).toBe(0);
+      expect((await store.events()).map((e) => e.event.id).sort()).toEqual(['n1', 'o4', 'o5']);
+      // The pruned events' delivered rows went with them; the rest of the queue is untouched.
+      expect((await store.status()).find((c) => c.destination == 'd')).toMatchObject({ queued: 1, delivered: 1, dead: 1 });
+      expect(await store.prune('delivered', 1_000, 10)).toBe(0);
+      expect(await store.prune('deadLetters', 2_000, 10)).toBe(1);
+      expect((await store.status()).find((c) => c.destination == 'd')).toMatchObject({ queued: 1, delivered: 1, dead: 0 });
+      expect(await store.prune('visitorState', Date.now() + 1_000, 10)).toBe(1);
+      expect(await store.getState('d', 'anon-old')).toBeUndefined();
+      expect(await store.prune('rejected', 999, 10)).toBe(0);
+      expect(await store.prune('rejected', 1_001, 10)).toBe(1);
+      // Still leasable: o4's delivery kept its event.
+      expect((await store.lease('d', 10, 8_000, 9_000)).map((d) => d.stored.event.id)).toEqual(['o4']);
+    });
+
+    it('erases a visitor by anonymous id or user id and remembers the ids as suppressed', async () => {
+      const { store, open } = await fresh();
+      const mine = (id: string, over: Partial<TrackletEvent>) => ({ ...stored(id), event: { ...event(id), ...over } as TrackletEvent });
+      await store.insertEvents(
+        [mine('a1', { anonymousId: 'anon-a' }), mine('a2', { anonymousId: 'anon-a', userId: 'user-a' }), mine('a3', { anonymousId: 'anon-a2', userId: 'user-a' }), mine('b1', { anonymousId: 'anon-b' })],
+        toAll(['d', 'e']),
+      );
+      await store.setState('d', 'anon-a', { profileId: 'p' });
+      await store.setState('d', 'anon-b', { profileId: 'q' });
+      await store.insertRejected([{ site: 'shop', receivedAt: 1, index: 0, field: 'f', reason: 'r', raw: '{"anonymousId":"anon-a2","x":1}' }, { site: 'shop', receivedAt: 1, index: 0, field: 'f', reason: 'r', raw: '{"anonymousId":"anon-b"}' }]);
+
+      const erased = await store.erase({ userId: 'user-a' }, 10);
+      expect({ ...erased, suppressed: { ...erased.suppressed, anonymousIds: erased.suppressed.anonymousIds.sort() } }).toEqual({
+        events: 3,
+        deliveries: 6,
+        visitorState: 1,
+        rejected: 1,
+        suppressed: { anonymousIds: ['anon-a', 'anon-a2'], userIds: ['user-a'] },
+      });
+      expect((await store.events()).map((e) => e.event.id)).toEqual(['b1']);
+      expect((await store.lease('d', 10, 20_000, 21_000)).map((d) => d.stored.event.id)).toEqual(['b1']);
+      expect(await store.getState('d', 'anon-b')).toEqual({ profileId: 'q' });
+      expect((await store.rejected()).map((r) => r.raw)).toEqual(['{"anonymousId":"anon-b"}']);
+      expect(await store.erase({ anonymousId: 'anon-b' }, 11)).toMatchObject({ events: 1, deliveries: 2 });
+      await store.close();
+      const again = await open();
+      const suppressed = await again.suppressed();
+      expect({ anonymousIds: suppressed.anonymousIds.sort(), userIds: suppressed.userIds }).toEqual({ anonymousIds: ['anon-a', 'anon-a2', 'anon-b'], userIds: ['user-a'] });
+      await again.ping();
+    });
+
     it('cuts a refused event\'s raw JSON to the size cap', async () => {
       const { store } = await fresh();
       await store.insertRejected([{ site: 'shop', receivedAt: 1, index: 0, field: '(event)', reason: 'r', raw: 'x'.repeat(REJECTED_RAW_MAX * 3) }]);
