@@ -6,6 +6,7 @@
  *   tracklet-relay status --config relay.json [--json]
  *   tracklet-relay dead-letters --config relay.json [--destination site/name] [--requeue] [--limit 100]
  *   tracklet-relay rejected --config relay.json [--limit 100] [--json]
+ *   tracklet-relay erase --config relay.json (--anonymous-id ID | --user-id ID) [--json]
  *
  * Flags fall back to TRACKLET_CONFIG, TRACKLET_PORT (or PORT), TRACKLET_HOST, TRACKLET_STORAGE (or
  * DATABASE_URL). `--storage` is the older name of `--store`; a postgres:// URL scales out (README, "Scaling out").
@@ -18,8 +19,9 @@ import { startRelay } from './index';
 // Bundled at build time: esbuild keeps only the `version` field.
 import { version } from '../../package.json';
 
-const USAGE = `usage: tracklet-relay [serve|check|status|dead-letters|rejected] --config <file> [--port n] [--host h] [--store file|postgres://…]
-       status [--json]   dead-letters [--destination site/name] [--requeue] [--limit n]   rejected [--limit n] [--json]`;
+const USAGE = `usage: tracklet-relay [serve|check|status|dead-letters|rejected|erase] --config <file> [--port n] [--host h] [--store file|postgres://…]
+       status [--json]   dead-letters [--destination site/name] [--requeue] [--limit n]   rejected [--limit n] [--json]
+       erase (--anonymous-id id | --user-id id) [--json]`;
 
 /** `tracklet-relay <command> --help`: what that command does and takes. */
 const HELP: Record<string, string> = {
@@ -33,6 +35,11 @@ Runs the relay: ingest, delivery to the configured destinations, admin routes.
 Validates the config file and the secrets it names in the environment; exits 1 naming the first problem.`,
   status: `usage: tracklet-relay status --config <file> [--store …] [--json]
 Prints stored events and each destination's queue: queued, retrying, delivered, dead, last error.`,
+  erase: `usage: tracklet-relay erase --config <file> [--store …] (--anonymous-id id | --user-id id) [--json]
+Deletes a visitor's stored events, queued deliveries, destination state and refused events, and
+suppresses the ids so later events of them are dropped at ingest (a running relay reads the list
+within a minute). A user id also erases every anonymous id seen with it. What destinations already
+received is not erased here: ask each of them.`,
   'dead-letters': `usage: tracklet-relay dead-letters --config <file> [--store …] [--destination site/name] [--limit n] [--json] [--requeue]
 Lists deliveries that failed for good; --requeue sends them again (a running relay picks them up).`,
 };
@@ -83,6 +90,8 @@ const main = async () => {
         destination: { type: 'string' },
         requeue: { type: 'boolean' },
         limit: { type: 'string' },
+        'anonymous-id': { type: 'string' },
+        'user-id': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -102,6 +111,24 @@ const main = async () => {
   if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port: "${portText}" is not a port number`);
 
   if (command == 'check') return void process.stdout.write(`config ok: ${Object.keys(config.sites).length} site(s)\n`);
+
+  if (command == 'erase') {
+    const who = { anonymousId: values['anonymous-id'], userId: values['user-id'] };
+    if (!who.anonymousId == !who.userId) return fail(`erase: give --anonymous-id or --user-id (one of them)\n${HELP.erase}`);
+    const store = await openStore(storage).catch((error: Error) => fail(`cannot open the store: ${error.message}`));
+    try {
+      const erased = await store.erase(who, Date.now());
+      if (values.json) return void process.stdout.write(JSON.stringify(erased, null, 2) + '\n');
+      process.stdout.write(
+        `erased ${erased.events} event(s), ${erased.deliveries} delivery row(s), ${erased.visitorState} destination state row(s), ${erased.rejected} refused event(s)\n` +
+          `suppressed: ${[...erased.suppressed.anonymousIds.map((id) => `anonymousId ${id}`), ...erased.suppressed.userIds.map((id) => `userId ${id}`)].join(', ')}\n` +
+          'events already delivered to destinations are not erased by the relay: request erasure from each destination\n',
+      );
+      return;
+    } finally {
+      await store.close();
+    }
+  }
 
   if (command == 'status' || command == 'dead-letters' || command == 'rejected') {
     const store = await openStore(storage).catch((error: Error) => fail(`cannot open the store: ${error.message}`));

@@ -3,6 +3,7 @@
  * Secrets never live in the file: a key ending in `Env` names the environment variable holding it.
  */
 import * as v from 'valibot';
+import type { PruneKind } from './store';
 
 const url = v.pipe(v.string(), v.url(), v.regex(/^https?:\/\//i, 'must be an http(s) URL'));
 const ms = v.pipe(v.number(), v.integer(), v.minValue(0));
@@ -83,6 +84,8 @@ const siteSchema = v.strictObject({
   destinations: v.optional(v.array(destinationSchema)),
 });
 
+const days = v.pipe(v.number(), v.minValue(0.000001), v.maxValue(36500));
+
 /** The JSON file. */
 export const configFileSchema = v.strictObject({
   port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535))),
@@ -96,6 +99,18 @@ export const configFileSchema = v.strictObject({
   adminTokenEnv: v.optional(envName),
   /** Serve the tracker script first-party. */
   script: v.optional(v.strictObject({ path: v.pipe(v.string(), v.startsWith('/')), file: v.string() })),
+  /** Days after which each kind of row is deleted (unset: kept). Events still owed to a destination are kept. */
+  retention: v.optional(
+    v.strictObject({
+      events: v.optional(days),
+      delivered: v.optional(days),
+      deadLetters: v.optional(days),
+      visitorState: v.optional(days),
+      rejected: v.optional(days),
+      /** Minutes between pruning runs (default 10). */
+      everyMinutes: v.optional(v.pipe(v.number(), v.minValue(0.01), v.maxValue(1440))),
+    }),
+  ),
   /** Worker settings and destination defaults. */
   delivery: v.optional(
     v.strictObject({
@@ -139,6 +154,8 @@ export interface SiteConfig {
 export interface RelayConfig {
   sites: Record<string, SiteConfig>;
   trustedProxies: string[];
+  /** Ages in ms by kind of row (only configured kinds are pruned) and the interval between runs. */
+  retention: { ages: Partial<Record<PruneKind, number>>; everyMs: number };
   maxBodyBytes: number;
   adminToken?: string;
   script?: { path: string; file: string };
@@ -220,6 +237,14 @@ export const resolveConfig = (input: unknown, env: Record<string, string | undef
   return {
     sites,
     trustedProxies: file.trustedProxies ?? [],
+    retention: {
+      ages: Object.fromEntries(
+        Object.entries(file.retention ?? {})
+          .filter(([key]) => key != 'everyMinutes')
+          .map(([key, value]) => [key, Math.round((value as number) * 86_400_000)]),
+      ),
+      everyMs: Math.round((file.retention?.everyMinutes ?? 10) * 60_000),
+    },
     maxBodyBytes: file.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
     adminToken: file.adminTokenEnv ? readEnv('adminTokenEnv', file.adminTokenEnv) : undefined,
     script: file.script,

@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { RelayConfig } from './config';
 import type { Worker } from './delivery';
+import type { Retention } from './retention';
 import { DESTINATIONS } from './destinations/index';
 import { clientIp, enrich } from './enrich';
 import { checkEvent, parseEnvelope, sentAtProblem, type Candidates } from './schema';
@@ -28,6 +29,8 @@ export interface HandlerOptions {
   store: Store;
   /** Kicked after each ingest; its stats join the status view. */
   worker?: Worker;
+  /** The pruner: its counts join the status view. */
+  retention?: Retention;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -143,6 +146,32 @@ export function createHandler(options: HandlerOptions): RelayHandler {
   const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
   const encoder = new TextEncoder();
   const allOrigins = new Set(Object.values(config.sites).flatMap((s) => s.origins));
+  // Erased visitors: their later events are dropped at ingest, counted. Loaded before the first
+  // ingest and read again at most a minute later (another relay on the same database may erase).
+  let suppressed = { anonymousIds: new Set<string>(), userIds: new Set<string>() };
+  let suppressedLoaded: Promise<void> | undefined;
+  let suppressedAt = 0;
+  let suppressedEvents = 0;
+  const loadSuppressed = () =>
+    // A store written before erasure existed has no suppression list.
+    (store.suppressed?.() ?? Promise.resolve({ anonymousIds: [], userIds: [] })).then((ids) => {
+      suppressed = { anonymousIds: new Set(ids.anonymousIds), userIds: new Set(ids.userIds) };
+      suppressedAt = Date.now();
+    });
+  const currentSuppressed = async () => {
+    if (!suppressedLoaded)
+      suppressedLoaded = loadSuppressed().catch((error) => {
+        // Tried again by the next request.
+        suppressedLoaded = undefined;
+        throw error;
+      });
+    else if (Date.now() - suppressedAt > 60_000) void loadSuppressed().catch(() => {});
+    await suppressedLoaded;
+    return suppressed;
+  };
+  const isSuppressed = (event: { anonymousId?: unknown; userId?: unknown }, ids: typeof suppressed) =>
+    (typeof event.anonymousId == 'string' && ids.anonymousIds.has(event.anonymousId)) || (typeof event.userId == 'string' && ids.userIds.has(event.userId));
+
   /** Per destination: events of an unknown type or metric it skipped. */
   const skipped = new Map<string, number>();
 
@@ -204,7 +233,12 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     const ip = clientIp(request.headers, client?.remoteAddress, config.trustedProxies);
     const { accepted, unknown, rejected } = checkEvents(candidates, receivedAt);
     const userAgent = request.headers.get('user-agent') ?? undefined;
-    const events = enrich({ v: 1, site: candidates.site, sentAt: candidates.sentAt, events: accepted }, { receivedAt, ip, userAgent, origin: origin ?? undefined });
+    const erased = await currentSuppressed().catch(() => undefined);
+    if (!erased) return refuse(503, 'store_unavailable', '(store)', 'events not stored, send them again later', { ...headers, 'Retry-After': '5' });
+    const wanted = erased.anonymousIds.size || erased.userIds.size ? accepted.filter((event) => !isSuppressed(event, erased)) : accepted;
+    const dropped = accepted.length - wanted.length;
+    suppressedEvents += dropped;
+    const events = enrich({ v: 1, site: candidates.site, sentAt: candidates.sentAt, events: wanted }, { receivedAt, ip, userAgent, origin: origin ?? undefined });
     const route = (stored: StoredEvent) => {
       if (site.dropBots && stored.bot) return [];
       const taking = site.destinations.filter((d) => DESTINATIONS[d.type].accepts(stored, d));
@@ -230,7 +264,11 @@ export function createHandler(options: HandlerOptions): RelayHandler {
       const field = first.field == 'sentAt' ? 'sentAt' : first.field == '(event)' ? `events.${first.index}` : `events.${first.index}.${first.field}`;
       return json(400, { error: 'invalid_body', field, message: first.reason, rejected: answers }, headers);
     }
-    return json(200, rejected.length ? { ok: true, accepted: inserted.length, duplicates, rejected: answers } : { ok: true, accepted: inserted.length, duplicates }, headers);
+    return json(
+      200,
+      { ok: true, accepted: inserted.length, duplicates, ...(dropped ? { suppressed: dropped } : {}), ...(rejected.length ? { rejected: answers } : {}) },
+      headers,
+    );
   };
 
   const stream = (url: URL): Response => {
@@ -272,7 +310,8 @@ export function createHandler(options: HandlerOptions): RelayHandler {
         recent: stats[d.key]?.recent ?? [],
       })),
     );
-    return { events: await store.countEvents(), rejected: await store.countRejected(), destinations };
+    const retained = options.retention ? { retention: { pruned: options.retention.pruned() } } : {};
+    return { events: await store.countEvents(), rejected: await store.countRejected(), suppressedEvents, ...retained, destinations };
   };
 
   const handler: Handler = async (request, client) => {
@@ -304,7 +343,12 @@ export function createHandler(options: HandlerOptions): RelayHandler {
         });
       }
       if (script && method == 'GET' && pathname == script.path + '.json') return json(200, { src: script.src, integrity: script.integrity });
-      const admin = ['/status', '/dead-letters', '/dead-letters/requeue', '/events/stream'].includes(pathname);
+      // Readiness, for load balancers: the store answers (503 while the database is out of reach).
+      if (method == 'GET' && pathname == '/ready') {
+        const ready = await Promise.race([store.ping().then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref?.())]).catch(() => false);
+        return ready ? json(200, { status: 'ready' }) : json(503, { status: 'unavailable', error: 'store_unavailable' }, { 'Retry-After': '5' });
+      }
+      const admin = ['/status', '/dead-letters', '/dead-letters/requeue', '/events/stream', '/erase'].includes(pathname);
       if (admin && !isAdmin(request, url)) return refuse(401, 'unauthorized', 'Authorization', 'a valid admin token is required');
       if (method == 'GET' && pathname == '/status') return json(200, await status());
       if (method == 'GET' && pathname == '/events/stream') return stream(url);
@@ -319,6 +363,21 @@ export function createHandler(options: HandlerOptions): RelayHandler {
         const requeued = await store.requeue(destination, ids, now());
         if (requeued) worker?.kick();
         return json(200, { requeued });
+      }
+      if (method == 'POST' && pathname == '/erase') {
+        const text = await readLimited(request, 4096);
+        let body: { anonymousId?: unknown; userId?: unknown } | undefined;
+        try {
+          body = text == undefined ? undefined : JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        const pick = (value: unknown) => (typeof value == 'string' && value.length > 0 && value.length <= 512 ? value : undefined);
+        const who = { anonymousId: pick(body?.anonymousId), userId: pick(body?.userId) };
+        if (!who.anonymousId == !who.userId) return refuse(400, 'invalid_body', '(body)', 'send {"anonymousId": "…"} or {"userId": "…"}');
+        const result = await store.erase(who, now());
+        await loadSuppressed();
+        return json(200, { erased: result });
       }
       return refuse(404, 'not_found', 'path', `${method} ${pathname} is not served here`);
     } catch (error) {

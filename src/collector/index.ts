@@ -6,6 +6,7 @@ import { resolveConfig, type RelayConfig } from './config';
 import { startWorker, type Worker } from './delivery';
 import { createHandler, type RelayHandler } from './handler';
 import { openStore } from './open-store';
+import { startRetention, type Retention } from './retention';
 import { serve } from './server';
 import type { Store } from './store';
 
@@ -20,7 +21,9 @@ export { openSqliteStore } from './sqlite';
 export { openPostgresStore } from './postgres';
 export type { PostgresStoreOptions } from './postgres';
 export { openStore } from './open-store';
-export type { Delivery, DestinationCounts, Store, StoredEvent } from './store';
+export { startRetention } from './retention';
+export type { Retention } from './retention';
+export type { Delivery, DestinationCounts, EraseRequest, Erased, PruneKind, Store, StoredEvent } from './store';
 export { DESTINATIONS } from './destinations/index';
 export type { Destination, DestinationContext, HttpResult, Outcome } from './destinations/index';
 
@@ -54,6 +57,8 @@ export interface Relay {
   handler: RelayHandler;
   store: Store;
   worker: Worker;
+  /** Prunes by the config's `retention` ages; `runOnce()` prunes now. */
+  retention: Retention;
   config: RelayConfig;
   /** The first-party script's URL and SRI hash, when one is configured. */
   script?: { src: string; integrity: string };
@@ -75,12 +80,14 @@ export async function startRelay(options: StartRelayOptions): Promise<Relay> {
   };
   const store = options.store ?? (await openStore(options.storePath ?? config.storage ?? ':memory:', { log: options.log }));
   const worker = startWorker(store, config, { log: options.log });
-  const handler = createHandler({ config, store, worker });
+  const retention = startRetention(store, { retention: config.retention ?? { ages: {}, everyMs: 600_000 } }, { log: options.log });
+  const handler = createHandler({ config, store, worker, retention });
   let served;
   try {
     served = await serve(handler, { port: options.port ?? config.port ?? 0, host: options.host ?? config.host ?? '127.0.0.1' });
   } catch (error) {
     await worker.stop();
+    await retention.stop();
     if (!options.store) await store.close();
     throw error;
   }
@@ -90,10 +97,12 @@ export async function startRelay(options: StartRelayOptions): Promise<Relay> {
     handler,
     store,
     worker,
+    retention,
     config,
     script: script && { src: script.src, integrity: script.integrity },
     async close() {
       await worker.stop();
+      await retention.stop();
       await served.close();
       if (!options.store) await store.close();
     },
