@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ConfigError } from '../../src/collector/config';
+import { ConfigError, DEFAULT_LIMITS, resolveConfig } from '../../src/collector/config';
 import { startRelay } from '../../src/collector/index';
 import { batch, CLI, ensureBuilt, pageview, post, startCli, tempDir, until, writeConfig, type RelayProcess } from './helpers';
 
@@ -50,6 +50,25 @@ const statusView = async () =>
   (await (await fetch(relay.url + '/status', { headers: auth })).json()) as {
     stream: { subscribers: number; queuedBytes: number; dropped: number; refused: number };
   };
+
+describe('limits in the config', () => {
+  it('has documented defaults and takes overrides', () => {
+    const config = resolveConfig({ limits: { headersTimeoutMs: 5000 }, sites: { shop: { origins: ['*'] } } });
+    expect(config.limits).toEqual({ ...DEFAULT_LIMITS, headersTimeoutMs: 5000 });
+    expect(DEFAULT_LIMITS).toMatchObject({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxHeaderBytes: 16_384, streamSubscribers: 32 });
+    expect(config.rateLimit).toMatchObject({ perIp: { perSecond: 20, burst: 200 }, exemptLoopback: true });
+  });
+
+  it.each([
+    [{ limits: { headersTimeoutMs: 40_000 } }, 'limits.headersTimeoutMs: 40000 is longer than limits.requestTimeoutMs (30000)'],
+    [{ limits: { maxConnections: 0 } }, 'limits.maxConnections'],
+    [{ limits: { streamSubscriber: 3 } }, 'limits.streamSubscriber'],
+    [{ rateLimit: { perIp: { perSecond: -1, burst: 1 } } }, 'rateLimit.perIp.perSecond'],
+    [{ allowedHosts: ['a b'] }, 'allowedHosts.0'],
+  ])('refuses %j, naming the key', (input, message) => {
+    expect(() => resolveConfig({ ...input, sites: { shop: { origins: ['*'] } } })).toThrow(message);
+  });
+});
 
 describe('admin exposure at start', () => {
   const refusal = (args: string[], env: Record<string, string> = {}) => {
