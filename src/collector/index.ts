@@ -81,7 +81,8 @@ export async function startRelay(options: StartRelayOptions): Promise<Relay> {
   checkAdminExposure(config, host);
   const store = options.store ?? (await openStore(options.storePath ?? config.storage ?? ':memory:', { log: options.log }));
   const worker = startWorker(store, config, { log: options.log });
-  const handler = createHandler({ config, store, worker, log: options.log, queryToken: 'stream' });
+  // The listening host is one of the names admin routes answer to.
+  const handler = createHandler({ config: { ...config, host }, store, worker, log: options.log, queryToken: 'stream' });
   let served;
   try {
     served = await serve(handler, { port: options.port ?? config.port ?? 0, host, limits: config.limits, log: options.log });

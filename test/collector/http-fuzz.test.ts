@@ -41,6 +41,7 @@ const raw = (parts: (string | Buffer | number)[], waitMs = 1500): Promise<Answer
     let closed = false;
     let timer: ReturnType<typeof setTimeout>;
     let done = false;
+    let sentAll = false;
     const finish = () => {
       if (done) return;
       done = true;
@@ -54,7 +55,7 @@ const raw = (parts: (string | Buffer | number)[], waitMs = 1500): Promise<Answer
       // A whole answer has come: no need to wait for the connection to close.
       const end = text.indexOf('\r\n\r\n');
       const length = /\r\ncontent-length: (\d+)\r\n/i.exec(text.slice(0, end + 2));
-      if (end > 0 && length && text.length - end - 4 >= Number(length[1])) finish();
+      if (sentAll && end > 0 && length && text.length - end - 4 >= Number(length[1])) finish();
     });
     socket.on('error', () => {});
     socket.on('close', () => {
@@ -67,6 +68,7 @@ const raw = (parts: (string | Buffer | number)[], waitMs = 1500): Promise<Answer
         if (typeof part == 'number') await new Promise((r) => setTimeout(r, part));
         else socket.write(part);
       }
+      sentAll = true;
       timer = setTimeout(finish, waitMs);
     });
   });
@@ -155,6 +157,12 @@ describe('the relay CLI under malformed HTTP', () => {
     expect(slow.text).toMatch(/\r\nconnection: close\r\n/i);
     // Header timeout 0.8 s, checked every 0.2 s: the answer comes well before the 3 s wait ends.
     expect(performance.now() - t).toBeLessThan(3000);
+  });
+
+  it('keeps an idle keep-alive connection past the header timeout, and serves the next request on it', async () => {
+    const answer = await raw([`GET /health HTTP/1.1\r\n${H}\r\n`, 1500, `GET /health HTTP/1.1\r\n${H}Connection: close\r\n\r\n`], 1500);
+    // Two answers on one connection: idle time between requests is the keep-alive timeout's, not the header timeout's.
+    expect(answer.text.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
   });
 
   it('survives 300 random mutations of a valid request (seeded, bounded in time)', async () => {
