@@ -66,7 +66,7 @@ const raw = (parts: (string | Buffer | number)[], waitMs = 1500): Promise<Answer
       for (const part of parts) {
         if (socket.destroyed) break;
         if (typeof part == 'number') await new Promise((r) => setTimeout(r, part));
-        else socket.write(part);
+        else socket.write(typeof part == 'string' ? part.replaceAll(':PORT', ':' + port) : part);
       }
       sentAll = true;
       timer = setTimeout(finish, waitMs);
@@ -78,7 +78,8 @@ const health = async () => {
   return { status: response.status, body: await response.json() };
 };
 
-const H = 'Host: 127.0.0.1\r\n';
+/** The Host header a client sends, port included (`:PORT` is filled in when sent). */
+const H = 'Host: 127.0.0.1:PORT\r\n';
 const LONG = 'a'.repeat(20_000);
 
 /** [name, parts, expectation]: '4xx' must be answered with a 4xx; 'no-5xx' may be served (a valid request in an odd form). */
@@ -173,7 +174,7 @@ describe('the relay CLI under malformed HTTP', () => {
     const started = performance.now();
     const statuses = new Map<number | undefined, number>();
     for (let i = 0; i < 300 && performance.now() - started < 15_000; i++) {
-      const bytes = Buffer.from(valid, 'latin1');
+      const bytes = Buffer.from(valid.replaceAll(':PORT', ':' + port), 'latin1');
       for (let flips = 1 + Math.floor(random() * 4); flips > 0; flips--) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
       const answer = await raw([bytes], 300);
       statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
