@@ -169,8 +169,9 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     const anyOrigin = !origin || allOrigins.has('*') || allOrigins.has(origin);
     const headers = cors(origin, anyOrigin);
     const ip = clientIp(request.headers, client?.remoteAddress, config.trustedProxies);
-    const exempt = rateLimit.exemptLoopback && (!ip || isLoopbackHost(ip));
-    const ipWait = exempt ? 0 : ipLimiter.take(ip!);
+    const exempt = rateLimit.exemptLoopback && !!ip && isLoopbackHost(ip);
+    // No address (a runtime that does not pass one): only the site's bucket applies.
+    const ipWait = exempt || !ip ? 0 : ipLimiter.take(ip);
     if (ipWait) {
       counters.rateLimitedIp++;
       return limited('(client)', ipWait, headers);

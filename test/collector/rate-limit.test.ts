@@ -74,6 +74,15 @@ describe('the handler with a clock', () => {
   });
 });
 
+describe('the handler without a client address', () => {
+  it('still applies the site bucket', async () => {
+    const config = resolveConfig({ rateLimit: { perIp: { perSecond: 1, burst: 1 }, perSite: { perSecond: 1, burst: 2 } }, sites: { shop: { origins: ['*'] } } });
+    const handler = createHandler({ config, store: openSqliteStore(), now: () => 0 });
+    const send = async () => (await handler(new Request('http://relay/collect', { method: 'POST', body: JSON.stringify(batch([pageview()])) }))).status;
+    expect([await send(), await send(), await send()]).toEqual([200, 200, 429]);
+  });
+});
+
 describe('the relay CLI under load from one address and one site', () => {
   let relay: RelayProcess;
   beforeAll(ensureBuilt, 180_000);
