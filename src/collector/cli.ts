@@ -87,7 +87,8 @@ const main = async () => {
     try {
       checkAdminExposure(config, host);
     } catch (error) {
-      return fail(`refusing to ${command == 'serve' ? 'start' : 'pass'} ${values.config ?? env.TRACKLET_CONFIG}: ${(error as Error).message}`);
+      const path = values.config ?? env.TRACKLET_CONFIG;
+      return fail(command == 'serve' ? `refusing to start with ${path}: ${(error as Error).message}` : `bad config in ${path}: ${(error as Error).message}`);
     }
   }
 

@@ -186,3 +186,47 @@ describe('the relay CLI under malformed HTTP', () => {
     expect(relay.child.exitCode).toBe(null);
   });
 });
+
+describe('the connection cap', () => {
+  let capped: RelayProcess;
+  beforeAll(async () => {
+    capped = await startCli(writeConfig(tempDir(), { limits: { maxConnections: 4 }, sites: { shop: { origins: ['*'] } } }), ':memory:');
+  });
+  afterAll(async () => {
+    await capped?.stop();
+  });
+
+  /** Opens a connection; resolves to it and a promise of whether the relay closed it within `ms`. */
+  const open = async (ms: number) => {
+    const socket = connect(Number(new URL(capped.url).port), '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise((r) => socket.once('connect', r));
+    const closed = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    return { socket, closed };
+  };
+
+  it('closes connections past limits.maxConnections at once, and serves again when one goes', async () => {
+    const held = [];
+    for (let i = 0; i < 4; i++) held.push(await open(300));
+    const extra = await open(1000);
+    expect(await extra.closed).toBe(true);
+    expect(await Promise.all(held.map((h) => h.closed))).toEqual([false, false, false, false]);
+    held[0].socket.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const next = await open(0);
+    next.socket.write(`GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      next.socket.on('data', (d) => (text += d));
+      next.socket.on('close', () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    held.forEach((h) => h.socket.destroy());
+  });
+});
