@@ -105,6 +105,8 @@ const CASES: [string, (string | Buffer | number)[], '4xx' | 'no-5xx'][] = [
   ['a bare LF inside a header value', [`GET /health HTTP/1.1\r\n${H}X-A: a\nb\r\n\r\n`], '4xx'],
   ['control bytes in a header value', [`GET /health HTTP/1.1\r\n${H}X-A: a\x01\x7fb\r\n\r\n`], '4xx'],
   ['latin-1 bytes in a header value', [Buffer.concat([Buffer.from(`GET /health HTTP/1.1\r\n${H}X-A: `), Buffer.from([0xff, 0xfe, 0xe9]), Buffer.from('\r\n\r\n')])], 'no-5xx'],
+  ['TRACE (a method fetch refuses)', [`TRACE /health HTTP/1.1\r\n${H}\r\n`], '4xx'],
+  ['PROPFIND', [`PROPFIND /status HTTP/1.1\r\n${H}\r\n`], '4xx'],
   ['an unknown method', [`BREW /health HTTP/1.1\r\n${H}\r\n`], '4xx'],
   ['an unknown HTTP version', [`GET /health HTTP/9.9\r\n${H}\r\n`], '4xx'],
   ['a request line of junk', ['\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n'], '4xx'],
