@@ -27,7 +27,8 @@ Runs the relay: ingest, delivery to the configured destinations, admin routes.
   --config, -c   config file (JSON); env TRACKLET_CONFIG
   --port, -p     port (0: any free one); env TRACKLET_PORT or PORT; default 8787
   --host         address to listen on; env TRACKLET_HOST; default 127.0.0.1
-  --store        SQLite file or postgres:// URL; env TRACKLET_STORAGE or DATABASE_URL; default tracklet-relay.db`,
+  --store        SQLite file or postgres:// URL; env TRACKLET_STORAGE or DATABASE_URL; default tracklet-relay.db
+  --admin-open   serve the admin routes without a token on a non-loopback host (refused otherwise)`,
   check: `usage: tracklet-relay check --config <file>
 Validates the config file and the secrets it names in the environment; exits 1 naming the first problem.`,
   status: `usage: tracklet-relay status --config <file> [--store …] [--json]
