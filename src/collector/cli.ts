@@ -1,7 +1,7 @@
 /**
  * `tracklet-relay`: runs the relay, or inspects its queue.
  *
- *   tracklet-relay [serve] --config relay.json [--port 8787] [--host 0.0.0.0] [--store relay.db | --store postgres://…]
+ *   tracklet-relay [serve] --config relay.json [--port 8787] [--host 0.0.0.0] [--store relay.db | --store postgres://…] [--admin-open]
  *   tracklet-relay check --config relay.json
  *   tracklet-relay status --config relay.json [--json]
  *   tracklet-relay dead-letters --config relay.json [--destination site/name] [--requeue] [--limit 100]
@@ -13,13 +13,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, resolveConfig, type RelayConfig } from './config';
+import { checkAdminExposure, ConfigError, resolveConfig, type RelayConfig } from './config';
 import { openStore } from './open-store';
 import { startRelay } from './index';
 // Bundled at build time: esbuild keeps only the `version` field.
 import { version } from '../../package.json';
 
-const USAGE = `usage: tracklet-relay [serve|check|status|dead-letters|rejected|erase] --config <file> [--port n] [--host h] [--store file|postgres://…]
+const USAGE = `usage: tracklet-relay [serve|check|status|dead-letters|rejected|erase] --config <file> [--port n] [--host h] [--store file|postgres://…] [--admin-open]
        status [--json]   dead-letters [--destination site/name] [--requeue] [--limit n]   rejected [--limit n] [--json]
        erase (--anonymous-id id | --user-id id) [--json]`;
 
@@ -30,7 +30,8 @@ Runs the relay: ingest, delivery to the configured destinations, admin routes.
   --config, -c   config file (JSON); env TRACKLET_CONFIG
   --port, -p     port (0: any free one); env TRACKLET_PORT or PORT; default 8787
   --host         address to listen on; env TRACKLET_HOST; default 127.0.0.1
-  --store        SQLite file or postgres:// URL; env TRACKLET_STORAGE or DATABASE_URL; default tracklet-relay.db`,
+  --store        SQLite file or postgres:// URL; env TRACKLET_STORAGE or DATABASE_URL; default tracklet-relay.db
+  --admin-open   serve the admin routes without a token on a non-loopback host (refused otherwise)`,
   check: `usage: tracklet-relay check --config <file>
 Validates the config file and the secrets it names in the environment; exits 1 naming the first problem.`,
   status: `usage: tracklet-relay status --config <file> [--store …] [--json]
@@ -92,6 +93,7 @@ const main = async () => {
         limit: { type: 'string' },
         'anonymous-id': { type: 'string' },
         'user-id': { type: 'string' },
+        'admin-open': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -109,6 +111,17 @@ const main = async () => {
   const portText = values.port ?? env.TRACKLET_PORT ?? env.PORT;
   const port = portText == undefined ? (config.port ?? 8787) : Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port: "${portText}" is not a port number`);
+
+  const host = values.host ?? env.TRACKLET_HOST ?? config.host ?? '127.0.0.1';
+  if (values['admin-open']) config.adminOpen = true;
+  if (command == 'check' || command == 'serve') {
+    try {
+      checkAdminExposure(config, host);
+    } catch (error) {
+      const path = values.config ?? env.TRACKLET_CONFIG;
+      return fail(command == 'serve' ? `refusing to start with ${path}: ${(error as Error).message}` : `bad config in ${path}: ${(error as Error).message}`);
+    }
+  }
 
   if (command == 'check') return void process.stdout.write(`config ok: ${Object.keys(config.sites).length} site(s)\n`);
 
@@ -176,13 +189,13 @@ const main = async () => {
   const relay = await startRelay({
     config,
     port,
-    host: values.host ?? env.TRACKLET_HOST ?? config.host ?? '127.0.0.1',
+    host,
     storePath: storage,
     log: (line) => process.stderr.write(line + '\n'),
   }).catch((error: Error) => fail(`cannot start: ${error.message}`));
   process.stdout.write(`tracklet relay listening on ${relay.url} (storage ${redact(storage)})\n`);
   if (relay.script) process.stdout.write(`script: <script defer src="${relay.script.src}" integrity="${relay.script.integrity}" crossorigin="anonymous"></script>\n`);
-  if (!config.adminToken) process.stderr.write('warning: no adminTokenEnv configured: /status, /dead-letters and /events/stream are open\n');
+  if (!config.adminToken) process.stderr.write(`warning: no adminTokenEnv configured: /status, /dead-letters and /events/stream are open to anyone who can reach ${host}\n`);
   let closing = false;
   const stop = () => {
     if (closing) return;

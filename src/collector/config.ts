@@ -4,10 +4,14 @@
  */
 import * as v from 'valibot';
 import type { PruneKind } from './store';
+import { compileTrust } from './enrich';
 
 const url = v.pipe(v.string(), v.url(), v.regex(/^https?:\/\//i, 'must be an http(s) URL'));
 const ms = v.pipe(v.number(), v.integer(), v.minValue(0));
 const envName = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'));
+
+/** A token bucket: `burst` requests at once, refilled at `perSecond`. */
+const bucket = v.strictObject({ perSecond: v.pipe(v.number(), v.minValue(0)), burst: v.pipe(v.number(), v.integer(), v.minValue(1)) });
 
 /** Settings every destination has; each has a default. */
 const common = {
@@ -93,10 +97,39 @@ export const configFileSchema = v.strictObject({
   storage: v.optional(v.string()),
   /** Largest accepted request body, in bytes. */
   maxBodyBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024))),
-  /** Peers whose X-Forwarded-For / X-Real-IP is believed: IPs or IPv4 CIDRs (`10.0.0.0/8`). */
+  /** Peers whose X-Forwarded-For / X-Real-IP is believed: IPs, CIDR ranges (IPv4 or IPv6) or `loopback`. */
   trustedProxies: v.optional(v.array(v.string())),
-  /** Environment variable holding the token for /status and /dead-letters. */
+  /** Environment variable holding the token for /status, /dead-letters and /events/stream. */
   adminTokenEnv: v.optional(envName),
+  /** Leave the admin routes open without a token on a non-loopback host (refused at start otherwise). */
+  adminOpen: v.optional(v.boolean()),
+  /** `Host` names the admin routes answer to (DNS rebinding); loopback names and `host` always; `*` any. */
+  allowedHosts: v.optional(v.array(v.pipe(v.string(), v.regex(/^(\*|[A-Za-z0-9.:_\[\]-]{1,253})$/, 'must be a host name, an IP or *')))),
+  /** Timeouts and caps of the HTTP server and the event stream. */
+  limits: v.optional(
+    v.strictObject({
+      headersTimeoutMs: v.optional(v.pipe(ms, v.minValue(1))),
+      requestTimeoutMs: v.optional(v.pipe(ms, v.minValue(1))),
+      keepAliveTimeoutMs: v.optional(v.pipe(ms, v.minValue(1))),
+      maxConnections: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+      maxHeaderBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024))),
+      adminBodyBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024))),
+      streamSubscribers: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+      streamBufferBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024))),
+      replayBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+    }),
+  ),
+  /** Ingest rate limits: token buckets per client IP and per site; `perSecond: 0` turns one off. */
+  rateLimit: v.optional(
+    v.strictObject({
+      perIp: v.optional(bucket),
+      perSite: v.optional(bucket),
+      /** Requests from loopback (a local process, or a proxy on this host not listed in trustedProxies) are not limited. */
+      exemptLoopback: v.optional(v.boolean()),
+      /** Buckets kept at most; past it, full and least recently used ones are forgotten. */
+      maxTracked: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+    }),
+  ),
   /** Serve the tracker script first-party. */
   script: v.optional(v.strictObject({ path: v.pipe(v.string(), v.startsWith('/')), file: v.string() })),
   /** Days after which each kind of row is deleted (unset: kept). Events still owed to a destination are kept. */
@@ -150,6 +183,42 @@ export interface SiteConfig {
   destinations: DestinationConfig[];
 }
 
+/** Timeouts and caps of the HTTP server and the event stream. */
+export interface Limits {
+  /** Time to receive a request's headers. */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request. */
+  requestTimeoutMs: number;
+  /** Idle time before a kept-alive connection is closed. */
+  keepAliveTimeoutMs: number;
+  /** Open connections at most; more are closed at once. */
+  maxConnections: number;
+  /** Request line and headers together; more gets 431. */
+  maxHeaderBytes: number;
+  /** Largest admin request body (requeue). */
+  adminBodyBytes: number;
+  /** Event stream subscribers at once; more get 503. */
+  streamSubscribers: number;
+  /** Bytes a subscriber may fall behind before it is dropped. */
+  streamBufferBytes: number;
+  /** Bytes of stored events `replay=` sends at most. */
+  replayBytes: number;
+}
+
+/** A token bucket. */
+export interface Bucket {
+  perSecond: number;
+  burst: number;
+}
+
+/** Ingest rate limits. */
+export interface RateLimit {
+  perIp: Bucket;
+  perSite: Bucket;
+  exemptLoopback: boolean;
+  maxTracked: number;
+}
+
 /** The configuration the relay runs with. */
 export interface RelayConfig {
   sites: Record<string, SiteConfig>;
@@ -158,6 +227,12 @@ export interface RelayConfig {
   retention: { ages: Partial<Record<PruneKind, number>>; everyMs: number };
   maxBodyBytes: number;
   adminToken?: string;
+  /** Admin routes may be open (no token) on a non-loopback host. */
+  adminOpen: boolean;
+  /** Extra `Host` names admin routes answer to (loopback names always). */
+  allowedHosts: string[];
+  limits: Limits;
+  rateLimit: RateLimit;
   script?: { path: string; file: string };
   pollMs: number;
   leaseMs: number;
@@ -178,6 +253,48 @@ export const DEFAULTS = {
   attempts: 8,
   backoffBaseMs: 1000,
   backoffMaxMs: 300_000,
+};
+
+/** Defaults of `limits`: short enough that slow clients cannot hold the server, long enough for a phone on a bad network. */
+export const DEFAULT_LIMITS: Limits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  // Longer than clients' own idle timeouts (undici: 4 s), so a client never reuses a socket the server is closing.
+  keepAliveTimeoutMs: 65_000,
+  maxConnections: 10_000,
+  maxHeaderBytes: 16_384,
+  adminBodyBytes: 65_536,
+  streamSubscribers: 32,
+  streamBufferBytes: 4 * 1024 * 1024,
+  replayBytes: 2 * 1024 * 1024,
+};
+
+/**
+ * Defaults of `rateLimit`. A browser sends a body every few seconds at most; 200 at once and 20 a
+ * second leave room for an office or a mobile carrier behind one address.
+ */
+export const DEFAULT_RATE_LIMIT: RateLimit = {
+  perIp: { perSecond: 20, burst: 200 },
+  perSite: { perSecond: 2000, burst: 20_000 },
+  exemptLoopback: true,
+  maxTracked: 100_000,
+};
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\]|::ffff:127(\.\d{1,3}){3})$/i;
+
+/** True for a listening address only this machine can reach. */
+export const isLoopbackHost = (host: string): boolean => LOOPBACK_HOST.test(host);
+
+/**
+ * Refuses to serve the admin routes without a token on an address others can reach, unless the
+ * config says so (`adminOpen`). Throws a ConfigError naming what to set.
+ */
+export const checkAdminExposure = (config: Pick<RelayConfig, 'adminToken' | 'adminOpen'>, host: string): void => {
+  if (config.adminToken || config.adminOpen || isLoopbackHost(host)) return;
+  throw new ConfigError(
+    `adminTokenEnv: the relay would listen on ${host} with /status, /dead-letters and /events/stream open to anyone; ` +
+      'set adminTokenEnv (a token in that variable), or "adminOpen": true (--admin-open) to serve them without one',
+  );
 };
 
 /**
@@ -234,9 +351,20 @@ export const resolveConfig = (input: unknown, env: Record<string, string | undef
     });
     sites[site] = { origins: siteFile.origins.map((o) => (o == '*' ? o : new URL(o).origin)), dropBots: siteFile.dropBots ?? false, destinations };
   }
+  const trustedProxies = file.trustedProxies ?? [];
+  try {
+    compileTrust(trustedProxies);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const limits = { ...DEFAULT_LIMITS, ...file.limits };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs)
+    throw new ConfigError(`limits.headersTimeoutMs: ${limits.headersTimeoutMs} is longer than limits.requestTimeoutMs (${limits.requestTimeoutMs})`);
+  const adminToken = file.adminTokenEnv ? readEnv('adminTokenEnv', file.adminTokenEnv) : undefined;
+  const adminOpen = file.adminOpen ?? false;
   return {
     sites,
-    trustedProxies: file.trustedProxies ?? [],
+    trustedProxies,
     retention: {
       ages: Object.fromEntries(
         Object.entries(file.retention ?? {})
@@ -246,7 +374,16 @@ export const resolveConfig = (input: unknown, env: Record<string, string | undef
       everyMs: Math.round((file.retention?.everyMinutes ?? 10) * 60_000),
     },
     maxBodyBytes: file.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
-    adminToken: file.adminTokenEnv ? readEnv('adminTokenEnv', file.adminTokenEnv) : undefined,
+    adminToken,
+    adminOpen,
+    allowedHosts: file.allowedHosts ?? [],
+    limits,
+    rateLimit: {
+      ...DEFAULT_RATE_LIMIT,
+      ...file.rateLimit,
+      perIp: file.rateLimit?.perIp ?? DEFAULT_RATE_LIMIT.perIp,
+      perSite: file.rateLimit?.perSite ?? DEFAULT_RATE_LIMIT.perSite,
+    },
     script: file.script,
     pollMs: delivery.pollMs,
     leaseMs: delivery.leaseMs,

@@ -1,5 +1,6 @@
 /** What the relay adds to each event: receive time, skew-corrected time, client IP, user agent, bot flag. */
 import { isIP } from 'node:net';
+import proxyaddr from 'proxy-addr';
 import type { Batch } from '../types';
 import type { StoredEvent } from './store';
 
@@ -11,40 +12,68 @@ export const isBot = (userAgent: string | undefined): boolean => !userAgent || B
 /** `::ffff:1.2.3.4` → `1.2.3.4`. */
 const plain = (ip: string): string => ip.trim().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
 
-const ipv4 = (ip: string): number | undefined => {
-  const parts = ip.split('.').map(Number);
-  return parts.length == 4 && parts.every((p) => Number.isInteger(p) && p >= 0 && p <= 255) ? parts.reduce((n, p) => n * 256 + p, 0) : undefined;
+/** A trusted-proxy test: (address) → trusted. */
+export type Trust = (ip: string) => boolean;
+
+/**
+ * Compiles `trustedProxies` entries — IPs, CIDR ranges of IPv4 or IPv6 (`10.0.0.0/8`, `fd00::/8`),
+ * netmasks (`10.0.0.0/255.0.0.0`) or the names `loopback`, `linklocal`, `uniquelocal` — into a test.
+ * Throws naming the first entry that is none of these (`10.0.0.0/` or `/-1` would otherwise trust every address).
+ */
+export const compileTrust = (entries: string[]): Trust => {
+  entries.forEach((entry, i) => {
+    try {
+      proxyaddr.compile(entry);
+    } catch (error) {
+      throw new TypeError(`trustedProxies.${i}: "${entry}" is not an IP address, a CIDR range or loopback/linklocal/uniquelocal (${(error as Error).message})`);
+    }
+  });
+  const trust = proxyaddr.compile(entries);
+  return (ip) => isIP(ip) != 0 && trust(ip, 0);
 };
 
-/** True when `ip` matches one of the trusted entries: exact IPs, IPv4 CIDRs (`10.0.0.0/8`) or `loopback`. */
-export const isTrusted = (ip: string, trusted: string[]): boolean => {
+const compiled = new WeakMap<string[], Trust>();
+const trustOf = (trusted: string[] | Trust): Trust => {
+  if (typeof trusted == 'function') return trusted;
+  let trust = compiled.get(trusted);
+  if (!trust) compiled.set(trusted, (trust = compileTrust(trusted)));
+  return trust;
+};
+
+/** True when `ip` matches one of the trusted entries (see `compileTrust`). */
+export const isTrusted = (ip: string, trusted: string[]): boolean => trustOf(trusted)(plain(ip));
+
+/**
+ * One `X-Forwarded-For` hop as an address: ports stripped (`203.0.113.7:51234`, `[2001:db8::1]:443`);
+ * undefined when it is not an address at all.
+ */
+export const hopAddress = (hop: string): string | undefined => {
+  let ip = hop.trim();
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(ip);
+  if (bracketed) ip = bracketed[1];
+  else if (/^[\d.]+:\d+$/.test(ip)) ip = ip.slice(0, ip.indexOf(':'));
   ip = plain(ip);
-  return trusted.some((entry) => {
-    if (entry == 'loopback') return ip == '::1' || ip.startsWith('127.');
-    const [range, bits] = entry.split('/');
-    if (bits == undefined) return plain(range) == ip;
-    const a = ipv4(ip);
-    const b = ipv4(range);
-    if (a == undefined || b == undefined) return false;
-    const size = 2 ** (32 - Number(bits));
-    return Math.floor(a / size) == Math.floor(b / size);
-  });
+  return isIP(ip) ? ip : undefined;
 };
 
 /**
  * The client's IP: the socket peer, unless that peer is a trusted proxy — then the right-most
  * address in X-Forwarded-For that is not itself a trusted proxy (left of it can be forged), or X-Real-IP.
+ * A hop that is not an address ends the walk at the last proxy: nothing left of it can be believed.
  */
-export const clientIp = (headers: Headers, remote: string | undefined, trusted: string[]): string | undefined => {
+export const clientIp = (headers: Headers, remote: string | undefined, trusted: string[] | Trust): string | undefined => {
+  const trust = trustOf(trusted);
   let ip = remote ? plain(remote) : undefined;
-  if (!ip || !isTrusted(ip, trusted)) return ip;
-  const forwarded = (headers.get('x-forwarded-for') ?? '').split(',').map(plain).filter((x) => isIP(x));
+  if (!ip || !trust(ip)) return ip;
+  const forwarded = (headers.get('x-forwarded-for') ?? '').split(',').filter((hop) => hop.trim());
   while (forwarded.length) {
-    ip = forwarded.pop()!;
-    if (!isTrusted(ip, trusted)) return ip;
+    const hop = hopAddress(forwarded.pop()!);
+    if (!hop) return ip;
+    ip = hop;
+    if (!trust(ip)) return ip;
   }
-  const real = plain(headers.get('x-real-ip') ?? '');
-  return isIP(real) ? real : ip;
+  const real = hopAddress(headers.get('x-real-ip') ?? '');
+  return real ?? ip;
 };
 
 /** Turns a validated batch into stored events. */

@@ -5,11 +5,12 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { RelayConfig } from './config';
+import { DEFAULT_LIMITS, DEFAULT_RATE_LIMIT, isLoopbackHost, type RelayConfig } from './config';
 import type { Worker } from './delivery';
 import type { Retention } from './retention';
 import { DESTINATIONS } from './destinations/index';
 import { clientIp, enrich } from './enrich';
+import { createLimiter } from './rate-limit';
 import { checkEvent, parseEnvelope, sentAtProblem, type Candidates } from './schema';
 import { REJECTED_RAW_MAX, type RejectedEvent, type Store, type StoredEvent } from './store';
 import type { TrackletEvent } from '../types';
@@ -33,6 +34,13 @@ export interface HandlerOptions {
   retention?: Retention;
   /** Clock, for tests. */
   now?: () => number;
+  /** Receives the detail of internal errors (answers carry a generic message). */
+  log?: (line: string) => void;
+  /**
+   * Where `?token=` is accepted: only on the event stream (an EventSource cannot send headers; tokens
+   * in URLs end up in proxy logs), or on every admin route as before. `startRelay` uses `'stream'`.
+   */
+  queryToken?: 'stream' | 'every-route';
 }
 
 /** The first-party script: its bytes, SRI hash and versioned URL. */
@@ -142,8 +150,18 @@ export type RelayHandler = Handler & {
 export function createHandler(options: HandlerOptions): RelayHandler {
   const { config, store, worker } = options;
   const now = options.now ?? Date.now;
+  const log = options.log ?? (() => {});
+  const limits = { ...DEFAULT_LIMITS, ...config.limits };
+  const rateLimit = { ...DEFAULT_RATE_LIMIT, ...config.rateLimit };
+  const ipLimiter = createLimiter(rateLimit.perIp, rateLimit.maxTracked, now);
+  const siteLimiter = createLimiter(rateLimit.perSite, rateLimit.maxTracked, now);
+  const allowedHosts = new Set([...(config.allowedHosts ?? []), ...(config.host ? [config.host] : [])].map((h) => h.toLowerCase()));
+  let starting = 0;
+  const counters = { streamDropped: 0, streamRefused: 0, rateLimitedIp: 0, rateLimitedSite: 0 };
   const script = config.script ? loadScript(config.script) : undefined;
   const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  /** Bytes queued for a subscriber and not yet taken by its connection. */
+  const behind = (controller: ReadableStreamDefaultController<Uint8Array>) => limits.streamBufferBytes - (controller.desiredSize ?? 0);
   const encoder = new TextEncoder();
   const allOrigins = new Set(Object.values(config.sites).flatMap((s) => s.origins));
   // Erased visitors: their later events are dropped at ingest, counted. Loaded before the first
@@ -180,6 +198,15 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     const chunk = encoder.encode(events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join(''));
     for (const controller of streams) {
       try {
+        // A subscriber that does not read would grow this queue without bound: once it is
+        // `streamBufferBytes` behind it is dropped instead (an EventSource reconnects by itself and
+        // can ask for a replay). The queue holds at most that plus one publish.
+        if ((controller.desiredSize ?? 0) <= 0) {
+          counters.streamDropped++;
+          streams.delete(controller);
+          controller.error(new Error('subscriber fell behind'));
+          continue;
+        }
         controller.enqueue(chunk);
       } catch {
         streams.delete(controller);
@@ -196,15 +223,40 @@ export function createHandler(options: HandlerOptions): RelayHandler {
   const isAdmin = (request: Request, url: URL): boolean => {
     if (!config.adminToken) return true;
     const header = request.headers.get('authorization')?.replace(/^Bearer\s+/i, '');
-    const token = header ?? url.searchParams.get('token') ?? '';
+    const queryAllowed = options.queryToken != 'stream' || url.pathname == '/events/stream';
+    const token = header ?? (queryAllowed ? url.searchParams.get('token') : null) ?? '';
     return safeEqual(token, config.adminToken);
   };
+
+  /**
+   * True when the `Host` header names this relay: a loopback name, `host` or one of `allowedHosts`.
+   * A page on another name resolved to this address (DNS rebinding) is refused. No header (not
+   * HTTP/1.1, or a Request built in-process): nothing a browser could have sent.
+   */
+  const isAllowedHost = (request: Request): boolean => {
+    const host = request.headers.get('host');
+    if (host == null || allowedHosts.has('*')) return true;
+    const name = host.toLowerCase().replace(/:\d*$/, '');
+    return isLoopbackHost(name) || allowedHosts.has(name) || allowedHosts.has(name.replace(/^\[(.*)\]$/, '$1'));
+  };
+
+  /** A 429 naming the limit, with the seconds until a retry can succeed. */
+  const limited = (field: string, seconds: number, headers: Record<string, string>) =>
+    refuse(429, 'rate_limited', field, `too many requests from this ${field == 'site' ? 'site' : 'address'}; retry in ${seconds} s`, { ...headers, 'Retry-After': String(seconds) });
 
   const ingest = async (request: Request, client: ClientInfo | undefined): Promise<Response> => {
     const origin = request.headers.get('origin');
     const type = (request.headers.get('content-type') ?? 'text/plain').toLowerCase();
     const anyOrigin = !origin || allOrigins.has('*') || allOrigins.has(origin);
     const headers = cors(origin, anyOrigin);
+    const ip = clientIp(request.headers, client?.remoteAddress, config.trustedProxies);
+    const exempt = rateLimit.exemptLoopback && !!ip && isLoopbackHost(ip);
+    // No address (a runtime that does not pass one): only the site's bucket applies.
+    const ipWait = exempt || !ip ? 0 : ipLimiter.take(ip);
+    if (ipWait) {
+      counters.rateLimitedIp++;
+      return limited('(client)', ipWait, headers);
+    }
     if (!type.startsWith('text/plain') && !type.startsWith('application/json'))
       return refuse(415, 'unsupported_media_type', 'Content-Type', 'send text/plain or application/json', headers);
     const declared = Number(request.headers.get('content-length') ?? 0);
@@ -229,11 +281,15 @@ export function createHandler(options: HandlerOptions): RelayHandler {
       // Readable by the page (CORS allowed on the refusal only): its outbox then drops the batch as
       // refused instead of retrying an unreadable answer until the events expire.
       return refuse(403, 'origin_not_allowed', 'Origin', `${origin} may not send events for site "${candidates.site}"`, cors(origin, true));
+    const siteWait = exempt ? 0 : siteLimiter.take(candidates.site);
+    if (siteWait) {
+      counters.rateLimitedSite++;
+      return limited('site', siteWait, headers);
+    }
     const receivedAt = now();
-    const ip = clientIp(request.headers, client?.remoteAddress, config.trustedProxies);
     const { accepted, unknown, rejected } = checkEvents(candidates, receivedAt);
     const userAgent = request.headers.get('user-agent') ?? undefined;
-    const erased = await currentSuppressed().catch(() => undefined);
+    const erased = await currentSuppressed().catch((error: Error) => void log(`ingest: suppression list not read: ${error.message}`));
     if (!erased) return refuse(503, 'store_unavailable', '(store)', 'events not stored, send them again later', { ...headers, 'Retry-After': '5' });
     const wanted = erased.anonymousIds.size || erased.userIds.size ? accepted.filter((event) => !isSuppressed(event, erased)) : accepted;
     const dropped = accepted.length - wanted.length;
@@ -252,8 +308,10 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     const result = await Promise.all([kept.length ? store.insertRejected(kept) : undefined, events.length ? store.insertEvents(events, route) : { inserted: [], duplicates: 0 }])
       .then(([, stored]) => stored)
       .catch((error: Error) => error);
-    if (result instanceof Error)
-      return refuse(503, 'store_unavailable', '(store)', `events not stored, send them again later: ${result.message}`, { ...headers, 'Retry-After': '5' });
+    if (result instanceof Error) {
+      log(`ingest: events not stored: ${result.message}`);
+      return refuse(503, 'store_unavailable', '(store)', 'events not stored, send them again later', { ...headers, 'Retry-After': '5' });
+    }
     const { inserted, duplicates } = result;
     publish(inserted);
     if (inserted.length) worker?.kick();
@@ -271,32 +329,69 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     );
   };
 
+  /**
+   * The last `count` stored events as stream messages, oldest first, at most `limits.replayBytes` of
+   * them. Read in growing pages, so that large events never load `count` of them at once.
+   */
+  const replayed = async (count: number): Promise<Uint8Array> => {
+    for (let page = Math.min(count, 16); ; page = Math.min(count, page * 4)) {
+      const events = await store.events(page);
+      const messages: string[] = [];
+      let bytes = 0;
+      let full = false;
+      // Newest first, so that the bound keeps the most recent events.
+      for (let i = events.length - 1; i >= 0 && !full; i--) {
+        const message = `data: ${JSON.stringify(events[i])}\n\n`;
+        bytes += Buffer.byteLength(message);
+        if (bytes > limits.replayBytes) full = true;
+        else messages.push(message);
+      }
+      if (full || events.length < page || page == count) return encoder.encode(messages.reverse().join(''));
+    }
+  };
+
   const stream = (url: URL): Response => {
+    if (streams.size + starting >= limits.streamSubscribers) {
+      counters.streamRefused++;
+      return refuse(503, 'too_many_subscribers', '(stream)', `at most ${limits.streamSubscribers} event stream subscribers at once`, { 'Retry-After': '10' });
+    }
     let self: ReadableStreamDefaultController<Uint8Array>;
     let heartbeat: ReturnType<typeof setInterval>;
     const replay = Math.min(Number(url.searchParams.get('replay') ?? 0) || 0, 1000);
-    const body = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        self = controller;
-        controller.enqueue(encoder.encode(': tracklet relay\n\n'));
-        if (replay) controller.enqueue(encoder.encode((await store.events(replay)).map((e) => `data: ${JSON.stringify(e)}\n\n`).join('')));
-        streams.add(controller);
-        // Comments keep proxies from closing an idle stream.
-        heartbeat = setInterval(() => {
+    // Counted while the replay is read, so that concurrent requests cannot pass the cap.
+    starting++;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async start(controller) {
+          self = controller;
           try {
-            controller.enqueue(encoder.encode(': ping\n\n'));
-          } catch {
-            clearInterval(heartbeat);
+            controller.enqueue(encoder.encode(': tracklet relay\n\n'));
+            if (replay) controller.enqueue(await replayed(replay));
+          } finally {
+            starting--;
           }
-        }, 15_000);
-        heartbeat.unref?.();
+          streams.add(controller);
+          // Comments keep proxies from closing an idle stream.
+          heartbeat = setInterval(() => {
+            try {
+              if (!streams.has(controller)) return clearInterval(heartbeat);
+              controller.enqueue(encoder.encode(': ping\n\n'));
+            } catch {
+              clearInterval(heartbeat);
+            }
+          }, 15_000);
+          heartbeat.unref?.();
+        },
+        cancel() {
+          clearInterval(heartbeat);
+          streams.delete(self);
+        },
       },
-      cancel() {
-        clearInterval(heartbeat);
-        streams.delete(self);
-      },
-    });
-    return new Response(body, { headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'Access-Control-Allow-Origin': '*' } });
+      // Counted in bytes: `desiredSize` then says how far the subscriber is behind.
+      { highWaterMark: limits.streamBufferBytes, size: (chunk) => chunk.byteLength },
+    );
+    // No CORS: the stream carries visitors' IPs and ids, for the operator's own pages only.
+    return new Response(body, { headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' } });
   };
 
   const status = async () => {
@@ -310,8 +405,16 @@ export function createHandler(options: HandlerOptions): RelayHandler {
         recent: stats[d.key]?.recent ?? [],
       })),
     );
-    const retained = options.retention ? { retention: { pruned: options.retention.pruned() } } : {};
-    return { events: await store.countEvents(), rejected: await store.countRejected(), suppressedEvents, ...retained, destinations };
+    const queuedBytes = [...streams].reduce((sum, controller) => sum + Math.max(0, behind(controller)), 0);
+    return {
+      events: await store.countEvents(),
+      rejected: await store.countRejected(),
+      suppressedEvents,
+      ...(options.retention ? { retention: { pruned: options.retention.pruned() } } : {}),
+      destinations,
+      stream: { subscribers: streams.size, queuedBytes, dropped: counters.streamDropped, refused: counters.streamRefused },
+      rateLimited: { ip: counters.rateLimitedIp, site: counters.rateLimitedSite, tracked: ipLimiter.size() + siteLimiter.size() },
+    };
   };
 
   const handler: Handler = async (request, client) => {
@@ -349,7 +452,12 @@ export function createHandler(options: HandlerOptions): RelayHandler {
         return ready ? json(200, { status: 'ready' }) : json(503, { status: 'unavailable', error: 'store_unavailable' }, { 'Retry-After': '5' });
       }
       const admin = ['/status', '/dead-letters', '/dead-letters/requeue', '/events/stream', '/erase'].includes(pathname);
-      if (admin && !isAdmin(request, url)) return refuse(401, 'unauthorized', 'Authorization', 'a valid admin token is required');
+      if (admin && !isAllowedHost(request))
+        return refuse(403, 'host_not_allowed', 'Host', `admin routes answer to loopback names, "host" and allowedHosts only, not "${(request.headers.get('host') ?? '').slice(0, 100)}"`);
+      if (admin && !isAdmin(request, url)) {
+        const header = options.queryToken == 'stream' && url.searchParams.has('token') && pathname != '/events/stream';
+        return refuse(401, 'unauthorized', 'Authorization', header ? 'send the admin token as "Authorization: Bearer <token>"; ?token= is accepted on /events/stream only' : 'a valid admin token is required');
+      }
       if (method == 'GET' && pathname == '/status') return json(200, await status());
       if (method == 'GET' && pathname == '/events/stream') return stream(url);
       if (method == 'GET' && pathname == '/dead-letters') {
@@ -357,7 +465,14 @@ export function createHandler(options: HandlerOptions): RelayHandler {
         return json(200, { deadLetters: letters });
       }
       if (method == 'POST' && pathname == '/dead-letters/requeue') {
-        const body = (await request.json().catch(() => ({}))) as { destination?: unknown; ids?: unknown };
+        const text = await readLimited(request, limits.adminBodyBytes);
+        if (text == undefined) return refuse(413, 'body_too_large', '(body)', `the limit is ${limits.adminBodyBytes} bytes`);
+        let body: { destination?: unknown; ids?: unknown } = {};
+        try {
+          body = (text ? JSON.parse(text) : {}) ?? {};
+        } catch {
+          return refuse(400, 'invalid_json', '(body)', 'the body is not JSON');
+        }
         const destination = typeof body.destination == 'string' ? body.destination : undefined;
         const ids = Array.isArray(body.ids) ? body.ids.filter((x): x is number => Number.isInteger(x)) : undefined;
         const requeued = await store.requeue(destination, ids, now());
@@ -365,7 +480,7 @@ export function createHandler(options: HandlerOptions): RelayHandler {
         return json(200, { requeued });
       }
       if (method == 'POST' && pathname == '/erase') {
-        const text = await readLimited(request, 4096);
+        const text = await readLimited(request, limits.adminBodyBytes);
         let body: { anonymousId?: unknown; userId?: unknown } | undefined;
         try {
           body = text == undefined ? undefined : JSON.parse(text);
@@ -381,7 +496,9 @@ export function createHandler(options: HandlerOptions): RelayHandler {
       }
       return refuse(404, 'not_found', 'path', `${method} ${pathname} is not served here`);
     } catch (error) {
-      return json(500, { error: 'internal', message: (error as Error).message });
+      // The detail stays in the log: it can name files, hosts or queries a browser has no business seeing.
+      log(`${method} ${pathname}: ${(error as Error).stack ?? error}`);
+      return json(500, { error: 'internal', message: 'the relay could not answer this request; the detail is in its log' });
     }
   };
   return Object.assign(handler, { publish, script });

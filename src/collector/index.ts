@@ -2,7 +2,7 @@
  * `tracklet/collector`: the relay. `startRelay()` runs it in-process (the CLI, the demo and the
  * tests use it); `createHandler()` gives the bare web-standard handler for other runtimes.
  */
-import { resolveConfig, type RelayConfig } from './config';
+import { checkAdminExposure, resolveConfig, type RelayConfig } from './config';
 import { startWorker, type Worker } from './delivery';
 import { createHandler, type RelayHandler } from './handler';
 import { openStore } from './open-store';
@@ -11,12 +11,13 @@ import { serve } from './server';
 import type { Store } from './store';
 
 export { ConfigError, configFileSchema, resolveConfig } from './config';
-export type { ConfigFile, DestinationConfig, RelayConfig, SiteConfig } from './config';
+export type { Bucket, ConfigFile, DestinationConfig, Limits, RateLimit, RelayConfig, SiteConfig } from './config';
 export { backoff, startWorker } from './delivery';
 export type { SendRecord, Worker } from './delivery';
 export { createHandler, loadScript } from './handler';
 export type { ClientInfo, Handler, HandlerOptions, RelayHandler, ScriptInfo } from './handler';
 export { serve, toNodeListener } from './server';
+export type { ServeOptions, Served } from './server';
 export { openSqliteStore } from './sqlite';
 export { openPostgresStore } from './postgres';
 export type { PostgresStoreOptions } from './postgres';
@@ -46,6 +47,8 @@ export interface StartRelayOptions {
   leaseMs?: number;
   /** Token for /status, /dead-letters and /events/stream (overrides `adminTokenEnv`); none leaves them open. */
   adminToken?: string;
+  /** Serve the admin routes without a token on a non-loopback host (overrides `adminOpen`). */
+  adminOpen?: boolean;
   /** Receives one line per delivery failure. */
   log?: (line: string) => void;
 }
@@ -77,14 +80,18 @@ export async function startRelay(options: StartRelayOptions): Promise<Relay> {
     pollMs: options.pollMs ?? resolved.pollMs,
     leaseMs: options.leaseMs ?? resolved.leaseMs,
     adminToken: options.adminToken ?? resolved.adminToken,
+    adminOpen: options.adminOpen ?? resolved.adminOpen,
   };
+  const host = options.host ?? config.host ?? '127.0.0.1';
+  checkAdminExposure(config, host);
   const store = options.store ?? (await openStore(options.storePath ?? config.storage ?? ':memory:', { log: options.log }));
   const worker = startWorker(store, config, { log: options.log });
   const retention = startRetention(store, { retention: config.retention ?? { ages: {}, everyMs: 600_000 } }, { log: options.log });
-  const handler = createHandler({ config, store, worker, retention });
+  // The listening host is one of the names admin routes answer to.
+  const handler = createHandler({ config: { ...config, host }, store, worker, retention, log: options.log, queryToken: 'stream' });
   let served;
   try {
-    served = await serve(handler, { port: options.port ?? config.port ?? 0, host: options.host ?? config.host ?? '127.0.0.1' });
+    served = await serve(handler, { port: options.port ?? config.port ?? 0, host, limits: config.limits, log: options.log });
   } catch (error) {
     await worker.stop();
     await retention.stop();

@@ -1,7 +1,8 @@
 /** The Node adapter: serves a web-standard handler over node:http. */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { DEFAULT_LIMITS, type Limits } from './config';
 import type { Handler } from './handler';
 
 /** A listening server. */
@@ -11,15 +12,46 @@ export interface Served {
   close(): Promise<void>;
 }
 
+/** A request the adapter cannot turn into a Request: answered 400 with this reason. */
+class BadRequest extends Error {}
+
+/** A host name, IPv4 or bracketed IPv6 address, with an optional port. */
+const HOST = /^(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** The path and query of a request target: origin-form (`/a?b`) or absolute-form (`http://h/a?b`). */
+const pathOf = (target: string): string => {
+  if (target.startsWith('/')) return target;
+  if (/^https?:\/\//i.test(target)) {
+    try {
+      const url = new URL(target);
+      return url.pathname + url.search;
+    } catch {
+      // Falls through to the refusal below.
+    }
+  }
+  throw new BadRequest(`the request target "${target.slice(0, 100)}" is not a path`);
+};
+
 /** Builds a Request from a Node request (the body streams; the handler enforces the size limit). */
 const toRequest = (req: IncomingMessage): Request => {
+  // Node keeps the first of several Host headers; two names for one request are refused instead.
+  if ((req.headersDistinct.host?.length ?? 0) > 1) throw new BadRequest('more than one Host header');
+  const host = req.headers.host || 'localhost';
+  // Checked before use: `a b`, `user@host` or `host/path` would make a URL that fails or means another one.
+  if (!HOST.test(host)) throw new BadRequest(`the Host header "${host.slice(0, 100)}" is not a host name`);
+  // Concatenated, not resolved: a target `//other/path` is a path here, not another host.
+  const url = `http://${host}${pathOf(req.url ?? '/')}`;
   const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (Array.isArray(value)) value.forEach((v) => headers.append(name, v));
-    else if (value != undefined) headers.set(name, value);
+  try {
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (Array.isArray(value)) value.forEach((v) => headers.append(name, v));
+      else if (value != undefined) headers.set(name, value);
+    }
+  } catch {
+    throw new BadRequest('a header value is not valid');
   }
   const hasBody = req.method != 'GET' && req.method != 'HEAD';
-  return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+  return new Request(url, {
     method: req.method,
     headers,
     body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
@@ -27,6 +59,18 @@ const toRequest = (req: IncomingMessage): Request => {
     duplex: 'half',
   } as RequestInit);
 };
+
+/** Resolves once the socket has room again, or the client went away. */
+const drained = (res: ServerResponse) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 
 /** Writes a Response, streaming its body; a client that goes away cancels the stream. */
 const send = async (response: Response, res: ServerResponse): Promise<void> => {
@@ -40,38 +84,102 @@ const send = async (response: Response, res: ServerResponse): Promise<void> => {
   res.writeHead(response.status, headers);
   const reader = response.body.getReader();
   res.on('close', () => void reader.cancel().catch(() => {}));
+  reader.closed.catch(() => {});
   // Event streams must reach the client at once, not when a buffer fills.
   res.flushHeaders();
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
-      res.write(value);
+      if (done || res.destroyed) break;
+      // A client that does not read: stop reading the stream too, so the handler sees it fall
+      // behind (and drops it) instead of this socket's buffer growing.
+      // Waiting for room ends too when the handler drops the subscriber (the stream errors).
+      if (!res.write(value)) await Promise.race([drained(res), reader.closed]);
     }
   } catch {
-    // The client closed the connection.
+    // The client closed the connection, or the handler dropped it: what is still buffered for a
+    // client that does not read would never leave, so the connection goes.
+    return void res.destroy();
   }
   res.end();
 };
 
+/** A JSON refusal written straight to a Node response. */
+const refuseRaw = (res: ServerResponse, status: number, error: string, message: string) => {
+  const body = JSON.stringify({ error, field: '(request)', message });
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body), Connection: 'close' }).end(body);
+};
+
 /** A node:http request listener that runs `handler`: mount the relay on a server of your own. */
 export const toNodeListener =
-  (handler: Handler) =>
+  (handler: Handler, options: { log?: (line: string) => void } = {}) =>
   (req: IncomingMessage, res: ServerResponse): void => {
-    handler(toRequest(req), { remoteAddress: req.socket.remoteAddress })
+    let request: Request;
+    try {
+      request = toRequest(req);
+    } catch (error) {
+      if (!(error instanceof BadRequest)) options.log?.(`request not understood: ${(error as Error).message}`);
+      return refuseRaw(res, 400, 'bad_request', error instanceof BadRequest ? error.message : 'the request could not be read');
+    }
+    handler(request, { remoteAddress: req.socket.remoteAddress })
       .then((response) => send(response, res))
-      .catch(() => {
-        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
-        res.end('{"error":"internal"}');
+      .catch((error: Error) => {
+        options.log?.(`${req.method} ${req.url?.slice(0, 200)}: ${error?.stack ?? error}`);
+        if (res.headersSent) return void res.end();
+        refuseRaw(res, 500, 'internal', 'the relay could not answer this request; the detail is in its log');
       });
   };
 
+/** What node's parser refuses, as the status it deserves. */
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'the request line and headers are too large'],
+  HPE_URI_TOO_LONG: [414, 'the request target is too long'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request took too long'],
+};
+
+/**
+ * Answers what node's HTTP parser refuses (malformed request lines, headers, chunked bodies,
+ * conflicting lengths) with a JSON 4xx, then closes the connection.
+ */
+const onClientError = (error: Error & { code?: string }, socket: Socket) => {
+  // Only where no answer has started on this connection (as node's own handler does).
+  const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !answering?.headersSent) {
+    const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'the request is not valid HTTP'];
+    const body = JSON.stringify({ error: 'bad_request', field: '(request)', message });
+    const reason = status == 431 ? 'Request Header Fields Too Large' : status == 414 ? 'URI Too Long' : status == 408 ? 'Request Timeout' : 'Bad Request';
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+};
+
+/** Options of `serve()`. */
+export interface ServeOptions {
+  port?: number;
+  host?: string;
+  /** Timeouts and caps; each defaults to `DEFAULT_LIMITS`. */
+  limits?: Partial<Limits>;
+  /** Receives internal errors. */
+  log?: (line: string) => void;
+}
+
 /** Serves `handler` on host:port (port 0 picks a free one). */
-export function serve(handler: Handler, options: { port?: number; host?: string } = {}): Promise<Served> {
-  const server = createServer(toNodeListener(handler));
-  // Longer than clients' own idle timeouts (undici: 4 s), so a client never reuses a socket the server is closing.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+export function serve(handler: Handler, options: ServeOptions = {}): Promise<Served> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      requireHostHeader: true,
+      // Timeouts are checked this often: a quarter of the header timeout, so they hold within 25 %.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    toNodeListener(handler, { log: options.log }),
+  );
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  server.on('clientError', onClientError);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
