@@ -137,6 +137,7 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
 
   const apply = async (d: DestinationConfig, raw: Outcome) => {
     const now = Date.now();
+    if (raw.held) return store.release(raw.deliveries.map((x) => x.id));
     const o = raw.error ? { ...raw, error: redact(raw.error, secretsOf(d)).slice(0, 2000) } : raw;
     record(d, o);
     if (o.ok) return store.markDelivered(o.deliveries.map((x) => x.id), now);
@@ -155,7 +156,14 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     const module = DESTINATIONS[d.type];
     const context = {
       config: d,
-      post: (url: string, headers: Record<string, string>, body: unknown) => postJson(url, headers, body, d.timeoutMs, abort.signal),
+      // Once the destination said Retry-After, the rest of this lease is not sent (a module may loop over many requests).
+      post: async (url: string, headers: Record<string, string>, body: unknown): Promise<HttpResult> => {
+        const until = pausedUntil.get(d.key) ?? 0;
+        if (Date.now() < until) return { ok: false, permanent: false, held: true, error: `held by the destination's Retry-After until ${new Date(until).toISOString()}` };
+        const result = await postJson(url, headers, body, d.timeoutMs, abort.signal);
+        if (result.retryAfterMs) pausedUntil.set(d.key, Math.max(until, Date.now() + result.retryAfterMs));
+        return result;
+      },
       getState: (visitor: string) => store.getState(d.key, visitor),
       setState: (visitor: string, value: unknown) => store.setState(d.key, visitor, value),
       count: (name: string, n: number) => void (stats[d.key].counters[name] = (stats[d.key].counters[name] ?? 0) + n),
