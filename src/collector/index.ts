@@ -20,7 +20,7 @@ export { openSqliteStore } from './sqlite';
 export { openPostgresStore } from './postgres';
 export type { PostgresStoreOptions } from './postgres';
 export { openStore } from './open-store';
-export type { Delivery, DestinationCounts, Store, StoredEvent } from './store';
+export type { Delivery, DestinationCounts, RejectedEvent, Store, StoredEvent } from './store';
 export { DESTINATIONS } from './destinations/index';
 export type { Destination, DestinationContext, HttpResult, Outcome } from './destinations/index';
 
