@@ -9,9 +9,8 @@ import type { RelayConfig } from './config';
 import type { Worker } from './delivery';
 import { DESTINATIONS } from './destinations/index';
 import { clientIp, enrich } from './enrich';
-import { checkEvent, parseEnvelope, sentAtProblem, type Candidates } from './schema';
+import { checkEvents, parseEnvelope } from './schema';
 import { REJECTED_RAW_MAX, type RejectedEvent, type Store, type StoredEvent } from './store';
-import type { TrackletEvent } from '../types';
 
 /** What the transport knows that a Request does not: the peer's address. */
 export interface ClientInfo {
@@ -76,45 +75,6 @@ const safeEqual = (a: string, b: string): boolean => {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length == y.length && timingSafeEqual(x, y);
-};
-
-/** One refused event of a body: where, which field, why. */
-export interface Refusal {
-  index: number;
-  field: string;
-  reason: string;
-}
-
-/**
- * Checks each candidate event on its own: the ones to store (and which of them are of a type or
- * metric this relay does not know) and the refused ones with their reasons.
- */
-export const checkEvents = (candidates: Candidates, receivedAt: number): { accepted: TrackletEvent[]; unknown: Set<TrackletEvent>; rejected: Refusal[] } => {
-  const accepted: TrackletEvent[] = [];
-  const unknown = new Set<TrackletEvent>();
-  const rejected: Refusal[] = [];
-  // A clock too far ahead makes every time in the body meaningless: each event is refused for it.
-  const clock = sentAtProblem(candidates.sentAt, receivedAt);
-  const skewMs = Math.round(receivedAt - candidates.sentAt);
-  candidates.events.forEach((candidate, index) => {
-    const checked = clock ? { problem: clock } : checkEvent(candidate, receivedAt, skewMs);
-    if ('problem' in checked) return void rejected.push({ index, field: checked.problem.field || '(event)', reason: checked.problem.message });
-    accepted.push(checked.event);
-    if (!checked.known) unknown.add(checked.event);
-  });
-  // Unknown types are taken beside known ones (a newer tracker's additions); a body of nothing
-  // this relay knows is refused whole, as before per-event validation, and kept with its reason.
-  if (accepted.length && unknown.size == accepted.length) {
-    candidates.events.forEach((candidate, index) => {
-      if (rejected.some((r) => r.index == index)) return;
-      const { type, metricName } = candidate as { type: string; metricName?: string };
-      const field = type == 'vital' && typeof metricName == 'string' ? 'metricName' : 'type';
-      rejected.push({ index, field, reason: `unknown ${field} ${JSON.stringify(field == 'type' ? type : metricName).slice(0, 80)}, and nothing this relay knows beside it` });
-    });
-    rejected.sort((a, b) => a.index - b.index);
-    return { accepted: [], unknown: new Set(), rejected };
-  }
-  return { accepted, unknown, rejected };
 };
 
 /** A refused event as JSON, cut to the stored size; one that cannot be serialised says so. */

@@ -12,8 +12,7 @@ import { growlytics, MAX_REMEMBERED, repairAttributes } from '../../src/collecto
 import { DESTINATIONS } from '../../src/collector/destinations/index';
 import type { HttpResult } from '../../src/collector/destinations/types';
 import { sendNarrowing, withoutNulls } from '../../src/collector/destinations/util';
-import { checkEvents } from '../../src/collector/handler';
-import { BOUNDS, checkEvent } from '../../src/collector/schema';
+import { BOUNDS, checkEvent, checkEvents } from '../../src/collector/schema';
 import { openSqliteStore } from '../../src/collector/sqlite';
 import type { Delivery, StoredEvent } from '../../src/collector/store';
 import type { TrackletEvent } from '../../src/types';
