@@ -370,6 +370,14 @@ describe('Growlytics attribute types', () => {
     expect(sent[0].attributes).not.toHaveProperty('value');
   });
 
+  it('caps a remembered map stored by an older relay, and lets the config override a built-in type', async () => {
+    const { sent, state, context } = fake({ attributeTypes: { price: 'string' } });
+    state.set('*attribute-types*', Object.fromEntries(Array.from({ length: MAX_REMEMBERED + 500 }, (_, i) => [`old${i}`, 'string'])));
+    await growlytics.deliver([custom({ price: 12, fresh: 1 })], context);
+    expect(sent[0].attributes).toMatchObject({ price: '12', fresh: 1 });
+    expect(Object.keys(state.get('*attribute-types*') as object)).toHaveLength(MAX_REMEMBERED);
+  });
+
   it('remembers at most MAX_REMEMBERED names, so the map cannot grow without bound', async () => {
     const { sent, state, context } = fake();
     for (let call = 0; call < 30; call++)
