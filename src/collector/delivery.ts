@@ -61,14 +61,18 @@ export const originOf = (url: string): string => {
  * follows `Bearer`/`Basic` or an `key=`/`token=`-like parameter is masked.
  */
 export const redact = (text: string, secrets: string[] = []): string => {
-  let out = text;
+  // URLs first: a secret URL (urlEnv) then still shows its host.
+  let out = text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#@"'<>]*@)?([^\s/?#"'<>]+)([^\s"'<>]*)/gi, (_url, scheme: string, host: string, rest: string) => {
+    // Punctuation after a URL belongs to the sentence ("…/path: fetch failed").
+    const tail = /[.,;:!?)\]]*$/.exec(rest || host)![0];
+    return scheme + (rest ? host : host.slice(0, host.length - tail.length)) + tail;
+  });
   // Longest first, so a secret containing another is masked whole. Very short values are not secrets.
   for (const secret of [...new Set(secrets)].filter((x) => x.length >= 4).sort((a, b) => b.length - a.length)) {
     for (const form of [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret + ':').toString('base64'), encodeURIComponent(secret)])
       out = out.split(form).join('***');
   }
   return out
-    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#@"'<>]*@)?([^\s/?#"'<>]+)[^\s"'<>]*/gi, '$1$2')
     .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 ***')
     .replace(/\b((?:api[_-]?key|token|secret|password|auth|key)["']?\s*[=:]\s*["']?)[^\s"'&,;]+/gi, '$1***');
 };

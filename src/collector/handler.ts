@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { RelayConfig } from './config';
-import type { Worker } from './delivery';
+import { redact, type Worker } from './delivery';
 import { DESTINATIONS } from './destinations/index';
 import { clientIp, enrich } from './enrich';
 import { checkEvents, parseEnvelope } from './schema';
@@ -104,6 +104,9 @@ export function createHandler(options: HandlerOptions): RelayHandler {
   const allOrigins = new Set(Object.values(config.sites).flatMap((s) => s.origins));
   /** Per destination: events of an unknown type or metric it skipped. */
   const skipped = new Map<string, number>();
+  // Errors are redacted when stored; shown again here, so that rows stored by an older relay are too.
+  const secrets = new Map(Object.values(config.sites).flatMap((s) => s.destinations.map((d) => [d.key, Object.values(d.secrets)] as const)));
+  const shown = <T extends { destination: string; lastError?: string }>(row: T): T => (row.lastError ? { ...row, lastError: redact(row.lastError, secrets.get(row.destination)) } : row);
 
   const publish = (events: StoredEvent[]) => {
     if (!streams.size) return;
@@ -223,7 +226,7 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     const stats = worker?.stats() ?? {};
     const destinations = Object.values(config.sites).flatMap((site) =>
       site.destinations.map((d) => ({
-        ...(counts.get(d.key) ?? { destination: d.key, queued: 0, retrying: 0, delivered: 0, dead: 0 }),
+        ...shown(counts.get(d.key) ?? { destination: d.key, queued: 0, retrying: 0, delivered: 0, dead: 0 }),
         type: d.type,
         counters: { ...stats[d.key]?.counters, ...(skipped.has(d.key) ? { skippedUnknown: skipped.get(d.key)! } : {}) },
         recent: stats[d.key]?.recent ?? [],
@@ -267,7 +270,7 @@ export function createHandler(options: HandlerOptions): RelayHandler {
       if (method == 'GET' && pathname == '/events/stream') return stream(url);
       if (method == 'GET' && pathname == '/dead-letters') {
         const letters = await store.deadLetters(url.searchParams.get('destination') ?? undefined, Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 1000));
-        return json(200, { deadLetters: letters });
+        return json(200, { deadLetters: letters.map(shown) });
       }
       if (method == 'POST' && pathname == '/dead-letters/requeue') {
         const body = (await request.json().catch(() => ({}))) as { destination?: unknown; ids?: unknown };

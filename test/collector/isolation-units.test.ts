@@ -12,6 +12,7 @@ import { growlytics, MAX_REMEMBERED, repairAttributes } from '../../src/collecto
 import { DESTINATIONS } from '../../src/collector/destinations/index';
 import type { HttpResult } from '../../src/collector/destinations/types';
 import { sendNarrowing, withoutNulls } from '../../src/collector/destinations/util';
+import { createHandler } from '../../src/collector/handler';
 import { BOUNDS, checkEvent, checkEvents } from '../../src/collector/schema';
 import { openSqliteStore } from '../../src/collector/sqlite';
 import type { Delivery, StoredEvent } from '../../src/collector/store';
@@ -290,6 +291,27 @@ describe('errors without secrets', () => {
       resolveConfig(input, { GL: 'sup3r-secret\r\nX: 1' });
     } catch (error) {
       expect((error as Error).message).not.toContain('sup3r');
+    }
+  });
+});
+
+describe('errors stored by an older relay', () => {
+  it('are shown redacted by /status and /dead-letters', async () => {
+    const config = resolveConfig({ sites: { shop: { origins: ['*'], destinations: [{ type: 'webhook', urlEnv: 'HOOK_URL' }] } } }, { HOOK_URL: 'https://hooks.example/T0/s3cr3t' });
+    const store = openSqliteStore();
+    try {
+      await store.insertEvents([stored(pageview())], () => ['shop/webhook']);
+      const [leased] = await store.lease('shop/webhook', 1, NOW, NOW + 1000);
+      await store.deadLetter([leased.id], 'https://hooks.example/T0/s3cr3t: fetch failed', NOW);
+      const handler = createHandler({ config, store });
+      const status = await (await handler(new Request('http://relay/status'))).text();
+      const letters = await (await handler(new Request('http://relay/dead-letters'))).text();
+      for (const text of [status, letters]) {
+        expect(text).toContain('https://hooks.example: fetch failed');
+        expect(text).not.toContain('s3cr3t');
+      }
+    } finally {
+      await store.close();
     }
   });
 });
