@@ -251,11 +251,13 @@ describe('errors without secrets', () => {
   it.each([
     ['a URL path and query', 'POST https://hooks.example/T000/B000/XyZsecret?token=abc failed', 'POST https://hooks.example failed', ['XyZsecret', 'abc']],
     ['user info in a URL', 'http://user:pa55word@db.example:5432/x', 'http://db.example:5432', ['pa55word', 'user']],
+    ['a URL followed by punctuation', 'see https://h.example/a/s3cr3t: failed (https://h.example/b?k=s3cr3t).', 'see https://h.example: failed (https://h.example).', ['s3cr3t']],
+    ['a URL that is a known secret', 'https://hooks.example/T0/s3cr3t-url: fetch failed', 'https://hooks.example: fetch failed', ['s3cr3t']],
     ['a Bearer token', 'sent Authorization: Bearer abc.def-123', 'sent Authorization: Bearer ***', ['abc.def-123']],
     ['a key parameter', 'bad api_key=k3y-value&x=1', 'bad api_key=***&x=1', ['k3y-value']],
     ['a known secret, and its Basic form', `echo gl-secret-key ${Buffer.from('gl-secret-key:').toString('base64')}`, 'echo *** ***', ['gl-secret-key']],
   ])('redacts %s', (_name, text, expected, hidden) => {
-    const out = redact(text, ['gl-secret-key']);
+    const out = redact(text, ['gl-secret-key', 'https://hooks.example/T0/s3cr3t-url']);
     expect(out).toBe(expected);
     for (const h of hidden) expect(out).not.toContain(h);
   });
