@@ -81,6 +81,38 @@ describe('per-event checks at ingest', () => {
   });
 });
 
+describe('odd events through the handler', () => {
+  const config = resolveConfig({ sites: { shop: { origins: ['*'], destinations: [{ type: 'webhook', url: 'http://127.0.0.1:9/x' }, { type: 'growlytics', apiKeyEnv: 'GL' }] } } }, { GL: 'k' });
+  const good = () => pageview();
+  it.each([
+    ['null', null],
+    ['a number', 5],
+    ['an array', []],
+    ['an empty object', {}],
+    ['type __proto__', { ...pageview(), type: '__proto__' }],
+    ['type constructor', { ...pageview(), type: 'constructor' }],
+    ['type with spaces', { ...pageview(), type: 'a b' }],
+    ['metricName toString', { ...pageview(), type: 'vital', metricName: 'toString', metricValue: 1, rating: 'good', metricId: 'm', navigationType: 'n' }],
+    ['a NUL in a key', JSON.parse('{"type":"event","name":"n","properties":{"a\\u0000b":{"c":1}}}')],
+    ['a key named __proto__ in properties', JSON.parse(`{"type":"event","id":"x1","timestamp":${Date.now()},"anonymousId":"a","sessionId":"s","url":"u","path":"/","name":"n","properties":{"__proto__":{"polluted":1}}}`)],
+  ])('%s beside a good event: the good one is stored, the answer is 200 with at most this one refused', async (_name, odd) => {
+    const store = openSqliteStore();
+    try {
+      const handler = createHandler({ config, store });
+      const ok = good();
+      const response = await handler(new Request('http://relay/collect', { method: 'POST', body: JSON.stringify({ v: 1, site: 'shop', sentAt: Date.now(), events: [ok, odd] }) }));
+      expect(response.status).toBe(200);
+      const answer = await response.json();
+      expect(answer.accepted + (answer.rejected?.length ?? 0)).toBe(2);
+      expect((await store.events()).map((e) => e.event.id)).toContain(ok.id);
+      expect(await store.countRejected()).toBe(answer.rejected?.length ?? 0);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('withoutNulls', () => {
   it('copies 100,000 levels of nesting without overflowing the stack, dropping nulls', () => {
     const input = deep(100_000);
