@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { checkAdminExposure, ConfigError, resolveConfig, type RelayConfig } from './config';
+import { redact as redactError } from './delivery';
 import { openStore } from './open-store';
 import { startRelay } from './index';
 // Bundled at build time: esbuild keeps only the `version` field.
@@ -144,10 +145,12 @@ const main = async () => {
   }
 
   if (command == 'status' || command == 'dead-letters' || command == 'rejected') {
+    const secretsOf = (key: string) => Object.values(config.sites).flatMap((s) => s.destinations.filter((d) => d.key == key).flatMap((d) => Object.values(d.secrets)));
     const store = await openStore(storage).catch((error: Error) => fail(`cannot open the store: ${error.message}`));
     try {
       if (command == 'status') {
-        const counts = new Map((await store.status()).map((c) => [c.destination, c]));
+        // Redacted again on the way out: rows stored by an older relay may hold a URL's path or a secret.
+        const counts = new Map((await store.status()).map((c) => [c.destination, c.lastError ? { ...c, lastError: redactError(c.lastError, secretsOf(c.destination)) } : c]));
         const rows = Object.values(config.sites)
           .flatMap((s) => s.destinations)
           .map((d) => counts.get(d.key) ?? { destination: d.key, queued: 0, retrying: 0, delivered: 0, dead: 0 });
@@ -175,7 +178,7 @@ const main = async () => {
         const n = await store.requeue(values.destination, undefined, Date.now());
         return void process.stdout.write(`requeued ${n} dead letter(s); a running relay sends them on its next poll\n`);
       }
-      const letters = await store.deadLetters(values.destination, Number(values.limit ?? 100) || 100);
+      const letters = (await store.deadLetters(values.destination, Number(values.limit ?? 100) || 100)).map((l) => (l.lastError ? { ...l, lastError: redactError(l.lastError, secretsOf(l.destination)) } : l));
       if (values.json) return void process.stdout.write(JSON.stringify(letters, null, 2) + '\n');
       for (const l of letters) process.stdout.write(`${l.id}\t${l.destination}\t${l.stored.event.type}\t${l.stored.event.id}\tattempts=${l.attempts}\t${l.lastError ?? ''}\n`);
       process.stdout.write(`${letters.length} dead letter(s)\n`);

@@ -83,14 +83,18 @@ export const originOf = (url: string): string => {
  * follows `Bearer`/`Basic` or an `key=`/`token=`-like parameter is masked.
  */
 export const redact = (text: string, secrets: string[] = []): string => {
-  let out = text;
+  // URLs first: a secret URL (urlEnv) then still shows its host.
+  let out = text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#@"'<>]*@)?([^\s/?#"'<>]+)([^\s"'<>]*)/gi, (_url, scheme: string, host: string, rest: string) => {
+    // Punctuation after a URL belongs to the sentence ("…/path: fetch failed").
+    const tail = /[.,;:!?)\]]*$/.exec(rest || host)![0];
+    return scheme + (rest ? host : host.slice(0, host.length - tail.length)) + tail;
+  });
   // Longest first, so a secret containing another is masked whole. Very short values are not secrets.
   for (const secret of [...new Set(secrets)].filter((x) => x.length >= 4).sort((a, b) => b.length - a.length)) {
     for (const form of [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret + ':').toString('base64'), encodeURIComponent(secret)])
       out = out.split(form).join('***');
   }
   return out
-    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#@"'<>]*@)?([^\s/?#"'<>]+)[^\s"'<>]*/gi, '$1$2')
     .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 ***')
     .replace(/\b((?:api[_-]?key|token|secret|password|auth|key)["']?\s*[=:]\s*["']?)[^\s"'&,;]+/gi, '$1***');
 };
@@ -156,6 +160,7 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
 
   const apply = async (d: DestinationConfig, raw: Outcome) => {
     const now = Date.now();
+    if (raw.held) return store.release(raw.deliveries.map((x) => x.id));
     const o = raw.error ? { ...raw, error: redact(raw.error, secretsOf(d)).slice(0, 2000) } : raw;
     record(d, o);
     if (o.ok) return store.markDelivered(o.deliveries.map((x) => x.id), now);
@@ -174,7 +179,14 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     const module = DESTINATIONS[d.type];
     const context = {
       config: d,
-      post: (url: string, headers: Record<string, string>, body: unknown) => postJson(url, headers, body, d.timeoutMs, abort.signal),
+      // Once the destination said Retry-After, the rest of this lease is not sent (a module may loop over many requests).
+      post: async (url: string, headers: Record<string, string>, body: unknown): Promise<HttpResult> => {
+        const until = pausedUntil.get(d.key) ?? 0;
+        if (Date.now() < until) return { ok: false, permanent: false, held: true, error: `held by the destination's Retry-After until ${new Date(until).toISOString()}` };
+        const result = await postJson(url, headers, body, d.timeoutMs, abort.signal);
+        if (result.retryAfterMs) pausedUntil.set(d.key, Math.max(until, Date.now() + result.retryAfterMs));
+        return result;
+      },
       getState: (visitor: string) => store.getState(d.key, visitor),
       setState: (visitor: string, value: unknown) => store.setState(d.key, visitor, value),
       count: (name: string, n: number) => void (stats[d.key].counters[name] = (stats[d.key].counters[name] ?? 0) + n),

@@ -6,14 +6,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_LIMITS, DEFAULT_RATE_LIMIT, isLoopbackHost, type RelayConfig } from './config';
-import type { Worker } from './delivery';
+import { redact, type Worker } from './delivery';
 import type { Retention } from './retention';
 import { DESTINATIONS } from './destinations/index';
 import { clientIp, enrich } from './enrich';
 import { createLimiter } from './rate-limit';
-import { checkEvent, parseEnvelope, sentAtProblem, type Candidates } from './schema';
+import { checkEvents, parseEnvelope } from './schema';
 import { REJECTED_RAW_MAX, type RejectedEvent, type Store, type StoredEvent } from './store';
-import type { TrackletEvent } from '../types';
 import { canonicalBody } from './wire';
 
 /** What the transport knows that a Request does not: the peer's address. */
@@ -90,45 +89,6 @@ const safeEqual = (a: string, b: string): boolean => {
   return x.length == y.length && timingSafeEqual(x, y);
 };
 
-/** One refused event of a body: where, which field, why. */
-export interface Refusal {
-  index: number;
-  field: string;
-  reason: string;
-}
-
-/**
- * Checks each candidate event on its own: the ones to store (and which of them are of a type or
- * metric this relay does not know) and the refused ones with their reasons.
- */
-export const checkEvents = (candidates: Candidates, receivedAt: number): { accepted: TrackletEvent[]; unknown: Set<TrackletEvent>; rejected: Refusal[] } => {
-  const accepted: TrackletEvent[] = [];
-  const unknown = new Set<TrackletEvent>();
-  const rejected: Refusal[] = [];
-  // A clock too far ahead makes every time in the body meaningless: each event is refused for it.
-  const clock = sentAtProblem(candidates.sentAt, receivedAt);
-  const skewMs = Math.round(receivedAt - candidates.sentAt);
-  candidates.events.forEach((candidate, index) => {
-    const checked = clock ? { problem: clock } : checkEvent(candidate, receivedAt, skewMs);
-    if ('problem' in checked) return void rejected.push({ index, field: checked.problem.field || '(event)', reason: checked.problem.message });
-    accepted.push(checked.event);
-    if (!checked.known) unknown.add(checked.event);
-  });
-  // Unknown types are taken beside known ones (a newer tracker's additions); a body of nothing
-  // this relay knows is refused whole, as before per-event validation, and kept with its reason.
-  if (accepted.length && unknown.size == accepted.length) {
-    candidates.events.forEach((candidate, index) => {
-      if (rejected.some((r) => r.index == index)) return;
-      const { type, metricName } = candidate as { type: string; metricName?: string };
-      const field = type == 'vital' && typeof metricName == 'string' ? 'metricName' : 'type';
-      rejected.push({ index, field, reason: `unknown ${field} ${JSON.stringify(field == 'type' ? type : metricName).slice(0, 80)}, and nothing this relay knows beside it` });
-    });
-    rejected.sort((a, b) => a.index - b.index);
-    return { accepted: [], unknown: new Set(), rejected };
-  }
-  return { accepted, unknown, rejected };
-};
-
 /** A refused event as JSON, cut to the stored size; one that cannot be serialised says so. */
 const rawOf = (candidate: unknown): string => {
   try {
@@ -192,6 +152,9 @@ export function createHandler(options: HandlerOptions): RelayHandler {
 
   /** Per destination: events of an unknown type or metric it skipped. */
   const skipped = new Map<string, number>();
+  // Errors are redacted when stored; shown again here, so that rows stored by an older relay are too.
+  const secrets = new Map(Object.values(config.sites).flatMap((s) => s.destinations.map((d) => [d.key, Object.values(d.secrets)] as const)));
+  const shown = <T extends { destination: string; lastError?: string }>(row: T): T => (row.lastError ? { ...row, lastError: redact(row.lastError, secrets.get(row.destination)) } : row);
 
   const publish = (events: StoredEvent[]) => {
     if (!streams.size) return;
@@ -399,7 +362,7 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     const stats = worker?.stats() ?? {};
     const destinations = Object.values(config.sites).flatMap((site) =>
       site.destinations.map((d) => ({
-        ...(counts.get(d.key) ?? { destination: d.key, queued: 0, retrying: 0, delivered: 0, dead: 0 }),
+        ...shown(counts.get(d.key) ?? { destination: d.key, queued: 0, retrying: 0, delivered: 0, dead: 0 }),
         type: d.type,
         counters: { ...stats[d.key]?.counters, ...(skipped.has(d.key) ? { skippedUnknown: skipped.get(d.key)! } : {}) },
         recent: stats[d.key]?.recent ?? [],
@@ -462,7 +425,7 @@ export function createHandler(options: HandlerOptions): RelayHandler {
       if (method == 'GET' && pathname == '/events/stream') return stream(url);
       if (method == 'GET' && pathname == '/dead-letters') {
         const letters = await store.deadLetters(url.searchParams.get('destination') ?? undefined, Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 1000));
-        return json(200, { deadLetters: letters });
+        return json(200, { deadLetters: letters.map(shown) });
       }
       if (method == 'POST' && pathname == '/dead-letters/requeue') {
         const text = await readLimited(request, limits.adminBodyBytes);

@@ -24,7 +24,7 @@ export type { PostgresStoreOptions } from './postgres';
 export { openStore } from './open-store';
 export { startRetention } from './retention';
 export type { Retention } from './retention';
-export type { Delivery, DestinationCounts, EraseRequest, Erased, PruneKind, Store, StoredEvent } from './store';
+export type { Delivery, DestinationCounts, EraseRequest, Erased, PruneKind, RejectedEvent, Store, StoredEvent } from './store';
 export { DESTINATIONS } from './destinations/index';
 export type { Destination, DestinationContext, HttpResult, Outcome } from './destinations/index';
 

@@ -171,11 +171,13 @@ export const checkEvent = (candidate: unknown, receivedAt: number, skewMs: numbe
   // (the schema, JSON.stringify, the destination mappings). The event's own fields are depth 1.
   const deep = boundsProblem(candidate);
   if (deep) return { problem: deep };
-  const type = (candidate as { type?: unknown }).type;
-  const metric = (candidate as { metricName?: unknown }).metricName;
-  const known = typeof type == 'string' && (KNOWN_TYPES as readonly string[]).includes(type) && (type != 'vital' || (KNOWN_METRICS as readonly string[]).includes(metric as string));
-  if (type == 'vital' && typeof metric == 'string' && Object.hasOwn(RETIRED_METRICS, metric)) return { problem: { field: 'metricName', message: RETIRED_METRICS[metric] } };
-  const schema = known ? eventSchema : type == 'vital' && typeof metric == 'string' ? unknownVitalSchema : typeof type == 'string' && !(KNOWN_TYPES as readonly string[]).includes(type) ? unknownTypeSchema : eventSchema;
+  const { type, metricName } = candidate as { type?: unknown; metricName?: unknown };
+  if (type == 'vital' && typeof metricName == 'string' && Object.hasOwn(RETIRED_METRICS, metricName)) return { problem: { field: 'metricName', message: RETIRED_METRICS[metricName] } };
+  const knownType = typeof type == 'string' && (KNOWN_TYPES as readonly string[]).includes(type);
+  const knownMetric = type != 'vital' || (KNOWN_METRICS as readonly string[]).includes(metricName as string);
+  const known = knownType && knownMetric;
+  // A missing or non-string type or metric is a broken event, not an unknown one: the known schema names the field.
+  const schema = known ? eventSchema : typeof type == 'string' && !knownType ? unknownTypeSchema : typeof metricName == 'string' ? unknownVitalSchema : eventSchema;
   const result = v.safeParse(schema, candidate, { abortEarly: true });
   if (!result.success) {
     const issue = result.issues[0];
@@ -189,6 +191,45 @@ export const checkEvent = (candidate: unknown, receivedAt: number, skewMs: numbe
   return { event, known };
 };
 
-/** True when `sentAt` is within the window: ≥ 0 and at most `BOUNDS.sentAtAheadMs` ahead of `receivedAt`. */
+/** The problem with a body's `sentAt` more than `BOUNDS.sentAtAheadMs` ahead of `receivedAt` (≥ 0 is the envelope's check). */
 export const sentAtProblem = (sentAt: number, receivedAt: number): SchemaProblem | undefined =>
   sentAt > receivedAt + BOUNDS.sentAtAheadMs ? { field: 'sentAt', message: `more than ${BOUNDS.sentAtAheadMs / DAY_MS} days ahead of the relay's clock` } : undefined;
+
+/** One refused event of a body: where, which field, why. */
+export interface Refusal {
+  index: number;
+  field: string;
+  reason: string;
+}
+
+/**
+ * Checks each candidate event on its own: the ones to store (and which of them are of a type or
+ * metric this relay does not know) and the refused ones with their reasons.
+ */
+export const checkEvents = (candidates: Candidates, receivedAt: number): { accepted: TrackletEvent[]; unknown: Set<TrackletEvent>; rejected: Refusal[] } => {
+  const accepted: TrackletEvent[] = [];
+  const unknown = new Set<TrackletEvent>();
+  const rejected: Refusal[] = [];
+  // A clock too far ahead makes every time in the body meaningless: each event is refused for it.
+  const clock = sentAtProblem(candidates.sentAt, receivedAt);
+  const skewMs = Math.round(receivedAt - candidates.sentAt);
+  candidates.events.forEach((candidate, index) => {
+    const checked = clock ? { problem: clock } : checkEvent(candidate, receivedAt, skewMs);
+    if ('problem' in checked) return void rejected.push({ index, field: checked.problem.field || '(event)', reason: checked.problem.message });
+    accepted.push(checked.event);
+    if (!checked.known) unknown.add(checked.event);
+  });
+  // Unknown types are taken beside known ones (a newer tracker's additions); a body of nothing
+  // this relay knows is refused whole, as before per-event validation, and kept with its reason.
+  if (accepted.length && unknown.size == accepted.length) {
+    candidates.events.forEach((candidate, index) => {
+      if (rejected.some((r) => r.index == index)) return;
+      const { type, metricName } = candidate as { type: string; metricName?: string };
+      const field = type == 'vital' && typeof metricName == 'string' ? 'metricName' : 'type';
+      rejected.push({ index, field, reason: `unknown ${field} ${JSON.stringify(field == 'type' ? type : metricName).slice(0, 80)}, and nothing this relay knows beside it` });
+    });
+    rejected.sort((a, b) => a.index - b.index);
+    return { accepted: [], unknown: new Set(), rejected };
+  }
+  return { accepted, unknown, rejected };
+};

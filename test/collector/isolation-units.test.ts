@@ -12,8 +12,8 @@ import { growlytics, MAX_REMEMBERED, repairAttributes } from '../../src/collecto
 import { DESTINATIONS } from '../../src/collector/destinations/index';
 import type { HttpResult } from '../../src/collector/destinations/types';
 import { sendNarrowing, withoutNulls } from '../../src/collector/destinations/util';
-import { checkEvents } from '../../src/collector/handler';
-import { BOUNDS, checkEvent } from '../../src/collector/schema';
+import { createHandler } from '../../src/collector/handler';
+import { BOUNDS, checkEvent, checkEvents } from '../../src/collector/schema';
 import { openSqliteStore } from '../../src/collector/sqlite';
 import type { Delivery, StoredEvent } from '../../src/collector/store';
 import type { TrackletEvent } from '../../src/types';
@@ -78,6 +78,38 @@ describe('per-event checks at ingest', () => {
     expect([...beside.unknown].map((e) => e.id)).toEqual([form.id]);
     const alone = checkEvents({ site: 'shop', sentAt: NOW, events: [form] }, NOW);
     expect(alone).toMatchObject({ accepted: [], rejected: [{ index: 0, field: 'type', reason: expect.stringContaining('form_submit') }] });
+  });
+});
+
+describe('odd events through the handler', () => {
+  const config = resolveConfig({ sites: { shop: { origins: ['*'], destinations: [{ type: 'webhook', url: 'http://127.0.0.1:9/x' }, { type: 'growlytics', apiKeyEnv: 'GL' }] } } }, { GL: 'k' });
+  const good = () => pageview();
+  it.each([
+    ['null', null],
+    ['a number', 5],
+    ['an array', []],
+    ['an empty object', {}],
+    ['type __proto__', { ...pageview(), type: '__proto__' }],
+    ['type constructor', { ...pageview(), type: 'constructor' }],
+    ['type with spaces', { ...pageview(), type: 'a b' }],
+    ['metricName toString', { ...pageview(), type: 'vital', metricName: 'toString', metricValue: 1, rating: 'good', metricId: 'm', navigationType: 'n' }],
+    ['a NUL in a key', JSON.parse('{"type":"event","name":"n","properties":{"a\\u0000b":{"c":1}}}')],
+    ['a key named __proto__ in properties', JSON.parse(`{"type":"event","id":"x1","timestamp":${Date.now()},"anonymousId":"a","sessionId":"s","url":"u","path":"/","name":"n","properties":{"__proto__":{"polluted":1}}}`)],
+  ])('%s beside a good event: the good one is stored, the answer is 200 with at most this one refused', async (_name, odd) => {
+    const store = openSqliteStore();
+    try {
+      const handler = createHandler({ config, store });
+      const ok = good();
+      const response = await handler(new Request('http://relay/collect', { method: 'POST', body: JSON.stringify({ v: 1, site: 'shop', sentAt: Date.now(), events: [ok, odd] }) }));
+      expect(response.status).toBe(200);
+      const answer = await response.json();
+      expect(answer.accepted + (answer.rejected?.length ?? 0)).toBe(2);
+      expect((await store.events()).map((e) => e.event.id)).toContain(ok.id);
+      expect(await store.countRejected()).toBe(answer.rejected?.length ?? 0);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    } finally {
+      await store.close();
+    }
   });
 });
 
@@ -202,6 +234,48 @@ describe('Retry-After', () => {
   });
 });
 
+describe('a Retry-After in the worker', () => {
+  it('holds the rest of the lease for that destination without counting attempts; another destination goes on', async () => {
+    const hits: Record<string, number> = { '/g/track/event': 0, '/w': 0 };
+    const server = createServer((req, res) => {
+      req.resume().on('end', () => {
+        hits[req.url!]++;
+        if (req.url!.startsWith('/g')) return void res.writeHead(429, { 'Retry-After': '60' }).end();
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const store = openSqliteStore();
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const config = resolveConfig(
+        {
+          delivery: { pollMs: 60_000, backoffBaseMs: 10, backoffMaxMs: 10 },
+          sites: { shop: { origins: ['*'], destinations: [{ type: 'growlytics', baseUrl: base + '/g', apiKeyEnv: 'GL' }, { type: 'webhook', url: base + '/w' }] } },
+        },
+        { GL: 'gl-key' },
+      );
+      await store.insertEvents([1, 2, 3].map(() => stored(pageview())), () => ['shop/growlytics', 'shop/webhook']);
+      const worker = startWorker(store, config);
+      const started = Date.now();
+      await worker.runOnce();
+      await worker.runOnce();
+      await worker.stop();
+      expect(hits['/g/track/event']).toBe(1);
+      expect(hits['/w']).toBe(1);
+      const counts = Object.fromEntries((await store.status()).map((c) => [c.destination, c]));
+      expect(counts['shop/webhook']).toMatchObject({ delivered: 3 });
+      expect(counts['shop/growlytics']).toMatchObject({ delivered: 0, queued: 3, dead: 0 });
+      // The refused one waits the full minute; the two held back were never sent and kept their attempts.
+      expect((await store.lease('shop/growlytics', 10, started + 59_000, started + 59_500)).map((d) => d.attempts)).toEqual([0, 0]);
+      expect((await store.lease('shop/growlytics', 10, started + 61_000, started + 62_000)).map((d) => d.attempts)).toEqual([1, 0, 0]);
+    } finally {
+      await store.close();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
 describe('errors without secrets', () => {
   const servers: { close(): void }[] = [];
   afterEach(() => servers.splice(0).forEach((s) => s.close()));
@@ -209,11 +283,13 @@ describe('errors without secrets', () => {
   it.each([
     ['a URL path and query', 'POST https://hooks.example/T000/B000/XyZsecret?token=abc failed', 'POST https://hooks.example failed', ['XyZsecret', 'abc']],
     ['user info in a URL', 'http://user:pa55word@db.example:5432/x', 'http://db.example:5432', ['pa55word', 'user']],
+    ['a URL followed by punctuation', 'see https://h.example/a/s3cr3t: failed (https://h.example/b?k=s3cr3t).', 'see https://h.example: failed (https://h.example).', ['s3cr3t']],
+    ['a URL that is a known secret', 'https://hooks.example/T0/s3cr3t-url: fetch failed', 'https://hooks.example: fetch failed', ['s3cr3t']],
     ['a Bearer token', 'sent Authorization: Bearer abc.def-123', 'sent Authorization: Bearer ***', ['abc.def-123']],
     ['a key parameter', 'bad api_key=k3y-value&x=1', 'bad api_key=***&x=1', ['k3y-value']],
     ['a known secret, and its Basic form', `echo gl-secret-key ${Buffer.from('gl-secret-key:').toString('base64')}`, 'echo *** ***', ['gl-secret-key']],
   ])('redacts %s', (_name, text, expected, hidden) => {
-    const out = redact(text, ['gl-secret-key']);
+    const out = redact(text, ['gl-secret-key', 'https://hooks.example/T0/s3cr3t-url']);
     expect(out).toBe(expected);
     for (const h of hidden) expect(out).not.toContain(h);
   });
@@ -249,6 +325,27 @@ describe('errors without secrets', () => {
       resolveConfig(input, { GL: 'sup3r-secret\r\nX: 1' });
     } catch (error) {
       expect((error as Error).message).not.toContain('sup3r');
+    }
+  });
+});
+
+describe('errors stored by an older relay', () => {
+  it('are shown redacted by /status and /dead-letters', async () => {
+    const config = resolveConfig({ sites: { shop: { origins: ['*'], destinations: [{ type: 'webhook', urlEnv: 'HOOK_URL' }] } } }, { HOOK_URL: 'https://hooks.example/T0/s3cr3t' });
+    const store = openSqliteStore();
+    try {
+      await store.insertEvents([stored(pageview())], () => ['shop/webhook']);
+      const [leased] = await store.lease('shop/webhook', 1, NOW, NOW + 1000);
+      await store.deadLetter([leased.id], 'https://hooks.example/T0/s3cr3t: fetch failed', NOW);
+      const handler = createHandler({ config, store });
+      const status = await (await handler(new Request('http://relay/status'))).text();
+      const letters = await (await handler(new Request('http://relay/dead-letters'))).text();
+      for (const text of [status, letters]) {
+        expect(text).toContain('https://hooks.example: fetch failed');
+        expect(text).not.toContain('s3cr3t');
+      }
+    } finally {
+      await store.close();
     }
   });
 });
@@ -327,6 +424,14 @@ describe('Growlytics attribute types', () => {
       { value: 12, size: 'XL', vip: false },
     ]);
     expect(sent[0].attributes).not.toHaveProperty('value');
+  });
+
+  it('caps a remembered map stored by an older relay, and lets the config override a built-in type', async () => {
+    const { sent, state, context } = fake({ attributeTypes: { price: 'string' } });
+    state.set('*attribute-types*', Object.fromEntries(Array.from({ length: MAX_REMEMBERED + 500 }, (_, i) => [`old${i}`, 'string'])));
+    await growlytics.deliver([custom({ price: 12, fresh: 1 })], context);
+    expect(sent[0].attributes).toMatchObject({ price: '12', fresh: 1 });
+    expect(Object.keys(state.get('*attribute-types*') as object)).toHaveLength(MAX_REMEMBERED);
   });
 
   it('remembers at most MAX_REMEMBERED names, so the map cannot grow without bound', async () => {

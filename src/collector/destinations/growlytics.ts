@@ -71,10 +71,20 @@ const BUILT_IN: AttributeTypes = { price: 'number', value: 'number', quantity: '
 /** Most attribute names whose type is remembered; past it, new names are typed by each value alone. */
 export const MAX_REMEMBERED = 1000;
 
-/** A map without a prototype: `constructor`, `toString`, `__proto__` are names like any other. */
-export const typeMap = (...sources: (AttributeTypes | undefined)[]): AttributeTypes => {
+/** A map without a prototype (`constructor`, `toString`, `__proto__` are names like any other), of at most `limit` names. */
+export const typeMap = (sources: (AttributeTypes | undefined)[], limit = Infinity): AttributeTypes => {
   const map = Object.create(null) as AttributeTypes;
-  for (const source of sources) for (const [name, type] of Object.entries(source ?? {})) if (type == 'string' || type == 'number' || type == 'boolean') define(map, name, type);
+  let size = 0;
+  for (const source of sources)
+    for (const [name, type] of Object.entries(source ?? {})) {
+      if (type != 'string' && type != 'number' && type != 'boolean') continue;
+      // A later source overrides an earlier one (the config over the built-in types).
+      if (!Object.hasOwn(map, name)) {
+        if (size >= limit) continue;
+        size++;
+      }
+      define(map, name, type);
+    }
   return map;
 };
 
@@ -135,9 +145,11 @@ export const growlytics: Destination = {
   batchSize: (config) => config.batchSize ?? 50,
   async deliver(deliveries, { config, post, getState, setState, count }) {
     if (config.type != 'growlytics') throw new Error('not a growlytics destination');
-    const types = typeMap((await getState(TYPES_KEY)) as AttributeTypes | undefined);
-    const declared = typeMap(BUILT_IN, config.attributeTypes);
-    const known = JSON.stringify(types);
+    const remembered = (await getState(TYPES_KEY)) as AttributeTypes | undefined;
+    // Capped on load too: a map saved by an older relay may be larger.
+    const types = typeMap([remembered], MAX_REMEMBERED);
+    const declared = typeMap([BUILT_IN, config.attributeTypes]);
+    const known = JSON.stringify(remembered ?? {});
     const url = join(config.baseUrl ?? GROWLYTICS_URL, '/track/event');
     const headers = { 'Content-Type': 'application/json', Accept: 'application/json', 'x-growlytics-key': config.secrets.apiKey };
     const outcomes: Outcome[] = [];

@@ -10,6 +10,8 @@ export interface Outcome {
   permanent?: boolean;
   /** The destination asked to wait this long before the next request (its `Retry-After`). */
   retryAfterMs?: number;
+  /** Not sent: the destination's `Retry-After` holds it. The deliveries are handed back, no attempt counted. */
+  held?: boolean;
 }
 
 /** The worker's services for a destination. */
@@ -32,6 +34,8 @@ export interface HttpResult {
   json?: unknown;
   /** `Retry-After` of a 429 or 503, in ms. */
   retryAfterMs?: number;
+  /** Not sent: an earlier `Retry-After` of this destination has not run out. */
+  held?: boolean;
 }
 
 /** A destination: which events it takes, how many per lease, and how it sends them. */

@@ -107,6 +107,7 @@ export const outcome = (deliveries: Delivery[], result: HttpResult): Outcome => 
   error: result.error,
   permanent: result.permanent,
   ...(result.retryAfterMs != undefined ? { retryAfterMs: result.retryAfterMs } : {}),
+  ...(result.held ? { held: true } : {}),
 });
 
 /** A delivery with what its mapping made of it. */
