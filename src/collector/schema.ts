@@ -219,17 +219,7 @@ export const checkEvents = (candidates: Candidates, receivedAt: number): { accep
     accepted.push(checked.event);
     if (!checked.known) unknown.add(checked.event);
   });
-  // Unknown types are taken beside known ones (a newer tracker's additions); a body of nothing
-  // this relay knows is refused whole, as before per-event validation, and kept with its reason.
-  if (accepted.length && unknown.size == accepted.length) {
-    candidates.events.forEach((candidate, index) => {
-      if (rejected.some((r) => r.index == index)) return;
-      const { type, metricName } = candidate as { type: string; metricName?: string };
-      const field = type == 'vital' && typeof metricName == 'string' ? 'metricName' : 'type';
-      rejected.push({ index, field, reason: `unknown ${field} ${JSON.stringify(field == 'type' ? type : metricName).slice(0, 80)}, and nothing this relay knows beside it` });
-    });
-    rejected.sort((a, b) => a.index - b.index);
-    return { accepted: [], unknown: new Set(), rejected };
-  }
+  // Unknown types are stored even when nothing else is in the body: a newer tracker's body of only
+  // new kinds of event would otherwise be refused, and its outbox would drop it.
   return { accepted, unknown, rejected };
 };

@@ -107,6 +107,19 @@ describe('erasure', () => {
   });
 });
 
+describe('a newer tracker', () => {
+  it('a body of only event types this relay does not know is stored, not refused', async () => {
+    const relay = await startRelay({ config: { sites } });
+    try {
+      const answer = await (await post(relay.url, batch([pageview({ type: 'form_submit' } as never), pageview({ type: 'scroll_milestone' } as never)]))).json();
+      expect(answer).toEqual({ ok: true, accepted: 2, duplicates: 0 });
+      expect((await relay.store.events()).map((s) => s.event.type).sort()).toEqual(['form_submit', 'scroll_milestone']);
+    } finally {
+      await relay.close();
+    }
+  });
+});
+
 describe('readiness', () => {
   it('/ready answers 200 while the store answers and 503 once it does not; /health stays liveness', async () => {
     const relay = await startRelay({ config: { sites } });
