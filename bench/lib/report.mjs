@@ -68,12 +68,11 @@ export const headline = ({ sizes, browser, summaries }) => {
       peers: peers.filter((p) => visits[p.id]).map((p) => ({ id: p.id, label: label(p), value: visits[p.id].bytes, extra: `in ${visits[p.id].requests}` })),
     });
   }
-  for (const row of rows) {
-    row.peers.sort((a, b) => a.value - b.value);
-    row.best = row.peers[0];
-    row.ratio = row.best && row.ours != null ? row.ours / Math.max(row.best.value, 0.1) : undefined;
-  }
-  return rows;
+  return rows.map((row) => {
+    const peers = [...row.peers].sort((a, b) => a.value - b.value);
+    const best = peers[0];
+    return { ...row, peers, best, ratio: best && row.ours != null ? row.ours / Math.max(best.value, 0.1) : undefined };
+  });
 };
 
 /** Every figure where a peer's median beats Tracklet's, and by how much. */
