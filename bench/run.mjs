@@ -48,7 +48,7 @@ const files = skipBrowser ? guessTagFiles() : await tagFiles();
 const sizes = await measureSizes(files);
 console.log(`bench: the script tag loads ${files.join(', ')}`);
 console.log('bench: start-up, calls and network in Chromium (several minutes)');
-const browser = skipBrowser ? undefined : await measureBrowser({ reps: Number(process.env.BENCH_REPS) || 3, only: process.env.BENCH_ONLY?.split(',') });
+const browser = skipBrowser ? undefined : await measureBrowser({ reps: Number(process.env.BENCH_REPS) || 3, only: process.env.BENCH_ONLY?.split(','), files });
 const summaries = browser ? summarise(browser) : {};
 console.log('bench: relay against the floor');
 const relay = await measureRelayVsFloor();

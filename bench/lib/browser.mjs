@@ -138,17 +138,22 @@ const settle = async (server, marks, idle = 3500) => {
   }
 };
 
-/** Waits, bounded, until the tracker's files stop arriving: the tag may load more files after `load`. */
-const quiet = async (server, tracker, { min = 1500, max = 5000, idle = 1000 } = {}) => {
+/**
+ * Waits, bounded, until the tracker's files stop arriving (the tag may load more files after `load`)
+ * and every file of `tracker.expect` (the tag's files, found beforehand) has been fetched.
+ */
+const quiet = async (server, tracker, { min = 1500, max = 6000, idle = 1000 } = {}) => {
   const start = Date.now();
+  const fetched = () => [...new Set(server.fetched.map((f) => f.path).filter((path) => tracker.owns(path)))];
+  const missing = () => (tracker.expect || []).some((path) => !fetched().includes(path));
   await sleep(min);
   let count = server.fetched.length;
   let since = Date.now();
-  while (Date.now() - start < max && Date.now() - since < idle) {
+  while (Date.now() - start < max && (Date.now() - since < idle || missing())) {
     await sleep(100);
     if (server.fetched.length != count) (count = server.fetched.length), (since = Date.now());
   }
-  return [...new Set(server.fetched.map((f) => f.path).filter((path) => tracker.owns(path)))];
+  return fetched();
 };
 
 /** `n` calls of track() in one task, stopped after TASK_BUDGET and scaled to `n` when slower. */
@@ -345,8 +350,10 @@ export const tagFiles = async () => {
  * Runs every tracker `reps` times, alternating (round-robin, order rotated each round) so that a
  * slow spell of the shared machine hits all of them alike; then the two scripted visits each.
  */
-export const measureBrowser = async ({ reps = 3, only, log = console.log } = {}) => {
+export const measureBrowser = async ({ reps = 3, only, files = [], log = console.log } = {}) => {
   const list = (await trackers()).filter((t) => !only || only.includes(t.id));
+  // The tag's page is traced until every file it loads has arrived (`files`: what tagFiles() found).
+  for (const tracker of list) if (tracker.id == 'tracklet') tracker.expect = files.map((file) => '/' + file);
   const server = await startBenchServer();
   serve(server, list);
   const browser = await launch();

@@ -262,6 +262,9 @@ export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  for (const row of rows)
+    if (row.statuses?.[429])
+      notes.push(`${row.target} answered 429 (rate limited) ${row.statuses[429]} times: its rate limit must be off or high in the bench's relay config (measureRelay in bench/lib/relay.mjs), or its figure is not its throughput`);
   const floor = rows.find((r) => r.target.startsWith('floor'));
   for (const row of rows) row.ratio = floor ? row.eventsPerSecond / floor.eventsPerSecond : undefined;
   return { batch: BATCH, connections: CONNECTIONS, duration: DURATION, rows, notes };

@@ -23,14 +23,18 @@ export const startupFromTrace = (events, tracker, origin) => {
     const p = path(url);
     return p != undefined && !p.startsWith('/p/') && !p.startsWith('/t/') && !p.startsWith('/dist/') && p != '/favicon.ico';
   };
-  const sent = events.filter((e) => e.name == 'ResourceSendRequest' && isSend(e.args?.data?.url)).sort((a, b) => a.ts - b.ts)[0];
-  const load = events.find((e) => e.ph == 'X' && e.name == 'EventDispatch' && e.args?.data?.type == 'load' && mainThread(e) && e.ts > first.ts);
-  const cutoff = Math.min(sent ? sent.ts : Infinity, load ? load.ts + load.dur : Infinity);
+  const sent = events.filter((e) => e.name == 'ResourceSendRequest' && e.pid == first.pid && e.ts > first.ts && isSend(e.args?.data?.url)).sort((a, b) => a.ts - b.ts)[0];
+  // The window's load event: script and image elements dispatch `load` too, so it is found by the
+  // main frame's MarkLoad, and ends with the EventDispatch around it (the page's load listeners).
+  const mark = events.find((e) => e.name == 'MarkLoad' && e.args?.data?.isMainFrame && mainThread(e) && e.ts > first.ts);
+  const around = mark && events.find((e) => e.ph == 'X' && e.name == 'EventDispatch' && e.args?.data?.type == 'load' && mainThread(e) && e.ts <= mark.ts && e.ts + e.dur >= mark.ts);
+  const loadEnd = around ? around.ts + around.dur : mark ? mark.ts : Infinity;
+  const cutoff = Math.min(sent ? sent.ts : Infinity, loadEnd);
   const ms = (list) => list.reduce((sum, e) => sum + (e.dur || 0), 0) / 1000;
   return {
     start: ms(top.filter((e) => e.ts < cutoff)),
     firstFile: first.dur / 1000,
     after: ms(top.filter((e) => e.ts >= cutoff)),
-    sentBeforeLoad: Boolean(sent && load && sent.ts < load.ts + load.dur),
+    sentBeforeLoad: Boolean(sent && sent.ts < loadEnd),
   };
 };

@@ -17,7 +17,8 @@ const tag = { src: '/dist/tracklet.js', owns: (path: string) => path.startsWith(
 const x = (name: string, ts: number, dur: number, data: Record<string, unknown> = {}, thread = { pid: 1, tid: 1 }) => ({ ph: 'X', name, ts, dur, ...thread, args: { data } });
 const script = (name: string, ts: number, dur: number, path: string, thread?: { pid: number; tid: number }) => x(name, ts, dur, { url: ORIGIN + path }, thread);
 const send = (ts: number, path: string) => ({ ph: 'I', name: 'ResourceSendRequest', ts, pid: 1, tid: 1, args: { data: { url: ORIGIN + path } } });
-const load = (ts: number, dur: number) => x('EventDispatch', ts, dur, { type: 'load' });
+/** The window's load event: its dispatch, and the main frame's MarkLoad inside it. */
+const load = (ts: number, dur: number) => [x('EventDispatch', ts, dur, { type: 'load' }), { ph: 'I', name: 'MarkLoad', ts: ts + dur - 1, pid: 1, tid: 1, args: { data: { isMainFrame: true } } }];
 
 describe('start-up from a trace', () => {
   it('counts the tracker’s script from its first file until its first request leaves, nested calls once', () => {
@@ -30,7 +31,7 @@ describe('start-up from a trace', () => {
         script('FunctionCall', 20_000, 2_000, '/dist/tracklet.js'),
         send(25_000, '/collect'),
         script('FunctionCall', 30_000, 4_000, '/dist/tracklet.js'),
-        load(40_000, 500),
+        ...load(40_000, 500),
         script('EvaluateScript', 50_000, 6_000, '/dist/tracklet.captures.js'),
       ],
       tag,
@@ -44,7 +45,7 @@ describe('start-up from a trace', () => {
       [
         script('EvaluateScript', 1_000, 8_000, '/dist/tracklet.js'),
         script('FunctionCall', 20_000, 2_000, '/dist/tracklet.js'),
-        load(30_000, 1_000),
+        ...load(30_000, 1_000),
         script('EvaluateScript', 40_000, 5_000, '/dist/tracklet.captures.js'),
         script('FunctionCall', 50_000, 1_500, '/dist/tracklet.captures.js'),
         send(60_000, '/collect'),
@@ -64,12 +65,29 @@ describe('start-up from a trace', () => {
         script('FunctionCall', 8_000, 9_000, '/dist/tracklet.js', { pid: 1, tid: 2 }),
         send(9_000, '/dist/tracklet.captures.js'),
         script('FunctionCall', 10_000, 1_000, '/dist/tracklet.js'),
-        load(20_000, 100),
+        ...load(20_000, 100),
       ],
       tag,
       ORIGIN,
     );
     expect(figures.start).toBe(5);
+  });
+
+  it('is not cut short by the load event of a script element, only by the window’s', () => {
+    const figures = startupFromTrace(
+      [
+        script('EvaluateScript', 1_000, 4_000, '/dist/tracklet.js'),
+        // The <script> element's own load event, right after it ran.
+        x('EventDispatch', 5_500, 100, { type: 'load' }),
+        script('EvaluateScript', 6_000, 2_000, '/t/tracklet-page.js'),
+        script('FunctionCall', 9_000, 1_000, '/dist/tracklet.js'),
+        ...load(20_000, 3_000),
+        script('FunctionCall', 30_000, 1_000, '/dist/tracklet.js'),
+      ],
+      tag,
+      ORIGIN,
+    );
+    expect(figures).toEqual({ start: 7, firstFile: 4, after: 1, sentBeforeLoad: false });
   });
 
   it('gives nothing when the tracker’s file never ran', () => {
