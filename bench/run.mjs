@@ -1,6 +1,7 @@
 // `npm run bench`: builds Tracklet, then measures it side by side with its peers in one run and
 // writes bench/results/ (results.md, results.json, chart.png). Not part of `npm test`: it prints
-// figures, it does not assert them. BENCH_REPS=n sets the browser repetitions (default 3), BENCH_ONLY=a,b
+// figures, it does not assert them. BENCH_REPS=n sets the browser repetitions (default 3),
+// BENCH_DELIVERY_REPS=n those of the slower delivery part (default 1), BENCH_ONLY=a,b
 // limits the browser part to those tracker ids, BENCH_RELAY_SECONDS=n the relay load (default 8).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,8 @@ first file and every file it loads), start-up and call cost in Chromium, bytes p
 relay against a floor server on the same machine, and writes \`bench/results/\` (results.md,
 results.json, chart.png). It takes under 15 minutes on 2 cores and needs only \`/usr/bin/chromium\`
 (and PostgreSQL 15 binaries for the relay's PostgreSQL row); nothing leaves the machine.
-\`BENCH_REPS=5 npm run bench\` repeats the browser runs more often (default 3). The peers' versions are
+\`BENCH_REPS=5 npm run bench\` repeats the browser runs more often (default 3; the delivery of
+1,000 events runs once unless \`BENCH_DELIVERY_REPS\` says more). The peers' versions are
 pinned in package.json. Where a peer beats Tracklet, the run lists it below. The latest run:
 
 ![Tracklet and peers](bench/results/chart.png)
@@ -30,6 +32,12 @@ pinned in package.json. Where a peer beats Tracklet, the run lists it below. The
 ${md.replace(/^### /gm, '#### ')}`;
 
 const started = Date.now();
+/**
+ * The browser rounds stop starting once the next would end later than this after the start, so that
+ * the visits, the relay part and the chart (about 4 minutes on a busy 2-core machine) still fit in
+ * 15 minutes; the tables say how many rounds ran.
+ */
+const ROUNDS_BUDGET_MS = Number(process.env.BENCH_ROUNDS_MINUTES || 10) * 60_000;
 process.chdir(ROOT);
 execFileSync(process.execPath, ['build.mjs'], { stdio: 'inherit' });
 
@@ -48,7 +56,7 @@ const files = skipBrowser ? guessTagFiles() : await tagFiles();
 const sizes = await measureSizes(files);
 console.log(`bench: the script tag loads ${files.join(', ')}`);
 console.log('bench: start-up, calls and network in Chromium (several minutes)');
-const browser = skipBrowser ? undefined : await measureBrowser({ reps: Number(process.env.BENCH_REPS) || 3, only: process.env.BENCH_ONLY?.split(','), files });
+const browser = skipBrowser ? undefined : await measureBrowser({ reps: Number(process.env.BENCH_REPS) || 3, deliveryReps: Number(process.env.BENCH_DELIVERY_REPS) || 1, roundsUntil: started + ROUNDS_BUDGET_MS, only: process.env.BENCH_ONLY?.split(','), files });
 const summaries = browser ? summarise(browser) : {};
 console.log('bench: relay against the floor');
 const relay = await measureRelayVsFloor();
@@ -57,8 +65,8 @@ const notes = [
   'Peers are the npm packages pinned in package.json, each bundled for a minimal equivalent usage (bench/entries/): auto pageview, one custom event, and vitals/errors where the package offers them. All were pointed at a local collector on 127.0.0.1; requests to any other host were aborted and are counted as tried.',
   'Umami is not compared: no npm package ships its browser tracker on its own. The only one that carries the tracker source, `umami` 2.10.0, is the whole Umami server application (54 runtime dependencies, Next.js and Prisma among them, with peer ranges that conflict with this project\'s), too heavy to pin as a development dependency for one file.',
   `Every tracker is loaded by a plain <script src> from the bench server, in the same page. The Tracklet script tag is what \`node build.mjs\` left in dist/ with every file it loads (this run: ${files.map((f) => f.replace('dist/', '')).join(', ')}); sizes are of each file without its trailing source-map comment, each compressed on its own (each travels on its own) and summed.`,
-  '"Script time to start" is, from a Chromium trace (DevTools timeline) of the page load at 4× CPU throttle, the main-thread time of the tracker\'s own script: compiling and running its files (EvaluateScript) and every callback into them (FunctionCall), from its first file until its first request leaves or the page\'s load event has run, whichever comes first (every tracker here has queued its first pageview by then). The page\'s own calls (Tracklet\'s `tracklet.track(…)` line) are served as a file and count as the tracker\'s. "Script after start" is the tracker\'s script time after that, until the trace ends (1.5–5 s after load, when its files stop arriving): files loaded later, idle work, timers.',
-  '"1,000 track() in one task" is performance.now() around one synchronous loop of 1,000 calls in a page that loaded 1.5 s or more earlier, 4× throttle; "3,000 … no throttle" the same with 3,000 calls in a fresh page without throttle. A loop still running after 2 s stops and is scaled.',
+  '"Script time to start" is, from a Chromium trace (DevTools timeline) of the page load at 4× CPU throttle, the main-thread time of the tracker\'s own script: compiling and running its files (EvaluateScript) and every callback into them (FunctionCall), from its first file until its first request leaves or the page\'s load event has run, whichever comes first (every tracker here has queued its first pageview by then). The page\'s own calls (Tracklet\'s `tracklet.track(…)` line) are served as a file and count as the tracker\'s. "Script after start" is the tracker\'s script time after that, until the trace ends (1–6 s after load, when its files stop arriving): files loaded later, idle work, timers.',
+  '"1,000 track() in one task" is performance.now() around one synchronous loop of 1,000 calls in the traced page once its files stopped arriving (1 s or more after load), 4× throttle; "3,000 … no throttle" the same with 3,000 calls in a fresh page without throttle. A loop still running after 2 s stops and is scaled.',
   'web-vitals is the version Tracklet ships, with a minimal sendBeacon reporter: the floor any tracker that reports vitals pays. It is not a tracker and is left out of the comparison.',
   'Snowplow: @snowplow/browser-plugin-error-tracking is at 4.3.1 and requires the same tracker version, so the tracker is pinned to 4.3.1; no web-vitals plugin is published for it.',
   'PostHog runs with its defaults except remote config, flags, surveys, session recording and external script loading, which are off (they would reach its servers); its web-vitals and exception extensions are bundled. Its default client-side rate limit drops part of a 1,000-event burst.',

@@ -174,11 +174,12 @@ const oneTask = (page, n, name) =>
 
 /**
  * One run of one tracker, in three fresh pages: a traced load at the throttle (start-up, then 1,000
- * track() calls in one task); a load without throttle (3,000 calls in one task); and a load at the
- * throttle for 1,000 calls in chunks followed by flush, until delivered or quiet.
+ * track() calls in one task); a load without throttle (3,000 calls in one task); and, with
+ * `delivery`, a load at the throttle for 1,000 calls in chunks followed by flush, until delivered or quiet.
  */
-const mainThreadRun = async (browser, server, tracker) => {
+const mainThreadRun = async (browser, server, tracker, { delivery = true } = {}) => {
   server.clear();
+  const began = Date.now();
   const run = {};
   let opened = await openPage(browser, server);
   try {
@@ -187,7 +188,7 @@ const mainThreadRun = async (browser, server, tracker) => {
     try {
       await opened.page.goto(`${server.origin}/p/${tracker.id}`, { waitUntil: 'load' });
       // Time for what a tracker defers past the load event (timers, idle callbacks, later files) to run and count.
-      run.files = await quiet(server, tracker);
+      run.files = await quiet(server, tracker, { min: 1000 });
     } finally {
       trace = await browser.stopTracing();
     }
@@ -201,7 +202,7 @@ const mainThreadRun = async (browser, server, tracker) => {
       })),
       { loadScript: loaded.script, blocked: opened.blocked.length },
     );
-    if (!tracker.tracks) return run;
+    if (!tracker.tracks) return Object.assign(run, { wallMs: Date.now() - began });
     const task = await oneTask(opened.page, TASK_CALLS, 'bench_task');
     run.task = task.ms;
     run.taskCalls = task.calls;
@@ -211,18 +212,21 @@ const mainThreadRun = async (browser, server, tracker) => {
   opened = await openPage(browser, server, { throttle: 1 });
   try {
     await opened.page.goto(`${server.origin}/p/${tracker.id}`, { waitUntil: 'load' });
-    await sleep(1000);
+    await sleep(500);
     const task = await oneTask(opened.page, UNTHROTTLED_CALLS, 'bench_task');
     run.task3000 = task.ms;
     run.task3000Calls = task.calls;
   } finally {
     await opened.context.close();
   }
+  // Wall time of the run without its delivery part: what a later round will take.
+  run.wallMs = Date.now() - began;
+  if (!delivery) return run;
   server.clear();
   const { context, page, metrics } = await openPage(browser, server);
   try {
     await page.goto(`${server.origin}/p/${tracker.id}`, { waitUntil: 'load' });
-    await sleep(1500);
+    await sleep(1000);
     server.clear();
     const before = await metrics();
     const start = Date.now();
@@ -309,14 +313,14 @@ const shortVisit = async (browser, server, tracker) => {
   const { context, page } = await openPage(browser, server, { route: false });
   try {
     await page.goto(`${server.origin}/p/${tracker.id}/landing`, { waitUntil: 'load' });
-    await sleep(1000);
+    await sleep(800);
     if (tracker.tracks) for (let n = 1; n <= 10; n++) await page.evaluate((n) => window.bench.track('cta_click', { n }), n);
     await page.evaluate(() => {
       history.pushState({}, '', `/p/${location.pathname.split('/')[2]}/next`);
       document.title = 'Next';
       window.bench.navigated?.();
     });
-    await sleep(1000);
+    await sleep(800);
     // Closing the tab fires visibilitychange and pagehide: the trackers' last chance to send.
     await page.close({ runBeforeUnload: true });
     await sleep(2000);
@@ -348,9 +352,11 @@ export const tagFiles = async () => {
 
 /**
  * Runs every tracker `reps` times, alternating (round-robin, order rotated each round) so that a
- * slow spell of the shared machine hits all of them alike; then the two scripted visits each.
+ * slow spell of the shared machine hits all of them alike; the slow delivery part (1,000 calls in
+ * chunks, flush, wait for delivery) only in the first `deliveryReps` rounds; then the two scripted
+ * visits each.
  */
-export const measureBrowser = async ({ reps = 3, only, files = [], log = console.log } = {}) => {
+export const measureBrowser = async ({ reps = 3, deliveryReps = 1, roundsUntil = Infinity, only, files = [], log = console.log } = {}) => {
   const list = (await trackers()).filter((t) => !only || only.includes(t.id));
   // The tag's page is traced until every file it loads has arrived (`files`: what tagFiles() found).
   for (const tracker of list) if (tracker.id == 'tracklet') tracker.expect = files.map((file) => '/' + file);
@@ -363,10 +369,21 @@ export const measureBrowser = async ({ reps = 3, only, files = [], log = console
   try {
     // A warm-up load, discarded: the first page of a fresh browser pays for starting it.
     await mainThreadRun(browser, server, { ...list[0], tracks: false });
+    let done = 0;
+    let roundMs = 0;
     for (let rep = 0; rep < reps; rep++) {
+      // On a busy machine the bench keeps to its time: no round that would end past `roundsUntil`.
+      if (rep > 0 && Date.now() + roundMs > roundsUntil) {
+        log(`bench: ${rep} of ${reps} rounds, the next would end past the bench's time budget`);
+        break;
+      }
+      const roundStart = Date.now();
       const order = list.map((_, i) => list[(i + rep) % list.length]);
-      for (const tracker of order) runs[tracker.id].push(await mainThreadRun(browser, server, tracker));
-      log(`bench: browser round ${rep + 1}/${reps} done`);
+      for (const tracker of order) runs[tracker.id].push(await mainThreadRun(browser, server, tracker, { delivery: rep < deliveryReps }));
+      log(`bench: browser round ${rep + 1}/${reps} done in ${Math.round((Date.now() - roundStart) / 1000)} s`);
+      done++;
+      // The next round's length, as this one's without the delivery part (which runs in the first rounds only).
+      roundMs = list.reduce((sum, t) => sum + (runs[t.id].at(-1).wallMs || 0), 0) + (rep + 1 < deliveryReps ? Date.now() - roundStart : 0);
     }
     for (const tracker of list) {
       visits[tracker.id] = await visit(browser, server, tracker);
@@ -377,7 +394,8 @@ export const measureBrowser = async ({ reps = 3, only, files = [], log = console
       version,
       throttle: THROTTLE,
       events: EVENTS,
-      reps,
+      reps: done,
+      deliveryReps: Math.min(deliveryReps, done),
       trackers: list.map(({ id, label, tracks, note, partial }) => ({ id, label, tracks, note, partial })),
       runs,
       visits,

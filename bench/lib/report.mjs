@@ -174,7 +174,7 @@ export const markdown = (results) => {
       out.push(
         `\nToo slow to finish the calls in one task within 2 s, so measured on fewer and scaled: ${taskScaled.map((t) => `${t.label} (${int(summaries[t.id].taskCalls?.min)} of 1,000 throttled, ${int(summaries[t.id].task3000Calls?.min)} of 3,000 unthrottled)`).join(', ')}.`,
       );
-    out.push(`\n### Delivery of 1,000 events (CPU throttled ${browser.throttle}×)\n`);
+    out.push(`\n### Delivery of 1,000 events (CPU throttled ${browser.throttle}×, ${browser.deliveryReps > 1 ? `median of ${browser.deliveryReps} runs` : 'one run'})\n`);
     const tag = summaries.tracklet?.trackFlush?.median;
     out.push(
       table(
