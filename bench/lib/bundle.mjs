@@ -1,9 +1,8 @@
 // One set of esbuild settings for every bundle the benchmark compares, Tracklet's and the peers'.
 import { build } from 'esbuild';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { define } from '../../build.mjs';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -26,59 +25,28 @@ export const SETTINGS = {
 };
 
 /**
+ * What an app's bundler does with `import()`: the imported module goes to a chunk of its own, fetched
+ * only when the call runs. esbuild's single-file output would inline it, so it is left out instead.
+ */
+const dynamicImportsApart = {
+  name: 'dynamic-imports-apart',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => (args.kind == 'dynamic-import' ? { path: args.path, external: true } : undefined));
+  },
+};
+
+/**
  * Bundles an entry file. `bench` keeps the few lines that expose `window.bench` to the browser
  * harness; size figures are taken without them.
  */
-export const bundle = async (entry, { bench = false } = {}) => {
+export const bundle = async (entry, { bench = false, splitDynamic = false } = {}) => {
   const result = await build({
     ...SETTINGS,
     entryPoints: [entry],
     define: { BENCH: String(bench), 'process.env.NODE_ENV': '"production"' },
+    plugins: splitDynamic ? [dynamicImportsApart] : [],
   });
   return result.outputFiles[0].contents;
-};
-
-/**
- * Tracklet's script-tag build from src/script.ts as build.mjs makes it; each capture named in
- * `without` has its call in script.ts replaced by a capture that does nothing, so esbuild drops the
- * module's code (helpers that other modules still import stay, as they would in a real build).
- */
-export const bundleScript = async (without = []) => {
-  const result = await build({
-    bundle: true,
-    minify: true,
-    target: TARGET,
-    legalComments: 'none',
-    mangleProps: /_$/,
-    format: 'iife',
-    write: false,
-    logLevel: 'error',
-    absWorkingDir: ROOT,
-    entryPoints: ['src/script.ts'],
-    define: define({}),
-    plugins: [
-      {
-        name: 'captures-off',
-        setup(b) {
-          b.onLoad({ filter: /[\\/]src[\\/]script\.ts$/ }, (args) => {
-            let contents = readFileSync(args.path, 'utf8');
-            for (const name of without) contents = contents.replace(new RegExp(`\\b${name}\\(\\)`, 'g'), '(() => {})');
-            return { contents, loader: 'ts' };
-          });
-        },
-      },
-    ],
-  });
-  return result.outputFiles[0].contents;
-};
-
-/** The captures src/script.ts starts (a module of src/capture/ whose factory it calls): each can be switched off. */
-export const scriptCaptures = () => {
-  const source = readFileSync(resolve(ROOT, 'src/script.ts'), 'utf8');
-  return readdirSync(resolve(ROOT, 'src/capture'))
-    .filter((file) => file.endsWith('.ts'))
-    .map((file) => file.slice(0, -3))
-    .filter((name) => new RegExp(`\\b${name}\\(\\)`).test(source));
 };
 
 /** Minified, gzip (level 9) and brotli (quality 11) bytes, as build.mjs reports them. */

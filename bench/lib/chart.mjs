@@ -46,18 +46,26 @@ export const chartHtml = ({ machine, sizes, browser, summaries, relay }) => {
       browser.trackers
         .filter((t) => !only || t.tracks)
         .map((t) => ({ label: t.label, value: summaries[t.id][key]?.median, min: summaries[t.id][key]?.min, max: summaries[t.id][key]?.max, ours: t.id.startsWith('tracklet') }));
-    panels.push(panel(`Script evaluation + init (Chromium, ${browser.throttle}× CPU throttle)`, 'ms, median and min–max', items('evalInit')));
+    panels.push(panel(`Script time to start (Chromium, ${browser.throttle}× CPU throttle)`, 'ms, median and min–max', items('start')));
+    panels.push(panel(`1,000 track() calls in one task (${browser.throttle}× CPU throttle)`, 'ms, median and min–max', items('task', true)));
     panels.push(panel('1,000 track() calls + flush: main-thread time', 'ms, median and min–max', items('trackFlush', true)));
+    const visits = browser.shortVisits || browser.visits;
     panels.push(
       panel(
-        'One scripted visit: bytes sent',
+        'One scripted visit (load, 10 events, one SPA navigation, close): bytes sent',
         'bytes',
-        browser.trackers.map((t) => ({ label: `${t.label} (${browser.visits[t.id].requests} req)`, value: browser.visits[t.id].bytes, ours: t.id.startsWith('tracklet') })),
+        browser.trackers.filter((t) => visits[t.id]).map((t) => ({ label: `${t.label} (${visits[t.id].requests} req)`, value: visits[t.id].bytes, ours: t.id.startsWith('tracklet') })),
       ),
     );
   }
-  if (!relay.unavailable)
-    panels.push(panel('Relay: events ingested per second, by events per request', 'events/s, higher is better', relay.rows.map((r) => ({ label: `${r.batchSize} per request`, value: r.eventsPerSecond, ours: true }))));
+  if (relay && !relay.unavailable && relay.rows.length)
+    panels.push(
+      panel(
+        `Relay and the machine's floor: events ingested per second (${relay.batch}-event batches)`,
+        'events/s, higher is better',
+        relay.rows.map((r) => ({ label: r.target.replace(/ \(.*/, '') + (r.store == 'sqlite' ? '' : ` (${r.store})`), value: r.eventsPerSecond, ours: r.target.startsWith('tracklet') })),
+      ),
+    );
   return `<!doctype html><html><head><meta charset="utf-8"><style>body{margin:16px;background:#fff;color:#111;font-family:DejaVu Sans,sans-serif}svg{display:block;margin-bottom:14px}</style></head>
 <body><div style="font-size:18px;font-weight:700">Tracklet and peers, measured in one run</div>
 <div style="font-size:12px;color:#555;margin:4px 0 14px">${esc(machine.date)} · ${machine.nproc} cores, ${esc(machine.cpu)} · ${esc(machine.chromium)} · medians; whiskers show the run's min–max</div>

@@ -19,6 +19,14 @@ export const PEERS = [
   { id: 'web-vitals', label: 'web-vitals alone (vitals floor)', pkg: 'web-vitals', offers: 'vitals only', tracks: false },
   { id: 'plausible', label: 'Plausible', pkg: '@plausible-analytics/tracker', offers: 'pageviews, events' },
   { id: 'posthog', label: 'PostHog', pkg: 'posthog-js', offers: 'pageviews, events, vitals, errors' },
+  {
+    id: 'openpanel',
+    label: 'OpenPanel',
+    pkg: '@openpanel/web',
+    offers: 'pageviews, events',
+    splitDynamic: true,
+    note: 'OpenPanel: its session-replay recorder is behind a dynamic import(), which an app\'s bundler puts in a chunk of its own, fetched only when replay is on; the bench leaves that chunk out of the bundle (replay is off).',
+  },
   { id: 'segment', label: 'Segment', pkg: '@segment/analytics-next', offers: 'pageviews (manual on SPA), events' },
   { id: 'snowplow', label: 'Snowplow', pkg: '@snowplow/browser-tracker', offers: 'pageviews (manual on SPA), events, errors' },
   {

@@ -1,105 +1,271 @@
-// Part 4: what one relay process ingests on loopback, under a bounded load from this process.
+// Part 4: the relay against the machine's floor, loaded the same way in one run. The floor
+// (floor-server.mjs) parses and stores each batch and nothing else; the relay is the built
+// `tracklet-relay` CLI with two webhook destinations answered at once by a local sink, so delivery
+// runs as in production. Each target runs in its own process on 127.0.0.1, under unique 20-event
+// batches from autocannon (10 connections, DURATION seconds); then the sink's count is checked
+// against what was accepted. PostgreSQL is a throwaway PostgreSQL 15 server, removed afterwards.
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
-export const BATCH_SIZES = [1, 10, 50, 100];
-const DURATION = 3; // seconds per batch size
-const CONNECTIONS = 10;
+const ROOT = resolve(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/collector/cli.js');
+const PG_BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
+export const BATCH = 20;
+export const CONNECTIONS = 10;
+export const DURATION = Number(process.env.BENCH_RELAY_SECONDS) || 8;
+/** How long the sink gets, after the load, to receive every accepted event from both destinations. */
+const DRAIN_MS = 60_000;
 
-/** A realistic custom event (the fields Tracklet sends), unique by id so the relay's dedupe never short-cuts it. */
-const event = (n, now) => ({
-  type: 'event',
-  name: 'add_to_cart',
-  properties: { sku: 'SKU-' + (n % 997), price: 19.9, currency: 'EUR' },
-  id: `bench-${process.pid}-${n}`,
-  timestamp: now,
-  anonymousId: 'anon-' + (n % 5000),
-  sessionId: 'sess-' + (n % 1000),
-  url: 'https://shop.example/products/42?ref=home',
-  path: '/products/42',
-});
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+const runId = Math.random().toString(36).slice(2, 8);
+let sequence = 0;
 
-/** Starts the relay in a child process; resolves to `{ url, stop }`, or `{ error }` when there is no relay. */
-const startChild = async (storePath) => {
-  const child = spawn(process.execPath, [resolve(import.meta.dirname, 'relay-server.mjs'), storePath], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  const line = await new Promise((done) => {
-    lines.once('line', done);
-    child.once('exit', () => done(JSON.stringify({ error: 'the relay process exited' })));
-    setTimeout(() => done(JSON.stringify({ error: 'the relay did not start within 20 s' })), 20_000).unref();
-  });
-  const info = JSON.parse(line);
-  let stored;
-  lines.on('line', (text) => (stored = JSON.parse(text).stored));
-  /** Stops the relay; resolves to the number of events it stored. */
-  const stop = () =>
-    new Promise((done) => {
-      if (child.exitCode != null) return done(stored);
-      child.once('exit', () => done(stored));
-      child.stdin.end();
-      setTimeout(() => child.kill(), 5000).unref();
-    });
-  if (info.error) await stop();
-  return { ...info, stop };
+/** A realistic custom event, as the script tag sends it; unique by id so no dedupe short-cuts it. */
+const event = (now) => {
+  const n = ++sequence;
+  return {
+    type: 'event',
+    name: 'add_to_cart',
+    properties: { sku: 'SKU-' + (n % 997), price: 19.9, currency: 'EUR' },
+    id: `${runId}-${n}`,
+    timestamp: now,
+    anonymousId: 'anon-' + (n % 5000),
+    sessionId: 'sess-' + (n % 1000),
+    url: 'https://shop.example/products/42?ref=home',
+    path: '/products/42',
+  };
 };
 
-/** Events built so far: ids stay unique across batch sizes, or the relay's dedupe would short-cut them. */
-let sent = 0;
+/** Figures of one autocannon run: events/s counts only 2xx answers. */
+const figures = (result) => ({
+  eventsPerSecond: (result['2xx'] * BATCH) / result.duration,
+  requestsPerSecond: result['2xx'] / result.duration,
+  accepted: result['2xx'] * BATCH,
+  p50: result.latency.p50,
+  p99: result.latency.p99,
+  max: result.latency.max,
+  non2xx: result.non2xx,
+  statuses: Object.fromEntries(Object.entries(result.statusCodeStats || {}).map(([code, s]) => [code, s.count])),
+  errors: result.errors + result.timeouts,
+});
 
-/** One bounded autocannon run: DURATION seconds, CONNECTIONS connections, a fresh batch per request. */
-const load = (url, batchSize) =>
-  autocannon({
+/** Spawns a process and resolves once `ready(line)` matches a line of its output; rejects after 30 s. */
+const spawnUntil = (args, ready, options = {}) =>
+  new Promise((done, fail) => {
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], ...options });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => (child.kill(), fail(new Error('did not start within 30 s: ' + err.slice(0, 300)))), 30_000);
+    const lines = createInterface({ input: child.stdout });
+    const onExit = (code) => (clearTimeout(timer), fail(new Error(`exited with ${code}: ${err.slice(0, 300)}`)));
+    child.once('exit', onExit);
+    lines.on('line', (line) => {
+      const url = ready(line);
+      if (!url) return;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      done({ child, url, lines, stderr: () => err });
+    });
+  });
+
+/** Ends a child: closes its input (the floor's signal) and sends SIGTERM (the relay's); resolves on exit. */
+const stopChild = (child) =>
+  new Promise((done) => {
+    if (child.exitCode != null || child.signalCode != null) return done();
+    child.once('exit', () => done());
+    child.stdin.end();
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+  });
+
+/** The sink both webhook destinations post to: records the ids that arrived, per destination (path). */
+const startSink = async () => {
+  const arrived = { a: new Set(), b: new Set() };
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const ids = arrived[req.url.slice(1)];
+      try {
+        for (const e of JSON.parse(Buffer.concat(chunks).toString('utf8')).events || []) ids?.add(e.id);
+      } catch {
+        // Counted as not arrived.
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
+    });
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    arrived,
+    close: () => new Promise((done) => (server.closeAllConnections(), server.close(() => done()))),
+  };
+};
+
+/** Loads one target and notes the ids of every event it accepted (2xx), to check the sink against. */
+const loadAndTrack = async (url) => {
+  const accepted = new Set();
+  const result = await autocannon({
     url: url + '/collect',
     method: 'POST',
     connections: CONNECTIONS,
     duration: DURATION,
-    headers: { 'content-type': 'text/plain', origin: 'https://shop.example', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) bench' },
+    headers: { 'content-type': 'text/plain;charset=UTF-8', origin: 'https://shop.example', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) bench' },
     requests: [
       {
-        setupRequest: (request) => {
+        setupRequest: (request, context) => {
           const now = Date.now();
-          const events = Array.from({ length: batchSize }, () => event(sent++, now));
-          return { ...request, body: JSON.stringify({ v: 1, site: 'bench', sentAt: now, events }) };
+          const events = Array.from({ length: BATCH }, () => event(now));
+          context.ids = events.map((e) => e.id);
+          return { ...request, body: JSON.stringify({ v: 1, site: 'shop', sentAt: now, events }) };
+        },
+        onResponse: (status, _body, context) => {
+          if (status >= 200 && status < 300) for (const id of context.ids || []) accepted.add(id);
         },
       },
     ],
   });
+  return { ...figures(result), acceptedIds: accepted };
+};
 
-/** Runs every batch size against one relay; returns rows, or `{ unavailable }` when the relay is not there. */
-export const measureRelay = async ({ log = console.log } = {}) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tracklet-bench-'));
-  const relay = await startChild(join(dir, 'relay.sqlite'));
-  if (relay.error) {
-    rmSync(dir, { recursive: true, force: true });
-    return { unavailable: relay.error };
-  }
+/** The floor on a fresh SQLite file. */
+const measureFloor = async (dir) => {
+  const { child, url, lines } = await spawnUntil([join(import.meta.dirname, 'floor-server.mjs'), join(dir, 'floor.sqlite')], (line) => line.startsWith('{"url"') && JSON.parse(line).url);
+  let stored;
+  lines.on('line', (line) => line.startsWith('{"stored"') && (stored = JSON.parse(line).stored));
   try {
-    const rows = [];
-    for (const batchSize of BATCH_SIZES) {
-      const result = await load(relay.url, batchSize);
-      const ok = result['2xx'];
-      rows.push({
-        batchSize,
-        events: ok * batchSize,
-        requestsPerSecond: ok / result.duration,
-        eventsPerSecond: (ok * batchSize) / result.duration,
-        p50: result.latency.p50,
-        p90: result.latency.p90,
-        p99: result.latency.p99,
-        max: result.latency.max,
-        non2xx: result.non2xx,
-        errors: result.errors + result.timeouts,
-      });
-      log(`bench: relay batch ${batchSize}: ${Math.round(rows.at(-1).eventsPerSecond)} events/s`);
-    }
-    const stored = await relay.stop();
-    return { connections: CONNECTIONS, duration: DURATION, rows, accepted: rows.reduce((sum, r) => sum + r.events, 0), stored };
+    const { acceptedIds, ...row } = await loadAndTrack(url);
+    await stopChild(child);
+    return { target: 'floor (node:http + JSON.parse + SQLite WAL)', store: 'sqlite', ...row, accepted: acceptedIds.size, stored };
   } finally {
-    await relay.stop();
+    await stopChild(child);
+  }
+};
+
+/** The relay CLI on `store` (a file or a postgres:// URL), delivering to the sink's two webhooks. */
+const measureRelay = async (dir, store, label) => {
+  const sink = await startSink();
+  const config = join(dir, `relay-${label}.json`);
+  writeFileSync(
+    config,
+    JSON.stringify({
+      sites: {
+        shop: {
+          origins: ['https://shop.example'],
+          destinations: [
+            { type: 'webhook', name: 'a', url: sink.url + '/a' },
+            { type: 'webhook', name: 'b', url: sink.url + '/b' },
+          ],
+        },
+      },
+    }),
+  );
+  let child;
+  try {
+    const started = await spawnUntil([CLI, 'serve', '--config', config, '--host', '127.0.0.1', '--port', '0', '--store', store], (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1]);
+    child = started.child;
+    const { acceptedIds, ...row } = await loadAndTrack(started.url);
+    // Delivery keeps running after the load: wait, bounded, until both destinations hold every accepted event.
+    const loadEnded = Date.now();
+    const missing = () => [...acceptedIds].filter((id) => !sink.arrived.a.has(id) || !sink.arrived.b.has(id)).length;
+    while (Date.now() - loadEnded < DRAIN_MS && (sink.arrived.a.size < acceptedIds.size || sink.arrived.b.size < acceptedIds.size || missing())) await sleep(250);
+    return {
+      target: `tracklet-relay (${label}, 2 webhooks delivering)`,
+      store: label,
+      ...row,
+      accepted: acceptedIds.size,
+      arrivedA: sink.arrived.a.size,
+      arrivedB: sink.arrived.b.size,
+      lost: missing(),
+      drainedMs: Date.now() - loadEnded,
+    };
+  } finally {
+    if (child) await stopChild(child);
+    await sink.close();
+  }
+};
+
+const freePort = () =>
+  new Promise((done, fail) => {
+    const server = createNetServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+
+/** A throwaway PostgreSQL 15 on 127.0.0.1 (as root, run as the postgres user); `undefined` without the binaries. */
+const startPostgres = async () => {
+  if (!existsSync(join(PG_BIN, 'initdb')) || !existsSync(join(PG_BIN, 'pg_ctl'))) return undefined;
+  const root = userInfo().uid == 0;
+  const dir = mkdtempSync(join(tmpdir(), 'tracklet-bench-pg-'));
+  if (root) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'])), Number(execFileSync('id', ['-g', 'postgres'])));
+  const run = (command, args) =>
+    root ? execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, command), ...args], { stdio: 'pipe' }) : execFileSync(join(PG_BIN, command), args, { stdio: 'pipe' });
+  const data = join(dir, 'data');
+  const destroy = () => {
+    try {
+      run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    } catch {
+      // Not running.
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+    const port = await freePort();
+    // Durable settings (fsync on), as in production.
+    run('pg_ctl', ['-D', data, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, '-l', join(dir, 'log'), '-w', 'start']);
+    return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, destroy };
+  } catch (error) {
+    destroy();
+    throw error;
+  }
+};
+
+/** Floor, relay on SQLite and relay on PostgreSQL, one after the other; `{ unavailable }` without a built relay. */
+export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
+  if (!existsSync(CLI)) return { unavailable: 'dist/collector/cli.js is missing' };
+  const dir = mkdtempSync(join(tmpdir(), 'tracklet-bench-relay-'));
+  const rows = [];
+  const notes = [];
+  const attempt = async (name, run) => {
+    try {
+      const row = await run();
+      rows.push(row);
+      log(`bench: ${name}: ${Math.round(row.eventsPerSecond)} events/s, p99 ${row.p99} ms` + (row.lost != null ? `, ${row.lost} of ${row.accepted} accepted events missing at the sink` : ''));
+    } catch (error) {
+      notes.push(`${name}: not measured (${String(error.message || error).split('\n')[0]})`);
+      log(`bench: ${name} failed: ${error.message}`);
+    }
+  };
+  try {
+    await attempt('floor', () => measureFloor(dir));
+    await attempt('relay on SQLite', () => measureRelay(dir, join(dir, 'relay.sqlite'), 'SQLite'));
+    let pg;
+    try {
+      pg = await startPostgres();
+      if (!pg) notes.push(`relay on PostgreSQL: skipped, no PostgreSQL 15 binaries in ${PG_BIN}`);
+      else await attempt('relay on PostgreSQL', () => measureRelay(dir, pg.url, 'PostgreSQL'));
+    } catch (error) {
+      notes.push(`relay on PostgreSQL: skipped, the throwaway server did not start (${String(error.message).split('\n')[0]})`);
+    } finally {
+      pg?.destroy();
+    }
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  for (const row of rows)
+    if (row.statuses?.[429])
+      notes.push(`${row.target} answered 429 (rate limited) ${row.statuses[429]} times: its rate limit must be off or high in the bench's relay config (measureRelay in bench/lib/relay.mjs), or its figure is not its throughput`);
+  const floor = rows.find((r) => r.target.startsWith('floor'));
+  for (const row of rows) row.ratio = floor ? row.eventsPerSecond / floor.eventsPerSecond : undefined;
+  return { batch: BATCH, connections: CONNECTIONS, duration: DURATION, rows, notes };
 };

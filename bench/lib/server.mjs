@@ -1,17 +1,28 @@
-// The local server of the browser runs: serves the test pages and records every request a tracker
-// sends to it, whatever its path (each peer has its own ingest path). Listens on 127.0.0.1 only.
+// The local server of the browser runs: serves the test pages and the trackers' script files, and
+// records every other request a tracker sends to it, whatever its path (each peer has its own ingest
+// path). Listens on 127.0.0.1 only.
 import { createServer } from 'node:http';
 
-/** Starts the server; `pages` maps a path prefix to HTML. Everything else is a tracker request. */
+/**
+ * Starts the server; `pages` maps a path prefix to HTML and `files` an exact path to a script.
+ * Everything else is a tracker request; the script files fetched are listed in `fetched`.
+ */
 export const startBenchServer = async () => {
   const pages = new Map();
+  const files = new Map();
   const requests = [];
+  const fetched = [];
   const server = createServer((req, res) => {
     const chunks = [];
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
       const url = new URL(req.url || '/', 'http://127.0.0.1');
       const page = [...pages].find(([prefix]) => url.pathname == prefix || url.pathname.startsWith(prefix + '/'));
+      if (req.method == 'GET' && files.has(url.pathname)) {
+        fetched.push({ at: Date.now(), path: url.pathname });
+        res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-store' });
+        return res.end(files.get(url.pathname));
+      }
       if (req.method == 'GET' && page) {
         res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
         return res.end(page[1]);
@@ -41,8 +52,10 @@ export const startBenchServer = async () => {
   return {
     origin,
     requests,
+    fetched,
     page: (prefix, html) => pages.set(prefix, html),
-    clear: () => void (requests.length = 0),
+    file: (path, code) => files.set(path, code),
+    clear: () => void ((requests.length = 0), (fetched.length = 0)),
     marks: () => requests.reduce((sum, r) => sum + r.marks, 0),
     close: () => new Promise((done) => {
       server.close(() => done());
