@@ -2,7 +2,7 @@
  * Tracklet for npm: `init()` once, then `track()`, `page()`, `identify()`… from anywhere.
  * Calls made before `init()` are kept (up to 100) and replayed once it runs.
  */
-import { resolveConfig, type TrackletOptions } from './config';
+import { resolveConfig, type Capture, type TrackletOptions } from './config';
 import { safe } from './core/safe';
 import { createTracker, type Tracker } from './tracker';
 import type { Properties } from './types';
@@ -60,5 +60,7 @@ export const getAnonymousId = safe(forward('getAnonymousId')) as () => string | 
  * waited for it (`consent: 'required'`); `false` drops them, clears Tracklet's storage and stops tracking.
  */
 export const consent = safe(forward('consent')) as (granted: boolean) => void;
+/** @internal Starts a capture that arrived after `init()` (the script tag's second file). */
+export const attach = safe(forward('attach')) as (capture: Capture) => void;
 /** The current session id (undefined before `init()`). */
 export const getSessionId = safe(forward('getSessionId')) as () => string | undefined;

@@ -1,4 +1,4 @@
-import type { Config } from './config';
+import type { Capture, Config } from './config';
 import type { Properties, TrackletEvent } from './types';
 import { attributionOf, campaignKey, campaignParams } from './capture/attribution';
 import { randomId } from './core/id';
@@ -51,6 +51,8 @@ export interface Tracker {
   getAnonymousId(): string;
   getSessionId(): string;
   consent(granted: boolean): void;
+  /** Starts a capture that arrived after the tracker (the script tag's second file). */
+  attach(capture: Capture): void;
 }
 
 /** A non-empty string: what event names and user ids must be. */
@@ -198,5 +200,6 @@ export const createTracker = (config: Config): Tracker => {
     getAnonymousId: anonymousId,
     getSessionId: () => session(Date.now()).id,
     consent: gate.consent_,
+    attach: (capture) => safe(capture)(context),
   };
 };
