@@ -75,26 +75,17 @@ export const createTracker = (config: Config): Tracker => {
   let lastPage = '';
   let lastUrl = document.referrer;
 
-  // `location` getters cost as much as the rest of an event: the URL is read once per task (a
-  // navigation through the history API starts a new reading), and the path is taken from it.
-  let href: string | undefined;
-  const here = (): string => {
-    if (href == null) {
-      href = location.href;
-      queueMicrotask(() => (href = undefined));
+  // `location` getters cost as much as the rest of an event: the URL and path are read once per
+  // task (a navigation through the history API, or a pageview, starts a new reading).
+  let here: [url: string, path: string] | undefined;
+  const whereNow = (): [string, string] => {
+    if (!here) {
+      here = [location.href, location.pathname + (spa == 'hash' ? location.hash : '')];
+      queueMicrotask(() => (here = undefined));
     }
-    return href;
+    return here;
   };
-  const origin = location.origin;
-  const path = (url = here()): string => {
-    if (!url.startsWith(origin + '/')) return location.pathname + (spa == 'hash' ? location.hash : '');
-    const hash = url.indexOf('#');
-    const end = hash < 0 ? url.length : hash;
-    const query = url.indexOf('?');
-    // `location.hash` is '' for a bare '#'.
-    const fragment = spa == 'hash' && hash >= 0 && hash < url.length - 1 ? url.slice(hash) : '';
-    return url.slice(origin.length, query >= 0 && query < end ? query : end) + fragment;
-  };
+  const path = () => whereNow()[1];
 
   const session = (now: number) => {
     const current = touchSession(now, timeout, () => attributionOf(location.href, document.referrer), landing);
@@ -106,13 +97,13 @@ export const createTracker = (config: Config): Tracker => {
     const now = Date.now();
     const current = session(now);
     const user = userId();
-    const url = here();
+    const [url, path] = whereNow();
     // Object.assign rather than spreads (several times faster), and no `delete` of an absent user
     // id (it would slow every later read of the event).
     const event = Object.assign(
       { id: randomId(), timestamp: now, anonymousId: anonymousId(), sessionId: current.id },
       user && { userId: user },
-      { url, path: path(url) },
+      { url, path },
       fields,
     ) as TrackletEvent;
     const attribution = takeAttribution(current);
@@ -122,8 +113,8 @@ export const createTracker = (config: Config): Tracker => {
   };
 
   const page = (properties?: Properties, force?: boolean) => {
-    href = undefined;
-    const url = spa == 'hash' ? here() : here().replace(/#.*/, '');
+    here = undefined;
+    const url = spa == 'hash' ? whereNow()[0] : whereNow()[0].replace(/#.*/, '');
     if (url == lastPage && !force) return;
     fire('page');
     const event = emit({
@@ -150,7 +141,7 @@ export const createTracker = (config: Config): Tracker => {
 
   if (spa != 'off') {
     const onNavigate = safe(() => {
-      href = undefined;
+      here = undefined;
       page();
     });
     for (const method of ['pushState', 'replaceState'] as const) {
