@@ -73,6 +73,8 @@ export const createTracker = (config: Config): Tracker => {
   // The landing's campaign is compared once, on this page's first event: it may start a new session.
   let landing: string | undefined = campaignKey(campaignParams(location.href));
   let lastPage = '';
+  /** The last pageview queued: a capture attached later starts from it. */
+  let view: TrackletEvent | undefined;
   let lastUrl = document.referrer;
 
   // `location` getters cost as much as the rest of an event: the URL and path are read once per
@@ -124,6 +126,7 @@ export const createTracker = (config: Config): Tracker => {
       properties,
     });
     lastPage = lastUrl = url;
+    view = event;
     fire('pageview', event);
   };
 
@@ -191,6 +194,11 @@ export const createTracker = (config: Config): Tracker => {
     getAnonymousId: anonymousId,
     getSessionId: () => session(Date.now()).id,
     consent: gate.consent_,
-    attach: (capture) => safe(capture)(context),
+    attach: (capture) => {
+      const before = handlers.pageview?.length || 0;
+      safe(capture)(context);
+      // The page view under way began before the capture arrived: it is told of it as it would have been.
+      if (view) handlers.pageview?.slice(before).forEach((handler) => safe(handler)(view!));
+    },
   };
 };
