@@ -1,7 +1,7 @@
 /**
  * The script-tag build: `<script defer src="tracklet.js" data-endpoint="…" data-site="…">`.
- * Reads the tag's data-* attributes, starts every capture they leave on, exposes
- * `window.tracklet`, and replays calls queued by the stub snippet before the script loaded.
+ * Reads the tag's data-* attributes, exposes `window.tracklet`, replays calls queued by the stub
+ * snippet before the script loaded, and fetches the second file with the captures they leave on.
  */
 import { fromAttributes, type Capture } from './config';
 import type { Context } from './tracker';
