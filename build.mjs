@@ -35,6 +35,8 @@ const browser = {
 export const VARIANTS = [
   { name: 'tracklet', entry: 'src/script.ts', format: 'iife', flags: {} },
   { name: 'tracklet.debug', entry: 'src/script.ts', format: 'iife', flags: { DEBUG: true } },
+  // The second file both load from next to themselves: web-vitals and the vitals, errors, clicks and engagement captures.
+  { name: 'tracklet.captures', entry: 'src/captures.ts', format: 'iife', flags: {} },
 ];
 
 export async function buildAll() {
@@ -99,16 +101,18 @@ function withExtensions(dir) {
   }
 }
 
-/** Prints sizes and the SRI hash of the script-tag build (for `integrity=` attributes). */
+/** Prints sizes and the SRI hash of each script-tag file (for `integrity=` attributes), and writes it to `<file>.sri`. */
 function report() {
-  const file = readFileSync('dist/tracklet.js');
-  const sri = 'sha384-' + createHash('sha384').update(file).digest('base64');
-  writeFileSync('dist/tracklet.js.sri', sri + '\n');
   const kb = (n) => (n / 1024).toFixed(2) + ' kB';
-  console.log(
-    `dist/tracklet.js  ${kb(file.length)} min, ${kb(gzipSync(file, { level: 9 }).length)} gzip, ${kb(brotliCompressSync(file).length)} brotli`,
-  );
-  console.log(`integrity="${sri}"`);
+  for (const name of ['tracklet.js', 'tracklet.captures.js']) {
+    const file = readFileSync(`dist/${name}`);
+    const sri = 'sha384-' + createHash('sha384').update(file).digest('base64');
+    writeFileSync(`dist/${name}.sri`, sri + '\n');
+    console.log(
+      `dist/${name}  ${kb(file.length)} min, ${kb(gzipSync(file, { level: 9 }).length)} gzip, ${kb(brotliCompressSync(file).length)} brotli`,
+    );
+    console.log(`  integrity="${sri}"`);
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -2,7 +2,7 @@
  * Tracklet for npm: `init()` once, then `track()`, `page()`, `identify()`… from anywhere.
  * Calls made before `init()` are kept (up to 100) and replayed once it runs.
  */
-import { resolveConfig, type TrackletOptions } from './config';
+import { resolveConfig, type Capture, type TrackletOptions } from './config';
 import { safe } from './core/safe';
 import { createTracker, type Tracker } from './tracker';
 import type { Properties } from './types';
@@ -44,21 +44,23 @@ export const start = safe((options: TrackletOptions, fromTag: boolean): boolean 
 export const init = (options: TrackletOptions): boolean => !!start(options, false);
 
 /** Sends a custom event `name` with optional properties. */
-export const track = safe(forward('track')) as (name: string, properties?: Properties) => void;
+export const track = /* @__PURE__ */ safe(/* @__PURE__ */ forward('track')) as (name: string, properties?: Properties) => void;
 /** Sends a pageview of the current URL (automatic ones are sent for you). */
-export const page = safe(forward('page')) as (properties?: Properties) => void;
+export const page = /* @__PURE__ */ safe(/* @__PURE__ */ forward('page')) as (properties?: Properties) => void;
 /** Attaches a user id (and traits) to this and every later event. */
-export const identify = safe(forward('identify')) as (userId: string, traits?: Properties) => void;
+export const identify = /* @__PURE__ */ safe(/* @__PURE__ */ forward('identify')) as (userId: string, traits?: Properties) => void;
 /** Hands every queued event to the network; resolves when that is done (await it before a redirect). */
 export const flush = (): Promise<void> => safe(forward('flush'))() || Promise.resolve();
 /** Forgets the visitor: new anonymous id and session, no user id. */
-export const reset = safe(forward('reset')) as () => void;
+export const reset = /* @__PURE__ */ safe(/* @__PURE__ */ forward('reset')) as () => void;
 /** The visitor's anonymous id (undefined before `init()`). */
-export const getAnonymousId = safe(forward('getAnonymousId')) as () => string | undefined;
+export const getAnonymousId = /* @__PURE__ */ safe(/* @__PURE__ */ forward('getAnonymousId')) as () => string | undefined;
 /**
  * Records the visitor's consent choice (remembered across pages). `true` sends the events that
  * waited for it (`consent: 'required'`); `false` drops them, clears Tracklet's storage and stops tracking.
  */
-export const consent = safe(forward('consent')) as (granted: boolean) => void;
+export const consent = /* @__PURE__ */ safe(/* @__PURE__ */ forward('consent')) as (granted: boolean) => void;
+/** @internal Starts a capture that arrived after `init()` (the script tag's second file). */
+export const attach = /* @__PURE__ */ safe(/* @__PURE__ */ forward('attach')) as (capture: Capture) => void;
 /** The current session id (undefined before `init()`). */
-export const getSessionId = safe(forward('getSessionId')) as () => string | undefined;
+export const getSessionId = /* @__PURE__ */ safe(/* @__PURE__ */ forward('getSessionId')) as () => string | undefined;

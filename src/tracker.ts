@@ -1,4 +1,4 @@
-import type { Config } from './config';
+import type { Capture, Config } from './config';
 import type { Properties, TrackletEvent } from './types';
 import { attributionOf, campaignKey, campaignParams } from './capture/attribution';
 import { randomId } from './core/id';
@@ -51,6 +51,8 @@ export interface Tracker {
   getAnonymousId(): string;
   getSessionId(): string;
   consent(granted: boolean): void;
+  /** Starts a capture that arrived after the tracker (the script tag's second file). */
+  attach(capture: Capture): void;
 }
 
 /** A non-empty string: what event names and user ids must be. */
@@ -71,9 +73,21 @@ export const createTracker = (config: Config): Tracker => {
   // The landing's campaign is compared once, on this page's first event: it may start a new session.
   let landing: string | undefined = campaignKey(campaignParams(location.href));
   let lastPage = '';
+  /** The last pageview queued: a capture attached later starts from it. */
+  let view: TrackletEvent | undefined;
   let lastUrl = document.referrer;
 
-  const path = () => location.pathname + (spa == 'hash' ? location.hash : '');
+  // `location` getters cost as much as the rest of an event: the URL and path are read once per
+  // task (a navigation through the history API, or a pageview, starts a new reading).
+  let here: [url: string, path: string] | undefined;
+  const whereNow = (): [string, string] => {
+    if (!here) {
+      here = [location.href, location.pathname + (spa == 'hash' ? location.hash : '')];
+      queueMicrotask(() => (here = undefined));
+    }
+    return here;
+  };
+  const path = () => whereNow()[1];
 
   const session = (now: number) => {
     const current = touchSession(now, timeout, () => attributionOf(location.href, document.referrer), landing);
@@ -84,17 +98,16 @@ export const createTracker = (config: Config): Tracker => {
   const emit = (fields: EventFields): TrackletEvent => {
     const now = Date.now();
     const current = session(now);
-    const event = {
-      id: randomId(),
-      timestamp: now,
-      anonymousId: anonymousId(),
-      sessionId: current.id,
-      userId: userId(),
-      url: location.href,
-      path: path(),
-      ...fields,
-    } as TrackletEvent;
-    if (!event.userId) delete event.userId;
+    const user = userId();
+    const [url, path] = whereNow();
+    // Object.assign rather than spreads (several times faster), and no `delete` of an absent user
+    // id (it would slow every later read of the event).
+    const event = Object.assign(
+      { id: randomId(), timestamp: now, anonymousId: anonymousId(), sessionId: current.id },
+      user && { userId: user },
+      { url, path },
+      fields,
+    ) as TrackletEvent;
     const attribution = takeAttribution(current);
     if (attribution) event.attribution = attribution;
     gate.pass_(event);
@@ -102,7 +115,8 @@ export const createTracker = (config: Config): Tracker => {
   };
 
   const page = (properties?: Properties, force?: boolean) => {
-    const url = spa == 'hash' ? location.href : location.href.replace(/#.*/, '');
+    here = undefined;
+    const url = spa == 'hash' ? whereNow()[0] : whereNow()[0].replace(/#.*/, '');
     if (url == lastPage && !force) return;
     fire('page');
     const event = emit({
@@ -112,6 +126,7 @@ export const createTracker = (config: Config): Tracker => {
       properties,
     });
     lastPage = lastUrl = url;
+    view = event;
     fire('pageview', event);
   };
 
@@ -128,7 +143,10 @@ export const createTracker = (config: Config): Tracker => {
   for (const capture of config.capture) safe(capture)(context);
 
   if (spa != 'off') {
-    const onNavigate = safe(() => page());
+    const onNavigate = safe(() => {
+      here = undefined;
+      page();
+    });
     for (const method of ['pushState', 'replaceState'] as const) {
       const original = history[method];
       history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
@@ -176,5 +194,11 @@ export const createTracker = (config: Config): Tracker => {
     getAnonymousId: anonymousId,
     getSessionId: () => session(Date.now()).id,
     consent: gate.consent_,
+    attach: (capture) => {
+      const before = handlers.pageview?.length || 0;
+      safe(capture)(context);
+      // The page view under way began before the capture arrived: it is told of it as it would have been.
+      if (view) handlers.pageview?.slice(before).forEach((handler) => safe(handler)(view!));
+    },
   };
 };

@@ -71,11 +71,24 @@ export interface EngagementEvent extends BaseEvent {
 /** One event on the wire, told apart by `type`. */
 export type TrackletEvent = PageviewEvent | CustomEvent | IdentifyEvent | VitalEvent | ErrorEvent | EngagementEvent;
 
-/** The body of every request the tracker sends (as `text/plain`, so no CORS preflight). */
+/** The canonical body: every event complete (wire version 1, still read by the relay). */
 export interface Batch {
   v: 1;
   site: string;
   /** Epoch milliseconds when this body was handed to the network: lets a collector correct clock skew. */
   sentAt: number;
   events: TrackletEvent[];
+}
+
+/**
+ * The body of every request the tracker sends (as `text/plain`, so no CORS preflight), version 2:
+ * the fields every event of the body shares are sent once in `common`; event i is
+ * `{ ...common, ...events[i] }`.
+ */
+export interface WireBatch {
+  v: 2;
+  site: string;
+  sentAt: number;
+  common?: Partial<TrackletEvent>;
+  events: Partial<TrackletEvent>[];
 }

@@ -78,7 +78,8 @@ export const ignored = (message: string, patterns: (string | RegExp)[]): boolean
  */
 export const errors =
   (options: ErrorOptions = {}): Capture =>
-  ({ emit, on, path, config }: Context) => {
+  (context: Context) => {
+    const { emit, on, path, config } = context;
     const max = options.maxErrors ?? config.maxErrors;
     const patterns = options.ignore ?? parsePatterns(config.ignoreErrors);
     // Per page view: each distinct error with the occurrences not yet sent.
@@ -117,6 +118,8 @@ export const errors =
     });
     addEventListener('error', onError);
     addEventListener('unhandledrejection', onError);
+    // Errors the script tag's first file kept while this capture was on its way.
+    (context as Context & { earlyErrors?: Event[] }).earlyErrors?.forEach(onError);
     on('hide', send);
     on('page', () => {
       send();

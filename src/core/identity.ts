@@ -20,6 +20,20 @@ const USER_KEY = 'uid';
 /** Activity within this window of the stored time is not written again (saves storage writes). */
 const TOUCH_RESOLUTION = 1000;
 
+/** The last session read or written, with its stored text: a burst of events parses it once. */
+let known: [text: string | null, session: Session | undefined] = [null, undefined];
+
+const readSession = (): Session | undefined => {
+  const text = read(SESSION_KEY);
+  if (text !== known[0]) known = [text, readJSON<Session>(SESSION_KEY)];
+  return known[1];
+};
+
+const writeSession = (session: Session) => {
+  writeJSON(SESSION_KEY, session);
+  known = [read(SESSION_KEY), session];
+};
+
 /** The visitor's anonymous id: created once, kept across visits. */
 export const anonymousId = (): string => {
   let id = read(ANONYMOUS_KEY);
@@ -44,7 +58,7 @@ export const touchSession = (
   attribution: () => Attribution,
   landing?: string,
 ): Session => {
-  let session = readJSON<Session>(SESSION_KEY);
+  let session = readSession();
   if (
     !session ||
     typeof session.id != 'string' ||
@@ -53,10 +67,10 @@ export const touchSession = (
   ) {
     const pending = attribution();
     session = { id: randomId(), last: now, campaign: landing || '', pending };
-    writeJSON(SESSION_KEY, session);
+    writeSession(session);
   } else if (now - session.last >= TOUCH_RESOLUTION) {
     session.last = now;
-    writeJSON(SESSION_KEY, session);
+    writeSession(session);
   }
   return session;
 };
@@ -66,7 +80,7 @@ export const takeAttribution = (session: Session): Attribution | undefined => {
   const pending = session.pending;
   if (pending) {
     delete session.pending;
-    writeJSON(SESSION_KEY, session);
+    writeSession(session);
   }
   return pending;
 };

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { TrackletEvent } from '../types';
+import type { TrackletEvent, WireBatch } from '../types';
 import { lock } from './lease';
 import { log, warn } from './log';
 import { safe } from './safe';
@@ -33,6 +33,32 @@ const SEGMENT = 'o:';
  */
 export const backoff = (attempt: number, retryAfter = 0, random = Math.random): number =>
   Math.max(retryAfter, Math.min(300_000, 1000 * 2 ** attempt) * (1 - random() / 2));
+
+/**
+ * The body of a request (wire version 2): top-level fields that every event has with the same
+ * primitive value (ids, user id, URL, path…) go once in `common`, and each event carries the rest.
+ * A collector rebuilds event i as `{ ...common, ...events[i] }`. A body of one event has no `common`.
+ */
+export const wireBatch = (site: string, events: TrackletEvent[], sentAt = Date.now()): WireBatch => {
+  const [first, ...rest] = events as unknown as Record<string, unknown>[];
+  const common: Record<string, unknown> = {};
+  if (rest.length)
+    for (const field in first) {
+      const value = first[field];
+      if ((value === null || typeof value != 'object') && rest.every((event) => event[field] === value)) common[field] = value;
+    }
+  const shared = Object.keys(common);
+  const batch: WireBatch = { v: 2, site, sentAt, events };
+  if (shared.length) {
+    batch.common = common;
+    batch.events = events.map((event) => {
+      const own: Record<string, unknown> = {};
+      for (const field in event) if (!shared.includes(field)) own[field] = event[field as keyof TrackletEvent];
+      return own;
+    });
+  }
+  return batch;
+};
 
 /** Counts dropped events and says why in debug mode. */
 const drop = (count: number, why: string | false) => {
@@ -77,8 +103,10 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
 
   // A segment's stored text bounds its events' share of a body.
   const bytes = (segment: Segment) => byteLength(segment.text_);
-  const body = (events: TrackletEvent[]) => stringify({ v: 1, site, sentAt: Date.now(), events });
-  const head = byteLength(body([]));
+  const body = (events: TrackletEvent[]) => stringify(wireBatch(site, events));
+  // Sized as complete (version 1) events: the shared fields only ever make a body shorter, but for
+  // the few bytes of `"common":{}` around them.
+  const head = byteLength(body([])) + 16;
 
   /** Stores a segment's text, `[beaconed,event,event…]` (built from strings: each event is serialised once). */
   const save = (key: string, text: string) => {
@@ -196,6 +224,13 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
 
   return {
     add: (events) => {
+      // The usual task's events fit one body: serialised together, in one call.
+      const all = stringify(events);
+      if (byteLength(all) + head < MAX_BODY) {
+        const name = key(Date.now()) + Math.random().toString(36).slice(2, 6);
+        mine.add(name);
+        return save(name, '[0,' + all.slice(1));
+      }
       const sized = events.map((event) => {
         const json = stringify(event);
         return [json, byteLength(json)] as const;

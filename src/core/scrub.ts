@@ -38,10 +38,19 @@ export const createScrubber = (extra: string[]): Scrub => {
     // Campaign parameters are what attribution is made of: their names are never masked.
     return !isCampaignParam(lower) && [lower, ...lower.split(/[^a-z\d]+/)].some((word) => names.includes(word));
   };
-  return (text) =>
-    text
-      .replace(PARAM, (match, lead: string, name: string) => (sensitive(name) ? lead + name + '=' + MASK : match))
-      .replace(EMAIL, MASK);
+  // The URL and path of a page repeat in each of its events: each text is scrubbed once.
+  let seen = new Map<string, string>();
+  return (text) => {
+    let result = seen.get(text);
+    if (result == null) {
+      result = text
+        .replace(PARAM, (match, lead: string, name: string) => (sensitive(name) ? lead + name + '=' + MASK : match))
+        .replace(EMAIL, MASK);
+      if (seen.size > 99) seen = new Map();
+      seen.set(text, result);
+    }
+    return result;
+  };
 };
 
 /** Scrubs, in place, every text field an event of any type has, and its attribution's values. */

@@ -19,6 +19,15 @@ export const enum Persist {
 
 let level = Persist.All;
 
+/**
+ * Values read during this task. A burst of events (1,000 `track()` calls in a loop) reads storage
+ * once; the next task reads afresh, so another tab's writes (which arrive between tasks) are seen.
+ */
+let cache: Record<string, string | null> | undefined;
+const forgetRead = (key?: string) => {
+  if (cache) key == null ? (cache = undefined) : delete cache[key];
+};
+
 /** Keys are namespaced so that `reset()` and consent denial can clear exactly Tracklet's data. */
 export const PREFIX = 'tracklet:';
 
@@ -33,6 +42,7 @@ const persists = (key: string): boolean => level == Persist.All || (level == Per
  */
 export const setPersist = (to: Persist): void => {
   level = to;
+  forgetRead();
   if (to == Persist.All) for (const key in memory) write(key, memory[key]);
 };
 
@@ -40,20 +50,27 @@ export const setPersist = (to: Persist): void => {
 export const persisting = (): boolean => level == Persist.All;
 
 export const read = (key: string): string | null => {
+  if (cache && key in cache) return cache[key];
+  let value: string | null = null;
   if (persists(key)) {
     try {
-      const value = localStorage.getItem(PREFIX + key);
-      if (value != null) return value;
+      value = localStorage.getItem(PREFIX + key);
     } catch {
       // Storage blocked: the memory copy below is all there is.
     }
   }
-  return key in memory ? memory[key] : null;
+  if (value == null) value = key in memory ? memory[key] : null;
+  if (!cache) {
+    cache = {};
+    queueMicrotask(() => (cache = undefined));
+  }
+  return (cache[key] = value);
 };
 
 /** Stores a value; returns false when it could only be kept in memory. */
 export const write = (key: string, value: string): boolean => {
   memory[key] = value;
+  forgetRead(key);
   if (persists(key)) {
     try {
       localStorage.setItem(PREFIX + key, value);
@@ -67,6 +84,7 @@ export const write = (key: string, value: string): boolean => {
 
 export const remove = (key: string): void => {
   delete memory[key];
+  forgetRead(key);
   try {
     localStorage.removeItem(PREFIX + key);
   } catch {
@@ -77,6 +95,7 @@ export const remove = (key: string): void => {
 /** Removes everything Tracklet keeps, in memory and in localStorage (every `tracklet:` key). */
 export const clear = (): void => {
   for (const key in memory) delete memory[key];
+  forgetRead();
   try {
     // Keys are collected first: removing while iterating by index would skip some.
     for (const key of Object.keys(localStorage)) if (key.startsWith(PREFIX)) localStorage.removeItem(key);

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-import type { Batch, TrackletEvent } from '../../src/types';
+import type { Batch, TrackletEvent, WireBatch } from '../../src/types';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TYPES: Record<string, string> = {
@@ -50,6 +50,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * A body as the tests read it: version 2 (shared fields once in `common`) rebuilt into complete
+ * events, `{ ...common, ...events[i] }`, as the relay does. The raw text stays in `Received.body`.
+ */
+export const canonical = (body: Batch | WireBatch): Batch =>
+  body.v == 2
+    ? { v: 1, site: body.site, sentAt: body.sentAt, events: body.events.map((event) => ({ ...body.common, ...event }) as TrackletEvent) }
+    : body;
+
 /** The customer's snippet: the built script on a `defer` tag with `data-*` attributes. */
 export const scriptTag = (attributes: Record<string, string> = {}, src = '/dist/tracklet.js'): string => {
   const all = { endpoint: '/collect', site: 'test-site', 'include-local': 'true', ...attributes };
@@ -86,7 +95,7 @@ export const startServer = async (): Promise<TestServer> => {
         }
         let batch: Batch | undefined;
         try {
-          batch = JSON.parse(body);
+          batch = canonical(JSON.parse(body));
         } catch {
           // Recorded as received; the test decides whether that is a failure.
         }
