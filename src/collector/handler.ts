@@ -4,7 +4,8 @@
  * Node adapter (server.ts) or any runtime that speaks Request/Response.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
 import { DEFAULT_LIMITS, DEFAULT_RATE_LIMIT, isLoopbackHost, type RelayConfig } from './config';
 import { redact, type Worker } from './delivery';
 import type { Retention } from './retention';
@@ -49,6 +50,9 @@ export interface ScriptInfo {
   integrity: string;
   body: Buffer;
 }
+
+/** The file name of the script tag's second file, next to the first. */
+const CAPTURES_FILE = 'tracklet.captures.js';
 
 /** Reads the script file and computes its SRI (sha384) and a content-versioned src. */
 export const loadScript = (script: { path: string; file: string }): ScriptInfo => {
@@ -119,6 +123,10 @@ export function createHandler(options: HandlerOptions): RelayHandler {
   let starting = 0;
   const counters = { streamDropped: 0, streamRefused: 0, rateLimitedIp: 0, rateLimitedSite: 0 };
   const script = config.script ? loadScript(config.script) : undefined;
+  // The script tag's second file (web-vitals and the captures), which the first fetches from next
+  // to its own URL: served beside the script's path when the build has it beside the script's file.
+  const capturesFile = config.script && join(dirname(config.script.file), CAPTURES_FILE);
+  const captures = config.script && capturesFile && existsSync(capturesFile) ? loadScript({ path: posix.join(posix.dirname(config.script.path), CAPTURES_FILE), file: capturesFile }) : undefined;
   const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
   /** Bytes queued for a subscriber and not yet taken by its connection. */
   const behind = (controller: ReadableStreamDefaultController<Uint8Array>) => limits.streamBufferBytes - (controller.desiredSize ?? 0);
@@ -409,6 +417,17 @@ export function createHandler(options: HandlerOptions): RelayHandler {
         });
       }
       if (script && method == 'GET' && pathname == script.path + '.json') return json(200, { src: script.src, integrity: script.integrity });
+      if (captures && (method == 'GET' || method == 'HEAD') && pathname == captures.path)
+        return new Response(method == 'HEAD' ? null : new Uint8Array(captures.body), {
+          headers: {
+            'Content-Type': 'text/javascript; charset=utf-8',
+            // Fetched by its bare name (the first file knows no version): revalidated daily by its ETag.
+            'Cache-Control': 'public, max-age=86400',
+            ETag: `"${captures.src.split('v=')[1]}"`,
+            'X-Integrity': captures.integrity,
+            'Access-Control-Allow-Origin': '*',
+          },
+        });
       // Readiness, for load balancers: the store answers (503 while the database is out of reach).
       if (method == 'GET' && pathname == '/ready') {
         const ready = await Promise.race([store.ping().then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref?.())]).catch(() => false);
