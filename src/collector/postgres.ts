@@ -311,6 +311,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       return [...byName.values()].sort((a, b) => a.destination.localeCompare(b.destination));
     },
 
+    async oldestDue() {
+      const { rows } = await query("SELECT destination, MIN(next_at) AS at FROM deliveries WHERE status = 'queued' GROUP BY destination");
+      return rows.map((r) => ({ destination: r.destination, at: Number(r.at) }));
+    },
     async deadLetters(destination, limit = 100) {
       const { rows } = await query(
         `SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.site = d.site AND e.id = d.event_id

@@ -245,6 +245,9 @@ export function openSqliteStore(path = ':memory:'): Store {
       }
       return [...byName.values()].sort((a, b) => a.destination.localeCompare(b.destination));
     },
+    async oldestDue() {
+      return db.prepare("SELECT destination, MIN(next_at) AS at FROM deliveries WHERE status = 'queued' GROUP BY destination").all() as { destination: string; at: number }[];
+    },
     async deadLetters(destination, limit = 100) {
       const rows = db
         .prepare(

@@ -110,6 +110,8 @@ export interface Store {
   getState(destination: string, visitor: string): Promise<unknown>;
   setState(destination: string, visitor: string, value: unknown): Promise<void>;
   status(): Promise<DestinationCounts[]>;
+  /** Per destination, when its oldest queued delivery is (or was) due, epoch ms. */
+  oldestDue?(): Promise<{ destination: string; at: number }[]>;
   deadLetters(destination?: string, limit?: number): Promise<Delivery[]>;
   /** Makes dead letters (all of a destination's, or these ids) due now with a fresh attempt count. */
   requeue(destination: string | undefined, ids: number[] | undefined, now: number): Promise<number>;
