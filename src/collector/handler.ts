@@ -11,7 +11,7 @@ import { redact, type Worker } from './delivery';
 import type { Metrics } from './metrics';
 import type { Retention } from './retention';
 import { DESTINATIONS } from './destinations/index';
-import { clientIp, enrich } from './enrich';
+import { clientIp, enrich, keptIp } from './enrich';
 import { createLimiter } from './rate-limit';
 import { checkEvents, parseEnvelope } from './schema';
 import { REJECTED_RAW_MAX, type RejectedEvent, type Store, type StoredEvent } from './store';
@@ -53,6 +53,9 @@ export interface ScriptInfo {
   integrity: string;
   body: Buffer;
 }
+
+/** Destinations whose APIs take the client IP (Tracify's identity hashes, Tracardi's and DataCue's context). */
+const IP_DESTINATIONS = new Set(['tracify', 'tracardi', 'datacue']);
 
 /** The file name of the script tag's second file, next to the first. */
 const CAPTURES_FILE = 'tracklet.captures.js';
@@ -169,7 +172,8 @@ export function createHandler(options: HandlerOptions): RelayHandler {
 
   const publish = (events: StoredEvent[]) => {
     if (!streams.size) return;
-    const chunk = encoder.encode(events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join(''));
+    // The full IP kept for destinations is no business of the live stream's.
+    const chunk = encoder.encode(events.map(({ sendIp, ...e }) => `data: ${JSON.stringify(e)}\n\n`).join(''));
     for (const controller of streams) {
       try {
         // A subscriber that does not read would grow this queue without bound: once it is
@@ -271,7 +275,10 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     const wanted = erased.anonymousIds.size || erased.userIds.size ? accepted.filter((event) => !isSuppressed(event, erased)) : accepted;
     const dropped = accepted.length - wanted.length;
     suppressedEvents += dropped;
-    const events = enrich({ v: 1, site: candidates.site, sentAt: candidates.sentAt, events: wanted }, { receivedAt, ip, userAgent, origin: origin ?? undefined });
+    const events = enrich(
+      { v: 1, site: candidates.site, sentAt: candidates.sentAt, events: wanted },
+      { receivedAt, ip, userAgent, origin: origin ?? undefined, storeIp: config.storeIp ?? 'full', sendIp: site.destinations.some((d) => IP_DESTINATIONS.has(d.type)) },
+    );
     const route = (stored: StoredEvent) => {
       if (site.dropBots && stored.bot) return [];
       const taking = site.destinations.filter((d) => DESTINATIONS[d.type].accepts(stored, d));
@@ -279,7 +286,7 @@ export function createHandler(options: HandlerOptions): RelayHandler {
       if (unknown.has(stored.event)) for (const d of site.destinations) if (!taking.includes(d)) skipped.set(d.key, (skipped.get(d.key) ?? 0) + 1);
       return taking.map((d) => d.key);
     };
-    const kept: RejectedEvent[] = rejected.map((r) => ({ site: candidates.site, receivedAt, index: r.index, field: r.field, reason: r.reason, raw: rawOf(candidates.events[r.index]), ...(ip ? { ip } : {}) }));
+    const kept: RejectedEvent[] = rejected.map((r) => ({ site: candidates.site, receivedAt, index: r.index, field: r.field, reason: r.reason, raw: rawOf(candidates.events[r.index]), ...(keptIp(ip, config.storeIp ?? 'full') ? { ip: keptIp(ip, config.storeIp ?? 'full') } : {}) }));
     // The store is out of reach (a database restart, a failover): nothing was stored, so the
     // browser's outbox keeps the batch and sends it again later.
     const result = await Promise.all([kept.length ? store.insertRejected(kept) : undefined, events.length ? store.insertEvents(events, route) : { inserted: [], duplicates: 0 }])
