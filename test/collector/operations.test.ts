@@ -17,15 +17,25 @@ const sites = { shop: { origins: ['https://shop.example'], destinations: [] } };
 
 beforeAll(ensureBuilt, 180_000);
 
-describe('retention', () => {
+describe.each([
+  ['SQLite', false],
+  ['PostgreSQL', true],
+])('retention on %s', (_store, postgres) => {
   let relay: Relay;
+  let pg: PostgresServer | undefined;
   beforeAll(async () => {
+    if (postgres && !postgresAvailable()) return;
+    pg = postgres ? await startPostgres() : undefined;
     // Events and delivered rows older than one day go; a run every 10 minutes (driven by hand here).
-    relay = await startRelay({ config: { sites, retention: { events: 1, rejected: 1 } }, adminToken: TOKEN });
+    relay = await startRelay({ config: { sites, retention: { events: 1, rejected: 1 } }, adminToken: TOKEN, storePath: pg?.url ?? ':memory:' });
   });
-  afterAll(() => relay?.close());
+  afterAll(async () => {
+    await relay?.close();
+    pg?.destroy();
+  });
 
-  it('prunes exactly what is older than configured, while ingest goes on, and counts it in /status', async () => {
+  it('prunes exactly what is older than configured, while ingest goes on, and counts it in /status', async (context) => {
+    if (!relay) return context.skip();
     const day = 86_400_000;
     const old = (i: number): StoredEvent => ({ site: 'shop', event: pageview({ id: `old-${i}` }), receivedAt: Date.now() - day - 60_000 - i, time: 0, skewMs: 0, bot: false });
     const young = (i: number): StoredEvent => ({ site: 'shop', event: pageview({ id: `young-${i}` }), receivedAt: Date.now() - day + 600_000, time: 0, skewMs: 0, bot: false });
