@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import pino from 'pino';
 import { checkAdminExposure, ConfigError, resolveConfig, type RelayConfig } from './config';
 import { redact as redactError } from './delivery';
 import { openStore } from './open-store';
@@ -189,16 +190,33 @@ const main = async () => {
   }
 
   if (command != 'serve') return fail(`unknown command "${command}"\n${USAGE}`);
+  // The running relay logs one JSON object per line on stderr (level, time, msg), for log shippers;
+  // written synchronously, so the last lines before a crash are not lost.
+  const logger = pino({ name: 'tracklet-relay' }, pino.destination({ fd: 2, sync: true }));
   const relay = await startRelay({
     config,
     port,
     host,
     storePath: storage,
-    log: (line) => process.stderr.write(line + '\n'),
+    log: (line) => (line.startsWith('retention:') ? logger.info(line) : logger.warn(line)),
   }).catch((error: Error) => fail(`cannot start: ${error.message}`));
   process.stdout.write(`tracklet relay listening on ${relay.url} (storage ${redact(storage)})\n`);
   if (relay.script) process.stdout.write(`script: <script defer src="${relay.script.src}" integrity="${relay.script.integrity}" crossorigin="anonymous"></script>\n`);
-  if (!config.adminToken) process.stderr.write(`warning: no adminTokenEnv configured: /status, /dead-letters and /events/stream are open to anyone who can reach ${host}\n`);
+  // What runs, without a secret: sites, origins and destinations by name and type, the settings that matter.
+  logger.info(
+    {
+      version,
+      url: relay.url,
+      storage: redact(storage),
+      sites: Object.fromEntries(Object.entries(config.sites).map(([name, site]) => [name, { origins: site.origins, dropBots: site.dropBots, destinations: site.destinations.map((d) => `${d.name} (${d.type})`) }])),
+      adminToken: config.adminToken ? 'set' : 'none',
+      trustedProxies: config.trustedProxies,
+      retentionDays: Object.fromEntries(Object.entries(config.retention.ages).map(([kind, ms]) => [kind, (ms ?? 0) / 86_400_000])),
+      pollMs: config.pollMs,
+    },
+    'tracklet relay started',
+  );
+  if (!config.adminToken) logger.warn(`no adminTokenEnv configured: /status, /dead-letters and /events/stream are open to anyone who can reach ${host}`);
   let closing = false;
   const stop = () => {
     if (closing) return;

@@ -132,6 +132,8 @@ export const configFileSchema = v.strictObject({
   ),
   /** Serve the tracker script first-party. */
   script: v.optional(v.strictObject({ path: v.pipe(v.string(), v.startsWith('/')), file: v.string() })),
+  /** What is stored of the client IP: `full`, `truncated` (IPv4 /24, IPv6 /48; the default) or `none`. */
+  storeIp: v.optional(v.picklist(['full', 'truncated', 'none'])),
   /** Days after which each kind of row is deleted (unset: kept). Events still owed to a destination are kept. */
   retention: v.optional(
     v.strictObject({
@@ -223,6 +225,8 @@ export interface RateLimit {
 export interface RelayConfig {
   sites: Record<string, SiteConfig>;
   trustedProxies: string[];
+  /** What is stored of the client IP (destinations that need the full one get it at send time). */
+  storeIp: 'full' | 'truncated' | 'none';
   /** Ages in ms by kind of row (only configured kinds are pruned) and the interval between runs. */
   retention: { ages: Partial<Record<PruneKind, number>>; everyMs: number };
   maxBodyBytes: number;
@@ -365,6 +369,7 @@ export const resolveConfig = (input: unknown, env: Record<string, string | undef
   return {
     sites,
     trustedProxies,
+    storeIp: file.storeIp ?? 'truncated',
     retention: {
       ages: Object.fromEntries(
         Object.entries(file.retention ?? {})

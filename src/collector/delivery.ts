@@ -8,6 +8,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { DestinationConfig, RelayConfig } from './config';
 import { DESTINATIONS, type HttpResult, type Outcome } from './destinations/index';
+import type { Metrics } from './metrics';
 import type { Store } from './store';
 
 /** One recent send, for the status view. */
@@ -137,7 +138,7 @@ export const postJson = async (url: string, headers: Record<string, string>, bod
 };
 
 /** Starts the worker over every destination of every site. */
-export function startWorker(store: Store, config: RelayConfig, options: { log?: (line: string) => void } = {}): Worker {
+export function startWorker(store: Store, config: RelayConfig, options: { log?: (line: string) => void; metrics?: Metrics } = {}): Worker {
   const destinations: DestinationConfig[] = Object.values(config.sites).flatMap((site) => site.destinations);
   const stats: Record<string, { counters: Record<string, number>; recent: SendRecord[] }> = {};
   for (const d of destinations) stats[d.key] = { counters: {}, recent: [] };
@@ -160,15 +161,23 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
 
   const apply = async (d: DestinationConfig, raw: Outcome) => {
     const now = Date.now();
-    if (raw.held) return store.release(raw.deliveries.map((x) => x.id));
+    if (raw.held) {
+      options.metrics?.delivery(d.key, 'held', raw.deliveries.length);
+      return store.release(raw.deliveries.map((x) => x.id));
+    }
     const o = raw.error ? { ...raw, error: redact(raw.error, secretsOf(d)).slice(0, 2000) } : raw;
     record(d, o);
-    if (o.ok) return store.markDelivered(o.deliveries.map((x) => x.id), now);
+    if (o.ok) {
+      options.metrics?.delivery(d.key, 'delivered', o.deliveries.length);
+      return store.markDelivered(o.deliveries.map((x) => x.id), now);
+    }
     const error = o.error ?? 'failed';
     const wait = o.retryAfterMs ?? 0;
     if (wait) pausedUntil.set(d.key, Math.max(pausedUntil.get(d.key) ?? 0, now + wait));
     const dead = o.deliveries.filter((x) => o.permanent || x.attempts + 1 >= d.attempts);
     const retry = o.deliveries.filter((x) => !dead.includes(x));
+    options.metrics?.delivery(d.key, 'dead', dead.length);
+    options.metrics?.delivery(d.key, 'retry', retry.length);
     if (dead.length) await store.deadLetter(dead.map((x) => x.id), error, now);
     // Deliveries in one group share an attempt count in practice; schedule each by its own.
     for (const x of retry) await store.retryAt([x.id], now + Math.max(wait, backoff(x.attempts + 1, d.backoffBaseMs, d.backoffMaxMs)), error, now);
@@ -183,7 +192,9 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
       post: async (url: string, headers: Record<string, string>, body: unknown): Promise<HttpResult> => {
         const until = pausedUntil.get(d.key) ?? 0;
         if (Date.now() < until) return { ok: false, permanent: false, held: true, error: `held by the destination's Retry-After until ${new Date(until).toISOString()}` };
+        const started = performance.now();
         const result = await postJson(url, headers, body, d.timeoutMs, abort.signal);
+        options.metrics?.latency(d.key, (performance.now() - started) / 1000);
         if (result.retryAfterMs) pausedUntil.set(d.key, Math.max(until, Date.now() + result.retryAfterMs));
         return result;
       },

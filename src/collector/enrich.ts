@@ -76,8 +76,29 @@ export const clientIp = (headers: Headers, remote: string | undefined, trusted: 
   return real ?? ip;
 };
 
+/** An address cut to its network: IPv4 to /24 (`203.0.113.0`), IPv6 to /48 (`2001:db8:1::`). */
+export const truncateIp = (ip: string): string => {
+  if (isIP(ip) == 4) return ip.split('.').slice(0, 3).join('.') + '.0';
+  if (isIP(ip) != 6) return '';
+  const [head, tail = ''] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return groups.slice(0, 3).map((g) => g.replace(/^0+(?=.)/, '').toLowerCase()).join(':') + '::';
+};
+
+/** What `storeIp` keeps of an address. */
+export const keptIp = (ip: string | undefined, mode: 'full' | 'truncated' | 'none'): string | undefined =>
+  !ip || mode == 'none' ? undefined : mode == 'truncated' ? truncateIp(ip) || undefined : ip;
+
 /** Turns a validated batch into stored events. */
-export const enrich = (batch: Batch, context: { receivedAt: number; ip?: string; userAgent?: string; origin?: string }): StoredEvent[] => {
+export const enrich = (
+  batch: Batch,
+  context: { receivedAt: number; ip?: string; userAgent?: string; origin?: string; storeIp?: 'full' | 'truncated' | 'none'; sendIp?: boolean },
+): StoredEvent[] => {
+  const stored = keptIp(context.ip, context.storeIp ?? 'full');
+  // The full address goes with the queued deliveries only when the stored one is less and a destination uses it.
+  const sendIp = context.sendIp && context.ip && stored != context.ip ? context.ip : undefined;
   // The visitor's clock may be off: it was `skew` behind ours when it sent the body (network time included).
   const skewMs = Math.round(context.receivedAt - batch.sentAt);
   const bot = isBot(context.userAgent);
@@ -87,7 +108,8 @@ export const enrich = (batch: Batch, context: { receivedAt: number; ip?: string;
     receivedAt: context.receivedAt,
     time: Math.min(context.receivedAt, Math.round(event.timestamp + skewMs)),
     skewMs,
-    ...(context.ip ? { ip: context.ip } : {}),
+    ...(stored ? { ip: stored } : {}),
+    ...(sendIp ? { sendIp } : {}),
     ...(context.userAgent ? { userAgent: context.userAgent } : {}),
     bot,
     ...(context.origin ? { origin: context.origin } : {}),

@@ -8,9 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { DEFAULT_LIMITS, DEFAULT_RATE_LIMIT, isLoopbackHost, type RelayConfig } from './config';
 import { redact, type Worker } from './delivery';
+import type { Metrics } from './metrics';
 import type { Retention } from './retention';
 import { DESTINATIONS } from './destinations/index';
-import { clientIp, enrich } from './enrich';
+import { clientIp, enrich, keptIp } from './enrich';
 import { createLimiter } from './rate-limit';
 import { checkEvents, parseEnvelope } from './schema';
 import { REJECTED_RAW_MAX, type RejectedEvent, type Store, type StoredEvent } from './store';
@@ -32,6 +33,8 @@ export interface HandlerOptions {
   worker?: Worker;
   /** The pruner: its counts join the status view. */
   retention?: Retention;
+  /** Prometheus metrics: counted here, served at /metrics. */
+  metrics?: Metrics;
   /** Clock, for tests. */
   now?: () => number;
   /** Receives the detail of internal errors (answers carry a generic message). */
@@ -50,6 +53,9 @@ export interface ScriptInfo {
   integrity: string;
   body: Buffer;
 }
+
+/** Destinations whose APIs take the client IP (Tracify's identity hashes, Tracardi's and DataCue's context). */
+const IP_DESTINATIONS = new Set(['tracify', 'tracardi', 'datacue']);
 
 /** The file name of the script tag's second file, next to the first. */
 const CAPTURES_FILE = 'tracklet.captures.js';
@@ -166,7 +172,8 @@ export function createHandler(options: HandlerOptions): RelayHandler {
 
   const publish = (events: StoredEvent[]) => {
     if (!streams.size) return;
-    const chunk = encoder.encode(events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join(''));
+    // The full IP kept for destinations is no business of the live stream's.
+    const chunk = encoder.encode(events.map(({ sendIp, ...e }) => `data: ${JSON.stringify(e)}\n\n`).join(''));
     for (const controller of streams) {
       try {
         // A subscriber that does not read would grow this queue without bound: once it is
@@ -261,11 +268,17 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     const { accepted, unknown, rejected } = checkEvents(candidates, receivedAt);
     const userAgent = request.headers.get('user-agent') ?? undefined;
     const erased = await currentSuppressed().catch((error: Error) => void log(`ingest: suppression list not read: ${error.message}`));
-    if (!erased) return refuse(503, 'store_unavailable', '(store)', 'events not stored, send them again later', { ...headers, 'Retry-After': '5' });
+    if (!erased) {
+      options.metrics?.storeError();
+      return refuse(503, 'store_unavailable', '(store)', 'events not stored, send them again later', { ...headers, 'Retry-After': '5' });
+    }
     const wanted = erased.anonymousIds.size || erased.userIds.size ? accepted.filter((event) => !isSuppressed(event, erased)) : accepted;
     const dropped = accepted.length - wanted.length;
     suppressedEvents += dropped;
-    const events = enrich({ v: 1, site: candidates.site, sentAt: candidates.sentAt, events: wanted }, { receivedAt, ip, userAgent, origin: origin ?? undefined });
+    const events = enrich(
+      { v: 1, site: candidates.site, sentAt: candidates.sentAt, events: wanted },
+      { receivedAt, ip, userAgent, origin: origin ?? undefined, storeIp: config.storeIp ?? 'full', sendIp: site.destinations.some((d) => IP_DESTINATIONS.has(d.type)) },
+    );
     const route = (stored: StoredEvent) => {
       if (site.dropBots && stored.bot) return [];
       const taking = site.destinations.filter((d) => DESTINATIONS[d.type].accepts(stored, d));
@@ -273,7 +286,7 @@ export function createHandler(options: HandlerOptions): RelayHandler {
       if (unknown.has(stored.event)) for (const d of site.destinations) if (!taking.includes(d)) skipped.set(d.key, (skipped.get(d.key) ?? 0) + 1);
       return taking.map((d) => d.key);
     };
-    const kept: RejectedEvent[] = rejected.map((r) => ({ site: candidates.site, receivedAt, index: r.index, field: r.field, reason: r.reason, raw: rawOf(candidates.events[r.index]), ...(ip ? { ip } : {}) }));
+    const kept: RejectedEvent[] = rejected.map((r) => ({ site: candidates.site, receivedAt, index: r.index, field: r.field, reason: r.reason, raw: rawOf(candidates.events[r.index]), ...(keptIp(ip, config.storeIp ?? 'full') ? { ip: keptIp(ip, config.storeIp ?? 'full') } : {}) }));
     // The store is out of reach (a database restart, a failover): nothing was stored, so the
     // browser's outbox keeps the batch and sends it again later.
     const result = await Promise.all([kept.length ? store.insertRejected(kept) : undefined, events.length ? store.insertEvents(events, route) : { inserted: [], duplicates: 0 }])
@@ -281,9 +294,16 @@ export function createHandler(options: HandlerOptions): RelayHandler {
       .catch((error: Error) => error);
     if (result instanceof Error) {
       log(`ingest: events not stored: ${result.message}`);
+      options.metrics?.storeError();
       return refuse(503, 'store_unavailable', '(store)', 'events not stored, send them again later', { ...headers, 'Retry-After': '5' });
     }
     const { inserted, duplicates } = result;
+    if (options.metrics) {
+      options.metrics.events(candidates.site, 'accepted', inserted.length);
+      options.metrics.events(candidates.site, 'duplicate', duplicates);
+      options.metrics.events(candidates.site, 'rejected', rejected.length);
+      options.metrics.events(candidates.site, 'suppressed', dropped);
+    }
     publish(inserted);
     if (inserted.length) worker?.kick();
     const answers = rejected.map(({ index, field, reason }) => ({ index, field, reason }));
@@ -389,6 +409,12 @@ export function createHandler(options: HandlerOptions): RelayHandler {
   };
 
   const handler: Handler = async (request, client) => {
+    const response = await answer(request, client);
+    options.metrics?.request(new URL(request.url).pathname, response.status);
+    return response;
+  };
+
+  const answer: Handler = async (request, client) => {
     const url = new URL(request.url);
     const { pathname } = url;
     const method = request.method;
@@ -433,7 +459,7 @@ export function createHandler(options: HandlerOptions): RelayHandler {
         const ready = await Promise.race([store.ping().then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref?.())]).catch(() => false);
         return ready ? json(200, { status: 'ready' }) : json(503, { status: 'unavailable', error: 'store_unavailable' }, { 'Retry-After': '5' });
       }
-      const admin = ['/status', '/dead-letters', '/dead-letters/requeue', '/events/stream', '/erase'].includes(pathname);
+      const admin = ['/status', '/metrics', '/dead-letters', '/dead-letters/requeue', '/events/stream', '/erase'].includes(pathname);
       if (admin && !isAllowedHost(request))
         return refuse(403, 'host_not_allowed', 'Host', `admin routes answer to loopback names, "host" and allowedHosts only, not "${(request.headers.get('host') ?? '').slice(0, 100)}"`);
       if (admin && !isAdmin(request, url)) {
@@ -441,6 +467,10 @@ export function createHandler(options: HandlerOptions): RelayHandler {
         return refuse(401, 'unauthorized', 'Authorization', header ? 'send the admin token as "Authorization: Bearer <token>"; ?token= is accepted on /events/stream only' : 'a valid admin token is required');
       }
       if (method == 'GET' && pathname == '/status') return json(200, await status());
+      if (method == 'GET' && pathname == '/metrics') {
+        if (!options.metrics) return refuse(404, 'not_found', 'path', 'metrics are not enabled on this handler');
+        return new Response(await options.metrics.text(), { headers: { 'Content-Type': options.metrics.registry.contentType, 'Cache-Control': 'no-store' } });
+      }
       if (method == 'GET' && pathname == '/events/stream') return stream(url);
       if (method == 'GET' && pathname == '/dead-letters') {
         const letters = await store.deadLetters(url.searchParams.get('destination') ?? undefined, Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 1000));

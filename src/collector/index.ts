@@ -5,6 +5,7 @@
 import { checkAdminExposure, resolveConfig, type RelayConfig } from './config';
 import { startWorker, type Worker } from './delivery';
 import { createHandler, type RelayHandler } from './handler';
+import { createMetrics } from './metrics';
 import { openStore } from './open-store';
 import { startRetention, type Retention } from './retention';
 import { serve } from './server';
@@ -22,6 +23,8 @@ export { openSqliteStore } from './sqlite';
 export { openPostgresStore } from './postgres';
 export type { PostgresStoreOptions } from './postgres';
 export { openStore } from './open-store';
+export { createMetrics } from './metrics';
+export type { Metrics } from './metrics';
 export { startRetention } from './retention';
 export type { Retention } from './retention';
 export type { Delivery, DestinationCounts, EraseRequest, Erased, PruneKind, RejectedEvent, Store, StoredEvent } from './store';
@@ -85,10 +88,11 @@ export async function startRelay(options: StartRelayOptions): Promise<Relay> {
   const host = options.host ?? config.host ?? '127.0.0.1';
   checkAdminExposure(config, host);
   const store = options.store ?? (await openStore(options.storePath ?? config.storage ?? ':memory:', { log: options.log }));
-  const worker = startWorker(store, config, { log: options.log });
   const retention = startRetention(store, { retention: config.retention ?? { ages: {}, everyMs: 600_000 } }, { log: options.log });
+  const metrics = createMetrics(store, { retention, destinations: Object.values(config.sites).flatMap((site) => site.destinations.map((d) => d.key)) });
+  const worker = startWorker(store, config, { log: options.log, metrics });
   // The listening host is one of the names admin routes answer to.
-  const handler = createHandler({ config: { ...config, host }, store, worker, retention, log: options.log, queryToken: 'stream' });
+  const handler = createHandler({ config: { ...config, host }, store, worker, retention, metrics, log: options.log, queryToken: 'stream' });
   let served;
   try {
     served = await serve(handler, { port: options.port ?? config.port ?? 0, host, limits: config.limits, log: options.log });

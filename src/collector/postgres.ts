@@ -58,6 +58,11 @@ CREATE TABLE suppressed (kind TEXT NOT NULL, value TEXT NOT NULL, created_at BIG
 CREATE INDEX events_received ON events (received_at);
 CREATE INDEX deliveries_event ON deliveries (site, event_id);`,
   },
+  {
+    version: 4,
+    name: 'the full client IP kept with queued deliveries only (storeIp)',
+    sql: `ALTER TABLE deliveries ADD COLUMN ip TEXT;`,
+  },
 ];
 
 /** Held while one relay prunes: the others skip that round instead of deleting the same rows. */
@@ -107,7 +112,7 @@ const loadPg = async () => {
 
 const noNul = (text: string) => text.replace(/\u0000/g, '\uFFFD');
 
-const DELIVERY_COLUMNS = 'd.id, d.destination, d.attempts, d.status, d.last_error, d.updated_at, e.data';
+const DELIVERY_COLUMNS = 'd.id, d.destination, d.attempts, d.status, d.last_error, d.updated_at, d.ip, e.data';
 
 const toDelivery = (row: QueryResultRow): Delivery => ({
   id: row.id,
@@ -116,7 +121,8 @@ const toDelivery = (row: QueryResultRow): Delivery => ({
   status: row.status,
   lastError: row.last_error ?? undefined,
   updatedAt: row.updated_at,
-  stored: row.data,
+  // The full IP rides with the queued delivery (storeIp), over the stored event's truncated one.
+  stored: row.ip ? { ...row.data, ip: row.ip } : row.data,
 });
 
 /** Applies the migrations this database lacks, inside one transaction holding an advisory lock. */
@@ -193,7 +199,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         if (!first.has(key)) first.set(key, stored);
       }
       const unique = [...first.values()];
-      const queue = unique.flatMap((stored) => route(stored).map((destination) => [destination, stored.site, stored.event.id, stored.receivedAt] as const));
+      const queue = unique.flatMap((stored) => route(stored).map((destination) => [destination, stored.site, stored.event.id, stored.receivedAt, stored.sendIp ?? null] as const));
       // One statement, so one round trip and atomic: deliveries are queued only for rows this
       // statement inserted. A concurrent insert of the same key waits for the other to commit, then skips.
       const { rows } = await query<{ site: string; id: string }>(
@@ -202,9 +208,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::json[])
            ON CONFLICT DO NOTHING RETURNING site, id
          ), queued AS (
-           INSERT INTO deliveries (destination, site, event_id, next_at, updated_at)
-           SELECT q.destination, q.site, q.id, q.at, q.at
-           FROM unnest($5::text[], $6::text[], $7::text[], $8::bigint[]) AS q(destination, site, id, at)
+           INSERT INTO deliveries (destination, site, event_id, next_at, updated_at, ip)
+           SELECT q.destination, q.site, q.id, q.at, q.at, q.ip
+           FROM unnest($5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[]) AS q(destination, site, id, at, ip)
            JOIN ins ON ins.site = q.site AND ins.id = q.id
            ON CONFLICT DO NOTHING
          )
@@ -213,11 +219,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
           unique.map((s) => s.site),
           unique.map((s) => s.event.id),
           unique.map((s) => s.receivedAt),
-          unique.map((s) => JSON.stringify(s)),
+          unique.map(({ sendIp, ...kept }) => JSON.stringify(kept)),
           queue.map((q) => q[0]),
           queue.map((q) => q[1]),
           queue.map((q) => q[2]),
           queue.map((q) => q[3]),
+          queue.map((q) => q[4]),
         ],
       );
       const insertedKeys = new Set(rows.map((r) => JSON.stringify([r.site, r.id])));
@@ -254,7 +261,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 
     async markDelivered(ids, now) {
       if (!ids.length) return;
-      await query(logDelivered(`UPDATE deliveries SET status = 'delivered', lease_until = 0, updated_at = $2 WHERE id = ANY($1::bigint[])`), [ids, now]);
+      await query(logDelivered(`UPDATE deliveries SET status = 'delivered', lease_until = 0, ip = NULL, updated_at = $2 WHERE id = ANY($1::bigint[])`), [ids, now]);
     },
 
     async release(ids) {
@@ -273,7 +280,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async deadLetter(ids, error, now) {
       if (!ids.length) return;
       await query(
-        logFailed(`UPDATE deliveries SET status = 'dead', attempts = attempts + 1, lease_until = 0, last_error = $2, updated_at = $3 WHERE id = ANY($1::bigint[])`),
+        logFailed(`UPDATE deliveries SET status = 'dead', attempts = attempts + 1, lease_until = 0, ip = NULL, last_error = $2, updated_at = $3 WHERE id = ANY($1::bigint[])`),
         [ids, error, now],
       );
     },
@@ -311,6 +318,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       return [...byName.values()].sort((a, b) => a.destination.localeCompare(b.destination));
     },
 
+    async oldestDue() {
+      const { rows } = await query("SELECT destination, MIN(next_at) AS at FROM deliveries WHERE status = 'queued' GROUP BY destination");
+      return rows.map((r) => ({ destination: r.destination, at: Number(r.at) }));
+    },
     async deadLetters(destination, limit = 100) {
       const { rows } = await query(
         `SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.site = d.site AND e.id = d.event_id

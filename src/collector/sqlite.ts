@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS destination_log (
 
 interface DeliveryRow {
   id: number;
+  ip: string | null;
   destination: string;
   attempts: number;
   status: Delivery['status'];
@@ -52,7 +53,8 @@ const toDelivery = (row: DeliveryRow): Delivery => ({
   status: row.status,
   lastError: row.last_error ?? undefined,
   updatedAt: row.updated_at,
-  stored: JSON.parse(row.data),
+  // The full IP rides with the queued delivery (storeIp), over the stored event's truncated one.
+  stored: row.ip ? { ...JSON.parse(row.data), ip: row.ip } : JSON.parse(row.data),
 });
 
 /** Opens (creating if needed) a SQLite store at `path`; `:memory:` for a throwaway one. */
@@ -63,15 +65,17 @@ export function openSqliteStore(path = ':memory:'): Store {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
+  // Added after the first release: files made before have no such column.
+  if (!(db.prepare("SELECT 1 FROM pragma_table_info('deliveries') WHERE name = 'ip'").get())) db.exec('ALTER TABLE deliveries ADD COLUMN ip TEXT');
 
   const insertEvent = db.prepare('INSERT OR IGNORE INTO events (site, id, received_at, data) VALUES (?, ?, ?, ?)');
   const insertDelivery = db.prepare(
-    'INSERT OR IGNORE INTO deliveries (destination, site, event_id, next_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+    'INSERT OR IGNORE INTO deliveries (destination, site, event_id, next_at, updated_at, ip) VALUES (?, ?, ?, ?, ?, ?)',
   );
   // In the order of deliveries_due (whose entries end with the row id): the first due rows are read
   // and the scan stops at the limit, however long the queue (ORDER BY id alone sorted all of it).
   const selectDue = db.prepare(
-    `SELECT d.id, d.destination, d.attempts, d.status, d.last_error, d.updated_at, e.data
+    `SELECT d.id, d.destination, d.attempts, d.status, d.last_error, d.updated_at, d.ip, e.data
      FROM deliveries d JOIN events e ON e.site = d.site AND e.id = d.event_id
      WHERE d.destination = ? AND d.status = 'queued' AND d.next_at <= ? AND d.lease_until <= ?
      ORDER BY d.next_at, d.id LIMIT ?`,
@@ -79,10 +83,10 @@ export function openSqliteStore(path = ':memory:'): Store {
   // Statements over a set of delivery ids take the ids as one JSON array: one statement, not one per row.
   const IDS = 'id IN (SELECT value FROM json_each(?))';
   const setLease = db.prepare(`UPDATE deliveries SET lease_until = ? WHERE ${IDS}`);
-  const delivered = db.prepare(`UPDATE deliveries SET status = 'delivered', lease_until = 0, updated_at = ? WHERE ${IDS}`);
+  const delivered = db.prepare(`UPDATE deliveries SET status = 'delivered', lease_until = 0, ip = NULL, updated_at = ? WHERE ${IDS}`);
   const release = db.prepare(`UPDATE deliveries SET lease_until = 0 WHERE ${IDS}`);
   const retry = db.prepare(`UPDATE deliveries SET attempts = attempts + 1, next_at = ?, lease_until = 0, last_error = ?, updated_at = ? WHERE ${IDS}`);
-  const dead = db.prepare(`UPDATE deliveries SET status = 'dead', attempts = attempts + 1, lease_until = 0, last_error = ?, updated_at = ? WHERE ${IDS}`);
+  const dead = db.prepare(`UPDATE deliveries SET status = 'dead', attempts = attempts + 1, lease_until = 0, ip = NULL, last_error = ?, updated_at = ? WHERE ${IDS}`);
   const destinationsOf = db.prepare(`SELECT DISTINCT destination FROM deliveries WHERE ${IDS}`).pluck();
   const logError = db.prepare(
     `INSERT INTO destination_log (destination, last_error, last_error_at) VALUES (?, ?, ?)
@@ -96,10 +100,11 @@ export function openSqliteStore(path = ':memory:'): Store {
   const insertOne = (events: StoredEvent[], route: (stored: StoredEvent) => string[]) => {
     const inserted: StoredEvent[] = [];
     for (const stored of events) {
-      const { changes } = insertEvent.run(stored.site, stored.event.id, stored.receivedAt, JSON.stringify(stored));
+      const { sendIp, ...kept } = stored;
+      const { changes } = insertEvent.run(stored.site, stored.event.id, stored.receivedAt, JSON.stringify(kept));
       if (!changes) continue;
       inserted.push(stored);
-      for (const destination of route(stored)) insertDelivery.run(destination, stored.site, stored.event.id, stored.receivedAt, stored.receivedAt);
+      for (const destination of route(stored)) insertDelivery.run(destination, stored.site, stored.event.id, stored.receivedAt, stored.receivedAt, sendIp ?? null);
     }
     return { inserted, duplicates: events.length - inserted.length };
   };
@@ -192,7 +197,7 @@ export function openSqliteStore(path = ':memory:'): Store {
       });
     },
     async enqueue(destination, events, now) {
-      return db.transaction(() => events.reduce((n, e) => n + insertDelivery.run(destination, e.site, e.id, now, now).changes, 0))();
+      return db.transaction(() => events.reduce((n, e) => n + insertDelivery.run(destination, e.site, e.id, now, now, null).changes, 0))();
     },
     async lease(destination, limit, now, leaseUntil) {
       return leaseDue(destination, limit, now, leaseUntil);
@@ -245,10 +250,13 @@ export function openSqliteStore(path = ':memory:'): Store {
       }
       return [...byName.values()].sort((a, b) => a.destination.localeCompare(b.destination));
     },
+    async oldestDue() {
+      return db.prepare("SELECT destination, MIN(next_at) AS at FROM deliveries WHERE status = 'queued' GROUP BY destination").all() as { destination: string; at: number }[];
+    },
     async deadLetters(destination, limit = 100) {
       const rows = db
         .prepare(
-          `SELECT d.id, d.destination, d.attempts, d.status, d.last_error, d.updated_at, e.data
+          `SELECT d.id, d.destination, d.attempts, d.status, d.last_error, d.updated_at, d.ip, e.data
            FROM deliveries d JOIN events e ON e.site = d.site AND e.id = d.event_id
            WHERE d.status = 'dead' AND (? IS NULL OR d.destination = ?) ORDER BY d.id LIMIT ?`,
         )

@@ -15,8 +15,13 @@ export interface StoredEvent {
   time: number;
   /** How far the visitor's clock was behind (+) or ahead (−) of the relay's, in ms. */
   skewMs: number;
-  /** Client IP (proxy headers only from trusted proxies). */
+  /** Client IP (proxy headers only from trusted proxies), as `storeIp` keeps it: full, truncated or none. */
   ip?: string;
+  /**
+   * The full client IP when `storeIp` keeps less, for the destinations that need it: kept with the
+   * queued deliveries only, until they are sent or dead-lettered, never with the stored event.
+   */
+  sendIp?: string;
   userAgent?: string;
   /** The user agent looks like a crawler or automation. */
   bot: boolean;
@@ -110,6 +115,8 @@ export interface Store {
   getState(destination: string, visitor: string): Promise<unknown>;
   setState(destination: string, visitor: string, value: unknown): Promise<void>;
   status(): Promise<DestinationCounts[]>;
+  /** Per destination, when its oldest queued delivery is (or was) due, epoch ms. */
+  oldestDue?(): Promise<{ destination: string; at: number }[]>;
   deadLetters(destination?: string, limit?: number): Promise<Delivery[]>;
   /** Makes dead letters (all of a destination's, or these ids) due now with a fresh attempt count. */
   requeue(destination: string | undefined, ids: number[] | undefined, now: number): Promise<number>;

@@ -6,7 +6,8 @@ import { openSqliteStore } from '../../src/collector/sqlite';
 import { batch, pageview } from './helpers';
 
 const setup = () => {
-  const config = { ...resolveConfig({ sites: { shop: { origins: ['https://shop.example'], destinations: [{ type: 'webhook', url: 'http://127.0.0.1:9/x' }] } } }), adminToken: 'tok' };
+  // The full address, so the tests see which one was taken (the default keeps a truncated one).
+  const config = { ...resolveConfig({ storeIp: 'full', sites: { shop: { origins: ['https://shop.example'], destinations: [{ type: 'webhook', url: 'http://127.0.0.1:9/x' }] } } }), adminToken: 'tok' };
   const store = openSqliteStore();
   return { store, handler: createHandler({ config, store, now: () => 1_700_000_000_000 }) };
 };

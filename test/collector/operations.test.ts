@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startRelay, type Relay } from '../../src/collector/index';
 import type { StoredEvent } from '../../src/collector/store';
 import { batch, CLI, ensureBuilt, pageview, post, tempDir, until, writeConfig } from './helpers';
+import { datacueMock, webhookMock } from './mocks';
 import { postgresAvailable, startPostgres, type PostgresServer } from './postgres-server';
+import { truncateIp } from '../../src/collector/enrich';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
 
@@ -15,15 +17,25 @@ const sites = { shop: { origins: ['https://shop.example'], destinations: [] } };
 
 beforeAll(ensureBuilt, 180_000);
 
-describe('retention', () => {
+describe.each([
+  ['SQLite', false],
+  ['PostgreSQL', true],
+])('retention on %s', (_store, postgres) => {
   let relay: Relay;
+  let pg: PostgresServer | undefined;
   beforeAll(async () => {
+    if (postgres && !postgresAvailable()) return;
+    pg = postgres ? await startPostgres() : undefined;
     // Events and delivered rows older than one day go; a run every 10 minutes (driven by hand here).
-    relay = await startRelay({ config: { sites, retention: { events: 1, rejected: 1 } }, adminToken: TOKEN });
+    relay = await startRelay({ config: { sites, retention: { events: 1, rejected: 1 } }, adminToken: TOKEN, storePath: pg?.url ?? ':memory:' });
   });
-  afterAll(() => relay?.close());
+  afterAll(async () => {
+    await relay?.close();
+    pg?.destroy();
+  });
 
-  it('prunes exactly what is older than configured, while ingest goes on, and counts it in /status', async () => {
+  it('prunes exactly what is older than configured, while ingest goes on, and counts it in /status', async (context) => {
+    if (!relay) return context.skip();
     const day = 86_400_000;
     const old = (i: number): StoredEvent => ({ site: 'shop', event: pageview({ id: `old-${i}` }), receivedAt: Date.now() - day - 60_000 - i, time: 0, skewMs: 0, bot: false });
     const young = (i: number): StoredEvent => ({ site: 'shop', event: pageview({ id: `young-${i}` }), receivedAt: Date.now() - day + 600_000, time: 0, skewMs: 0, bot: false });
@@ -104,6 +116,79 @@ describe('erasure', () => {
       code = (error as { status: number }).status;
     }
     expect(code).toBe(1);
+  });
+});
+
+describe('storeIp', () => {
+  it('truncates IPv4 to /24 and IPv6 to /48', () => {
+    expect(truncateIp('203.0.113.57')).toBe('203.0.113.0');
+    expect(truncateIp('2001:db8:85a3:8d3:1319:8a2e:370:7348')).toBe('2001:db8:85a3::');
+    expect(truncateIp('2001:db8::1')).toBe('2001:db8:0::');
+    expect(truncateIp('::1')).toBe('0:0:0::');
+    expect(truncateIp('not an ip')).toBe('');
+  });
+
+  it.each([
+    ['truncated (the default)', undefined, '127.0.0.0'],
+    ['none', 'none', undefined],
+    ['full', 'full', '127.0.0.1'],
+  ])('%s: stores that much; a destination that takes the IP still gets the full one; the queue forgets it once sent', async (_name, storeIp, stored) => {
+    const datacue = await datacueMock('dc-key');
+    const hook = await webhookMock();
+    const relay = await startRelay({
+      config: {
+        ...(storeIp ? { storeIp } : {}),
+        sites: { shop: { origins: ['*'], destinations: [{ type: 'datacue', baseUrl: datacue.url, apiKeyEnv: 'DC' }, { type: 'webhook', url: hook.url + '/h' }] } },
+      },
+      env: { DC: 'dc-key' },
+      pollMs: 20,
+    });
+    try {
+      const event = pageview();
+      // A subscriber of the live stream sees what is stored, never the address kept for sending.
+      const streamed = fetch(relay.url + '/events/stream').then(async (response) => {
+        const reader = response.body!.getReader();
+        let text = '';
+        for (let i = 0; i < 10 && !text.includes(event.id); i++) text += new TextDecoder().decode((await reader.read()).value);
+        await reader.cancel();
+        return JSON.parse(text.split('\n').find((l) => l.includes(event.id))!.slice(6));
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      await post(relay.url, batch([event]));
+      const [row] = await relay.store.events();
+      expect(row.ip).toBe(stored);
+      expect(row).not.toHaveProperty('sendIp');
+      const live = await streamed;
+      expect(live.ip).toBe(stored);
+      expect(live).not.toHaveProperty('sendIp');
+      await until(() => datacue.accepted.length == 1 && hook.accepted.length == 1);
+      expect(datacue.accepted[0].body.context.ip).toBe('127.0.0.1');
+      expect(datacue.violations).toEqual([]);
+      // Sent: the queue no longer holds the full address.
+      await until(async () => (await relay.store.status()).every((c) => c.delivered == 1));
+      const kept = await relay.store.lease('shop/datacue', 10, Date.now() + 1e9, Date.now() + 2e9);
+      expect(kept).toEqual([]);
+    } finally {
+      await relay.close();
+      await datacue.close();
+      await hook.close();
+    }
+  });
+
+  it('a dead letter keeps only the stored address', async () => {
+    const relay = await startRelay({ config: { sites: { shop: { origins: ['*'], destinations: [{ type: 'datacue', baseUrl: 'http://127.0.0.1:9', apiKeyEnv: 'DC' }] } } }, env: { DC: 'k' }, pollMs: 60_000 });
+    try {
+      await post(relay.url, batch([pageview()]));
+      // The worker may have tried it already (nothing listens on port 9): lease it once it is due again.
+      await until(async () => (await relay.store.status()).some((c) => c.queued == 1 && c.retrying == 1), { times: 100 });
+      const [leased] = await relay.store.lease('shop/datacue', 10, Date.now() + 1e9, Date.now() + 2e9);
+      expect(leased.stored.ip).toBe('127.0.0.1');
+      await relay.store.deadLetter([leased.id], 'HTTP 400', Date.now());
+      const [letter] = await relay.store.deadLetters();
+      expect(letter.stored.ip).toBe('127.0.0.0');
+    } finally {
+      await relay.close();
+    }
   });
 });
 

@@ -79,7 +79,7 @@ describe('the relay CLI behind a proxy on loopback', () => {
   let relay: RelayProcess;
   beforeAll(ensureBuilt, 180_000);
   beforeAll(async () => {
-    relay = await startCli(writeConfig(tempDir(), { trustedProxies: ['loopback'], sites: { shop: { origins: ['https://shop.example'] } } }), ':memory:');
+    relay = await startCli(writeConfig(tempDir(), { storeIp: 'full', trustedProxies: ['loopback'], sites: { shop: { origins: ['https://shop.example'] } } }), ':memory:');
   });
   afterAll(async () => {
     await relay?.stop();

@@ -22,6 +22,8 @@ beforeAll(async () => {
   const t = performance.now();
   relay = await startRelay({
     config: {
+      // The full address, so the tests see which one was taken (the default keeps a truncated one).
+      storeIp: 'full',
       trustedProxies: ['loopback'],
       script: { path: '/t.js', file: join(ROOT, 'dist', 'tracklet.js') },
       sites: {

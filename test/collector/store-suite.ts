@@ -347,6 +347,18 @@ export function storeSuite(name: string, makeStore: () => Promise<StorePlace>): 
       await again.ping();
     });
 
+    it('keeps the full IP for sending with the queued deliveries only, never with the event, and forgets it once settled', async () => {
+      const { store } = await fresh();
+      await store.insertEvents([stored('ip1', 'shop', 1_000, { ip: '203.0.113.0', sendIp: '203.0.113.57' }), stored('ip2', 'shop', 1_001, { ip: '203.0.113.0', sendIp: '203.0.113.58' })], toAll(['d']));
+      expect((await store.events()).map((e) => [e.ip, 'sendIp' in e])).toEqual([['203.0.113.0', false], ['203.0.113.0', false]]);
+      const leased = await store.lease('d', 10, 2_000, 3_000);
+      expect(leased.map((d) => d.stored.ip)).toEqual(['203.0.113.57', '203.0.113.58']);
+      await store.deadLetter([leased[1].id], 'HTTP 400', 2_100);
+      expect((await store.deadLetters('d')).map((d) => d.stored.ip)).toEqual(['203.0.113.0']);
+      await store.retryAt([leased[0].id], 2_500, 'HTTP 503', 2_100);
+      expect((await store.lease('d', 10, 4_000, 5_000)).map((d) => d.stored.ip)).toEqual(['203.0.113.57']);
+    });
+
     it('cuts a refused event\'s raw JSON to the size cap', async () => {
       const { store } = await fresh();
       await store.insertRejected([{ site: 'shop', receivedAt: 1, index: 0, field: '(event)', reason: 'r', raw: 'x'.repeat(REJECTED_RAW_MAX * 3) }]);
