@@ -175,3 +175,14 @@ describe('the floor server', () => {
     }
   });
 });
+
+describe('benchmark events in a request', () => {
+  it('counts each event of a wire-v2 body whose shared name went into common, and text occurrences otherwise', async () => {
+    const { marksIn } = await import('../../../bench/lib/server.mjs');
+    const v2 = JSON.stringify({ v: 2, site: 's', sentAt: 1, common: { name: 'bench_event', anonymousId: 'a' }, events: [{ id: '1' }, { id: '2' }, { id: '3', name: 'other' }] });
+    expect(marksIn(v2, v2)).toBe(2);
+    const v1 = JSON.stringify({ v: 1, site: 's', sentAt: 1, events: [{ id: '1', name: 'bench_event' }, { id: '2', name: 'bench_event' }] });
+    expect(marksIn(v1, v1)).toBe(2);
+    expect(marksIn('n=bench_event', 'n=bench_event')).toBe(1);
+  });
+});
