@@ -53,6 +53,8 @@ const collectorConfig = (origin) => {
   const site = { origins: ['*'], destinations };
   return {
     sites: { 'marketing-site': site, 'web-app': site },
+    // Every visitor of the demo is this machine: the viewer shows the address as received.
+    storeIp: 'full',
     delivery: { pollMs: 500, backoffBaseMs: 1000, backoffMaxMs: 4000 },
   };
 };
