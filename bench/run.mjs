@@ -1,5 +1,5 @@
 // `npm run bench`: builds Tracklet, then measures it side by side with its peers in one run and
-// writes bench/results/ (results.md, results.json, chart.png). Not part of `npm test`: it prints
+// writes bench/results/ (results.json, chart.png) and docs/benchmarks.md. Not part of `npm test`: it prints
 // figures, it does not assert them. BENCH_REPS=n sets the browser repetitions (default 3),
 // BENCH_DELIVERY_REPS=n those of the slower delivery part (default 1), BENCH_ONLY=a,b
 // limits the browser part to those tracker ids, BENCH_RELAY_SECONDS=n the relay load (default 8).
@@ -11,25 +11,9 @@ import { measureBrowser, tagFiles } from './lib/browser.mjs';
 import { ROOT } from './lib/bundle.mjs';
 import { chartHtml, renderChart } from './lib/chart.mjs';
 import { measureRelayVsFloor } from './lib/relay.mjs';
+import { PAGE, writeBenchmarksPage } from './lib/page.mjs';
 import { markdown, peerWins, summarise } from './lib/report.mjs';
 import { guessTagFiles, measureSizes } from './lib/sizes.mjs';
-
-/** The README's "Performance" section, rewritten with every run's table (between its two markers). */
-const performanceDoc = (md) => `## Performance
-
-Tracklet's claim is "smaller and faster than every peer". \`npm run bench\` checks it: one run builds
-Tracklet and the pinned peer packages with the same esbuild settings, measures bytes (the script tag's
-first file and every file it loads), start-up and call cost in Chromium, bytes per visit, and the
-relay against a floor server on the same machine, and writes \`bench/results/\` (results.md,
-results.json, chart.png). It takes under 15 minutes on 2 cores and needs only \`/usr/bin/chromium\`
-(and PostgreSQL 15 binaries for the relay's PostgreSQL row); nothing leaves the machine.
-\`BENCH_REPS=5 npm run bench\` repeats the browser runs more often (default 3; the delivery of
-1,000 events runs once unless \`BENCH_DELIVERY_REPS\` says more). The peers' versions are
-pinned in package.json. Where a peer beats Tracklet, the run lists it below. The latest run:
-
-![Tracklet and peers](bench/results/chart.png)
-
-${md.replace(/^### /gm, '#### ')}`;
 
 const started = Date.now();
 /**
@@ -86,15 +70,8 @@ const md = markdown(results);
 const dir = resolve(ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
 writeFileSync(resolve(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-writeFileSync(resolve(dir, 'results.md'), '# Benchmarks\n\n' + md);
 await renderChart(chartHtml(results), resolve(dir, 'chart.png'));
-const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
-const [start, end] = ['<!-- performance:start -->', '<!-- performance:end -->'];
-if (readme.includes(start) && readme.includes(end))
-  writeFileSync(
-    resolve(ROOT, 'README.md'),
-    readme.slice(0, readme.indexOf(start) + start.length) + '\n' + performanceDoc(md) + '\n' + readme.slice(readme.indexOf(end)),
-  );
-else console.warn('bench: README.md has no performance markers; the table is in bench/results/results.md');
+// The one page that states these figures; the other docs link to it.
+writeBenchmarksPage(results);
 console.log('\n' + md);
-console.log(`bench: wrote bench/results/results.md, results.json and chart.png in ${Math.round((Date.now() - started) / 1000)} s`);
+console.log(`bench: wrote bench/results/results.json, chart.png and ${PAGE} in ${Math.round((Date.now() - started) / 1000)} s`);

@@ -1,4 +1,4 @@
-// The chart: the same numbers as results.md as SVG bar panels on one page, screenshot by Chromium.
+// The chart: the same numbers as docs/benchmarks.md as SVG bar panels on one page, screenshot by Chromium.
 import { chromium } from 'playwright-core';
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');

@@ -1,4 +1,4 @@
-// Turns one run's measurements into results.json, results.md (the tables) and the comparison lines.
+// Turns one run's measurements into results.json, the tables of docs/benchmarks.md and the comparison lines.
 import { summary } from './stats.mjs';
 
 const int = (n) => (n == null ? '–' : Math.round(n).toLocaleString('en-US'));
