@@ -55,10 +55,10 @@ describe('the CLI with bad configuration', () => {
   });
 });
 
-describe('the README, "Collector and destinations"', () => {
+describe('docs/relay.md, "Configuration"', () => {
   it('has config examples that all validate', () => {
-    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
-    const start = readme.indexOf('\n## Collector and destinations');
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'relay.md'), 'utf8');
+    const start = readme.indexOf('\n## Configuration');
     const text = readme.slice(start, readme.indexOf('\n## ', start + 1));
     const blocks = [...text.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]));
     expect(blocks.length).toBeGreaterThanOrEqual(7);
