@@ -4,7 +4,7 @@
  * Nothing runs on the server: rendering (`renderToString`, React Server Components' client
  * boundary) never starts a tracker, and the module touches no browser global when imported.
  */
-import { createElement, Fragment, useEffect, type ReactNode } from 'react';
+import { createContext, createElement, useContext, useEffect, type ReactNode } from 'react';
 import {
   consent,
   flush,
@@ -37,20 +37,28 @@ export interface TrackletProviderProps {
   children?: ReactNode;
 }
 
+/** True below a provider: a nested one must not start Tracklet (its effect would run before the outer one's). */
+const Inside = createContext(false);
+
 // One tracker per page, as with the `tracklet` package itself: the client is a constant, so a
 // component that puts it in a dependency list never re-runs for it.
 const client: TrackletClient = Object.freeze({ track, page, identify, flush, reset, consent, getAnonymousId, getSessionId });
 
 /**
  * Starts Tracklet with `options` once the app has mounted in the browser, and renders its children.
- * A re-render, a second provider or StrictMode's mount–unmount–mount starts no second tracker:
- * `init()` only ever runs once per page. Calls made by children before that (their effects run
- * first) wait and are sent after it.
+ * A re-render, StrictMode's mount–unmount–mount or a second provider starts no second tracker:
+ * `init()` only ever runs once per page, and a provider inside another one is ignored with a
+ * warning (children's effects run before their parents', so it would otherwise win on a deep
+ * link). Calls made by children before the provider's effect wait and are sent after it.
  */
 export function TrackletProvider({ options, children }: TrackletProviderProps): ReactNode {
+  const nested = useContext(Inside);
   // The options are read once: an inline object is a new one on every render.
-  useEffect(() => void init(options), []);
-  return createElement(Fragment, null, children);
+  useEffect(() => {
+    if (nested) console.warn('[tracklet] a TrackletProvider inside another one is ignored: the outermost one starts Tracklet');
+    else init(options);
+  }, []);
+  return createElement(Inside.Provider, { value: true }, children);
 }
 
 /** The Tracklet calls, for use in any component (inside or outside the provider's tree). */
