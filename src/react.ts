@@ -4,7 +4,7 @@
  * Nothing runs on the server: rendering (`renderToString`, React Server Components' client
  * boundary) never starts a tracker, and the module touches no browser global when imported.
  */
-import { createContext, createElement, useContext, useEffect, type ReactNode } from 'react';
+import { createContext, createElement, useContext, useEffect, type ReactElement, type ReactNode } from 'react';
 import {
   consent,
   flush,
@@ -51,7 +51,7 @@ const client: TrackletClient = Object.freeze({ track, page, identify, flush, res
  * warning (children's effects run before their parents', so it would otherwise win on a deep
  * link). Calls made by children before the provider's effect wait and are sent after it.
  */
-export function TrackletProvider({ options, children }: TrackletProviderProps): ReactNode {
+export function TrackletProvider({ options, children }: TrackletProviderProps): ReactElement {
   const nested = useContext(Inside);
   // The options are read once: an inline object is a new one on every render.
   useEffect(() => {
