@@ -56,6 +56,23 @@ export async function buildAll() {
     external: ['web-vitals', 'web-vitals/*'],
     define: define({}),
   });
+  // tracklet/react: React stays the app's own, and the calls come from the npm build above (one
+  // tracker per page, whichever entry the app imports first). Next.js needs the client directive.
+  for (const format of ['esm', 'cjs']) {
+    const index = format == 'esm' ? './index.js' : './index.cjs';
+    await build({
+      ...browser,
+      minify: false,
+      minifySyntax: true,
+      entryPoints: ['src/react.ts'],
+      format,
+      outfile: `dist/npm/react.${format == 'esm' ? 'js' : 'cjs'}`,
+      external: ['react'],
+      banner: { js: "'use client';" },
+      plugins: [{ name: 'npm-entry', setup: (b) => b.onResolve({ filter: /^\.\/index$/ }, () => ({ path: index, external: true })) }],
+      define: define({}),
+    });
+  }
   execFileSync('node_modules/.bin/tsc', ['-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   // The relay: Node only, its dependencies stay external.
   if (existsSync('src/collector/cli.ts')) await build({

@@ -6,7 +6,7 @@ import { datacueEvent, toDatacue } from '../../src/collector/destinations/datacu
 import { repairAttributes } from '../../src/collector/destinations/growlytics';
 import { toTracardiPayload, tracardiType } from '../../src/collector/destinations/tracardi';
 import { toTracify, tracifyDatetime, tracifyType } from '../../src/collector/destinations/tracify';
-import { clientIp, enrich, isBot, isTrusted } from '../../src/collector/enrich';
+import { botMemoSize, clientIp, enrich, isBot, isTrusted } from '../../src/collector/enrich';
 import type { StoredEvent } from '../../src/collector/store';
 import { COMMERCE_EVENTS } from '../../src/commerce';
 import type { TrackletEvent } from '../../src/types';
@@ -130,6 +130,29 @@ describe('enrichment', () => {
     ['curl/8.5.0', true],
     [undefined, true],
   ])('flags %s as bot: %s', (ua, bot) => expect(isBot(ua)).toBe(bot));
+
+  it.each([
+    ['a Cubot phone', 'Mozilla/5.0 (Linux; Android 10; Cubot P40) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36', false],
+    ['an iPhone', 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1', false],
+    ['GoogleOther', 'Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36 (compatible; GoogleOther)', true],
+    ['GoogleOther alone', 'GoogleOther', true],
+    ['Datadog synthetics', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 DatadogSynthetics', true],
+    ['UptimeRobot', 'Mozilla/5.0 (compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)', true],
+  ])('judges %s by the maintained list (bot: %s), the same again from the memo', (_name, ua, bot) => {
+    expect(isBot(ua)).toBe(bot);
+    expect(isBot(ua)).toBe(bot);
+  });
+
+  it('remembers at most 2000 user agents, and a verdict after eviction is still right', () => {
+    for (let i = 0; i < 2_500; i++) isBot(`Mozilla/5.0 (X11; Linux x86_64) Chrome/${i}.0 Safari/537.36`);
+    expect(botMemoSize()).toBe(2_000);
+    expect(isBot('Mozilla/5.0 (X11; Linux x86_64) Chrome/0.0 Safari/537.36')).toBe(false);
+    expect(isBot('Mozilla/5.0 (compatible; Googlebot/2.1) Chrome/0.0 Safari/537.36')).toBe(true);
+    expect(botMemoSize()).toBe(2_000);
+    // Overlong user agents are judged each time and never stored.
+    expect(isBot('Mozilla/5.0 ' + 'x'.repeat(600) + ' DatadogSynthetics')).toBe(true);
+    expect(botMemoSize()).toBe(2_000);
+  });
 
   it.each([
     ['the socket peer when it is not trusted', '198.51.100.7', { 'x-forwarded-for': '1.2.3.4' }, [], '198.51.100.7'],
