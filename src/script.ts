@@ -31,7 +31,8 @@ let fetched: boolean | undefined;
 
 const load = (name: string, onerror?: () => void) => {
   const element = document.createElement('script');
-  element.src = new URL(name, script.src).href;
+  // Without a current script (an inlined copy) the page's address is the base: a URL, never a throw.
+  element.src = new URL(name, script.src || (location as unknown as URL)).href;
   element.nonce = script.nonce;
   element.onerror = onerror as never;
   document.head.append(element);
@@ -94,6 +95,6 @@ if (!stub?.version) {
   // pageview has them. If it fails to load, the start goes on without.
   // With an empty or bad data-endpoint, the tag warns and stays inert.
   (fetched = !script.hasAttribute('data-endpoint') || /-(props|not-found|forms|cross-domain|consent-source)=/.test(script.outerHTML))
-    ? load(MARKETING, go)
+    ? load(MARKETING, () => go())
     : go();
 }

@@ -1,6 +1,8 @@
 // The third file in real Chromium: a visitor crossing two origins (two ports of 127.0.0.1), consent
 // platforms (Consent Mode v2 and TCF v2.2 stubs written to the specifications), `tracklet('init')`
 // without data-* attributes, properties on every event, 404 pages and form submissions.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { TrackletEvent } from '../../src/types';
@@ -285,6 +287,25 @@ describe('tag managers, properties, 404s and forms', () => {
     const [submit] = ofType(shop, 'event');
     expect(submit).toMatchObject({ name: 'form_submit', properties: { form_id: 'signup', form_name: 'newsletter', form_method: 'post', form_action: '/thanks' } });
     expect(JSON.stringify(shop.received.map((request) => request.body))).not.toContain('bob');
+    await context.close();
+  });
+
+  it('starts without the third file when it fails to load: the pageview still goes, without its features', async () => {
+    shop.route('/nothird/tracklet.js', (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/javascript' });
+      res.end(readFileSync(resolve(import.meta.dirname, '../../dist/tracklet.js')));
+    });
+    // No route for /nothird/tracklet.marketing.js: the fixture answers 404.
+    shop.route('/nothird/page', html(scriptTag({ props: '{"plan":"pro"}', 'flush-interval': '100' }, '/nothird/tracklet.js')));
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${shop.origin}/nothird/page`);
+    const [pageview] = await shop.waitFor((events) => events.some((event) => event.type == 'pageview'));
+    expect(pageview.path).toBe('/nothird/page');
+    expect(pageview.properties).toBeUndefined();
+    expect(errors).toEqual([]);
     await context.close();
   });
 });
