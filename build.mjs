@@ -37,6 +37,8 @@ export const VARIANTS = [
   { name: 'tracklet.debug', entry: 'src/script.ts', format: 'iife', flags: { DEBUG: true } },
   // The second file both load from next to themselves: web-vitals and the vitals, errors, clicks and engagement captures.
   { name: 'tracklet.captures', entry: 'src/captures.ts', format: 'iife', flags: {} },
+  // The third file, fetched before the start only by tags that use it: init(), props, 404s, forms, cross-domain, consent platforms.
+  { name: 'tracklet.marketing', entry: 'src/marketing.ts', format: 'iife', flags: {} },
 ];
 
 export async function buildAll() {
@@ -121,7 +123,7 @@ function withExtensions(dir) {
 /** Prints sizes and the SRI hash of each script-tag file (for `integrity=` attributes), and writes it to `<file>.sri`. */
 function report() {
   const kb = (n) => (n / 1024).toFixed(2) + ' kB';
-  for (const name of ['tracklet.js', 'tracklet.captures.js']) {
+  for (const name of ['tracklet.js', 'tracklet.captures.js', 'tracklet.marketing.js']) {
     const file = readFileSync(`dist/${name}`);
     const sri = 'sha384-' + createHash('sha384').update(file).digest('base64');
     writeFileSync(`dist/${name}.sri`, sri + '\n');

@@ -5,6 +5,8 @@
 import { resolveConfig, type Capture, type TrackletOptions } from './config';
 import { safe } from './core/safe';
 import { createTracker, type Tracker } from './tracker';
+import { props, setProps } from './capture/props';
+import { markNotFound, notFound as notFoundCapture } from './capture/notfound';
 import type { Properties } from './types';
 
 export type { Capture, TrackletOptions } from './config';
@@ -15,6 +17,13 @@ export { vitals } from './capture/vitals';
 export { errors } from './capture/errors';
 export { clicks } from './capture/clicks';
 export { engagement } from './capture/engagement';
+/** Marketing captures (docs/marketing.md): properties on every event, 404s, forms, cross-domain linker, consent platforms. */
+export { props } from './capture/props';
+export { notFound as notFoundCapture } from './capture/notfound';
+export { forms } from './capture/forms';
+export { crossDomain } from './capture/crossdomain';
+export { gcm } from './consent/gcm';
+export { tcf } from './consent/tcf';
 export type { Context } from './tracker';
 export type * from './types';
 
@@ -41,7 +50,9 @@ export const start = safe((options: TrackletOptions, fromTag: boolean): boolean 
 });
 
 /** Starts Tracklet. Options are validated: a bad one is named in a console warning and nothing is tracked. */
-export const init = (options: TrackletOptions): boolean => !!start(options, false);
+export const init = (options: TrackletOptions): boolean =>
+  // Captures asked for by `set()` / `notFound()` before init run with the others, before the first pageview.
+  !!start({ ...options, capture: [...(options?.capture || []), ...early] }, false);
 
 /** Sends a custom event `name` with optional properties. */
 export const track = /* @__PURE__ */ safe(/* @__PURE__ */ forward('track')) as (name: string, properties?: Properties) => void;
@@ -64,3 +75,24 @@ export const consent = /* @__PURE__ */ safe(/* @__PURE__ */ forward('consent')) 
 export const attach = /* @__PURE__ */ safe(/* @__PURE__ */ forward('attach')) as (capture: Capture) => void;
 /** The current session id (undefined before `init()`). */
 export const getSessionId = /* @__PURE__ */ safe(/* @__PURE__ */ forward('getSessionId')) as () => string | undefined;
+
+/** Whether the capture behind `set()` / `notFound()` was handed to the tracker (once each). */
+const added = { props: false, notFound: false };
+/** Those captures while `init()` has not run. */
+const early: Capture[] = [];
+const add = (capture: Capture) => (started ? attach(capture) : early.push(capture));
+
+/**
+ * Adds properties to every later event of the page (under each event's own; `null` removes a key).
+ * Before `init()`, the first pageview has them.
+ */
+export const set = (properties: Properties): void => {
+  setProps(properties);
+  if (!added.props) (added.props = true), add(props());
+};
+
+/** Marks this page as not found: its pageview carries `status: 404` (call it before `init()`, or before `page()`). */
+export const notFound = (): void => {
+  markNotFound();
+  if (!added.notFound) (added.notFound = true), add(notFoundCapture());
+};

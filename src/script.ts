@@ -1,7 +1,8 @@
 /**
  * The script-tag build: `<script defer src="tracklet.js" data-endpoint="…" data-site="…">`.
  * Reads the tag's data-* attributes, exposes `window.tracklet`, replays calls queued by the stub
- * snippet before the script loaded, and fetches the second file with the captures they leave on.
+ * snippet before the script loaded, and fetches the second file with the captures they leave on,
+ * and the third (marketing.ts) for `init` without data-endpoint and the marketing features.
  */
 import { fromAttributes, type Capture } from './config';
 import type { Context } from './tracker';
@@ -15,6 +16,44 @@ const VERSION = '0.1.0';
 /** Errors thrown before the second file (with the error capture) arrives, handed to it then. */
 const early: Event[] = [];
 const keep = (event: Event) => early.length < 100 && early.push(event);
+
+/** The second file, next to this one: web-vitals and the captures. */
+const CAPTURES = 'tracklet.captures.js';
+/** The third file: cross-domain linker, consent platforms, properties on every event, 404s and forms. */
+const MARKETING = 'tracklet.marketing.js';
+const global = window as unknown as { tracklet?: Stub };
+const stub = global.tracklet;
+const script = (document.currentScript || document.createElement('script')) as HTMLScriptElement;
+/** Calls of methods this file does not have (`init`, `set`, `notFound`…), kept for the third file. */
+const later: unknown[][] = [];
+/** Whether the third file is fetched: unknown until the stub's calls are replayed. */
+let fetched: boolean | undefined;
+
+const load = (name: string, onerror?: () => void) => {
+  const element = document.createElement('script');
+  // Without a current script (an inlined copy) the page's address is the base: a URL, never a throw.
+  element.src = new URL(name, script.src || (location as unknown as URL)).href;
+  element.nonce = script.nonce;
+  element.onerror = onerror as never;
+  document.head.append(element);
+};
+
+// The captures come in a second file, fetched in parallel once this one has started (a script
+// added by script runs async and does not hold up this file's pageview); each attaches itself
+// through `tracklet.attach`. Under `script-src 'self'` it loads like this file; if it fails to
+// load, the captures are missing and everything else works. The page's nonce is passed on.
+const loadCaptures: Capture = ({ config }) => {
+  if (!(config.vitals || config.errors || config.clicks || config.engagement)) return;
+  if (config.errors) {
+    addEventListener('error', keep);
+    addEventListener('unhandledrejection', keep);
+  }
+  load(CAPTURES);
+};
+
+/** Starts with the options of `tracklet('init', …)` (from the third file) under the tag's attributes, and its captures. */
+const go = (capture: Capture[] = [], options?: object) =>
+  start({ ...options, ...fromAttributes(script), capture: [loadCaptures, ...capture] } as never, true);
 
 const api = {
   track,
@@ -33,12 +72,9 @@ const api = {
     attach((context) => capture({ ...context, earlyErrors: early } as Context));
     early.length = 0;
   },
+  /** Used by the third file: its set-up, given the tag, the options, the kept calls and the start. */
+  boot: (setup: Function) => setup(script, later, go, api),
 };
-
-/** The second file, next to this one: web-vitals and the captures. */
-const CAPTURES = 'tracklet.captures.js';
-const global = window as unknown as { tracklet?: Stub };
-const stub = global.tracklet;
 
 // Pasted twice: the first copy runs, the second leaves it alone.
 if (!stub?.version) {
@@ -46,34 +82,19 @@ if (!stub?.version) {
     safe((method: unknown, ...args: unknown[]) => {
       const fn = api[method as keyof typeof api];
       if (fn) return (fn as (...a: unknown[]) => unknown)(...args);
-      warn('unknown method', method);
+      if (fetched == false) warn('unknown method', method);
+      else if (later.length < 100) later.push([method, ...args]);
     }),
     api,
     { version: VERSION },
   );
   global.tracklet = tracklet;
-  const script = document.currentScript;
-  // The captures come in a second file, fetched in parallel once this one has started (a script
-  // added by script runs async and does not hold up this file's pageview); each attaches itself
-  // through `tracklet.attach`. Under `script-src 'self'` it loads like this file; if it fails to
-  // load, the captures are missing and everything else works. The page's nonce is passed on.
-  const loadCaptures: Capture = ({ config }) => {
-    if (!(config.vitals || config.errors || config.clicks || config.engagement)) return;
-    if (config.errors) {
-      addEventListener('error', keep);
-      addEventListener('unhandledrejection', keep);
-    }
-    const element = document.createElement('script');
-    element.src = new URL(CAPTURES, (script as HTMLScriptElement).src).href;
-    element.nonce = (script as HTMLScriptElement).nonce;
-    document.head.append(element);
-  };
-  start(
-    {
-      ...fromAttributes(script || document.createElement('script')),
-      capture: [loadCaptures],
-    } as never,
-    true,
-  );
   for (const args of Array.from(stub?.q || [])) tracklet(...Array.from(args));
+  // The third file starts the tracker when the tag has no data-endpoint (it waits for `tracklet('init', …)`),
+  // or asks for a feature of it (props, not-found, forms, cross-domain, consent-source): so the first
+  // pageview has them. If it fails to load, the start goes on without.
+  // With an empty or bad data-endpoint, the tag warns and stays inert.
+  (fetched = !script.hasAttribute('data-endpoint') || /-(props|not-found|forms|cross-domain|consent-source)=/.test(script.outerHTML))
+    ? load(MARKETING, () => go())
+    : go();
 }

@@ -8,6 +8,7 @@ import { createPrivacy } from './core/privacy';
 import { createQueue } from './core/queue';
 import { safe } from './core/safe';
 import { sanitize } from './core/sanitize';
+import { read, write } from './core/storage';
 
 /** Distributes a type over a union, so `Omit` keeps each event kind's own fields. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -39,6 +40,11 @@ export interface Context {
   path(): string;
   /** Hands the queued events to the network now (before a navigation that may end the page). */
   flush(): void;
+  /** Records a consent choice as `consent()` does (consent platforms, `consent/*.ts`). */
+  consent?(granted: boolean): void;
+  /** Tracklet's storage, as the pipeline sees it (consent and `storage` apply): the cross-domain linker. */
+  read?(key: string): string | null;
+  write?(key: string, value: string): boolean;
 }
 
 /** The public API of a started tracker. */
@@ -135,6 +141,9 @@ export const createTracker = (config: Config): Tracker => {
     emit,
     path,
     flush,
+    consent: gate.consent_,
+    read,
+    write,
     on: (hook, handler) => {
       ((handlers[hook] ||= []) as (typeof handler)[]).push(handler);
     },

@@ -19,6 +19,8 @@ export interface BaseEvent {
   path: string;
   /** Only on the first event of a session. */
   attribution?: Attribution;
+  /** Properties set for every event (`data-props`, `set()`), under the event's own; see docs/marketing.md. */
+  properties?: Properties;
 }
 
 export interface PageviewEvent extends BaseEvent {
@@ -26,6 +28,8 @@ export interface PageviewEvent extends BaseEvent {
   title: string;
   referrer: string;
   properties?: Properties;
+  /** 404 on a page marked not found (`data-not-found`, `notFound()`); absent otherwise. */
+  status?: number;
 }
 
 export interface CustomEvent extends BaseEvent {

@@ -57,8 +57,8 @@ export interface ScriptInfo {
 /** Destinations whose APIs take the client IP (Tracify's identity hashes, Tracardi's and DataCue's context). */
 const IP_DESTINATIONS = new Set(['tracify', 'tracardi', 'datacue']);
 
-/** The file name of the script tag's second file, next to the first. */
-const CAPTURES_FILE = 'tracklet.captures.js';
+/** The script tag's second and third files, fetched by the first from next to itself. */
+const BESIDE_FILES = ['tracklet.captures.js', 'tracklet.marketing.js'];
 
 /** Reads the script file and computes its SRI (sha384) and a content-versioned src. */
 export const loadScript = (script: { path: string; file: string }): ScriptInfo => {
@@ -129,10 +129,12 @@ export function createHandler(options: HandlerOptions): RelayHandler {
   let starting = 0;
   const counters = { streamDropped: 0, streamRefused: 0, rateLimitedIp: 0, rateLimitedSite: 0 };
   const script = config.script ? loadScript(config.script) : undefined;
-  // The script tag's second file (web-vitals and the captures), which the first fetches from next
+  // The script tag's second and third files (captures; marketing), which the first fetches from next
   // to its own URL: served beside the script's path when the build has it beside the script's file.
-  const capturesFile = config.script && join(dirname(config.script.file), CAPTURES_FILE);
-  const captures = config.script && capturesFile && existsSync(capturesFile) ? loadScript({ path: posix.join(posix.dirname(config.script.path), CAPTURES_FILE), file: capturesFile }) : undefined;
+  const beside = BESIDE_FILES.flatMap((name) => {
+    const file = config.script && join(dirname(config.script.file), name);
+    return config.script && file && existsSync(file) ? [loadScript({ path: posix.join(posix.dirname(config.script.path), name), file })] : [];
+  });
   const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
   /** Bytes queued for a subscriber and not yet taken by its connection. */
   const behind = (controller: ReadableStreamDefaultController<Uint8Array>) => limits.streamBufferBytes - (controller.desiredSize ?? 0);
@@ -443,7 +445,8 @@ export function createHandler(options: HandlerOptions): RelayHandler {
         });
       }
       if (script && method == 'GET' && pathname == script.path + '.json') return json(200, { src: script.src, integrity: script.integrity });
-      if (captures && (method == 'GET' || method == 'HEAD') && pathname == captures.path)
+      const captures = (method == 'GET' || method == 'HEAD') && beside.find((file) => file.path == pathname);
+      if (captures)
         return new Response(method == 'HEAD' ? null : new Uint8Array(captures.body), {
           headers: {
             'Content-Type': 'text/javascript; charset=utf-8',

@@ -52,6 +52,8 @@ const base = {
   url: text(8192),
   path: text(8192),
   attribution: v.optional(v.record(v.pipe(v.string(), v.maxLength(256)), text(8192))),
+  /** Properties set for every event (`data-props`, `set()`) ride on every type. */
+  properties: v.optional(properties),
 };
 
 const vitalFields = {
@@ -63,7 +65,7 @@ const vitalFields = {
 
 /** One event of a known type, told apart by `type`; unknown keys are kept (a newer tracker may add fields). */
 export const eventSchema = v.variant('type', [
-  v.looseObject({ ...base, type: v.literal('pageview'), title: text(4096), referrer: text(8192), properties: v.optional(properties) }),
+  v.looseObject({ ...base, type: v.literal('pageview'), title: text(4096), referrer: text(8192), properties: v.optional(properties), status: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(599))) }),
   v.looseObject({ ...base, type: v.literal('event'), name: v.pipe(v.string(), v.minLength(1), v.maxLength(256)), properties: v.optional(properties) }),
   v.looseObject({ ...base, type: v.literal('identify'), userId: v.pipe(v.string(), v.minLength(1), v.maxLength(512)), traits: v.optional(properties) }),
   v.looseObject({ ...base, type: v.literal('vital'), metricName: v.picklist(KNOWN_METRICS), ...vitalFields }),

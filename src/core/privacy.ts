@@ -62,7 +62,7 @@ export const sampleOf = (sessionId: string): number => {
  * call it before anything reads or writes storage. `send` hands an event on to the queue.
  */
 export const createPrivacy = (config: Config, send: (event: TrackletEvent) => void): Gate => {
-  const { storage, sampleRate, beforeSend } = config;
+  const { storage, sampleRate } = config;
   const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
   // Decided once for the page, and said once in debug mode rather than once per event.
   const blocked =
@@ -106,6 +106,8 @@ export const createPrivacy = (config: Config, send: (event: TrackletEvent) => vo
               : '';
       if (reason !== '') return drop(reason, event);
       if (scrub) scrubEvent(event, scrub);
+      // Read per event: a capture may chain its own step in front of the page's (`capture/decorate.ts`).
+      const { beforeSend } = config;
       if (beforeSend) {
         // A hook that throws is reported in debug mode by safe(), and its event dropped: it may
         // have been there to remove something that must not be sent.

@@ -28,3 +28,13 @@ export const fields = (event: TrackletEvent): number | string | undefined => {
       return event.engagementTime + event.scrollDepth + event.interactionCount + event.pageviewId.length;
   }
 };
+
+// The marketing captures and calls (docs/marketing.md).
+import { crossDomain, forms, gcm, notFound, notFoundCapture, props, set, tcf } from '../../src/index';
+init({ endpoint: '/c', site: 's', consent: 'required', capture: [props({ plan: 'pro' }), notFoundCapture(true), forms(), crossDomain(['checkout.example']), gcm(), tcf()] });
+set({ plan: 'pro', tier: 2, nested: { ok: true } });
+notFound();
+// @ts-expect-error set takes a properties object
+set('pro');
+// @ts-expect-error the page's status is not an argument
+notFound(404);

@@ -51,7 +51,7 @@ export const toDatabuddy = (stored: StoredEvent): Record<string, unknown> | unde
       return {
         ...common(stored),
         name: 'page_view',
-        properties: boundProperties({ page: event.path, url: event.url, title: event.title, referrer: event.referrer || undefined, ...campaign, ...event.properties }),
+        properties: boundProperties({ page: event.path, url: event.url, title: event.title, referrer: event.referrer || undefined, ...campaign, ...event.properties, ...(event.status && { status: event.status }) }),
       };
     case 'event':
       return { ...common(stored), name: event.name.slice(0, 256), properties: boundProperties({ ...campaign, ...event.properties }) };

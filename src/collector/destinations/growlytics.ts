@@ -41,7 +41,7 @@ const rawAttributes = ({ event }: StoredEvent): Record<string, unknown> => {
   const page = { url: event.url, path: event.path, ...event.attribution };
   switch (event.type) {
     case 'pageview':
-      return { ...page, title: event.title, referrer: event.referrer, ...event.properties };
+      return { ...page, title: event.title, referrer: event.referrer, ...event.properties, ...(event.status && { status: event.status }) };
     case 'vital':
       return { ...page, metric_name: event.metricName, metric_value: event.metricValue, rating: event.rating, metric_id: event.metricId, navigation_type: event.navigationType };
     case 'error':

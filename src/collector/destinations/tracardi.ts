@@ -43,7 +43,7 @@ export const tracardiType = (event: TrackletEvent): string => {
 const propertiesFor = (event: TrackletEvent): Record<string, unknown> => {
   switch (event.type) {
     case 'pageview':
-      return { pageTitle: event.title, ...propertiesOf(event) };
+      return { pageTitle: event.title, ...propertiesOf(event), ...(event.status && { status: event.status }) };
     case 'identify':
       return { userId: event.userId, ...propertiesOf(event) };
     case 'vital':
