@@ -143,8 +143,8 @@ export const fromAttributes = (element: Element): Record<string, unknown> => {
 
 /**
  * Validates options (typed values from `init()`, or attribute strings from a script tag) and fills
- * in defaults. A missing or invalid value gets one warning naming it and what was expected, and no
- * config is returned: the tracker then stays inert.
+ * in defaults. A missing or invalid value gets one warning naming it (and, in the debug build, what
+ * was expected), and no config is returned: the tracker then stays inert.
  */
 export const resolveConfig = (options: Record<string, unknown>, fromTag: boolean): Config | undefined => {
   const config: Record<string, unknown> = {
@@ -153,39 +153,43 @@ export const resolveConfig = (options: Record<string, unknown>, fromTag: boolean
   };
   for (const key in DEFAULTS) {
     const fallback = DEFAULTS[key as keyof typeof DEFAULTS];
-    const range = RANGES[key as keyof Config];
+    const range = RANGES[key as keyof Config]!;
     const choices = CHOICES[key as keyof Config];
-    const name = fromTag ? attributeName(key) : key;
+    const type = typeof fallback;
+    const required = REQUIRED.includes(key);
     const raw = options[key];
     let value = raw;
-    let expected = '';
-    if (value === undefined && !REQUIRED.includes(key)) value = fallback;
-    else if (typeof fallback == 'boolean') {
-      if (fromTag) value = value === '' || value === 'true' ? true : value === 'false' ? false : value;
-      if (typeof value != 'boolean') expected = fromTag ? '"true" or "false"' : 'a boolean';
-    } else if (typeof fallback == 'number') {
-      if (fromTag && typeof value == 'string' && value.trim()) value = Number(value);
-      if (typeof value != 'number' || !(value >= range![0] && value <= range![1]))
-        expected = `a number from ${range![0]} to ${range![1]}`;
+    // What was expected, when the value is not it (the production build says only which option).
+    let expected: string | 0 = 0;
+    if (value === undefined && !required) value = fallback;
+    else if (type == 'boolean') {
+      if (fromTag) value = value === '' || value === 'true' || (value !== 'false' && value);
+      if (typeof value != type) expected = DEBUG ? (fromTag ? '"true" or "false"' : 'a boolean') : '';
+    } else if (type == 'number') {
+      if (fromTag && typeof value == 'string' && value.trim()) value = +value;
+      if (!(typeof value == type && (value as number) >= range[0] && (value as number) <= range[1]))
+        expected = DEBUG ? `a number from ${range[0]} to ${range[1]}` : '';
     } else if (Array.isArray(fallback)) {
       // A list: a comma-separated attribute, or an array of strings from init().
       if (typeof value == 'string') value = value.split(',').map((item) => item.trim()).filter(Boolean);
       if (!Array.isArray(value) || value.some((item) => typeof item != 'string'))
-        expected = fromTag ? 'a comma-separated list' : 'an array of strings';
-    } else if (choices) {
-      if (!choices.includes(value as string)) expected = 'one of ' + choices.join(', ');
-    } else if (key == 'endpoint') {
+        expected = DEBUG ? (fromTag ? 'a comma-separated list' : 'an array of strings') : '';
+    } else if (typeof value != 'string' || (required && !value) || (choices && !choices.includes(value)))
+      expected = DEBUG ? (choices ? 'one of ' + choices.join(', ') : key == 'endpoint' ? 'the collector URL (http or https)' : 'a non-empty string') : '';
+    else if (key == 'endpoint') {
+      let url: URL | undefined;
       try {
-        if (typeof value != 'string' || !value) throw 0;
-        const url = new URL(value, location.href);
-        if (!/^https?:$/.test(url.protocol)) throw 0;
-        value = url.href;
+        url = new URL(value, location.href);
       } catch {
-        expected = 'the collector URL (http or https)';
+        // Unparseable: refused below like another scheme.
       }
-    } else if (typeof value != 'string' || (!value && REQUIRED.includes(key))) expected = 'a non-empty string';
-    if (expected) {
-      warn(`${name} is ${raw === undefined ? 'missing' : JSON.stringify(raw)}: expected ${expected}. Tracking is off.`);
+      if (url && /^https?:$/.test(url.protocol)) value = url.href;
+      else expected = DEBUG ? 'the collector URL (http or https)' : '';
+    }
+    if (expected !== 0) {
+      const name = fromTag ? attributeName(key) : key;
+      const given = raw === undefined ? 'missing' : JSON.stringify(raw);
+      warn(DEBUG ? `${name} is ${given}: expected ${expected}. Tracking is off.` : `${name} is ${given}. Tracking is off.`);
       return;
     }
     config[key] = value;
