@@ -3,7 +3,7 @@ import { randomId } from './id';
 import { readJSON, read, remove, write, writeJSON } from './storage';
 
 /** The session as stored: id, last activity, the campaign it started with, attribution not yet sent. */
-interface Session {
+export interface Session {
   id: string;
   /** Last activity, epoch ms. */
   last: number;
