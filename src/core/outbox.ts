@@ -224,27 +224,17 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
 
   return {
     add: (events) => {
-      // The usual task's events fit one body: serialised together, in one call.
-      const all = stringify(events);
-      if (byteLength(all) + head < MAX_BODY) {
-        const name = key(Date.now()) + Math.random().toString(36).slice(2, 6);
-        mine.add(name);
-        return save(name, '[0,' + all.slice(1));
-      }
-      const sized = events.map((event) => {
-        const json = stringify(event);
-        return [json, byteLength(json)] as const;
-      });
-      const fits = sized.filter(([, bytes]) => bytes + head < MAX_BODY);
-      if (fits.length < sized.length) {
-        drop(sized.length - fits.length, DEBUG && 'over 32 KiB');
+      // Each event is serialised once: its text is both measured and stored.
+      const texts = events.map(stringify).filter((text) => byteLength(text) + head < MAX_BODY);
+      if (texts.length < events.length) {
+        drop(events.length - texts.length, DEBUG && 'over 32 KiB');
         warn('event over 32 KiB dropped');
       }
-      for (const run of runs(fits, ([, bytes]) => bytes, head)) {
+      for (const run of runs(texts, byteLength, head)) {
         // Time, then sequence: keys sort by age. The random tail tells tabs apart within a millisecond.
         const name = key(Date.now()) + Math.random().toString(36).slice(2, 6);
         mine.add(name);
-        save(name, '[0,' + run.map(([json]) => json).join(',') + ']');
+        save(name, '[0,' + run.join() + ']');
       }
     },
     drain,

@@ -68,8 +68,8 @@ export const createPrivacy = (config: Config, send: (event: TrackletEvent) => vo
   const blocked =
     (!config.includeLocal &&
       (LOCAL.test(location.hostname) || nav.webdriver) &&
-      'localhost or an automated browser (data-include-local="true" tracks them)') ||
-    (config.privacySignals == 'respect' && (nav.doNotTrack == '1' || nav.globalPrivacyControl) && 'Do Not Track or Global Privacy Control');
+      (DEBUG ? 'localhost or an automated browser (data-include-local="true" tracks them)' : 'local: data-include-local="true"')) ||
+    (config.privacySignals == 'respect' && (nav.doNotTrack == '1' || nav.globalPrivacyControl) && (DEBUG ? 'Do Not Track or Global Privacy Control' : 'DNT/GPC'));
   const excluded = pathPattern(config.exclude);
   const scrub = config.scrub && createScrubber(config.scrubParams);
   const waiting: TrackletEvent[] = [];
