@@ -106,7 +106,7 @@ export const createTracker = (config: Config): Tracker => {
     if (user) event.userId = user;
     event.url = task[0];
     event.path = task[1];
-    for (const field in fields) (event as unknown as Record<string, unknown>)[field] = fields[field as keyof EventFields];
+    Object.assign(event, fields);
     const attribution = takeAttribution(current);
     if (attribution) event.attribution = attribution;
     gate.pass_(event);

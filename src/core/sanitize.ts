@@ -70,6 +70,23 @@ const clean = (value: any, key: string, problems: string[], ancestors: object[])
  * per call naming the keys repaired or dropped. Anything but a plain object is dropped whole.
  */
 export const sanitize = (properties: unknown): Properties | undefined => {
+  // The usual properties, a few keys of short strings, numbers and booleans, are copied as they are.
+  if (properties?.constructor == Object) {
+    const copy: Properties = {};
+    let count = 0;
+    for (const name of Object.keys(properties)) {
+      const value = (properties as Properties)[name];
+      const type = typeof value;
+      if (++count > MAX_KEYS || FORBIDDEN.includes(name) || !(type == 'string' ? (value as string).length <= MAX_STRING : type == 'boolean' || value === null || (type == 'number' && isFinite(value as number))))
+        return sanitizeAll(properties);
+      copy[name] = value;
+    }
+    return copy;
+  }
+  return sanitizeAll(properties);
+};
+
+const sanitizeAll = (properties: unknown): Properties | undefined => {
   const problems: string[] = [];
   const result = properties && typeof properties == 'object' && !Array.isArray(properties) ? clean(properties, '', problems, []) : undefined;
   if (!result && properties != null) problems.push('properties');
