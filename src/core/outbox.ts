@@ -7,7 +7,7 @@ import { parse, stringify } from './sanitize';
 import { PREFIX, read, remove, write } from './storage';
 import { beacon, byteLength, MAX_BODY, post, runs } from './transport';
 
-/** Counters of the pipeline, shown with every debug log line. */
+/** Counters of the pipeline, shown with every debug log line (drops are counted in every build, the rest in debug). */
 export const stats = { queued: 0, sent: 0, confirmed: 0, retries: 0, dropped: 0 };
 
 /**
@@ -175,22 +175,25 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
   const send = (segments: Segment[], text: string): Promise<boolean> => {
     const count = segments.reduce((sum, segment) => sum + segment.events_.length, 0);
     for (const segment of segments) flying.add(segment.key_);
-    stats.sent += count;
+    if (DEBUG) stats.sent += count;
     if (DEBUG) log('send', count, 'event(s),', byteLength(text), 'bytes', stats);
     return post(endpoint, text).then((response) => {
       for (const segment of segments) flying.delete(segment.key_);
       const status = response ? response.status : 0;
       // 4xx other than 408 (timeout) and 429 (rate limit): this batch will never be accepted.
-      const done = status > 199 && status < 300 ? (stats.confirmed += count) : status > 399 && status < 500 && status != 408 && status != 429;
+      const done = (status > 199 && status < 300) || (status > 399 && status < 500 && status != 408 && status != 429);
       if (done) {
         for (const segment of segments) forget(segment.key_);
         attempt = 0;
         if (status > 299) drop(count, DEBUG && 'collector answered ' + status);
-        else if (DEBUG) log('confirmed', count, 'event(s)', stats);
+        else if (DEBUG) {
+          stats.confirmed += count;
+          log('confirmed', count, 'event(s)', stats);
+        }
       } else {
         // Retry-After in seconds (readable cross-origin only if the collector exposes it).
         const delay = backoff(attempt++, 1000 * +(response ? response.headers.get('Retry-After')! : 0) || 0);
-        stats.retries++;
+        if (DEBUG) stats.retries++;
         if (DEBUG) log('retry in', Math.round(delay), 'ms after', status || 'a network error', stats);
         schedule(delay);
       }
@@ -246,7 +249,7 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
         if (beacon(endpoint, text)) {
           const now = Date.now();
           for (const segment of group) save(segment.key_, '[' + now + segment.text_.slice(segment.text_.indexOf(',')));
-          stats.sent += events.length;
+          if (DEBUG) stats.sent += events.length;
           if (DEBUG) log('beacon', events.length, 'event(s),', byteLength(text), 'bytes', stats);
         } else send(group, text);
       }
