@@ -193,7 +193,11 @@ export const createTracker = (config: Config): Tracker => {
     },
     getAnonymousId: anonymousId,
     getSessionId: () => session(Date.now()).id,
-    consent: gate.consent_,
+    consent: (granted) => {
+      // A denial forgets the ids: events after it in this task read them afresh.
+      here = undefined;
+      gate.consent_(granted);
+    },
     attach: (capture) => {
       const before = handlers.pageview?.length || 0;
       safe(capture)(context);
