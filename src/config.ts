@@ -74,32 +74,36 @@ export interface TrackletOptions {
 export type Config = Required<Omit<TrackletOptions, 'capture' | 'beforeSend'>> &
   Pick<TrackletOptions, 'beforeSend'> & { capture: Capture[] };
 
-/** Defaults; the type of each default is the type the option must have. */
-const DEFAULTS: Omit<Config, 'capture' | 'beforeSend'> = {
+/**
+ * Every option with its default, whose type is the type the option must have. A number option
+ * lists `[default, min, max]` (inclusive); an enumerated one its choices, `|`-separated, the
+ * default first. `endpoint` and `site` (empty) must be given.
+ */
+const OPTIONS: Record<keyof Omit<Config, 'capture' | 'beforeSend'>, unknown> = {
   endpoint: '',
   site: '',
   autoPageview: true,
-  spa: 'history',
-  batchSize: 10,
-  flushInterval: 5000,
-  sessionTimeout: 30,
-  outboxMaxEvents: 1000,
-  outboxMaxBytes: 524288,
-  outboxMaxAge: 7,
+  spa: 'history|hash|off',
+  batchSize: [10, 1, 100],
+  flushInterval: [5000, 0, 3_600_000],
+  sessionTimeout: [30, 1, 1440],
+  outboxMaxEvents: [1000, 1, 100_000],
+  outboxMaxBytes: [524288, 65_536, 4_194_304],
+  outboxMaxAge: [7, 1, 365],
   debug: false,
-  consent: 'implied',
-  storage: 'local',
-  privacySignals: 'respect',
+  consent: 'implied|required',
+  storage: 'local|none',
+  privacySignals: 'respect|ignore',
   includeLocal: false,
   exclude: [],
-  sampleRate: 1,
+  sampleRate: [1, 0, 1],
   scrub: true,
   scrubParams: [],
   vitals: true,
   errors: true,
   clicks: true,
   engagement: true,
-  maxErrors: 20,
+  maxErrors: [20, 1, 1000],
   ignoreErrors: '',
   outbound: false,
   downloads: '',
@@ -108,33 +112,13 @@ const DEFAULTS: Omit<Config, 'capture' | 'beforeSend'> = {
 /** Options that must be given; every other one has a default. */
 const REQUIRED = ['endpoint', 'site'];
 
-/** Inclusive ranges of the numeric options. */
-const RANGES: Partial<Record<keyof Config, [number, number]>> = {
-  batchSize: [1, 100],
-  flushInterval: [0, 3_600_000],
-  sessionTimeout: [1, 1440],
-  sampleRate: [0, 1],
-  outboxMaxEvents: [1, 100_000],
-  outboxMaxBytes: [65_536, 4_194_304],
-  outboxMaxAge: [1, 365],
-  maxErrors: [1, 1000],
-};
-
-/** Allowed values of the enumerated options. */
-const CHOICES: Partial<Record<keyof Config, string[]>> = {
-  spa: ['history', 'hash', 'off'],
-  consent: ['implied', 'required'],
-  storage: ['local', 'none'],
-  privacySignals: ['respect', 'ignore'],
-};
-
 /** `batchSize` → `data-batch-size`. */
 export const attributeName = (key: string): string => 'data-' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
 /** Reads the options of a script tag from its `data-*` attributes (strings, validated later). */
 export const fromAttributes = (element: Element): Record<string, unknown> => {
   const options: Record<string, unknown> = {};
-  for (const key in DEFAULTS) {
+  for (const key in OPTIONS) {
     const value = element.getAttribute(attributeName(key));
     if (value != null) options[key] = value;
   }
@@ -151,10 +135,12 @@ export const resolveConfig = (options: Record<string, unknown>, fromTag: boolean
     capture: Array.isArray(options.capture) ? options.capture : [],
     beforeSend: typeof options.beforeSend == 'function' ? options.beforeSend : undefined,
   };
-  for (const key in DEFAULTS) {
-    const fallback = DEFAULTS[key as keyof typeof DEFAULTS];
-    const range = RANGES[key as keyof Config]!;
-    const choices = CHOICES[key as keyof Config];
+  for (const key in OPTIONS) {
+    const spec = OPTIONS[key as keyof typeof OPTIONS];
+    // A list ([]) or a number ([default, min, max]).
+    const range = Array.isArray(spec) && spec.length ? (spec as number[]) : undefined;
+    const choices = typeof spec == 'string' && spec.includes('|') ? spec.split('|') : undefined;
+    const fallback = range ? range[0] : choices ? choices[0] : spec;
     const type = typeof fallback;
     const required = REQUIRED.includes(key);
     const raw = options[key];
@@ -165,10 +151,10 @@ export const resolveConfig = (options: Record<string, unknown>, fromTag: boolean
     else if (type == 'boolean') {
       if (fromTag) value = value === '' || value === 'true' || (value !== 'false' && value);
       if (typeof value != type) expected = DEBUG ? (fromTag ? '"true" or "false"' : 'a boolean') : '';
-    } else if (type == 'number') {
+    } else if (range) {
       if (fromTag && typeof value == 'string' && value.trim()) value = +value;
-      if (!(typeof value == type && (value as number) >= range[0] && (value as number) <= range[1]))
-        expected = DEBUG ? `a number from ${range[0]} to ${range[1]}` : '';
+      if (!(typeof value == type && (value as number) >= range[1] && (value as number) <= range[2]))
+        expected = DEBUG ? `a number from ${range[1]} to ${range[2]}` : '';
     } else if (Array.isArray(fallback)) {
       // A list: a comma-separated attribute, or an array of strings from init().
       if (typeof value == 'string') value = value.split(',').map((item) => item.trim()).filter(Boolean);
