@@ -104,6 +104,12 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
   // A segment's stored text bounds its events' share of a body.
   const bytes = (segment: Segment) => byteLength(segment.text_);
   const body = (events: TrackletEvent[]) => stringify(wireBatch(site, events));
+  /** The stored segments this page sends that pass `filter`, in bodies: [segments, their event count, body]. */
+  const bodies = (filter: (segment: Segment) => boolean) =>
+    runs(load().filter((segment) => ours(segment) && filter(segment)), bytes, head).map((group) => {
+      const events = group.flatMap((segment) => segment.events_);
+      return [group, events.length, body(events)] as const;
+    });
   // Sized as complete (version 1) events: the shared fields only ever make a body shorter, but for
   // the few bytes of `"common":{}` around them.
   const head = byteLength(body([])) + 16;
@@ -172,8 +178,7 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
   };
 
   /** POSTs segments; true once the collector has taken them (2xx) or refused them for good. */
-  const send = (segments: Segment[], text: string): Promise<boolean> => {
-    const count = segments.reduce((sum, segment) => sum + segment.events_.length, 0);
+  const send = (segments: Segment[], count: number, text: string): Promise<boolean> => {
     for (const segment of segments) flying.add(segment.key_);
     if (DEBUG) stats.sent += count;
     if (DEBUG) log('send', count, 'event(s),', byteLength(text), 'bytes', stats);
@@ -205,11 +210,11 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
     // Rounds pick up what other calls stored meanwhile; bounded so that a busy page cannot spin.
     for (let round = 0; round < 9; round++) {
       // A beacon sent before this page started may have been lost: it is resent (same ids).
-      const ready = load().filter((segment) => ours(segment) && segment.beaconed_ < start);
+      const ready = bodies((segment) => segment.beaconed_ < start);
       if (!ready.length) return;
-      for (const group of runs(ready, bytes, head))
+      for (const [group, count, text] of ready)
         // Caps apply from the second failure in a row: a one-off refusal (keepalive quota) drops nothing.
-        if (!(await send(group, body(group.flatMap((segment) => segment.events_))))) return load(attempt > 1);
+        if (!(await send(group, count, text))) return load(attempt > 1);
     }
   };
 
@@ -242,16 +247,13 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
     },
     drain,
     hide: () => {
-      const ready = load().filter((segment) => ours(segment) && !segment.beaconed_);
-      for (const group of runs(ready, bytes, head)) {
-        const events = group.flatMap((segment) => segment.events_);
-        const text = body(events);
+      for (const [group, count, text] of bodies((segment) => !segment.beaconed_)) {
         if (beacon(endpoint, text)) {
           const now = Date.now();
           for (const segment of group) save(segment.key_, '[' + now + segment.text_.slice(segment.text_.indexOf(',')));
-          if (DEBUG) stats.sent += events.length;
-          if (DEBUG) log('beacon', events.length, 'event(s),', byteLength(text), 'bytes', stats);
-        } else send(group, text);
+          if (DEBUG) stats.sent += count;
+          if (DEBUG) log('beacon', count, 'event(s),', byteLength(text), 'bytes', stats);
+        } else send(group, count, text);
       }
     },
   };
