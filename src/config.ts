@@ -74,32 +74,36 @@ export interface TrackletOptions {
 export type Config = Required<Omit<TrackletOptions, 'capture' | 'beforeSend'>> &
   Pick<TrackletOptions, 'beforeSend'> & { capture: Capture[] };
 
-/** Defaults; the type of each default is the type the option must have. */
-const DEFAULTS: Omit<Config, 'capture' | 'beforeSend'> = {
+/**
+ * Every option with its default, whose type is the type the option must have. A number option
+ * lists `[default, min, max]` (inclusive); an enumerated one its choices, `|`-separated, the
+ * default first. `endpoint` and `site` (empty) must be given.
+ */
+const OPTIONS: Record<keyof Omit<Config, 'capture' | 'beforeSend'>, unknown> = {
   endpoint: '',
   site: '',
   autoPageview: true,
-  spa: 'history',
-  batchSize: 10,
-  flushInterval: 5000,
-  sessionTimeout: 30,
-  outboxMaxEvents: 1000,
-  outboxMaxBytes: 524288,
-  outboxMaxAge: 7,
+  spa: 'history|hash|off',
+  batchSize: [10, 1, 100],
+  flushInterval: [5000, 0, 3_600_000],
+  sessionTimeout: [30, 1, 1440],
+  outboxMaxEvents: [1000, 1, 100_000],
+  outboxMaxBytes: [524288, 65_536, 4_194_304],
+  outboxMaxAge: [7, 1, 365],
   debug: false,
-  consent: 'implied',
-  storage: 'local',
-  privacySignals: 'respect',
+  consent: 'implied|required',
+  storage: 'local|none',
+  privacySignals: 'respect|ignore',
   includeLocal: false,
   exclude: [],
-  sampleRate: 1,
+  sampleRate: [1, 0, 1],
   scrub: true,
   scrubParams: [],
   vitals: true,
   errors: true,
   clicks: true,
   engagement: true,
-  maxErrors: 20,
+  maxErrors: [20, 1, 1000],
   ignoreErrors: '',
   outbound: false,
   downloads: '',
@@ -108,33 +112,13 @@ const DEFAULTS: Omit<Config, 'capture' | 'beforeSend'> = {
 /** Options that must be given; every other one has a default. */
 const REQUIRED = ['endpoint', 'site'];
 
-/** Inclusive ranges of the numeric options. */
-const RANGES: Partial<Record<keyof Config, [number, number]>> = {
-  batchSize: [1, 100],
-  flushInterval: [0, 3_600_000],
-  sessionTimeout: [1, 1440],
-  sampleRate: [0, 1],
-  outboxMaxEvents: [1, 100_000],
-  outboxMaxBytes: [65_536, 4_194_304],
-  outboxMaxAge: [1, 365],
-  maxErrors: [1, 1000],
-};
-
-/** Allowed values of the enumerated options. */
-const CHOICES: Partial<Record<keyof Config, string[]>> = {
-  spa: ['history', 'hash', 'off'],
-  consent: ['implied', 'required'],
-  storage: ['local', 'none'],
-  privacySignals: ['respect', 'ignore'],
-};
-
 /** `batchSize` → `data-batch-size`. */
 export const attributeName = (key: string): string => 'data-' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
 /** Reads the options of a script tag from its `data-*` attributes (strings, validated later). */
 export const fromAttributes = (element: Element): Record<string, unknown> => {
   const options: Record<string, unknown> = {};
-  for (const key in DEFAULTS) {
+  for (const key in OPTIONS) {
     const value = element.getAttribute(attributeName(key));
     if (value != null) options[key] = value;
   }
@@ -143,49 +127,55 @@ export const fromAttributes = (element: Element): Record<string, unknown> => {
 
 /**
  * Validates options (typed values from `init()`, or attribute strings from a script tag) and fills
- * in defaults. A missing or invalid value gets one warning naming it and what was expected, and no
- * config is returned: the tracker then stays inert.
+ * in defaults. A missing or invalid value gets one warning naming it (and, in the debug build, what
+ * was expected), and no config is returned: the tracker then stays inert.
  */
 export const resolveConfig = (options: Record<string, unknown>, fromTag: boolean): Config | undefined => {
   const config: Record<string, unknown> = {
     capture: Array.isArray(options.capture) ? options.capture : [],
     beforeSend: typeof options.beforeSend == 'function' ? options.beforeSend : undefined,
   };
-  for (const key in DEFAULTS) {
-    const fallback = DEFAULTS[key as keyof typeof DEFAULTS];
-    const range = RANGES[key as keyof Config];
-    const choices = CHOICES[key as keyof Config];
-    const name = fromTag ? attributeName(key) : key;
+  for (const key in OPTIONS) {
+    const spec = OPTIONS[key as keyof typeof OPTIONS];
+    // A list ([]) or a number ([default, min, max]).
+    const range = Array.isArray(spec) && spec.length ? (spec as number[]) : undefined;
+    const choices = typeof spec == 'string' && spec.includes('|') ? spec.split('|') : undefined;
+    const fallback = range ? range[0] : choices ? choices[0] : spec;
+    const type = typeof fallback;
+    const required = REQUIRED.includes(key);
     const raw = options[key];
     let value = raw;
-    let expected = '';
-    if (value === undefined && !REQUIRED.includes(key)) value = fallback;
-    else if (typeof fallback == 'boolean') {
-      if (fromTag) value = value === '' || value === 'true' ? true : value === 'false' ? false : value;
-      if (typeof value != 'boolean') expected = fromTag ? '"true" or "false"' : 'a boolean';
-    } else if (typeof fallback == 'number') {
-      if (fromTag && typeof value == 'string' && value.trim()) value = Number(value);
-      if (typeof value != 'number' || !(value >= range![0] && value <= range![1]))
-        expected = `a number from ${range![0]} to ${range![1]}`;
+    // What was expected, when the value is not it (the production build says only which option).
+    let expected: string | 0 = 0;
+    if (value === undefined && !required) value = fallback;
+    else if (type == 'boolean') {
+      if (fromTag) value = value === '' || value === 'true' || (value !== 'false' && value);
+      if (typeof value != type) expected = DEBUG ? (fromTag ? '"true" or "false"' : 'a boolean') : '';
+    } else if (range) {
+      if (fromTag && typeof value == 'string' && value.trim()) value = +value;
+      if (!(typeof value == type && (value as number) >= range[1] && (value as number) <= range[2]))
+        expected = DEBUG ? `a number from ${range[1]} to ${range[2]}` : '';
     } else if (Array.isArray(fallback)) {
       // A list: a comma-separated attribute, or an array of strings from init().
       if (typeof value == 'string') value = value.split(',').map((item) => item.trim()).filter(Boolean);
       if (!Array.isArray(value) || value.some((item) => typeof item != 'string'))
-        expected = fromTag ? 'a comma-separated list' : 'an array of strings';
-    } else if (choices) {
-      if (!choices.includes(value as string)) expected = 'one of ' + choices.join(', ');
-    } else if (key == 'endpoint') {
+        expected = DEBUG ? (fromTag ? 'a comma-separated list' : 'an array of strings') : '';
+    } else if (typeof value != 'string' || (required && !value) || (choices && !choices.includes(value)))
+      expected = DEBUG ? (choices ? 'one of ' + choices.join(', ') : key == 'endpoint' ? 'the collector URL (http or https)' : 'a non-empty string') : '';
+    else if (key == 'endpoint') {
+      let url: URL | undefined;
       try {
-        if (typeof value != 'string' || !value) throw 0;
-        const url = new URL(value, location.href);
-        if (!/^https?:$/.test(url.protocol)) throw 0;
-        value = url.href;
+        url = new URL(value, location.href);
       } catch {
-        expected = 'the collector URL (http or https)';
+        // Unparseable: refused below like another scheme.
       }
-    } else if (typeof value != 'string' || (!value && REQUIRED.includes(key))) expected = 'a non-empty string';
-    if (expected) {
-      warn(`${name} is ${raw === undefined ? 'missing' : JSON.stringify(raw)}: expected ${expected}. Tracking is off.`);
+      if (url && /^https?:$/.test(url.protocol)) value = url.href;
+      else expected = DEBUG ? 'the collector URL (http or https)' : '';
+    }
+    if (expected !== 0) {
+      const name = fromTag ? attributeName(key) : key;
+      const given = raw === undefined ? 'missing' : JSON.stringify(raw);
+      warn(DEBUG ? `${name} is ${given}: expected ${expected}. Tracking is off.` : `${name} is ${given}. Tracking is off.`);
       return;
     }
     config[key] = value;

@@ -3,7 +3,7 @@
  * Calls made before `init()` are kept (up to 100) and replayed once it runs.
  */
 import { resolveConfig, type Capture, type TrackletOptions } from './config';
-import { safe } from './core/safe';
+import { failed, safe } from './core/safe';
 import { createTracker, type Tracker } from './tracker';
 import { props, setProps } from './capture/props';
 import { markNotFound, notFound as notFoundCapture } from './capture/notfound';
@@ -31,12 +31,19 @@ let tracker: Tracker | undefined;
 let started = false;
 const pending: [keyof Tracker, unknown[]][] = [];
 
-/** Forwards a call to the tracker, or keeps it until `init()` when there is none yet. */
+/**
+ * A public method: forwards the call to the tracker, or keeps it until `init()` when there is none
+ * yet. Never throws into the page (one layer, as `safe()` would wrap it: this runs on every call).
+ */
 const forward =
   <K extends keyof Tracker>(method: K) =>
   (...args: Parameters<Tracker[K]>): ReturnType<Tracker[K]> | undefined => {
-    if (tracker) return (tracker[method] as (...a: unknown[]) => ReturnType<Tracker[K]>)(...args);
-    if (!started && pending.length < 100) pending.push([method, args]);
+    try {
+      if (tracker) return (tracker[method] as (...a: unknown[]) => ReturnType<Tracker[K]>)(...args);
+      if (!started && pending.length < 100) pending.push([method, args]);
+    } catch (error) {
+      failed(error);
+    }
   };
 
 /** @internal Starts the tracker once; `fromTag` when the options are a script tag's attribute strings. */
@@ -45,7 +52,7 @@ export const start = safe((options: TrackletOptions, fromTag: boolean): boolean 
   started = true;
   const config = resolveConfig(options as unknown as Record<string, unknown>, fromTag);
   if (config) tracker = createTracker(config);
-  for (const [method, args] of pending.splice(0)) (safe(forward(method)) as (...a: unknown[]) => unknown)(...args);
+  for (const [method, args] of pending.splice(0)) (forward(method) as (...a: unknown[]) => unknown)(...args);
   return !!tracker;
 });
 
@@ -55,26 +62,26 @@ export const init = (options: TrackletOptions): boolean =>
   !!start({ ...options, capture: [...(options?.capture || []), ...early] }, false);
 
 /** Sends a custom event `name` with optional properties. */
-export const track = /* @__PURE__ */ safe(/* @__PURE__ */ forward('track')) as (name: string, properties?: Properties) => void;
+export const track = /* @__PURE__ */ forward('track') as (name: string, properties?: Properties) => void;
 /** Sends a pageview of the current URL (automatic ones are sent for you). */
-export const page = /* @__PURE__ */ safe(/* @__PURE__ */ forward('page')) as (properties?: Properties) => void;
+export const page = /* @__PURE__ */ forward('page') as (properties?: Properties) => void;
 /** Attaches a user id (and traits) to this and every later event. */
-export const identify = /* @__PURE__ */ safe(/* @__PURE__ */ forward('identify')) as (userId: string, traits?: Properties) => void;
+export const identify = /* @__PURE__ */ forward('identify') as (userId: string, traits?: Properties) => void;
 /** Hands every queued event to the network; resolves when that is done (await it before a redirect). */
-export const flush = (): Promise<void> => safe(forward('flush'))() || Promise.resolve();
+export const flush = (): Promise<void> => forward('flush')() || Promise.resolve();
 /** Forgets the visitor: new anonymous id and session, no user id. */
-export const reset = /* @__PURE__ */ safe(/* @__PURE__ */ forward('reset')) as () => void;
+export const reset = /* @__PURE__ */ forward('reset') as () => void;
 /** The visitor's anonymous id (undefined before `init()`). */
-export const getAnonymousId = /* @__PURE__ */ safe(/* @__PURE__ */ forward('getAnonymousId')) as () => string | undefined;
+export const getAnonymousId = /* @__PURE__ */ forward('getAnonymousId') as () => string | undefined;
 /**
  * Records the visitor's consent choice (remembered across pages). `true` sends the events that
  * waited for it (`consent: 'required'`); `false` drops them, clears Tracklet's storage and stops tracking.
  */
-export const consent = /* @__PURE__ */ safe(/* @__PURE__ */ forward('consent')) as (granted: boolean) => void;
+export const consent = /* @__PURE__ */ forward('consent') as (granted: boolean) => void;
 /** @internal Starts a capture that arrived after `init()` (the script tag's second file). */
-export const attach = /* @__PURE__ */ safe(/* @__PURE__ */ forward('attach')) as (capture: Capture) => void;
+export const attach = /* @__PURE__ */ forward('attach') as (capture: Capture) => void;
 /** The current session id (undefined before `init()`). */
-export const getSessionId = /* @__PURE__ */ safe(/* @__PURE__ */ forward('getSessionId')) as () => string | undefined;
+export const getSessionId = /* @__PURE__ */ forward('getSessionId') as () => string | undefined;
 
 /** Whether the capture behind `set()` / `notFound()` was handed to the tracker (once each). */
 const added = { props: false, notFound: false };
@@ -86,13 +93,13 @@ const add = (capture: Capture) => (started ? attach(capture) : early.push(captur
  * Adds properties to every later event of the page (under each event's own; `null` removes a key).
  * Before `init()`, the first pageview has them.
  */
-export const set = (properties: Properties): void => {
+export const set = /* @__PURE__ */ safe((properties: Properties): void => {
   setProps(properties);
   if (!added.props) (added.props = true), add(props());
-};
+}) as (properties: Properties) => void;
 
 /** Marks this page as not found: its pageview carries `status: 404` (call it before `init()`, or before `page()`). */
-export const notFound = (): void => {
+export const notFound = /* @__PURE__ */ safe((): void => {
   markNotFound();
   if (!added.notFound) (added.notFound = true), add(notFoundCapture());
-};
+}) as () => void;

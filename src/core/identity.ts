@@ -3,7 +3,7 @@ import { randomId } from './id';
 import { readJSON, read, remove, write, writeJSON } from './storage';
 
 /** The session as stored: id, last activity, the campaign it started with, attribution not yet sent. */
-interface Session {
+export interface Session {
   id: string;
   /** Last activity, epoch ms. */
   last: number;
@@ -20,19 +20,9 @@ const USER_KEY = 'uid';
 /** Activity within this window of the stored time is not written again (saves storage writes). */
 const TOUCH_RESOLUTION = 1000;
 
-/** The last session read or written, with its stored text: a burst of events parses it once. */
-let known: [text: string | null, session: Session | undefined] = [null, undefined];
+const readSession = (): Session | undefined => readJSON<Session>(SESSION_KEY);
 
-const readSession = (): Session | undefined => {
-  const text = read(SESSION_KEY);
-  if (text !== known[0]) known = [text, readJSON<Session>(SESSION_KEY)];
-  return known[1];
-};
-
-const writeSession = (session: Session) => {
-  writeJSON(SESSION_KEY, session);
-  known = [read(SESSION_KEY), session];
-};
+const writeSession = (session: Session) => writeJSON(SESSION_KEY, session);
 
 /** The visitor's anonymous id: created once, kept across visits. */
 export const anonymousId = (): string => {

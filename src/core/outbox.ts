@@ -7,7 +7,7 @@ import { parse, stringify } from './sanitize';
 import { PREFIX, read, remove, write } from './storage';
 import { beacon, byteLength, MAX_BODY, post, runs } from './transport';
 
-/** Counters of the pipeline, shown with every debug log line. */
+/** Counters of the pipeline, shown with every debug log line (drops are counted in every build, the rest in debug). */
 export const stats = { queued: 0, sent: 0, confirmed: 0, retries: 0, dropped: 0 };
 
 /**
@@ -104,6 +104,12 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
   // A segment's stored text bounds its events' share of a body.
   const bytes = (segment: Segment) => byteLength(segment.text_);
   const body = (events: TrackletEvent[]) => stringify(wireBatch(site, events));
+  /** The stored segments this page sends that pass `filter`, in bodies: [segments, their event count, body]. */
+  const bodies = (filter: (segment: Segment) => boolean) =>
+    runs(load().filter((segment) => ours(segment) && filter(segment)), bytes, head).map((group) => {
+      const events = group.flatMap((segment) => segment.events_);
+      return [group, events.length, body(events)] as const;
+    });
   // Sized as complete (version 1) events: the shared fields only ever make a body shorter, but for
   // the few bytes of `"common":{}` around them.
   const head = byteLength(body([])) + 16;
@@ -172,25 +178,27 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
   };
 
   /** POSTs segments; true once the collector has taken them (2xx) or refused them for good. */
-  const send = (segments: Segment[], text: string): Promise<boolean> => {
-    const count = segments.reduce((sum, segment) => sum + segment.events_.length, 0);
+  const send = (segments: Segment[], count: number, text: string): Promise<boolean> => {
     for (const segment of segments) flying.add(segment.key_);
-    stats.sent += count;
+    if (DEBUG) stats.sent += count;
     if (DEBUG) log('send', count, 'event(s),', byteLength(text), 'bytes', stats);
     return post(endpoint, text).then((response) => {
       for (const segment of segments) flying.delete(segment.key_);
       const status = response ? response.status : 0;
       // 4xx other than 408 (timeout) and 429 (rate limit): this batch will never be accepted.
-      const done = status > 199 && status < 300 ? (stats.confirmed += count) : status > 399 && status < 500 && status != 408 && status != 429;
+      const done = (status > 199 && status < 300) || (status > 399 && status < 500 && status != 408 && status != 429);
       if (done) {
         for (const segment of segments) forget(segment.key_);
         attempt = 0;
         if (status > 299) drop(count, DEBUG && 'collector answered ' + status);
-        else if (DEBUG) log('confirmed', count, 'event(s)', stats);
+        else if (DEBUG) {
+          stats.confirmed += count;
+          log('confirmed', count, 'event(s)', stats);
+        }
       } else {
         // Retry-After in seconds (readable cross-origin only if the collector exposes it).
         const delay = backoff(attempt++, 1000 * +(response ? response.headers.get('Retry-After')! : 0) || 0);
-        stats.retries++;
+        if (DEBUG) stats.retries++;
         if (DEBUG) log('retry in', Math.round(delay), 'ms after', status || 'a network error', stats);
         schedule(delay);
       }
@@ -202,11 +210,11 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
     // Rounds pick up what other calls stored meanwhile; bounded so that a busy page cannot spin.
     for (let round = 0; round < 9; round++) {
       // A beacon sent before this page started may have been lost: it is resent (same ids).
-      const ready = load().filter((segment) => ours(segment) && segment.beaconed_ < start);
+      const ready = bodies((segment) => segment.beaconed_ < start);
       if (!ready.length) return;
-      for (const group of runs(ready, bytes, head))
+      for (const [group, count, text] of ready)
         // Caps apply from the second failure in a row: a one-off refusal (keepalive quota) drops nothing.
-        if (!(await send(group, body(group.flatMap((segment) => segment.events_))))) return load(attempt > 1);
+        if (!(await send(group, count, text))) return load(attempt > 1);
     }
   };
 
@@ -224,41 +232,28 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
 
   return {
     add: (events) => {
-      // The usual task's events fit one body: serialised together, in one call.
-      const all = stringify(events);
-      if (byteLength(all) + head < MAX_BODY) {
-        const name = key(Date.now()) + Math.random().toString(36).slice(2, 6);
-        mine.add(name);
-        return save(name, '[0,' + all.slice(1));
-      }
-      const sized = events.map((event) => {
-        const json = stringify(event);
-        return [json, byteLength(json)] as const;
-      });
-      const fits = sized.filter(([, bytes]) => bytes + head < MAX_BODY);
-      if (fits.length < sized.length) {
-        drop(sized.length - fits.length, DEBUG && 'over 32 KiB');
+      // Each event is serialised once: its text is both measured and stored.
+      const texts = events.map(stringify).filter((text) => byteLength(text) + head < MAX_BODY);
+      if (texts.length < events.length) {
+        drop(events.length - texts.length, DEBUG && 'over 32 KiB');
         warn('event over 32 KiB dropped');
       }
-      for (const run of runs(fits, ([, bytes]) => bytes, head)) {
+      for (const run of runs(texts, byteLength, head)) {
         // Time, then sequence: keys sort by age. The random tail tells tabs apart within a millisecond.
         const name = key(Date.now()) + Math.random().toString(36).slice(2, 6);
         mine.add(name);
-        save(name, '[0,' + run.map(([json]) => json).join(',') + ']');
+        save(name, '[0,' + run.join() + ']');
       }
     },
     drain,
     hide: () => {
-      const ready = load().filter((segment) => ours(segment) && !segment.beaconed_);
-      for (const group of runs(ready, bytes, head)) {
-        const events = group.flatMap((segment) => segment.events_);
-        const text = body(events);
+      for (const [group, count, text] of bodies((segment) => !segment.beaconed_)) {
         if (beacon(endpoint, text)) {
           const now = Date.now();
           for (const segment of group) save(segment.key_, '[' + now + segment.text_.slice(segment.text_.indexOf(',')));
-          stats.sent += events.length;
-          if (DEBUG) log('beacon', events.length, 'event(s),', byteLength(text), 'bytes', stats);
-        } else send(group, text);
+          if (DEBUG) stats.sent += count;
+          if (DEBUG) log('beacon', count, 'event(s),', byteLength(text), 'bytes', stats);
+        } else send(group, count, text);
       }
     },
   };

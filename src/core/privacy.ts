@@ -68,9 +68,10 @@ export const createPrivacy = (config: Config, send: (event: TrackletEvent) => vo
   const blocked =
     (!config.includeLocal &&
       (LOCAL.test(location.hostname) || nav.webdriver) &&
-      'localhost or an automated browser (data-include-local="true" tracks them)') ||
-    (config.privacySignals == 'respect' && (nav.doNotTrack == '1' || nav.globalPrivacyControl) && 'Do Not Track or Global Privacy Control');
-  const excluded = pathPattern(config.exclude);
+      (DEBUG ? 'localhost or an automated browser (data-include-local="true" tracks them)' : 'local: data-include-local="true"')) ||
+    (config.privacySignals == 'respect' && (nav.doNotTrack == '1' || nav.globalPrivacyControl) && (DEBUG ? 'Do Not Track or Global Privacy Control' : 'DNT/GPC'));
+  // Nothing to test (the usual case) costs nothing per event.
+  const excluded = config.exclude.length > 0 && pathPattern(config.exclude);
   const scrub = config.scrub && createScrubber(config.scrubParams);
   const waiting: TrackletEvent[] = [];
   // The sample of the session: every event of a session shares it.
@@ -99,9 +100,9 @@ export const createPrivacy = (config: Config, send: (event: TrackletEvent) => vo
       const reason =
         choice == DENIED
           ? DEBUG && 'consent'
-          : excluded.test(event.path)
+          : excluded && excluded.test(event.path)
             ? DEBUG && 'exclude'
-            : sample(event.sessionId) >= sampleRate
+            : sampleRate < 1 && sample(event.sessionId) >= sampleRate
               ? DEBUG && 'sampleRate'
               : '';
       if (reason !== '') return drop(reason, event);

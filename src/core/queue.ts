@@ -52,8 +52,10 @@ export const createQueue = (config: Config): Queue => {
     push: (event) => {
       queue.push(event);
       unsent++;
-      stats.queued++;
-      if (DEBUG) log('queued', event.type, stats);
+      if (DEBUG) {
+        stats.queued++;
+        log('queued', event.type, stats);
+      }
       if (!ticking) queueMicrotask((ticking = true) && tick);
     },
     flush,

@@ -3,6 +3,12 @@ import { log } from './log';
 /** Failures inside Tracklet, counted so that debug mode can show them. */
 export const failures = { count: 0 };
 
+/** Counts a failure caught at the boundary, and logs it in the debug build. */
+export const failed = (error: unknown): void => {
+  failures.count++;
+  if (DEBUG) log('internal error', error);
+};
+
 /**
  * Wraps a function that the outside world calls (public API, event listeners) so that nothing
  * Tracklet does can throw into the host page. A failure is counted, and logged in the debug build.
@@ -13,7 +19,6 @@ export const safe =
     try {
       return fn(...args);
     } catch (error) {
-      failures.count++;
-      if (DEBUG) log('internal error', error);
+      failed(error);
     }
   };

@@ -34,33 +34,34 @@ const FORBIDDEN = ['__proto__', 'constructor', 'prototype'];
 /**
  * Turns one value into a JSON value by the documented rules, noting in `problems` the key of each
  * value repaired or dropped. Returns undefined to drop. `ancestors` are the objects above (cycles).
+ * The usual values (short strings, finite numbers, booleans) return first: this runs on every call.
  */
 const clean = (value: any, key: string, problems: string[], ancestors: object[]): any => {
-  if (value instanceof Date) return isNaN(value as never) ? null : value.toISOString();
   const type = typeof value;
-  let result = value;
-  if (type == 'bigint') result = '' + value;
-  else if (type == 'number') result = isFinite(value) ? value : null;
-  else if (type == 'string') result = value.slice(0, MAX_STRING);
-  else if (type == 'object' && value) {
-    if (ancestors.includes(value) || ancestors.length > MAX_DEPTH) result = undefined;
+  if (type == 'string' ? value.length <= MAX_STRING : type == 'boolean' || value === null || (type == 'number' && isFinite(value)))
+    return value;
+  if (value instanceof Date) return isNaN(value as never) ? null : value.toISOString();
+  let result: any;
+  if (type == 'object' && !ancestors.includes(value) && ancestors.length <= MAX_DEPTH) {
+    ancestors.push(value);
+    const names = Object.keys(value);
+    if (names.length > MAX_KEYS || value.length > MAX_ITEMS) problems.push(key);
+    if (Array.isArray(value)) result = Array.from(value.slice(0, MAX_ITEMS), (item) => clean(item, key, problems, ancestors) ?? null);
     else {
-      ancestors.push(value);
-      const names = Object.keys(value);
-      if (names.length > MAX_KEYS || value.length > MAX_ITEMS) problems.push(key);
-      if (Array.isArray(value)) result = Array.from(value.slice(0, MAX_ITEMS), (item) => clean(item, key, problems, ancestors) ?? null);
-      else {
-        result = {};
-        for (const name of names.slice(0, MAX_KEYS)) {
-          const item = FORBIDDEN.includes(name) ? problems.push(name) && undefined : clean(value[name], name, problems, ancestors);
-          if (item !== undefined) result[name] = item;
-        }
+      result = {};
+      for (const name of names.slice(0, MAX_KEYS)) {
+        const item = FORBIDDEN.includes(name) ? problems.push(name) && undefined : clean(value[name], name, problems, ancestors);
+        if (item !== undefined) result[name] = item;
       }
-      ancestors.pop();
-      return result;
     }
-  } else if (type != 'boolean' && value !== null) result = undefined;
-  if (result !== value && value !== undefined) problems.push(key);
+    ancestors.pop();
+    return result;
+  }
+  // Repaired (a long string, NaN or Infinity, a BigInt) or dropped (a function, a symbol, a cycle, too deep).
+  if (type == 'string') result = value.slice(0, MAX_STRING);
+  else if (type == 'number') result = null;
+  else if (type == 'bigint') result = '' + value;
+  if (value !== undefined) problems.push(key);
   return result;
 };
 
@@ -69,6 +70,23 @@ const clean = (value: any, key: string, problems: string[], ancestors: object[])
  * per call naming the keys repaired or dropped. Anything but a plain object is dropped whole.
  */
 export const sanitize = (properties: unknown): Properties | undefined => {
+  // The usual properties, a few keys of short strings, numbers and booleans, are copied as they are.
+  if (properties?.constructor == Object) {
+    const copy: Properties = {};
+    let count = 0;
+    for (const name of Object.keys(properties)) {
+      const value = (properties as Properties)[name];
+      const type = typeof value;
+      if (++count > MAX_KEYS || FORBIDDEN.includes(name) || !(type == 'string' ? (value as string).length <= MAX_STRING : type == 'boolean' || value === null || (type == 'number' && isFinite(value as number))))
+        return sanitizeAll(properties);
+      copy[name] = value;
+    }
+    return copy;
+  }
+  return sanitizeAll(properties);
+};
+
+const sanitizeAll = (properties: unknown): Properties | undefined => {
   const problems: string[] = [];
   const result = properties && typeof properties == 'object' && !Array.isArray(properties) ? clean(properties, '', problems, []) : undefined;
   if (!result && properties != null) problems.push('properties');

@@ -18,7 +18,7 @@ export const SENSITIVE_PARAMS = [
 ];
 
 /** Fields of any event type that may carry a URL, an e-mail address or a token. */
-const FIELDS = ['url', 'referrer', 'path', 'title', 'message', 'stack', 'filename'] as const;
+type FIELDS = ['url', 'referrer', 'path', 'title', 'message', 'stack', 'filename'];
 
 /** Also the URL-encoded form (`bob%40example.com`), as it appears in query strings. */
 const EMAIL = /[\w.+%-]+(@|%40)[\w-]+(\.[\w-]+)+/g;
@@ -55,8 +55,16 @@ export const createScrubber = (extra: string[]): Scrub => {
 
 /** Scrubs, in place, every text field an event of any type has, and its attribution's values. */
 export const scrubEvent = (event: TrackletEvent, scrub: Scrub): void => {
-  const fields = event as unknown as Record<string, unknown>;
-  for (const field of FIELDS) if (typeof fields[field] == 'string') fields[field] = scrub(fields[field] as string);
+  const e = event as unknown as Record<FIELDS[number], unknown>;
+  // Each field read by name, not in a loop over the names: this runs on every event, and reads by
+  // name stay fast on the few shapes events have.
+  if (typeof e.url == 'string') e.url = scrub(e.url);
+  if (typeof e.path == 'string') e.path = scrub(e.path);
+  if (typeof e.referrer == 'string') e.referrer = scrub(e.referrer);
+  if (typeof e.title == 'string') e.title = scrub(e.title);
+  if (typeof e.message == 'string') e.message = scrub(e.message);
+  if (typeof e.stack == 'string') e.stack = scrub(e.stack);
+  if (typeof e.filename == 'string') e.filename = scrub(e.filename);
   const attribution = event.attribution;
   for (const name in attribution) attribution[name] = scrub(attribution[name]);
 };
