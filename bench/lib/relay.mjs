@@ -6,7 +6,7 @@
 // against what was accepted. PostgreSQL is a throwaway PostgreSQL 15 server, removed afterwards.
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -19,8 +19,21 @@ const PG_BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
 export const BATCH = 20;
 export const CONNECTIONS = 10;
 export const DURATION = Number(process.env.BENCH_RELAY_SECONDS) || 8;
+/** Node flags for the relay process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under the load. */
+const RELAY_NODE_ARGS = (process.env.BENCH_RELAY_NODE_ARGS || '').split(/\s+/).filter(Boolean);
 /** How long the sink gets, after the load, to receive every accepted event from both destinations. */
 const DRAIN_MS = 60_000;
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc; 0 elsewhere). */
+const cpuSeconds = (pid) => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+};
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 const runId = Math.random().toString(36).slice(2, 8);
@@ -140,9 +153,11 @@ const measureFloor = async (dir) => {
   let stored;
   lines.on('line', (line) => line.startsWith('{"stored"') && (stored = JSON.parse(line).stored));
   try {
+    const cpuBefore = cpuSeconds(child.pid);
     const { acceptedIds, ...row } = await loadAndTrack(url);
+    const cpu = cpuSeconds(child.pid) - cpuBefore;
     await stopChild(child);
-    return { target: 'floor (node:http + JSON.parse + SQLite WAL)', store: 'sqlite', ...row, accepted: acceptedIds.size, stored };
+    return { target: 'floor (node:http + JSON.parse + SQLite WAL)', store: 'sqlite', ...row, accepted: acceptedIds.size, stored, cpuUsPerEvent: acceptedIds.size ? (cpu * 1e6) / acceptedIds.size : undefined };
   } finally {
     await stopChild(child);
   }
@@ -168,14 +183,18 @@ const measureRelay = async (dir, store, label) => {
   );
   let child;
   try {
-    const started = await spawnUntil([CLI, 'serve', '--config', config, '--host', '127.0.0.1', '--port', '0', '--store', store], (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1]);
+    const started = await spawnUntil([...RELAY_NODE_ARGS, CLI, 'serve', '--config', config, '--host', '127.0.0.1', '--port', '0', '--store', store], (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1]);
     child = started.child;
+    const cpuBefore = cpuSeconds(child.pid);
     const { acceptedIds, ...row } = await loadAndTrack(started.url);
     // Delivery keeps running after the load: wait, bounded, until both destinations hold every accepted event.
     const loadEnded = Date.now();
     const missing = () => [...acceptedIds].filter((id) => !sink.arrived.a.has(id) || !sink.arrived.b.has(id)).length;
     while (Date.now() - loadEnded < DRAIN_MS && (sink.arrived.a.size < acceptedIds.size || sink.arrived.b.size < acceptedIds.size || missing())) await sleep(250);
+    // Ingest and delivery both: the relay's CPU from the start of the load until the sink had every event.
+    const cpu = cpuSeconds(child.pid) - cpuBefore;
     return {
+      cpuUsPerEvent: acceptedIds.size ? (cpu * 1e6) / acceptedIds.size : undefined,
       target: `tracklet-relay (${label}, 2 webhooks delivering)`,
       store: label,
       ...row,
