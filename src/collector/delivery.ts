@@ -9,7 +9,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { DestinationConfig, RelayConfig } from './config';
 import { DESTINATIONS, type HttpResult, type Outcome } from './destinations/index';
 import type { Metrics } from './metrics';
-import type { Store } from './store';
+import type { Delivery, Store } from './store';
 
 /** One recent send, for the status view. */
 export interface SendRecord {
@@ -29,7 +29,17 @@ export interface Worker {
   stop(): Promise<void>;
   /** Per destination: counters (e.g. `repairs`) and the last sends. */
   stats(): Record<string, { counters: Record<string, number>; recent: SendRecord[] }>;
+  /**
+   * The lease end (epoch ms) under which an ingest may queue its deliveries already leased to this
+   * worker and `offer` them; undefined when the worker holds enough in memory (they are queued unleased).
+   */
+  handOff?(): number | undefined;
+  /** Deliveries an ingest queued leased until `leaseUntil` (see `handOff`): sent from memory, not read back from the store. */
+  offer?(deliveries: Delivery[], leaseUntil: number): void;
 }
+
+/** Most deliveries the worker holds in memory from ingests; past it, new ones wait in the store's queue. */
+export const HANDED_MAX = 10_000;
 
 /** Delay before attempt `attempt + 1`: base·2^(attempt−1), capped, with "equal jitter" (half fixed, half random). */
 export const backoff = (attempt: number, baseMs: number, maxMs: number, random = Math.random): number => {
@@ -159,6 +169,22 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     if (!o.ok) options.log?.(`${d.key}: ${o.error}`);
   };
 
+  // Deliveries queued by an ingest already leased to this worker, per destination, in arrival order:
+  // sent without the lease query reading back what was just written (docs/relay-throughput.md).
+  const handed = new Map<string, { delivery: Delivery; leaseUntil: number }[]>();
+  let handedCount = 0;
+  // Half its lease gone, a held delivery may see the lease run out mid-send: it is left to run out
+  // and leased again from the store (not released: by then another process may have leased it).
+  const fresh = (x: { leaseUntil: number }, now: number) => now < x.leaseUntil - config.leaseMs / 2;
+  const takeHanded = (d: DestinationConfig, limit: number): Delivery[] => {
+    const queue = handed.get(d.key);
+    if (!queue?.length) return [];
+    const taken = queue.splice(0, limit);
+    handedCount -= taken.length;
+    const now = Date.now();
+    return taken.filter((x) => fresh(x, now)).map((x) => x.delivery);
+  };
+
   const apply = async (d: DestinationConfig, raw: Outcome) => {
     const now = Date.now();
     if (raw.held) {
@@ -205,7 +231,8 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     for (let round = 0; round < 10 && !stopped; round++) {
       const now = Date.now();
       if (now < (pausedUntil.get(d.key) ?? 0)) return;
-      const leased = await store.lease(d.key, module.batchSize(d), now, now + config.leaseMs);
+      const fromIngest = takeHanded(d, module.batchSize(d));
+      const leased = fromIngest.length ? fromIngest : await store.lease(d.key, module.batchSize(d), now, now + config.leaseMs);
       if (!leased.length) return;
       leased.sort((a, b) => a.stored.time - b.stored.time || a.id - b.id);
       let outcomes: Outcome[];
@@ -246,23 +273,46 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     return running;
   };
 
+  const kick = () => {
+    if (stopped) return;
+    if (running) again = true;
+    else if (timer) {
+      clearTimeout(timer);
+      tick();
+    }
+  };
+
   schedule();
   return {
-    kick() {
-      if (stopped) return;
-      if (running) again = true;
-      else if (timer) {
-        clearTimeout(timer);
-        tick();
-      }
-    },
+    kick,
     runOnce,
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
       abort.abort();
       await running;
+      // Held from ingests and not sent: handed back, so a restarted relay sends them at once.
+      const now = Date.now();
+      const unsent = [...handed.values()].flat().filter((x) => fresh(x, now)).map((x) => x.delivery.id);
+      handed.clear();
+      handedCount = 0;
+      if (unsent.length) await store.release(unsent).catch((error) => options.log?.(`stopping: deliveries not handed back: ${(error as Error)?.message ?? error}`));
     },
     stats: () => stats,
+    handOff: () => (stopped || handedCount >= HANDED_MAX ? undefined : Date.now() + config.leaseMs),
+    offer(deliveries, leaseUntil) {
+      const unknown: number[] = [];
+      for (const delivery of deliveries) {
+        const queue = handed.get(delivery.destination) ?? (stats[delivery.destination] && !stopped ? handed.set(delivery.destination, []).get(delivery.destination) : undefined);
+        if (!queue) unknown.push(delivery.id);
+        else {
+          queue.push({ delivery, leaseUntil });
+          handedCount++;
+        }
+      }
+      // Not this worker's to send (it is stopping, or the destination is not configured here): back to the store.
+      if (unknown.length) void store.release(unknown).catch(() => {});
+      kick();
+    },
   };
 }
