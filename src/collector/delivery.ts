@@ -41,6 +41,13 @@ export interface Worker {
 /** Most deliveries the worker holds in memory from ingests; past it, new ones wait in the store's queue. */
 export const HANDED_MAX = 10_000;
 
+/**
+ * How long deliveries from ingests may wait for more to fill a destination's batch: under load one
+ * request (and one settle) carries several bodies' events instead of one each; idle, an event
+ * leaves this much later. `runOnce()` sends at once.
+ */
+export const LINGER_MS = 20;
+
 /** Delay before attempt `attempt + 1`: base·2^(attempt−1), capped, with "equal jitter" (half fixed, half random). */
 export const backoff = (attempt: number, baseMs: number, maxMs: number, random = Math.random): number => {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
@@ -210,7 +217,25 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
   };
 
   /** Sends what is due for one destination, a few leases per pass so no destination starves the others. */
-  const drain = async (d: DestinationConfig) => {
+  let lingering: ReturnType<typeof setTimeout> | undefined;
+  const lingerFor = (ms: number) => {
+    if (lingering || stopped) return;
+    lingering = setTimeout(() => {
+      lingering = undefined;
+      kick();
+    }, ms);
+  };
+  /** True (and a pass is set for later) when `d`'s batch from ingests is not full and its oldest waited less than LINGER_MS. */
+  const lingers = (d: DestinationConfig, batch: number) => {
+    const queue = handed.get(d.key);
+    if (!queue?.length || queue.length >= batch) return false;
+    const waited = Date.now() - (queue[0].leaseUntil - config.leaseMs);
+    if (waited >= LINGER_MS) return false;
+    lingerFor(LINGER_MS - waited);
+    return true;
+  };
+
+  const drain = async (d: DestinationConfig, linger: boolean) => {
     const module = DESTINATIONS[d.type];
     const context = {
       config: d,
@@ -231,6 +256,7 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     for (let round = 0; round < 10 && !stopped; round++) {
       const now = Date.now();
       if (now < (pausedUntil.get(d.key) ?? 0)) return;
+      if (linger && lingers(d, module.batchSize(d))) return;
       const fromIngest = takeHanded(d, module.batchSize(d));
       const leased = fromIngest.length ? fromIngest : await store.lease(d.key, module.batchSize(d), now, now + config.leaseMs);
       if (!leased.length) return;
@@ -250,10 +276,14 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     }
   };
 
+  // Set by an outside runOnce(): the pass sends what it holds without lingering.
+  let flush = false;
   const pass = async () => {
     do {
       again = false;
-      await Promise.all(destinations.map((d) => drain(d).catch((error) => options.log?.(`${d.key}: ${redact(String((error as Error)?.message ?? error), secretsOf(d))}`))));
+      const linger = !flush;
+      flush = false;
+      await Promise.all(destinations.map((d) => drain(d, linger).catch((error) => options.log?.(`${d.key}: ${redact(String((error as Error)?.message ?? error), secretsOf(d))}`))));
     } while (again && !stopped);
   };
 
@@ -262,15 +292,19 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
   };
   const tick = () => {
     timer = undefined;
-    void runOnce().finally(schedule);
+    void run().finally(schedule);
   };
-  const runOnce = (): Promise<void> => {
+  const run = (): Promise<void> => {
     if (running) {
       again = true;
       return running;
     }
     running = pass().finally(() => (running = undefined));
     return running;
+  };
+  const runOnce = (): Promise<void> => {
+    flush = true;
+    return run();
   };
 
   const kick = () => {
@@ -289,6 +323,7 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      if (lingering) clearTimeout(lingering);
       abort.abort();
       await running;
       // Held from ingests and not sent: handed back, so a restarted relay sends them at once.

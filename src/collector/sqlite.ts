@@ -119,26 +119,47 @@ export function openSqliteStore(path = ':memory:'): Store {
     return { inserted, duplicates: events.length - inserted.length, ...(leaseUntil ? { leased } : {}) };
   };
 
-  // Group commit: the bodies that arrive in the same turn of the event loop are stored in one
-  // transaction (a commit costs more than the rows of a typical body). Each caller still gets its
-  // own result, in arrival order; a failed commit fails every caller of the group, none half-stored.
-  type Pending = { events: StoredEvent[]; route: (stored: StoredEvent) => string[]; leaseUntil: number; resolve: (r: InsertResult) => void; reject: (e: unknown) => void };
+  // Group commit: the bodies that arrive in the same turn of the event loop, and the deliveries
+  // settled as sent in it, are written in one transaction (a commit costs more than the rows of a
+  // typical body). Each caller still gets its own result, in arrival order: each write runs in a
+  // savepoint of its own, so one that fails is undone alone; a failed commit fails every caller of
+  // the group, none half-stored.
+  type Pending = { write: () => unknown; resolve: (r: never) => void; reject: (e: unknown) => void };
   type InsertResult = { inserted: StoredEvent[]; duplicates: number; leased?: Delivery[] };
   let pending: Pending[] = [];
-  const insertGroup = db.transaction((group: Pending[]) => group.map((p) => insertOne(p.events, p.route, p.leaseUntil)));
+  const alone = db.transaction((write: () => unknown) => write());
+  const writeGroup = db.transaction((group: Pending[]) =>
+    group.map((p) => {
+      try {
+        return { value: alone(p.write) };
+      } catch (error) {
+        return { error };
+      }
+    }),
+  );
   const commitPending = () => {
     const group = pending;
     pending = [];
     if (!group.length) return;
-    let results: InsertResult[];
+    let results: ({ value: unknown } | { error: unknown })[];
     try {
-      results = insertGroup(group);
+      results = writeGroup(group);
     } catch (error) {
       for (const p of group) p.reject(error);
       return;
     }
-    group.forEach((p, i) => p.resolve(results[i]));
+    group.forEach((p, i) => {
+      const result = results[i];
+      if ('error' in result) p.reject(result.error);
+      else p.resolve(result.value as never);
+    });
   };
+  /** Runs `write` in the next group commit. */
+  const grouped = <T>(write: () => T) =>
+    new Promise<T>((resolve, reject) => {
+      if (!pending.length) setImmediate(commitPending);
+      pending.push({ write, resolve: resolve as (r: never) => void, reject });
+    });
 
   const leaseDue = db.transaction((destination: string, limit: number, now: number, leaseUntil: number) => {
     const rows = selectDue.all(destination, now, now, limit) as DeliveryRow[];
@@ -201,10 +222,7 @@ export function openSqliteStore(path = ':memory:'): Store {
 
   return {
     insertEvents(events, route, options) {
-      return new Promise<InsertResult>((resolve, reject) => {
-        if (!pending.length) setImmediate(commitPending);
-        pending.push({ events, route, leaseUntil: options?.leaseUntil ?? 0, resolve, reject });
-      });
+      return grouped<InsertResult>(() => insertOne(events, route, options?.leaseUntil ?? 0));
     },
     async enqueue(destination, events, now) {
       return db.transaction(() => events.reduce((n, e) => n + insertDelivery.run(destination, e.site, e.id, now, now, null, 0).changes, 0))();
@@ -213,7 +231,8 @@ export function openSqliteStore(path = ':memory:'): Store {
       return leaseDue(destination, limit, now, leaseUntil);
     },
     async markDelivered(ids, now) {
-      settle(ids, (json) => delivered.run(now, json), (destination) => logDelivered.run(destination, now));
+      // In the group commit of the ingests under way: sends settle as often as bodies arrive.
+      if (ids.length) await grouped(() => settle(ids, (json) => delivered.run(now, json), (destination) => logDelivered.run(destination, now)));
     },
     async release(ids) {
       if (ids.length) release.run(JSON.stringify(ids));
