@@ -253,27 +253,37 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
       setState: (visitor: string, value: unknown) => store.setState(d.key, visitor, value),
       count: (name: string, n: number) => void (stats[d.key].counters[name] = (stats[d.key].counters[name] ?? 0) + n),
     };
-    for (let round = 0; round < 10 && !stopped; round++) {
-      const now = Date.now();
-      if (now < (pausedUntil.get(d.key) ?? 0)) return;
-      if (linger && lingers(d, module.batchSize(d))) return;
-      const fromIngest = takeHanded(d, module.batchSize(d));
-      const leased = fromIngest.length ? fromIngest : await store.lease(d.key, module.batchSize(d), now, now + config.leaseMs);
-      if (!leased.length) return;
-      leased.sort((a, b) => a.stored.time - b.stored.time || a.id - b.id);
-      let outcomes: Outcome[];
-      try {
-        outcomes = await module.deliver(leased, context);
-      } catch (error) {
-        outcomes = [{ deliveries: leased, ok: false, error: String((error as Error)?.message ?? error) }];
+    // Several batches in flight at once where the destination allows it (order and per-visitor
+    // state do not matter to it): under load one round trip per batch would cap what it gets.
+    // The first lane lingers and leases from the store; once it sends, the others start beside it
+    // and take what ingests handed over.
+    let others: Promise<void>[] | undefined;
+    const lane = async (first: boolean) => {
+      for (let round = 0; round < 10 && !stopped; round++) {
+        const now = Date.now();
+        if (now < (pausedUntil.get(d.key) ?? 0)) return;
+        if (linger && first && lingers(d, module.batchSize(d))) return;
+        const fromIngest = takeHanded(d, module.batchSize(d));
+        const leased = fromIngest.length || !first ? fromIngest : await store.lease(d.key, module.batchSize(d), now, now + config.leaseMs);
+        if (!leased.length) return;
+        if (first && !others) others = Array.from({ length: Math.max(1, module.lanes?.(d) ?? 1) - 1 }, () => lane(false));
+        leased.sort((a, b) => a.stored.time - b.stored.time || a.id - b.id);
+        let outcomes: Outcome[];
+        try {
+          outcomes = await module.deliver(leased, context);
+        } catch (error) {
+          outcomes = [{ deliveries: leased, ok: false, error: String((error as Error)?.message ?? error) }];
+        }
+        if (stopped) return store.release(leased.map((x) => x.id));
+        for (const o of outcomes) await apply(d, o);
+        // A module that forgot a delivery must not hide it until the lease runs out.
+        const covered = new Set(outcomes.flatMap((o) => o.deliveries.map((x) => x.id)));
+        const forgotten = leased.filter((x) => !covered.has(x.id)).map((x) => x.id);
+        if (forgotten.length) await store.release(forgotten);
       }
-      if (stopped) return store.release(leased.map((x) => x.id));
-      for (const o of outcomes) await apply(d, o);
-      // A module that forgot a delivery must not hide it until the lease runs out.
-      const covered = new Set(outcomes.flatMap((o) => o.deliveries.map((x) => x.id)));
-      const forgotten = leased.filter((x) => !covered.has(x.id)).map((x) => x.id);
-      if (forgotten.length) await store.release(forgotten);
-    }
+    };
+    await lane(true);
+    await Promise.all(others ?? []);
   };
 
   // Set by an outside runOnce(): the pass sends what it holds without lingering.
