@@ -144,7 +144,7 @@ export const markdown = (results) => {
   );
   if (relay && !relay.unavailable && relay.rows.length) {
     out.push(
-      `\n### Relay against the machine's floor (${relay.batch}-event batches, ${relay.connections} connections, ${relay.duration} s each, loopback, one run)\n`,
+      `\n### Relay against the machine's floor (${relay.batch}-event batches, ${relay.connections} connections, ${relay.duration} s each, loopback, ${relay.rounds > 1 ? `median of ${relay.rounds} rounds, each against its own floor` : "one run"})\n`,
     );
     out.push(relayTable(relay));
     if (relay.notes?.length) out.push('\n' + relay.notes.map((n) => `- ${n}`).join('\n'));
