@@ -218,7 +218,6 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     for (const x of retry) await store.retryAt([x.id], now + Math.max(wait, backoff(x.attempts + 1, d.backoffBaseMs, d.backoffMaxMs)), error, now);
   };
 
-  /** Sends what is due for one destination, a few leases per pass so no destination starves the others. */
   let lingering: ReturnType<typeof setTimeout> | undefined;
   const lingerFor = (ms: number) => {
     if (lingering || stopped) return;
@@ -242,6 +241,7 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
   /** Starts extra lanes for a destination being drained while a full batch waits in memory. */
   const helpOut = (key: string) => draining.get(key)?.spawn();
 
+  /** Sends what is due for one destination, a few leases per pass so no destination starves the others. */
   const drain = async (d: DestinationConfig, linger: boolean) => {
     const module = DESTINATIONS[d.type];
     const context = {
