@@ -2,7 +2,9 @@
 // writes bench/results/ (results.json, chart.png) and docs/benchmarks.md. Not part of `npm test`: it prints
 // figures, it does not assert them. BENCH_REPS=n sets the browser repetitions (default 3),
 // BENCH_DELIVERY_REPS=n those of the slower delivery part (default 1), BENCH_ONLY=a,b
-// limits the browser part to those tracker ids, BENCH_RELAY_SECONDS=n the relay load (default 8).
+// limits the browser part to those tracker ids, BENCH_RELAY_SECONDS=n the relay load (default 8),
+// BENCH_RELAY_ROUNDS=n the rounds of floor and relays (default 1; medians shown). The relay part alone:
+// bench/relay-floor.mjs.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -57,7 +59,7 @@ const notes = [
   'Segment and Snowplow send no SPA pageview on their own: the visit calls their page() / trackPageView() after each navigation, as an app would.',
   "The browser's user agent is a regular Chrome one (headless Chromium's \"HeadlessChrome\" makes some trackers drop every event as a bot).",
   '"track + flush" is Chromium\'s main-thread task time (CDP Performance.getMetrics TaskDuration) from the first track() until the last request went out or 6 s passed; "delivered" is the share of the events the collector received in that time (over 100 % means duplicates). The calls are made in chunks of 50, each timed until the next task (so work deferred to microtasks counts); a tracker still busy after 5 s is measured on the calls made so far, scaled to 1,000.',
-  'Relay against the floor: each target runs in its own process on 127.0.0.1 under the same load from autocannon in this process: unique 20-event batches (wire format v1), 10 connections, a fixed time each. The floor (bench/lib/floor-server.mjs) is node:http + JSON.parse + one better-sqlite3 WAL transaction per body inserting each event and two queue rows, nothing else. The relay is `tracklet-relay` (dist/collector/cli.js) with two webhook destinations answered at once by a local sink, so delivery runs during the load; "at the sink" counts the distinct events each destination received, and "missing" the accepted (2xx) events that did not arrive within 60 s of the end of the load. PostgreSQL is a throwaway PostgreSQL 15 server (fsync on) started for the run and removed after.',
+  'Relay against the floor: each target runs in its own process on 127.0.0.1 under the same load from autocannon in this process: unique 20-event batches (wire format v1), 10 connections, a fixed time each. The floor (bench/lib/floor-server.mjs) is node:http + JSON.parse + one better-sqlite3 WAL transaction per body inserting each event and two queue rows, nothing else. The relay is `tracklet-relay` (dist/collector/cli.js) with two webhook destinations answered at once by a local sink, so delivery runs during the load; "at the sink" counts the distinct events each destination received, and "missing" the accepted (2xx) events that did not arrive within 60 s of the end of the load. PostgreSQL is a throwaway PostgreSQL 15 server (fsync on) started for the run and removed after. "CPU µs / event" is the target process\'s user + system CPU from the start of the load until the sink had every accepted event (ingest and delivery; PostgreSQL\'s own CPU not included), per accepted event: it moves far less than events/s when other work shares the machine.',
   ...new Set(browser ? browser.trackers.filter((t) => t.note).map((t) => t.note) : []),
   'Numbers move on a shared machine (2 cores shared with other work during this run): compare medians and ratios, not single runs.',
 ];

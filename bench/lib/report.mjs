@@ -107,12 +107,12 @@ export const peerWins = (results) => {
 };
 
 /** The relay against the floor: one row per target. */
-const relayTable = (relay) => {
+export const relayTable = (relay) => {
   const fmtLost = (r) => (r.lost == null ? '–' : `${int(r.arrivedA)} / ${int(r.arrivedB)}, ${int(r.lost)} missing`);
   return table(
-    ['target', 'events/s', '× floor', 'latency p50 (ms)', 'p99 (ms)', 'accepted events', 'at the sink (a / b), accepted missing', 'non-2xx', 'errors'],
-    relay.rows.map((r) => [r.target, int(r.eventsPerSecond), ratio(r.ratio), int(r.p50), int(r.p99), int(r.accepted), fmtLost(r), int(r.non2xx), int(r.errors)]),
-    [6],
+    ['target', 'events/s', '× floor', 'latency p50 (ms)', 'p99 (ms)', 'CPU µs / event', 'accepted events', 'at the sink (a / b), accepted missing', 'non-2xx', 'errors'],
+    relay.rows.map((r) => [r.target, int(r.eventsPerSecond), ratio(r.ratio), int(r.p50), int(r.p99), r.cpuUsPerEvent == null ? '–' : int(r.cpuUsPerEvent), int(r.accepted), fmtLost(r), int(r.non2xx), int(r.errors)]),
+    [7],
   );
 };
 
@@ -144,7 +144,7 @@ export const markdown = (results) => {
   );
   if (relay && !relay.unavailable && relay.rows.length) {
     out.push(
-      `\n### Relay against the machine's floor (${relay.batch}-event batches, ${relay.connections} connections, ${relay.duration} s each, loopback, one run)\n`,
+      `\n### Relay against the machine's floor (${relay.batch}-event batches, ${relay.connections} connections, ${relay.duration} s each, loopback, ${relay.rounds > 1 ? `median of ${relay.rounds} rounds, each against its own floor` : "one run"})\n`,
     );
     out.push(relayTable(relay));
     if (relay.notes?.length) out.push('\n' + relay.notes.map((n) => `- ${n}`).join('\n'));

@@ -9,7 +9,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { DestinationConfig, RelayConfig } from './config';
 import { DESTINATIONS, type HttpResult, type Outcome } from './destinations/index';
 import type { Metrics } from './metrics';
-import type { Store } from './store';
+import type { Delivery, Store } from './store';
 
 /** One recent send, for the status view. */
 export interface SendRecord {
@@ -29,7 +29,26 @@ export interface Worker {
   stop(): Promise<void>;
   /** Per destination: counters (e.g. `repairs`) and the last sends. */
   stats(): Record<string, { counters: Record<string, number>; recent: SendRecord[] }>;
+  /**
+   * The lease end (epoch ms) under which an ingest may queue its deliveries already leased to this
+   * worker and `offer` them; undefined when the worker holds enough in memory (they are queued unleased).
+   */
+  handOff?(): number | undefined;
+  /** Deliveries an ingest queued leased until `leaseUntil` (see `handOff`): sent from memory, not read back from the store. */
+  offer?(deliveries: Delivery[], leaseUntil: number): void;
+  /** Drops the held deliveries whose event matches (an erased visitor's: the store deleted their rows). */
+  forget?(matches: (stored: Delivery['stored']) => boolean): void;
 }
+
+/** Most deliveries the worker holds in memory from ingests; past it, new ones wait in the store's queue. */
+export const HANDED_MAX = 10_000;
+
+/**
+ * How long deliveries from ingests may wait for more to fill a destination's batch: under load one
+ * request (and one settle) carries several bodies' events instead of one each; idle, an event
+ * leaves this much later. `runOnce()` sends at once.
+ */
+export const LINGER_MS = 20;
 
 /** Delay before attempt `attempt + 1`: base·2^(attempt−1), capped, with "equal jitter" (half fixed, half random). */
 export const backoff = (attempt: number, baseMs: number, maxMs: number, random = Math.random): number => {
@@ -159,6 +178,22 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     if (!o.ok) options.log?.(`${d.key}: ${o.error}`);
   };
 
+  // Deliveries queued by an ingest already leased to this worker, per destination, in arrival order:
+  // sent without the lease query reading back what was just written (docs/relay-throughput.md).
+  const handed = new Map<string, { delivery: Delivery; leaseUntil: number }[]>();
+  let handedCount = 0;
+  // Half its lease gone, a held delivery may see the lease run out mid-send: it is left to run out
+  // and leased again from the store (not released: by then another process may have leased it).
+  const fresh = (x: { leaseUntil: number }, now: number) => now < x.leaseUntil - config.leaseMs / 2;
+  const takeHanded = (d: DestinationConfig, limit: number): Delivery[] => {
+    const queue = handed.get(d.key);
+    if (!queue?.length) return [];
+    const taken = queue.splice(0, limit);
+    handedCount -= taken.length;
+    const now = Date.now();
+    return taken.filter((x) => fresh(x, now)).map((x) => x.delivery);
+  };
+
   const apply = async (d: DestinationConfig, raw: Outcome) => {
     const now = Date.now();
     if (raw.held) {
@@ -183,8 +218,31 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     for (const x of retry) await store.retryAt([x.id], now + Math.max(wait, backoff(x.attempts + 1, d.backoffBaseMs, d.backoffMaxMs)), error, now);
   };
 
+  let lingering: ReturnType<typeof setTimeout> | undefined;
+  const lingerFor = (ms: number) => {
+    if (lingering || stopped) return;
+    lingering = setTimeout(() => {
+      lingering = undefined;
+      kick();
+    }, ms);
+  };
+  /** True (and a pass is set for later) when `d`'s batch from ingests is not full and its oldest waited less than LINGER_MS. */
+  const lingers = (d: DestinationConfig, batch: number) => {
+    const queue = handed.get(d.key);
+    if (!queue?.length || queue.length >= batch) return false;
+    const waited = Date.now() - (queue[0].leaseUntil - config.leaseMs);
+    if (waited >= LINGER_MS) return false;
+    lingerFor(LINGER_MS - waited);
+    return true;
+  };
+
+  // Per destination while a pass drains it: the extra lanes running beside its first (see `lanes`).
+  const draining = new Map<string, { helpers: Set<Promise<void>>; spawn: () => void }>();
+  /** Starts extra lanes for a destination being drained while a full batch waits in memory. */
+  const helpOut = (key: string) => draining.get(key)?.spawn();
+
   /** Sends what is due for one destination, a few leases per pass so no destination starves the others. */
-  const drain = async (d: DestinationConfig) => {
+  const drain = async (d: DestinationConfig, linger: boolean) => {
     const module = DESTINATIONS[d.type];
     const context = {
       config: d,
@@ -202,31 +260,60 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
       setState: (visitor: string, value: unknown) => store.setState(d.key, visitor, value),
       count: (name: string, n: number) => void (stats[d.key].counters[name] = (stats[d.key].counters[name] ?? 0) + n),
     };
-    for (let round = 0; round < 10 && !stopped; round++) {
-      const now = Date.now();
-      if (now < (pausedUntil.get(d.key) ?? 0)) return;
-      const leased = await store.lease(d.key, module.batchSize(d), now, now + config.leaseMs);
-      if (!leased.length) return;
-      leased.sort((a, b) => a.stored.time - b.stored.time || a.id - b.id);
-      let outcomes: Outcome[];
-      try {
-        outcomes = await module.deliver(leased, context);
-      } catch (error) {
-        outcomes = [{ deliveries: leased, ok: false, error: String((error as Error)?.message ?? error) }];
+    // Several batches in flight at once where the destination allows it (order and per-visitor
+    // state do not matter to it): under load one round trip per batch would cap what it gets.
+    // The first lane lingers and leases from the store; while it runs, another lane starts beside
+    // it whenever a full batch from ingests waits, up to the destination's lanes.
+    const batch = module.batchSize(d);
+    const most = Math.max(1, module.lanes?.(d) ?? 1) - 1;
+    const helpers = new Set<Promise<void>>();
+    const spawn = () => {
+      while (!stopped && helpers.size < most && (handed.get(d.key)?.length ?? 0) >= batch) {
+        const helper: Promise<void> = lane(false).finally(() => helpers.delete(helper));
+        helpers.add(helper);
       }
-      if (stopped) return store.release(leased.map((x) => x.id));
-      for (const o of outcomes) await apply(d, o);
-      // A module that forgot a delivery must not hide it until the lease runs out.
-      const covered = new Set(outcomes.flatMap((o) => o.deliveries.map((x) => x.id)));
-      const forgotten = leased.filter((x) => !covered.has(x.id)).map((x) => x.id);
-      if (forgotten.length) await store.release(forgotten);
+    };
+    const lane = async (first: boolean) => {
+      for (let round = 0; round < 10 && !stopped; round++) {
+        const now = Date.now();
+        if (now < (pausedUntil.get(d.key) ?? 0)) return;
+        if (linger && first && lingers(d, module.batchSize(d))) return;
+        const fromIngest = takeHanded(d, module.batchSize(d));
+        const leased = fromIngest.length || !first ? fromIngest : await store.lease(d.key, module.batchSize(d), now, now + config.leaseMs);
+        if (!leased.length) return;
+        if (first) spawn();
+        leased.sort((a, b) => a.stored.time - b.stored.time || a.id - b.id);
+        let outcomes: Outcome[];
+        try {
+          outcomes = await module.deliver(leased, context);
+        } catch (error) {
+          outcomes = [{ deliveries: leased, ok: false, error: String((error as Error)?.message ?? error) }];
+        }
+        if (stopped) return store.release(leased.map((x) => x.id));
+        for (const o of outcomes) await apply(d, o);
+        // A module that forgot a delivery must not hide it until the lease runs out.
+        const covered = new Set(outcomes.flatMap((o) => o.deliveries.map((x) => x.id)));
+        const forgotten = leased.filter((x) => !covered.has(x.id)).map((x) => x.id);
+        if (forgotten.length) await store.release(forgotten);
+      }
+    };
+    draining.set(d.key, { helpers, spawn });
+    try {
+      await lane(true);
+      while (helpers.size) await Promise.all(helpers);
+    } finally {
+      draining.delete(d.key);
     }
   };
 
+  // Set by an outside runOnce(): the pass sends what it holds without lingering.
+  let flush = false;
   const pass = async () => {
     do {
       again = false;
-      await Promise.all(destinations.map((d) => drain(d).catch((error) => options.log?.(`${d.key}: ${redact(String((error as Error)?.message ?? error), secretsOf(d))}`))));
+      const linger = !flush;
+      flush = false;
+      await Promise.all(destinations.map((d) => drain(d, linger).catch((error) => options.log?.(`${d.key}: ${redact(String((error as Error)?.message ?? error), secretsOf(d))}`))));
     } while (again && !stopped);
   };
 
@@ -235,9 +322,9 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
   };
   const tick = () => {
     timer = undefined;
-    void runOnce().finally(schedule);
+    void run().finally(schedule);
   };
-  const runOnce = (): Promise<void> => {
+  const run = (): Promise<void> => {
     if (running) {
       again = true;
       return running;
@@ -245,24 +332,60 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     running = pass().finally(() => (running = undefined));
     return running;
   };
+  const runOnce = (): Promise<void> => {
+    flush = true;
+    return run();
+  };
+
+  const kick = () => {
+    if (stopped) return;
+    if (running) again = true;
+    else if (timer) {
+      clearTimeout(timer);
+      tick();
+    }
+  };
 
   schedule();
   return {
-    kick() {
-      if (stopped) return;
-      if (running) again = true;
-      else if (timer) {
-        clearTimeout(timer);
-        tick();
-      }
-    },
+    kick,
     runOnce,
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      if (lingering) clearTimeout(lingering);
       abort.abort();
       await running;
+      // Held from ingests and not sent: handed back, so a restarted relay sends them at once.
+      const now = Date.now();
+      const unsent = [...handed.values()].flat().filter((x) => fresh(x, now)).map((x) => x.delivery.id);
+      handed.clear();
+      handedCount = 0;
+      if (unsent.length) await store.release(unsent).catch((error) => options.log?.(`stopping: deliveries not handed back: ${(error as Error)?.message ?? error}`));
     },
     stats: () => stats,
+    handOff: () => (stopped || handedCount >= HANDED_MAX ? undefined : Date.now() + config.leaseMs),
+    forget(matches) {
+      for (const [key, queue] of handed) {
+        const kept = queue.filter((x) => !matches(x.delivery.stored));
+        handedCount -= queue.length - kept.length;
+        handed.set(key, kept);
+      }
+    },
+    offer(deliveries, leaseUntil) {
+      const unknown: number[] = [];
+      for (const delivery of deliveries) {
+        const queue = handed.get(delivery.destination) ?? (stats[delivery.destination] && !stopped ? handed.set(delivery.destination, []).get(delivery.destination) : undefined);
+        if (!queue) unknown.push(delivery.id);
+        else {
+          queue.push({ delivery, leaseUntil });
+          handedCount++;
+        }
+      }
+      // Not this worker's to send (it is stopping, or the destination is not configured here): back to the store.
+      if (unknown.length) void store.release(unknown).catch(() => {});
+      for (const key of new Set(deliveries.map((x) => x.destination))) helpOut(key);
+      kick();
+    },
   };
 }

@@ -14,7 +14,7 @@ import { DESTINATIONS } from './destinations/index';
 import { clientIp, enrich, keptIp } from './enrich';
 import { createLimiter } from './rate-limit';
 import { checkEvents, parseEnvelope } from './schema';
-import { REJECTED_RAW_MAX, type RejectedEvent, type Store, type StoredEvent } from './store';
+import { REJECTED_RAW_MAX, type Delivery, type RejectedEvent, type Store, type StoredEvent } from './store';
 import { canonicalBody } from './wire';
 
 /** What the transport knows that a Request does not: the peer's address. */
@@ -68,11 +68,35 @@ export const loadScript = (script: { path: string; file: string }): ScriptInfo =
   return { path: script.path, src: `${script.path}?v=${version}`, integrity: 'sha384-' + digest.toString('base64'), body };
 };
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
-  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers } });
+/** An answer as plain data, so the Node adapter writes the ingest route's without building a Response. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What ingest reads of a request: headers, and the body up to `limit` bytes (undefined past it). */
+export interface IngestRequest {
+  headers: { get(name: string): string | null };
+  text(limit: number): Promise<string | undefined>;
+}
+
+const jsonAnswer = (status: number, body: unknown, headers: Record<string, string> = {}): Answer => ({
+  status,
+  headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
+  body: JSON.stringify(body),
+});
+
+const toResponse = (answer: Answer): Response => new Response(answer.body, { status: answer.status, headers: answer.headers });
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response => toResponse(jsonAnswer(status, body, headers));
 
 /** A refusal that names what is wrong, as `{ error, field, message }`. */
-const refuse = (status: number, error: string, field: string, message: string, headers?: Record<string, string>) => json(status, { error, field, message }, headers);
+const refusal = (status: number, error: string, field: string, message: string, headers?: Record<string, string>) => jsonAnswer(status, { error, field, message }, headers);
+const refuse = (status: number, error: string, field: string, message: string, headers?: Record<string, string>) => toResponse(refusal(status, error, field, message, headers));
+
+/** What the relay answers when a request fails inside it; the detail goes to the log only. */
+const INTERNAL = { error: 'internal', message: 'the relay could not answer this request; the detail is in its log' };
 
 /** Reads a body up to `limit` bytes; undefined past it. */
 const readLimited = async (request: Request, limit: number): Promise<string | undefined> => {
@@ -112,6 +136,11 @@ const rawOf = (candidate: unknown): string => {
 export type RelayHandler = Handler & {
   /** Sends events to the live stream's subscribers (for anything else that stores events). */
   publish(events: StoredEvent[]): void;
+  /**
+   * The ingest route (`POST /collect` or `POST /`) as plain data, for an adapter that reads headers
+   * and body itself (server.ts): the same checks, answers and metrics as through the handler.
+   */
+  collect(request: IngestRequest, client: ClientInfo | undefined, pathname: string): Promise<Answer>;
   /** The first-party script, when one is configured. */
   script?: ScriptInfo;
 };
@@ -222,14 +251,15 @@ export function createHandler(options: HandlerOptions): RelayHandler {
 
   /** A 429 naming the limit, with the seconds until a retry can succeed. */
   const limited = (field: string, seconds: number, headers: Record<string, string>) =>
-    refuse(429, 'rate_limited', field, `too many requests from this ${field == 'site' ? 'site' : 'address'}; retry in ${seconds} s`, { ...headers, 'Retry-After': String(seconds) });
+    refusal(429, 'rate_limited', field, `too many requests from this ${field == 'site' ? 'site' : 'address'}; retry in ${seconds} s`, { ...headers, 'Retry-After': String(seconds) });
 
-  const ingest = async (request: Request, client: ClientInfo | undefined): Promise<Response> => {
+  const ingest = async (request: IngestRequest, client: ClientInfo | undefined): Promise<Answer> => {
     const origin = request.headers.get('origin');
     const type = (request.headers.get('content-type') ?? 'text/plain').toLowerCase();
     const anyOrigin = !origin || allOrigins.has('*') || allOrigins.has(origin);
     const headers = cors(origin, anyOrigin);
-    const ip = clientIp(request.headers, client?.remoteAddress, config.trustedProxies);
+    // clientIp reads the headers with get() only.
+    const ip = clientIp(request.headers as Headers, client?.remoteAddress, config.trustedProxies);
     const exempt = rateLimit.exemptLoopback && !!ip && isLoopbackHost(ip);
     // No address (a runtime that does not pass one): only the site's bucket applies.
     const ipWait = exempt || !ip ? 0 : ipLimiter.take(ip);
@@ -238,29 +268,29 @@ export function createHandler(options: HandlerOptions): RelayHandler {
       return limited('(client)', ipWait, headers);
     }
     if (!type.startsWith('text/plain') && !type.startsWith('application/json'))
-      return refuse(415, 'unsupported_media_type', 'Content-Type', 'send text/plain or application/json', headers);
+      return refusal(415, 'unsupported_media_type', 'Content-Type', 'send text/plain or application/json', headers);
     const declared = Number(request.headers.get('content-length') ?? 0);
-    if (declared > config.maxBodyBytes) return refuse(413, 'body_too_large', '(body)', `the limit is ${config.maxBodyBytes} bytes`, headers);
-    const text = await readLimited(request, config.maxBodyBytes);
-    if (text == undefined) return refuse(413, 'body_too_large', '(body)', `the limit is ${config.maxBodyBytes} bytes`, headers);
+    if (declared > config.maxBodyBytes) return refusal(413, 'body_too_large', '(body)', `the limit is ${config.maxBodyBytes} bytes`, headers);
+    const text = await request.text(config.maxBodyBytes);
+    if (text == undefined) return refusal(413, 'body_too_large', '(body)', `the limit is ${config.maxBodyBytes} bytes`, headers);
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      return refuse(400, 'invalid_json', '(body)', 'the body is not JSON', headers);
+      return refusal(400, 'invalid_json', '(body)', 'the body is not JSON', headers);
     }
     const canonical = canonicalBody(body);
-    if ('problem' in canonical) return refuse(400, 'invalid_body', canonical.problem.field, canonical.problem.message, headers);
+    if ('problem' in canonical) return refusal(400, 'invalid_body', canonical.problem.field, canonical.problem.message, headers);
     const parsed = parseEnvelope(canonical.body);
-    if ('problem' in parsed) return refuse(400, 'invalid_body', parsed.problem.field, parsed.problem.message, headers);
+    if ('problem' in parsed) return refusal(400, 'invalid_body', parsed.problem.field, parsed.problem.message, headers);
     const { candidates } = parsed;
     const site = Object.hasOwn(config.sites, candidates.site) ? config.sites[candidates.site] : undefined;
-    if (!site) return refuse(403, 'unknown_site', 'site', `no site "${candidates.site.slice(0, 100)}" is configured`, headers);
+    if (!site) return refusal(403, 'unknown_site', 'site', `no site "${candidates.site.slice(0, 100)}" is configured`, headers);
     // No Origin header: not a browser (or a same-origin GET-like request); browsers always send it on cross-site POSTs.
     if (origin && !site.origins.includes('*') && !site.origins.includes(origin))
       // Readable by the page (CORS allowed on the refusal only): its outbox then drops the batch as
       // refused instead of retrying an unreadable answer until the events expire.
-      return refuse(403, 'origin_not_allowed', 'Origin', `${origin} may not send events for site "${candidates.site}"`, cors(origin, true));
+      return refusal(403, 'origin_not_allowed', 'Origin', `${origin} may not send events for site "${candidates.site}"`, cors(origin, true));
     const siteWait = exempt ? 0 : siteLimiter.take(candidates.site);
     if (siteWait) {
       counters.rateLimitedSite++;
@@ -272,7 +302,7 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     const erased = await currentSuppressed().catch((error: Error) => void log(`ingest: suppression list not read: ${error.message}`));
     if (!erased) {
       options.metrics?.storeError();
-      return refuse(503, 'store_unavailable', '(store)', 'events not stored, send them again later', { ...headers, 'Retry-After': '5' });
+      return refusal(503, 'store_unavailable', '(store)', 'events not stored, send them again later', { ...headers, 'Retry-After': '5' });
     }
     const wanted = erased.anonymousIds.size || erased.userIds.size ? accepted.filter((event) => !isSuppressed(event, erased)) : accepted;
     const dropped = accepted.length - wanted.length;
@@ -291,15 +321,20 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     const kept: RejectedEvent[] = rejected.map((r) => ({ site: candidates.site, receivedAt, index: r.index, field: r.field, reason: r.reason, raw: rawOf(candidates.events[r.index]), ...(keptIp(ip, config.storeIp ?? 'full') ? { ip: keptIp(ip, config.storeIp ?? 'full') } : {}) }));
     // The store is out of reach (a database restart, a failover): nothing was stored, so the
     // browser's outbox keeps the batch and sends it again later.
-    const result = await Promise.all([kept.length ? store.insertRejected(kept) : undefined, events.length ? store.insertEvents(events, route) : { inserted: [], duplicates: 0 }])
+    // Queued already leased to this process's worker when it has room: it sends them from memory.
+    const leaseUntil = events.length ? worker?.handOff?.() : undefined;
+    const result = await Promise.all([
+      kept.length ? store.insertRejected(kept) : undefined,
+      events.length ? store.insertEvents(events, route, leaseUntil ? { leaseUntil } : undefined) : { inserted: [], duplicates: 0 },
+    ])
       .then(([, stored]) => stored)
       .catch((error: Error) => error);
     if (result instanceof Error) {
       log(`ingest: events not stored: ${result.message}`);
       options.metrics?.storeError();
-      return refuse(503, 'store_unavailable', '(store)', 'events not stored, send them again later', { ...headers, 'Retry-After': '5' });
+      return refusal(503, 'store_unavailable', '(store)', 'events not stored, send them again later', { ...headers, 'Retry-After': '5' });
     }
-    const { inserted, duplicates } = result;
+    const { inserted, duplicates, leased } = result as { inserted: StoredEvent[]; duplicates: number; leased?: Delivery[] };
     if (options.metrics) {
       options.metrics.events(candidates.site, 'accepted', inserted.length);
       options.metrics.events(candidates.site, 'duplicate', duplicates);
@@ -307,15 +342,16 @@ export function createHandler(options: HandlerOptions): RelayHandler {
       options.metrics.events(candidates.site, 'suppressed', dropped);
     }
     publish(inserted);
-    if (inserted.length) worker?.kick();
+    if (leased && leaseUntil && worker?.offer) worker.offer(leased, leaseUntil);
+    else if (inserted.length) worker?.kick();
     const answers = rejected.map(({ index, field, reason }) => ({ index, field, reason }));
     // Nothing in the body could be stored: refused as a whole, naming the first bad field as for a broken envelope.
     if (!accepted.length) {
       const first = rejected[0];
       const field = first.field == 'sentAt' ? 'sentAt' : first.field == '(event)' ? `events.${first.index}` : `events.${first.index}.${first.field}`;
-      return json(400, { error: 'invalid_body', field, message: first.reason, rejected: answers }, headers);
+      return jsonAnswer(400, { error: 'invalid_body', field, message: first.reason, rejected: answers }, headers);
     }
-    return json(
+    return jsonAnswer(
       200,
       { ok: true, accepted: inserted.length, duplicates, ...(dropped ? { suppressed: dropped } : {}), ...(rejected.length ? { rejected: answers } : {}) },
       headers,
@@ -429,7 +465,7 @@ export function createHandler(options: HandlerOptions): RelayHandler {
           headers: { ...cors(origin, allowed), 'Access-Control-Allow-Methods': 'POST, GET, OPTIONS', 'Access-Control-Allow-Headers': 'Content-Type', 'Access-Control-Max-Age': '86400' },
         });
       }
-      if (method == 'POST' && (pathname == '/collect' || pathname == '/')) return await ingest(request, client);
+      if (method == 'POST' && (pathname == '/collect' || pathname == '/')) return toResponse(await ingest({ headers: request.headers, text: (limit) => readLimited(request, limit) }, client));
       if (method == 'GET' && pathname == '/health') return json(200, { status: 'ok' });
       if (script && (method == 'GET' || method == 'HEAD') && pathname == script.path) {
         const versioned = url.searchParams.get('v') == script.src.split('v=')[1];
@@ -506,6 +542,9 @@ export function createHandler(options: HandlerOptions): RelayHandler {
         const who = { anonymousId: pick(body?.anonymousId), userId: pick(body?.userId) };
         if (!who.anonymousId == !who.userId) return refuse(400, 'invalid_body', '(body)', 'send {"anonymousId": "…"} or {"userId": "…"}');
         const result = await store.erase(who, now());
+        // Their deliveries the worker holds from ingests are gone from the store: not sent either.
+        const gone = { anonymousIds: new Set(result.suppressed.anonymousIds), userIds: new Set(result.suppressed.userIds) };
+        worker?.forget?.((stored) => isSuppressed(stored.event, gone));
         await loadSuppressed();
         return json(200, { erased: result });
       }
@@ -513,8 +552,20 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     } catch (error) {
       // The detail stays in the log: it can name files, hosts or queries a browser has no business seeing.
       log(`${method} ${pathname}: ${(error as Error).stack ?? error}`);
-      return json(500, { error: 'internal', message: 'the relay could not answer this request; the detail is in its log' });
+      return json(500, INTERNAL);
     }
   };
-  return Object.assign(handler, { publish, script });
+
+  const collect = async (request: IngestRequest, client: ClientInfo | undefined, pathname: string): Promise<Answer> => {
+    let answered: Answer;
+    try {
+      answered = await ingest(request, client);
+    } catch (error) {
+      log(`POST ${pathname}: ${(error as Error).stack ?? error}`);
+      answered = jsonAnswer(500, INTERNAL);
+    }
+    options.metrics?.request(pathname, answered.status);
+    return answered;
+  };
+  return Object.assign(handler, { publish, script, collect });
 }

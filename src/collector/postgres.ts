@@ -191,7 +191,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
      ON CONFLICT (destination) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at`;
 
   return {
-    async insertEvents(events, route) {
+    async insertEvents(events, route, options) {
+      const leaseUntil = options?.leaseUntil ?? 0;
       // The first of several events with one (site, id) in a batch wins, as a second arrival would lose.
       const first = new Map<string, StoredEvent>();
       for (const stored of events) {
@@ -202,19 +203,23 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       const queue = unique.flatMap((stored) => route(stored).map((destination) => [destination, stored.site, stored.event.id, stored.receivedAt, stored.sendIp ?? null] as const));
       // One statement, so one round trip and atomic: deliveries are queued only for rows this
       // statement inserted. A concurrent insert of the same key waits for the other to commit, then skips.
-      const { rows } = await query<{ site: string; id: string }>(
+      // With a lease (this process's worker sends them from memory) the queued rows come back too.
+      const { rows } = await query<{ site: string; id: string; delivery: number | null; destination: string | null }>(
         `WITH ins AS (
            INSERT INTO events (site, id, received_at, data)
            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::json[])
            ON CONFLICT DO NOTHING RETURNING site, id
          ), queued AS (
-           INSERT INTO deliveries (destination, site, event_id, next_at, updated_at, ip)
-           SELECT q.destination, q.site, q.id, q.at, q.at, q.ip
+           INSERT INTO deliveries (destination, site, event_id, next_at, updated_at, ip, lease_until)
+           SELECT q.destination, q.site, q.id, q.at, q.at, q.ip, $10::bigint
            FROM unnest($5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[]) AS q(destination, site, id, at, ip)
            JOIN ins ON ins.site = q.site AND ins.id = q.id
            ON CONFLICT DO NOTHING
+           RETURNING id, destination, site, event_id
          )
-         SELECT site, id FROM ins`,
+         SELECT site, id, NULL::bigint AS delivery, NULL::text AS destination FROM ins
+         UNION ALL
+         SELECT site, event_id, id, destination FROM queued WHERE $10::bigint > 0`,
         [
           unique.map((s) => s.site),
           unique.map((s) => s.event.id),
@@ -225,11 +230,20 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
           queue.map((q) => q[2]),
           queue.map((q) => q[3]),
           queue.map((q) => q[4]),
+          leaseUntil,
         ],
       );
-      const insertedKeys = new Set(rows.map((r) => JSON.stringify([r.site, r.id])));
+      const insertedKeys = new Set(rows.filter((r) => r.delivery == null).map((r) => JSON.stringify([r.site, r.id])));
       const inserted = unique.filter((s) => insertedKeys.has(JSON.stringify([s.site, s.event.id])));
-      return { inserted, duplicates: events.length - inserted.length };
+      if (!leaseUntil) return { inserted, duplicates: events.length - inserted.length };
+      // What a lease would read back: the stored event, with the full IP that rides with the queue.
+      const sent = new Map(
+        inserted.map(({ sendIp, ...kept }) => [JSON.stringify([kept.site, kept.event.id]), sendIp ? { ...kept, ip: sendIp } : kept] as const),
+      );
+      const leased: Delivery[] = rows
+        .filter((r) => r.delivery != null)
+        .map((r) => ({ id: r.delivery!, destination: r.destination!, attempts: 0, status: 'queued', updatedAt: sent.get(JSON.stringify([r.site, r.id]))!.receivedAt, stored: sent.get(JSON.stringify([r.site, r.id]))! }));
+      return { inserted, duplicates: events.length - inserted.length, leased };
     },
 
     async enqueue(destination, events, now) {

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { DEFAULT_LIMITS, type Limits } from './config';
-import type { Handler } from './handler';
+import type { Handler, RelayHandler } from './handler';
 
 /** A listening server. */
 export interface Served {
@@ -32,13 +32,19 @@ const pathOf = (target: string): string => {
   throw new BadRequest(`the request target "${target.slice(0, 100)}" is not a path`);
 };
 
-/** Builds a Request from a Node request (the body streams; the handler enforces the size limit). */
-const toRequest = (req: IncomingMessage): Request => {
+/** The Host header, checked; throws a BadRequest for several or one that is not a host name. */
+const hostOf = (req: IncomingMessage): string => {
   // Node keeps the first of several Host headers; two names for one request are refused instead.
   if ((req.headersDistinct.host?.length ?? 0) > 1) throw new BadRequest('more than one Host header');
   const host = req.headers.host || 'localhost';
   // Checked before use: `a b`, `user@host` or `host/path` would make a URL that fails or means another one.
   if (!HOST.test(host)) throw new BadRequest(`the Host header "${host.slice(0, 100)}" is not a host name`);
+  return host;
+};
+
+/** Builds a Request from a Node request (the body streams; the handler enforces the size limit). */
+const toRequest = (req: IncomingMessage): Request => {
+  const host = hostOf(req);
   // Concatenated, not resolved: a target `//other/path` is a path here, not another host.
   const url = `http://${host}${pathOf(req.url ?? '/')}`;
   const headers = new Headers();
@@ -110,10 +116,61 @@ const refuseRaw = (res: ServerResponse, status: number, error: string, message: 
   res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body), Connection: 'close' }).end(body);
 };
 
+/** A request's body as text, up to `limit` bytes (undefined past it, and the rest is discarded). */
+const readBody = (req: IncomingMessage, limit: number) =>
+  new Promise<string | undefined>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.resume();
+      resolve(undefined);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
+    req.once('error', reject);
+  });
+
+/**
+ * The ingest route's fast path: a POST with a declared length to `/collect` or `/` is read and
+ * answered as plain data (RelayHandler.collect), without a web Request, Headers, streams or
+ * Response per request; everything else goes through the handler. Returns false when not taken.
+ */
+const collectFast = (handler: Partial<RelayHandler>, req: IncomingMessage, res: ServerResponse, log?: (line: string) => void): boolean => {
+  const { collect } = handler;
+  const path = req.url;
+  if (!collect || req.method != 'POST' || (path != '/collect' && path != '/') || req.headers['content-length'] == undefined || req.headers['transfer-encoding'] != undefined)
+    return false;
+  try {
+    hostOf(req);
+  } catch (error) {
+    refuseRaw(res, 400, 'bad_request', (error as Error).message);
+    return true;
+  }
+  // Node lower-cases header names and joins repeated ones with ", ", as Headers does.
+  const headers = {
+    get: (name: string): string | null => {
+      const value = req.headers[name];
+      return value == undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
+  collect({ headers, text: (limit) => readBody(req, limit) }, { remoteAddress: req.socket.remoteAddress }, path)
+    .then((answer) => void res.writeHead(answer.status, { ...answer.headers, 'Content-Length': String(Buffer.byteLength(answer.body)) }).end(answer.body))
+    .catch((error: Error) => {
+      log?.(`POST ${path}: ${error?.stack ?? error}`);
+      if (res.headersSent) return void res.end();
+      refuseRaw(res, 500, 'internal', 'the relay could not answer this request; the detail is in its log');
+    });
+  return true;
+};
+
 /** A node:http request listener that runs `handler`: mount the relay on a server of your own. */
 export const toNodeListener =
   (handler: Handler, options: { log?: (line: string) => void } = {}) =>
   (req: IncomingMessage, res: ServerResponse): void => {
+    if (collectFast(handler as Partial<RelayHandler>, req, res, options.log)) return;
     let request: Request;
     try {
       request = toRequest(req);

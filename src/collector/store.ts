@@ -98,8 +98,16 @@ export interface Store {
   /**
    * Stores events, skipping any whose (site, id) is already stored, and in the same transaction
    * queues each new one for the destinations `route` names. Returns the new events.
+   *
+   * With `leaseUntil`, a store may queue the deliveries already leased until then and return them
+   * as `leased`, so this process's worker sends them from memory without reading them back (see
+   * docs/relay-throughput.md). A store that does not returns no `leased`; the worker then leases them.
    */
-  insertEvents(events: StoredEvent[], route: (stored: StoredEvent) => string[]): Promise<{ inserted: StoredEvent[]; duplicates: number }>;
+  insertEvents(
+    events: StoredEvent[],
+    route: (stored: StoredEvent) => string[],
+    options?: { leaseUntil?: number },
+  ): Promise<{ inserted: StoredEvent[]; duplicates: number; leased?: Delivery[] }>;
   /** Queues stored events for a destination (ignored where already queued). */
   enqueue(destination: string, events: { site: string; id: string }[], now: number): Promise<number>;
   /** Takes up to `limit` due deliveries of a destination, oldest first, hidden from others until `leaseUntil`. */

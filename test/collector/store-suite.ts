@@ -122,6 +122,30 @@ export function storeSuite(name: string, makeStore: () => Promise<StorePlace>): 
       expect(ids(await store.lease('shop/hook', 10, 6_000, 7_000))).toEqual(['a', 'b']);
     });
 
+    it('queues an ingest already leased when asked: returns those deliveries as a lease would read them, hidden until the lease runs out', async () => {
+      const { store, open } = await fresh();
+      const other = await open();
+      const sent = stored('a', 'shop', 1_000, { ip: '203.0.113.0', sendIp: '203.0.113.7' });
+      const result = await store.insertEvents([sent, stored('b', 'shop', 1_001)], toAll(['shop/hook', 'shop/crm']), { leaseUntil: 60_000 });
+      expect(result.inserted.map((s) => s.event.id)).toEqual(['a', 'b']);
+      const leased = result.leased ?? [];
+      expect(leased.map((d) => `${d.destination} ${d.stored.event.id}`).sort()).toEqual(['shop/crm a', 'shop/crm b', 'shop/hook a', 'shop/hook b']);
+      // The same as a lease reads back: the stored event (no sendIp) with the full IP over the stored one.
+      const read = { ...sent, ip: '203.0.113.7' } as Partial<StoredEvent>;
+      delete read.sendIp;
+      expect(leased.find((d) => d.destination == 'shop/hook' && d.stored.event.id == 'a')).toMatchObject({ attempts: 0, status: 'queued', stored: read });
+      expect(leased.find((d) => d.destination == 'shop/hook' && d.stored.event.id == 'a')!.stored).not.toHaveProperty('sendIp');
+      // Another process (or the poll) cannot lease them before the lease runs out; then it can.
+      expect(await other.lease('shop/hook', 10, 59_999, 120_000)).toEqual([]);
+      const later = await other.lease('shop/hook', 10, 60_000, 120_000);
+      expect(later.map((d) => d.id).sort()).toEqual(leased.filter((d) => d.destination == 'shop/hook').map((d) => d.id).sort());
+      expect(later.find((d) => d.stored.event.id == 'a')!.stored).toEqual(read);
+      // A duplicate is neither stored nor queued again.
+      const again = await store.insertEvents([stored('a')], toAll(['shop/hook']), { leaseUntil: 60_000 });
+      expect(again).toMatchObject({ inserted: [], duplicates: 1 });
+      expect(again.leased ?? []).toEqual([]);
+    });
+
     it('never gives one delivery to two handles leasing at the same moment', async () => {
       const { store, open } = await fresh();
       const other = await open();

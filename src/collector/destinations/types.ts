@@ -44,6 +44,11 @@ export interface Destination {
   accepts(stored: StoredEvent, config: DestinationConfig): boolean;
   /** Most deliveries handed to `deliver` at once. */
   batchSize(config: DestinationConfig): number;
+  /**
+   * How many batches may be in flight at once (default 1). More only where the API takes events in
+   * any order and the module keeps no per-visitor state between batches.
+   */
+  lanes?(config: DestinationConfig): number;
   /** Sends deliveries (oldest first) and reports how each group went. */
   deliver(deliveries: Delivery[], context: DestinationContext): Promise<Outcome[]>;
 }

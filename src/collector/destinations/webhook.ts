@@ -9,6 +9,8 @@ import { chunk, sendNarrowing } from './util';
 export const webhook: Destination = {
   accepts: () => true,
   batchSize: (config) => config.batchSize ?? 100,
+  // Stateless, and each event carries its own time: a few batches may travel at once under load.
+  lanes: () => 4,
   async deliver(deliveries, { config, post }) {
     if (config.type != 'webhook') throw new Error('not a webhook destination');
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
