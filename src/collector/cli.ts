@@ -9,7 +9,7 @@
  *   tracklet-relay erase --config relay.json (--anonymous-id ID | --user-id ID) [--json]
  *
  * Flags fall back to TRACKLET_CONFIG, TRACKLET_PORT (or PORT), TRACKLET_HOST, TRACKLET_STORAGE (or
- * DATABASE_URL). `--storage` is the older name of `--store`; a postgres:// URL scales out (README, "Scaling out").
+ * DATABASE_URL). `--storage` is the older name of `--store`; a postgres:// URL scales out (docs/scaling-out.md).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,7 @@ import pino from 'pino';
 import { checkAdminExposure, ConfigError, resolveConfig, type RelayConfig } from './config';
 import { redact as redactError } from './delivery';
 import { openStore } from './open-store';
+import type { Store } from './store';
 import { startRelay } from './index';
 // Bundled at build time: esbuild keeps only the `version` field.
 import { version } from '../../package.json';
@@ -78,10 +79,10 @@ const load = (path: string | undefined): RelayConfig => {
 /** A database URL without its password, for logs. */
 const redact = (location: string) => location.replace(/^(postgres(?:ql)?:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
 
-const main = async () => {
-  let parsed;
+/** The command line: flags and positionals; a flag it does not know ends the process with the usage. */
+const parseCommandLine = () => {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       allowPositionals: true,
       options: {
         config: { type: 'string', short: 'c' },
@@ -103,93 +104,82 @@ const main = async () => {
   } catch (error) {
     return fail(`${(error as Error).message}\n${USAGE}`);
   }
-  const { values, positionals } = parsed;
-  if (values.version) return void process.stdout.write(version + '\n');
-  if (values.help) return void process.stdout.write(((positionals[0] && HELP[positionals[0]]) || USAGE) + '\n');
-  const command = positionals[0] ?? 'serve';
-  const env = process.env;
-  const config = load(values.config ?? env.TRACKLET_CONFIG);
-  const storage = values.store ?? values.storage ?? env.TRACKLET_STORAGE ?? env.DATABASE_URL ?? config.storage ?? 'tracklet-relay.db';
-  const portText = values.port ?? env.TRACKLET_PORT ?? env.PORT;
-  const port = portText == undefined ? (config.port ?? 8787) : Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port: "${portText}" is not a port number`);
+};
 
-  const host = values.host ?? env.TRACKLET_HOST ?? config.host ?? '127.0.0.1';
-  if (values['admin-open']) config.adminOpen = true;
-  if (command == 'check' || command == 'serve') {
-    try {
-      checkAdminExposure(config, host);
-    } catch (error) {
-      const path = values.config ?? env.TRACKLET_CONFIG;
-      return fail(command == 'serve' ? `refusing to start with ${path}: ${(error as Error).message}` : `bad config in ${path}: ${(error as Error).message}`);
-    }
+type Flags = ReturnType<typeof parseCommandLine>['values'];
+
+/** Opens the store, runs `use` on it and closes it, whatever happens. */
+const withStore = async (storage: string, use: (store: Store) => Promise<void>) => {
+  const store = await openStore(storage).catch((error: Error) => fail(`cannot open the store: ${error.message}`));
+  try {
+    await use(store);
+  } finally {
+    await store.close();
   }
+};
 
-  if (command == 'check') return void process.stdout.write(`config ok: ${Object.keys(config.sites).length} site(s)\n`);
+/** `erase`: a visitor's rows deleted, their ids suppressed. */
+const erase = (values: Flags, storage: string) => {
+  const who = { anonymousId: values['anonymous-id'], userId: values['user-id'] };
+  if (!who.anonymousId == !who.userId) return fail(`erase: give --anonymous-id or --user-id (one of them)\n${HELP.erase}`);
+  return withStore(storage, async (store) => {
+    const erased = await store.erase(who, Date.now());
+    if (values.json) return void process.stdout.write(JSON.stringify(erased, null, 2) + '\n');
+    process.stdout.write(
+      `erased ${erased.events} event(s), ${erased.deliveries} delivery row(s), ${erased.visitorState} destination state row(s), ${erased.rejected} refused event(s)\n` +
+        `suppressed: ${[...erased.suppressed.anonymousIds.map((id) => `anonymousId ${id}`), ...erased.suppressed.userIds.map((id) => `userId ${id}`)].join(', ')}\n` +
+        'events already delivered to destinations are not erased by the relay: request erasure from each destination\n',
+    );
+  });
+};
 
-  if (command == 'erase') {
-    const who = { anonymousId: values['anonymous-id'], userId: values['user-id'] };
-    if (!who.anonymousId == !who.userId) return fail(`erase: give --anonymous-id or --user-id (one of them)\n${HELP.erase}`);
-    const store = await openStore(storage).catch((error: Error) => fail(`cannot open the store: ${error.message}`));
-    try {
-      const erased = await store.erase(who, Date.now());
-      if (values.json) return void process.stdout.write(JSON.stringify(erased, null, 2) + '\n');
-      process.stdout.write(
-        `erased ${erased.events} event(s), ${erased.deliveries} delivery row(s), ${erased.visitorState} destination state row(s), ${erased.rejected} refused event(s)\n` +
-          `suppressed: ${[...erased.suppressed.anonymousIds.map((id) => `anonymousId ${id}`), ...erased.suppressed.userIds.map((id) => `userId ${id}`)].join(', ')}\n` +
-          'events already delivered to destinations are not erased by the relay: request erasure from each destination\n',
-      );
-      return;
-    } finally {
-      await store.close();
-    }
+/** `status`: stored and refused events, and each configured destination's queue. */
+const status = async (store: Store, config: RelayConfig, values: Flags, secretsOf: (key: string) => string[]) => {
+  // Redacted again on the way out: rows stored by an older relay may hold a URL's path or a secret.
+  const counts = new Map((await store.status()).map((c) => [c.destination, c.lastError ? { ...c, lastError: redactError(c.lastError, secretsOf(c.destination)) } : c]));
+  const rows = Object.values(config.sites)
+    .flatMap((s) => s.destinations)
+    .map((d) => counts.get(d.key) ?? { destination: d.key, queued: 0, retrying: 0, delivered: 0, dead: 0 });
+  if (values.json) return void process.stdout.write(JSON.stringify({ events: await store.countEvents(), rejected: await store.countRejected(), destinations: rows }, null, 2) + '\n');
+  process.stdout.write(`events stored: ${await store.countEvents()}\n`);
+  process.stdout.write(`events refused: ${await store.countRejected()} (list them: tracklet-relay rejected)\n`);
+  process.stdout.write('destination'.padEnd(32) + 'queued  retrying  delivered  dead  last error\n');
+  for (const r of rows) {
+    const cells = [r.queued, r.retrying, r.delivered, r.dead].map(String);
+    process.stdout.write(r.destination.padEnd(32) + cells[0].padEnd(8) + cells[1].padEnd(10) + cells[2].padEnd(11) + cells[3].padEnd(6) + (r.lastError ? r.lastError.slice(0, 120) : '') + '\n');
   }
+};
 
-  if (command == 'status' || command == 'dead-letters' || command == 'rejected') {
-    const secretsOf = (key: string) => Object.values(config.sites).flatMap((s) => s.destinations.filter((d) => d.key == key).flatMap((d) => Object.values(d.secrets)));
-    const store = await openStore(storage).catch((error: Error) => fail(`cannot open the store: ${error.message}`));
-    try {
-      if (command == 'status') {
-        // Redacted again on the way out: rows stored by an older relay may hold a URL's path or a secret.
-        const counts = new Map((await store.status()).map((c) => [c.destination, c.lastError ? { ...c, lastError: redactError(c.lastError, secretsOf(c.destination)) } : c]));
-        const rows = Object.values(config.sites)
-          .flatMap((s) => s.destinations)
-          .map((d) => counts.get(d.key) ?? { destination: d.key, queued: 0, retrying: 0, delivered: 0, dead: 0 });
-        if (values.json) return void process.stdout.write(JSON.stringify({ events: await store.countEvents(), rejected: await store.countRejected(), destinations: rows }, null, 2) + '\n');
-        process.stdout.write(`events stored: ${await store.countEvents()}\n`);
-        process.stdout.write(`events refused: ${await store.countRejected()} (list them: tracklet-relay rejected)\n`);
-        process.stdout.write('destination'.padEnd(32) + 'queued  retrying  delivered  dead  last error\n');
-        for (const r of rows) {
-          const cells = [r.queued, r.retrying, r.delivered, r.dead].map(String);
-          process.stdout.write(
-            r.destination.padEnd(32) + cells[0].padEnd(8) + cells[1].padEnd(10) + cells[2].padEnd(11) + cells[3].padEnd(6) + (r.lastError ? r.lastError.slice(0, 120) : '') + '\n',
-          );
-        }
-        return;
-      }
-      if (command == 'rejected') {
-        const rows = await store.rejected(Number(values.limit ?? 100) || 100);
-        if (values.json) return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-        for (const r of rows)
-          process.stdout.write(`${new Date(r.receivedAt).toISOString()}\t${r.site}\tevents.${r.index}\t${r.field}\t${r.reason}\t${r.raw.slice(0, 200)}\n`);
-        process.stdout.write(`${rows.length} refused event(s) shown, ${await store.countRejected()} in all\n`);
-        return;
-      }
-      if (values.requeue) {
-        const n = await store.requeue(values.destination, undefined, Date.now());
-        return void process.stdout.write(`requeued ${n} dead letter(s); a running relay sends them on its next poll\n`);
-      }
-      const letters = (await store.deadLetters(values.destination, Number(values.limit ?? 100) || 100)).map((l) => (l.lastError ? { ...l, lastError: redactError(l.lastError, secretsOf(l.destination)) } : l));
-      if (values.json) return void process.stdout.write(JSON.stringify(letters, null, 2) + '\n');
-      for (const l of letters) process.stdout.write(`${l.id}\t${l.destination}\t${l.stored.event.type}\t${l.stored.event.id}\tattempts=${l.attempts}\t${l.lastError ?? ''}\n`);
-      process.stdout.write(`${letters.length} dead letter(s)\n`);
-      return;
-    } finally {
-      await store.close();
-    }
+/** `rejected`: the newest refused events with their reasons. */
+const rejected = async (store: Store, values: Flags) => {
+  const rows = await store.rejected(Number(values.limit ?? 100) || 100);
+  if (values.json) return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+  for (const r of rows) process.stdout.write(`${new Date(r.receivedAt).toISOString()}\t${r.site}\tevents.${r.index}\t${r.field}\t${r.reason}\t${r.raw.slice(0, 200)}\n`);
+  process.stdout.write(`${rows.length} refused event(s) shown, ${await store.countRejected()} in all\n`);
+};
+
+/** `dead-letters`: deliveries that failed for good, or (`--requeue`) them queued again. */
+const deadLetters = async (store: Store, values: Flags, secretsOf: (key: string) => string[]) => {
+  if (values.requeue) {
+    const n = await store.requeue(values.destination, undefined, Date.now());
+    return void process.stdout.write(`requeued ${n} dead letter(s); a running relay sends them on its next poll\n`);
   }
+  const letters = (await store.deadLetters(values.destination, Number(values.limit ?? 100) || 100)).map((l) => (l.lastError ? { ...l, lastError: redactError(l.lastError, secretsOf(l.destination)) } : l));
+  if (values.json) return void process.stdout.write(JSON.stringify(letters, null, 2) + '\n');
+  for (const l of letters) process.stdout.write(`${l.id}\t${l.destination}\t${l.stored.event.type}\t${l.stored.event.id}\tattempts=${l.attempts}\t${l.lastError ?? ''}\n`);
+  process.stdout.write(`${letters.length} dead letter(s)\n`);
+};
 
-  if (command != 'serve') return fail(`unknown command "${command}"\n${USAGE}`);
+/** The commands that read the store: status, dead-letters, rejected. */
+const report = (command: string, config: RelayConfig, values: Flags, storage: string) => {
+  const secretsOf = (key: string) => Object.values(config.sites).flatMap((s) => s.destinations.filter((d) => d.key == key).flatMap((d) => Object.values(d.secrets)));
+  return withStore(storage, (store) =>
+    command == 'status' ? status(store, config, values, secretsOf) : command == 'rejected' ? rejected(store, values) : deadLetters(store, values, secretsOf),
+  );
+};
+
+/** `serve`: runs the relay until SIGTERM or SIGINT. */
+const serveRelay = async (config: RelayConfig, port: number, host: string, storage: string) => {
   // The running relay logs one JSON object per line on stderr (level, time, msg), for log shippers;
   // written synchronously, so the last lines before a crash are not lost.
   const logger = pino({ name: 'tracklet-relay' }, pino.destination({ fd: 2, sync: true }));
@@ -225,6 +215,36 @@ const main = async () => {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+};
+
+const main = async () => {
+  const { values, positionals } = parseCommandLine();
+  if (values.version) return void process.stdout.write(version + '\n');
+  if (values.help) return void process.stdout.write(((positionals[0] && HELP[positionals[0]]) || USAGE) + '\n');
+  const command = positionals[0] ?? 'serve';
+  const env = process.env;
+  const config = load(values.config ?? env.TRACKLET_CONFIG);
+  const storage = values.store ?? values.storage ?? env.TRACKLET_STORAGE ?? env.DATABASE_URL ?? config.storage ?? 'tracklet-relay.db';
+  const portText = values.port ?? env.TRACKLET_PORT ?? env.PORT;
+  const port = portText == undefined ? (config.port ?? 8787) : Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port: "${portText}" is not a port number`);
+
+  const host = values.host ?? env.TRACKLET_HOST ?? config.host ?? '127.0.0.1';
+  if (values['admin-open']) config.adminOpen = true;
+  if (command == 'check' || command == 'serve') {
+    try {
+      checkAdminExposure(config, host);
+    } catch (error) {
+      const path = values.config ?? env.TRACKLET_CONFIG;
+      return fail(command == 'serve' ? `refusing to start with ${path}: ${(error as Error).message}` : `bad config in ${path}: ${(error as Error).message}`);
+    }
+  }
+
+  if (command == 'check') return void process.stdout.write(`config ok: ${Object.keys(config.sites).length} site(s)\n`);
+  if (command == 'erase') return erase(values, storage);
+  if (command == 'status' || command == 'dead-letters' || command == 'rejected') return report(command, config, values, storage);
+  if (command != 'serve') return fail(`unknown command "${command}"\n${USAGE}`);
+  return serveRelay(config, port, host, storage);
 };
 
 main().catch((error) => fail((error as Error).stack ?? String(error)));

@@ -1,5 +1,5 @@
 /**
- * The relay's configuration: one JSON file (format in the README, "Collector and destinations"), validated with valibot.
+ * The relay's configuration: one JSON file (format in docs/relay.md), validated with valibot.
  * Secrets never live in the file: a key ending in `Env` names the environment variable holding it.
  */
 import * as v from 'valibot';

@@ -163,9 +163,6 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
   for (const d of destinations) stats[d.key] = { counters: {}, recent: [] };
   const abort = new AbortController();
   let stopped = false;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
 
   // Per destination: no request before this time (its last `Retry-After`); others are not held up.
   const pausedUntil = new Map<string, number>();
@@ -218,21 +215,15 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     for (const x of retry) await store.retryAt([x.id], now + Math.max(wait, backoff(x.attempts + 1, d.backoffBaseMs, d.backoffMaxMs)), error, now);
   };
 
-  let lingering: ReturnType<typeof setTimeout> | undefined;
-  const lingerFor = (ms: number) => {
-    if (lingering || stopped) return;
-    lingering = setTimeout(() => {
-      lingering = undefined;
-      kick();
-    }, ms);
-  };
-  /** True (and a pass is set for later) when `d`'s batch from ingests is not full and its oldest waited less than LINGER_MS. */
+  // When the loop wakes next at the latest because a batch lingers (see `lingers`); none: after pollMs.
+  let lingerUntil: number | undefined;
+  /** True (and the next pass is set for when it has waited LINGER_MS) when `d`'s batch from ingests is not full and its oldest waited less than LINGER_MS. */
   const lingers = (d: DestinationConfig, batch: number) => {
     const queue = handed.get(d.key);
     if (!queue?.length || queue.length >= batch) return false;
     const waited = Date.now() - (queue[0].leaseUntil - config.leaseMs);
     if (waited >= LINGER_MS) return false;
-    lingerFor(LINGER_MS - waited);
+    lingerUntil = Math.min(lingerUntil ?? Infinity, Date.now() + LINGER_MS - waited);
     return true;
   };
 
@@ -306,56 +297,59 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     }
   };
 
-  // Set by an outside runOnce(): the pass sends what it holds without lingering.
-  let flush = false;
-  const pass = async () => {
-    do {
-      again = false;
-      const linger = !flush;
-      flush = false;
-      await Promise.all(destinations.map((d) => drain(d, linger).catch((error) => options.log?.(`${d.key}: ${redact(String((error as Error)?.message ?? error), secretsOf(d))}`))));
-    } while (again && !stopped);
-  };
+  /** One pass over every destination; `linger`: batches from ingests may wait to fill. */
+  const pass = (linger: boolean) =>
+    Promise.all(destinations.map((d) => drain(d, linger).catch((error) => options.log?.(`${d.key}: ${redact(String((error as Error)?.message ?? error), secretsOf(d))}`))));
 
-  const schedule = () => {
-    if (!stopped) timer = setTimeout(tick, config.pollMs);
-  };
-  const tick = () => {
-    timer = undefined;
-    void run().finally(schedule);
-  };
-  const run = (): Promise<void> => {
-    if (running) {
-      again = true;
-      return running;
+  // The worker is one loop: it waits until a pass is asked for (a kick, runOnce) or the poll (or a
+  // lingering batch) is due, runs that pass, and waits again. A pass asked for while one runs
+  // follows it at once; asks that come together share one pass.
+  let asked: { linger: boolean; done: () => void; finished: Promise<void> } | undefined;
+  let wake = () => {};
+  const ask = (linger: boolean): Promise<void> => {
+    if (!asked) {
+      let done = () => {};
+      const finished = new Promise<void>((resolve) => (done = resolve));
+      asked = { linger, done, finished };
     }
-    running = pass().finally(() => (running = undefined));
-    return running;
+    // An outside runOnce() sends what is held without lingering.
+    if (!linger) asked.linger = false;
+    wake();
+    return asked.finished;
   };
-  const runOnce = (): Promise<void> => {
-    flush = true;
-    return run();
-  };
-
-  const kick = () => {
-    if (stopped) return;
-    if (running) again = true;
-    else if (timer) {
-      clearTimeout(timer);
-      tick();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  const loop = async () => {
+    while (!stopped) {
+      if (!asked) await sleep(lingerUntil == undefined ? config.pollMs : Math.max(0, Math.min(config.pollMs, lingerUntil - Date.now())));
+      if (stopped) break;
+      const current = asked ?? { linger: true, done: () => {} };
+      asked = undefined;
+      lingerUntil = undefined;
+      await pass(current.linger);
+      current.done();
     }
+    asked?.done();
   };
 
-  schedule();
+  const kick = () => void (stopped || ask(true));
+  const runOnce = (): Promise<void> => (stopped ? Promise.resolve() : ask(false));
+
+  const looping = loop();
   return {
     kick,
     runOnce,
     async stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
-      if (lingering) clearTimeout(lingering);
+      wake();
       abort.abort();
-      await running;
+      await looping;
       // Held from ingests and not sent: handed back, so a restarted relay sends them at once.
       const now = Date.now();
       const unsent = [...handed.values()].flat().filter((x) => fresh(x, now)).map((x) => x.delivery.id);

@@ -2,12 +2,13 @@
  * The scale-out store: several relay processes share one PostgreSQL. Events are deduplicated by a
  * unique (site, id), so the same batch reaching two processes is stored once; the delivery queue
  * hands work out with `FOR UPDATE SKIP LOCKED` and a lease, so N processes split it and a crashed
- * process's leased work is taken over when its lease runs out (see the README, "Scaling out").
+ * process's leased work is taken over when its lease runs out (see docs/scaling-out.md).
  *
  * `pg` is an optional peer dependency: it is imported only when a postgres:// store is configured.
  */
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { REJECTED_RAW_MAX, type Delivery, type DestinationCounts, type PruneKind, type Store, type StoredEvent } from './store';
+import { REJECTED_RAW_MAX, type Delivery, type PruneKind, type Store, type StoredEvent } from './store';
+import { DELIVERY_COLUMNS, mergeStatus, toDelivery, toRejected, toSuppressed, type CountRow, type DeliveryRow, type LogRow, type RejectedRow } from './store-rows';
 
 /** Schema changes, applied in order on start; never edit a released one, append a new version. */
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -112,18 +113,6 @@ const loadPg = async () => {
 
 const noNul = (text: string) => text.replace(/\u0000/g, '\uFFFD');
 
-const DELIVERY_COLUMNS = 'd.id, d.destination, d.attempts, d.status, d.last_error, d.updated_at, d.ip, e.data';
-
-const toDelivery = (row: QueryResultRow): Delivery => ({
-  id: row.id,
-  destination: row.destination,
-  attempts: row.attempts,
-  status: row.status,
-  lastError: row.last_error ?? undefined,
-  updatedAt: row.updated_at,
-  // The full IP rides with the queued delivery (storeIp), over the stored event's truncated one.
-  stored: row.ip ? { ...row.data, ip: row.ip } : row.data,
-});
 
 /** Applies the migrations this database lacks, inside one transaction holding an advisory lock. */
 const migrate = async (client: PoolClient) => {
@@ -259,7 +248,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async lease(destination, limit, now, leaseUntil) {
       // SKIP LOCKED: processes leasing at the same moment take disjoint rows instead of waiting.
       // The lease itself is the lease_until column, so it outlives this statement's row locks.
-      const { rows } = await query(
+      const { rows } = await query<DeliveryRow>(
         `WITH due AS (
            SELECT id FROM deliveries
            WHERE destination = $1 AND status = 'queued' AND next_at <= $2 AND lease_until <= $2
@@ -313,7 +302,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
 
     async status() {
-      const { rows } = await query<Omit<DestinationCounts, 'lastError' | 'lastErrorAt' | 'lastDeliveredAt'>>(
+      const { rows } = await query<CountRow>(
         `SELECT destination,
            count(*) FILTER (WHERE status = 'queued')::int AS queued,
            count(*) FILTER (WHERE status = 'queued' AND attempts > 0)::int AS retrying,
@@ -321,15 +310,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
            count(*) FILTER (WHERE status = 'dead')::int AS dead
          FROM deliveries GROUP BY destination`,
       );
-      const logs = await query('SELECT * FROM destination_log');
-      const byName = new Map<string, DestinationCounts>(rows.map((r) => [r.destination, { ...r }]));
-      for (const log of logs.rows) {
-        const counts: DestinationCounts = byName.get(log.destination) ?? { destination: log.destination, queued: 0, retrying: 0, delivered: 0, dead: 0 };
-        if (log.last_error != null) Object.assign(counts, { lastError: log.last_error, lastErrorAt: log.last_error_at });
-        if (log.last_delivered_at != null) counts.lastDeliveredAt = log.last_delivered_at;
-        byName.set(log.destination, counts);
-      }
-      return [...byName.values()].sort((a, b) => a.destination.localeCompare(b.destination));
+      const logs = await query<LogRow>('SELECT * FROM destination_log');
+      return mergeStatus(rows, logs.rows);
     },
 
     async oldestDue() {
@@ -337,7 +319,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       return rows.map((r) => ({ destination: r.destination, at: Number(r.at) }));
     },
     async deadLetters(destination, limit = 100) {
-      const { rows } = await query(
+      const { rows } = await query<DeliveryRow>(
         `SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.site = d.site AND e.id = d.event_id
          WHERE d.status = 'dead' AND ($1::text IS NULL OR d.destination = $1) ORDER BY d.id LIMIT $2`,
         [destination ?? null, limit],
@@ -373,8 +355,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
 
     async rejected(limit = 100) {
-      const { rows } = await query('SELECT * FROM (SELECT * FROM rejected_events ORDER BY id DESC LIMIT $1) newest ORDER BY id', [limit]);
-      return rows.map((r) => ({ id: r.id, site: r.site, receivedAt: r.received_at, index: r.idx, field: r.field, reason: r.reason, raw: r.raw, ...(r.ip ? { ip: r.ip } : {}) }));
+      const { rows } = await query<RejectedRow>('SELECT * FROM (SELECT * FROM rejected_events ORDER BY id DESC LIMIT $1) newest ORDER BY id', [limit]);
+      return rows.map(toRejected);
     },
 
     async countRejected() {
@@ -431,8 +413,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
 
     async suppressed() {
-      const { rows } = await query('SELECT kind, value FROM suppressed');
-      return { anonymousIds: rows.filter((r) => r.kind == 'anonymousId').map((r) => r.value), userIds: rows.filter((r) => r.kind == 'userId').map((r) => r.value) };
+      const { rows } = await query<{ kind: string; value: string }>('SELECT kind, value FROM suppressed');
+      return toSuppressed(rows);
     },
 
     async ping() {

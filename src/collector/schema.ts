@@ -11,7 +11,7 @@ const MAX_EVENTS = 500;
 const DAY_MS = 86_400_000;
 
 /**
- * Bounds at ingest, documented in the README ("Per-event validation"). Skew correction makes any
+ * Bounds at ingest, documented in docs/relay.md ("Per-event validation"). Skew correction makes any
  * wrong clock harmless (a reset one starts years in the past), so `sentAt` is bounded only where
  * its numbers would break time arithmetic downstream: ≥ 0 and at most ten years ahead.
  */

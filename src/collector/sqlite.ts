@@ -1,8 +1,13 @@
 /** The embedded default store: one SQLite file (or `:memory:`), WAL mode, via better-sqlite3. */
 import Database from 'better-sqlite3';
-import { REJECTED_RAW_MAX, type Delivery, type DestinationCounts, type Erased, type PruneKind, type RejectedEvent, type Store, type StoredEvent } from './store';
+import { REJECTED_RAW_MAX, type Delivery, type Erased, type PruneKind, type RejectedEvent, type Store, type StoredEvent } from './store';
+import { DELIVERY_COLUMNS, mergeStatus, toDelivery, toRejected, toSuppressed, type CountRow, type DeliveryRow, type LogRow, type RejectedRow } from './store-rows';
 
-const SCHEMA = `
+/**
+ * The schema as it stood when versions were introduced. A file made before has `user_version` 0
+ * and these tables already: every statement is `IF NOT EXISTS`, so it is adopted as it is.
+ */
+const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS events (
   site TEXT NOT NULL, id TEXT NOT NULL, received_at INTEGER NOT NULL, data TEXT NOT NULL,
   PRIMARY KEY (site, id)
@@ -36,41 +41,57 @@ CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (site, event_id);
 CREATE TABLE IF NOT EXISTS destination_log (
   destination TEXT PRIMARY KEY, last_error TEXT, last_error_at INTEGER, last_delivered_at INTEGER
 );
+-- A pruned event's delivered rows go with it (the queue keeps no row without its event).
+CREATE TRIGGER IF NOT EXISTS events_pruned AFTER DELETE ON events BEGIN
+  DELETE FROM deliveries WHERE site = old.site AND event_id = old.id;
+END;
 `;
 
-interface DeliveryRow {
-  id: number;
-  ip: string | null;
-  destination: string;
-  attempts: number;
-  status: Delivery['status'];
-  last_error: string | null;
-  updated_at: number;
-  data: string;
+/** One schema change: SQL, or a step that needs to look first. */
+interface Migration {
+  version: number;
+  name: string;
+  up: string | ((db: Database.Database) => void);
 }
 
-const toDelivery = (row: DeliveryRow): Delivery => ({
-  id: row.id,
-  destination: row.destination,
-  attempts: row.attempts,
-  status: row.status,
-  lastError: row.last_error ?? undefined,
-  updatedAt: row.updated_at,
-  // The full IP rides with the queued delivery (storeIp), over the stored event's truncated one.
-  stored: row.ip ? { ...JSON.parse(row.data), ip: row.ip } : JSON.parse(row.data),
-});
+/**
+ * Schema changes, applied in order on open, each in the transaction that records its version in
+ * `PRAGMA user_version`; never edit a released one, append a new version (as postgres.ts does).
+ */
+export const SQLITE_MIGRATIONS: Migration[] = [
+  { version: 1, name: 'events, delivery queue, visitor state, refused events, suppressed ids, destination log', up: SCHEMA_V1 },
+  {
+    version: 2,
+    name: 'the full client IP kept with queued deliveries only (storeIp)',
+    // A file made before versions may have the column already (it was added unversioned).
+    up: (db) => {
+      if (!db.prepare("SELECT 1 FROM pragma_table_info('deliveries') WHERE name = 'ip'").get()) db.exec('ALTER TABLE deliveries ADD COLUMN ip TEXT');
+    },
+  },
+];
 
-/** Opens (creating if needed) a SQLite store at `path`; `:memory:` for a throwaway one. */
-export function openSqliteStore(path = ':memory:'): Store {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  // NORMAL in WAL mode survives a killed process; only a power cut can lose the last commits.
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  db.exec(SCHEMA);
-  // Added after the first release: files made before have no such column.
-  if (!(db.prepare("SELECT 1 FROM pragma_table_info('deliveries') WHERE name = 'ip'").get())) db.exec('ALTER TABLE deliveries ADD COLUMN ip TEXT');
+/** The newest schema version this relay knows. */
+export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1].version;
 
+/**
+ * Applies the migrations the file lacks. The version is read inside an IMMEDIATE transaction, so
+ * two processes opening one file at once migrate it one after the other.
+ */
+export const migrateSqlite = (db: Database.Database): void => {
+  const apply = db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    for (const m of SQLITE_MIGRATIONS) {
+      if (m.version <= current) continue;
+      if (typeof m.up == 'string') db.exec(m.up);
+      else m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    }
+  });
+  apply.immediate();
+};
+
+/** The statements of the hot paths (ingest, lease, settle), prepared once. */
+const statements = (db: Database.Database) => {
   const insertEvent = db.prepare('INSERT OR IGNORE INTO events (site, id, received_at, data) VALUES (?, ?, ?, ?)');
   const insertDelivery = db.prepare(
     'INSERT OR IGNORE INTO deliveries (destination, site, event_id, next_at, updated_at, ip, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -78,7 +99,7 @@ export function openSqliteStore(path = ':memory:'): Store {
   // In the order of deliveries_queued (whose entries end with the row id): the first due rows are read
   // and the scan stops at the limit, however long the queue (ORDER BY id alone sorted all of it).
   const selectDue = db.prepare(
-    `SELECT d.id, d.destination, d.attempts, d.status, d.last_error, d.updated_at, d.ip, e.data
+    `SELECT ${DELIVERY_COLUMNS}
      FROM deliveries d JOIN events e ON e.site = d.site AND e.id = d.event_id
      WHERE d.destination = ? AND d.status = 'queued' AND d.next_at <= ? AND d.lease_until <= ?
      ORDER BY d.next_at, d.id LIMIT ?`,
@@ -99,33 +120,18 @@ export function openSqliteStore(path = ':memory:'): Store {
     `INSERT INTO destination_log (destination, last_delivered_at) VALUES (?, ?)
      ON CONFLICT (destination) DO UPDATE SET last_delivered_at = excluded.last_delivered_at`,
   );
+  return { insertEvent, insertDelivery, selectDue, setLease, delivered, release, retry, dead, destinationsOf, logError, logDelivered };
+};
 
-  const insertOne = (events: StoredEvent[], route: (stored: StoredEvent) => string[], leaseUntil: number) => {
-    const inserted: StoredEvent[] = [];
-    const leased: Delivery[] = [];
-    for (const stored of events) {
-      const { sendIp, ...kept } = stored;
-      const { changes } = insertEvent.run(stored.site, stored.event.id, stored.receivedAt, JSON.stringify(kept));
-      if (!changes) continue;
-      inserted.push(stored);
-      // What a lease would read back: the stored event, with the full IP that rides with the queue.
-      const sent = sendIp ? { ...kept, ip: sendIp } : kept;
-      for (const destination of route(stored)) {
-        const queued = insertDelivery.run(destination, stored.site, stored.event.id, stored.receivedAt, stored.receivedAt, sendIp ?? null, leaseUntil);
-        if (leaseUntil && queued.changes)
-          leased.push({ id: Number(queued.lastInsertRowid), destination, attempts: 0, status: 'queued', updatedAt: stored.receivedAt, stored: sent });
-      }
-    }
-    return { inserted, duplicates: events.length - inserted.length, ...(leaseUntil ? { leased } : {}) };
-  };
-
-  // Group commit: the bodies that arrive in the same turn of the event loop, and the deliveries
-  // settled as sent in it, are written in one transaction (a commit costs more than the rows of a
-  // typical body). Each caller still gets its own result, in arrival order: each write runs in a
-  // savepoint of its own, so one that fails is undone alone; a failed commit fails every caller of
-  // the group, none half-stored.
+/**
+ * Group commit: the bodies that arrive in the same turn of the event loop, and the deliveries
+ * settled as sent in it, are written in one transaction (a commit costs more than the rows of a
+ * typical body). Each caller still gets its own result, in arrival order: each write runs in a
+ * savepoint of its own, so one that fails is undone alone; a failed commit fails every caller of
+ * the group, none half-stored.
+ */
+const groupCommit = (db: Database.Database) => {
   type Pending = { write: () => unknown; resolve: (r: never) => void; reject: (e: unknown) => void };
-  type InsertResult = { inserted: StoredEvent[]; duplicates: number; leased?: Delivery[] };
   let pending: Pending[] = [];
   const alone = db.transaction((write: () => unknown) => write());
   const writeGroup = db.transaction((group: Pending[]) =>
@@ -160,6 +166,79 @@ export function openSqliteStore(path = ':memory:'): Store {
       if (!pending.length) setImmediate(commitPending);
       pending.push({ write, resolve: resolve as (r: never) => void, reject });
     });
+  return { grouped, commitPending };
+};
+
+/** Retention: one bounded DELETE per call, so a large backlog is pruned in small steps between requests. */
+const pruneStatements = (db: Database.Database): Record<PruneKind, Database.Statement> => ({
+  events: db.prepare(
+    `DELETE FROM events WHERE (site, id) IN (
+       SELECT site, id FROM events e WHERE received_at < ? AND NOT EXISTS (
+         SELECT 1 FROM deliveries d WHERE d.site = e.site AND d.event_id = e.id AND d.status != 'delivered')
+       ORDER BY received_at LIMIT ?)`,
+  ),
+  delivered: db.prepare(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'delivered' AND updated_at < ? LIMIT ?)`),
+  deadLetters: db.prepare(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'dead' AND updated_at < ? LIMIT ?)`),
+  visitorState: db.prepare('DELETE FROM visitor_state WHERE (destination, visitor) IN (SELECT destination, visitor FROM visitor_state WHERE updated_at < ? LIMIT ?)'),
+  rejected: db.prepare('DELETE FROM rejected_events WHERE id IN (SELECT id FROM rejected_events WHERE received_at < ? ORDER BY id LIMIT ?)'),
+});
+
+/** Deletes a visitor's rows (and, by user id, those of every anonymous id it was seen with) and suppresses their ids. */
+const eraser = (db: Database.Database) =>
+  db.transaction((who: { anonymousId?: string; userId?: string }, now: number): Erased => {
+    const anonymousIds = new Set<string>(who.anonymousId ? [who.anonymousId] : []);
+    if (who.userId)
+      for (const id of db.prepare(`SELECT DISTINCT json_extract(data, '$.event.anonymousId') FROM events WHERE json_extract(data, '$.event.userId') = ?`).pluck().all(who.userId) as string[])
+        anonymousIds.add(id);
+    const ids = JSON.stringify([...anonymousIds]);
+    const match = `(json_extract(data, '$.event.anonymousId') IN (SELECT value FROM json_each(?)) OR json_extract(data, '$.event.userId') = ?)`;
+    const deliveries = db
+      .prepare(`DELETE FROM deliveries WHERE (site, event_id) IN (SELECT site, id FROM events WHERE ${match})`)
+      .run(ids, who.userId ?? null).changes;
+    const events = db.prepare(`DELETE FROM events WHERE ${match}`).run(ids, who.userId ?? null).changes;
+    const visitorState = db.prepare('DELETE FROM visitor_state WHERE visitor IN (SELECT value FROM json_each(?))').run(ids).changes;
+    // Refused events keep their raw text: any that names one of the ids goes.
+    const names = [...anonymousIds, ...(who.userId ? [who.userId] : [])];
+    const rejected = names.reduce((n, name) => n + db.prepare("DELETE FROM rejected_events WHERE instr(raw, ?) > 0").run(JSON.stringify(name)).changes, 0);
+    const suppress = db.prepare('INSERT OR IGNORE INTO suppressed (kind, value, created_at) VALUES (?, ?, ?)');
+    for (const id of anonymousIds) suppress.run('anonymousId', id, now);
+    if (who.userId) suppress.run('userId', who.userId, now);
+    return { events, deliveries, visitorState, rejected, suppressed: { anonymousIds: [...anonymousIds], userIds: who.userId ? [who.userId] : [] } };
+  });
+
+type InsertResult = { inserted: StoredEvent[]; duplicates: number; leased?: Delivery[] };
+
+/** Opens (creating if needed) a SQLite store at `path`; `:memory:` for a throwaway one. */
+export function openSqliteStore(path = ':memory:'): Store {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode survives a killed process; only a power cut can lose the last commits.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  migrateSqlite(db);
+
+  const { insertEvent, insertDelivery, selectDue, setLease, delivered, release, retry, dead, destinationsOf, logError, logDelivered } = statements(db);
+
+  const insertOne = (events: StoredEvent[], route: (stored: StoredEvent) => string[], leaseUntil: number) => {
+    const inserted: StoredEvent[] = [];
+    const leased: Delivery[] = [];
+    for (const stored of events) {
+      const { sendIp, ...kept } = stored;
+      const { changes } = insertEvent.run(stored.site, stored.event.id, stored.receivedAt, JSON.stringify(kept));
+      if (!changes) continue;
+      inserted.push(stored);
+      // What a lease would read back: the stored event, with the full IP that rides with the queue.
+      const sent = sendIp ? { ...kept, ip: sendIp } : kept;
+      for (const destination of route(stored)) {
+        const queued = insertDelivery.run(destination, stored.site, stored.event.id, stored.receivedAt, stored.receivedAt, sendIp ?? null, leaseUntil);
+        if (leaseUntil && queued.changes)
+          leased.push({ id: Number(queued.lastInsertRowid), destination, attempts: 0, status: 'queued', updatedAt: stored.receivedAt, stored: sent });
+      }
+    }
+    return { inserted, duplicates: events.length - inserted.length, ...(leaseUntil ? { leased } : {}) };
+  };
+
+  const { grouped, commitPending } = groupCommit(db);
 
   const leaseDue = db.transaction((destination: string, limit: number, now: number, leaseUntil: number) => {
     const rows = selectDue.all(destination, now, now, limit) as DeliveryRow[];
@@ -181,44 +260,9 @@ export function openSqliteStore(path = ':memory:'): Store {
   });
 
 
-  // Retention: one bounded DELETE per call, so a large backlog is pruned in small steps between requests.
-  const prune: Record<PruneKind, Database.Statement> = {
-    events: db.prepare(
-      `DELETE FROM events WHERE (site, id) IN (
-         SELECT site, id FROM events e WHERE received_at < ? AND NOT EXISTS (
-           SELECT 1 FROM deliveries d WHERE d.site = e.site AND d.event_id = e.id AND d.status != 'delivered')
-         ORDER BY received_at LIMIT ?)`,
-    ),
-    delivered: db.prepare(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'delivered' AND updated_at < ? LIMIT ?)`),
-    deadLetters: db.prepare(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'dead' AND updated_at < ? LIMIT ?)`),
-    visitorState: db.prepare('DELETE FROM visitor_state WHERE (destination, visitor) IN (SELECT destination, visitor FROM visitor_state WHERE updated_at < ? LIMIT ?)'),
-    rejected: db.prepare('DELETE FROM rejected_events WHERE id IN (SELECT id FROM rejected_events WHERE received_at < ? ORDER BY id LIMIT ?)'),
-  };
-  // A pruned event's delivered rows go with it (the queue keeps no row without its event).
-  db.exec(`CREATE TRIGGER IF NOT EXISTS events_pruned AFTER DELETE ON events BEGIN
-             DELETE FROM deliveries WHERE site = old.site AND event_id = old.id;
-           END`);
+  const prune = pruneStatements(db);
 
-  const erase = db.transaction((who: { anonymousId?: string; userId?: string }, now: number): Erased => {
-    const anonymousIds = new Set<string>(who.anonymousId ? [who.anonymousId] : []);
-    if (who.userId)
-      for (const id of db.prepare(`SELECT DISTINCT json_extract(data, '$.event.anonymousId') FROM events WHERE json_extract(data, '$.event.userId') = ?`).pluck().all(who.userId) as string[])
-        anonymousIds.add(id);
-    const ids = JSON.stringify([...anonymousIds]);
-    const match = `(json_extract(data, '$.event.anonymousId') IN (SELECT value FROM json_each(?)) OR json_extract(data, '$.event.userId') = ?)`;
-    const deliveries = db
-      .prepare(`DELETE FROM deliveries WHERE (site, event_id) IN (SELECT site, id FROM events WHERE ${match})`)
-      .run(ids, who.userId ?? null).changes;
-    const events = db.prepare(`DELETE FROM events WHERE ${match}`).run(ids, who.userId ?? null).changes;
-    const visitorState = db.prepare('DELETE FROM visitor_state WHERE visitor IN (SELECT value FROM json_each(?))').run(ids).changes;
-    // Refused events keep their raw text: any that names one of the ids goes.
-    const names = [...anonymousIds, ...(who.userId ? [who.userId] : [])];
-    const rejected = names.reduce((n, name) => n + db.prepare("DELETE FROM rejected_events WHERE instr(raw, ?) > 0").run(JSON.stringify(name)).changes, 0);
-    const suppress = db.prepare('INSERT OR IGNORE INTO suppressed (kind, value, created_at) VALUES (?, ?, ?)');
-    for (const id of anonymousIds) suppress.run('anonymousId', id, now);
-    if (who.userId) suppress.run('userId', who.userId, now);
-    return { events, deliveries, visitorState, rejected, suppressed: { anonymousIds: [...anonymousIds], userIds: who.userId ? [who.userId] : [] } };
-  });
+  const erase = eraser(db);
 
   return {
     insertEvents(events, route, options) {
@@ -263,21 +307,8 @@ export function openSqliteStore(path = ':memory:'): Store {
              SUM(d.status = 'dead') AS dead
            FROM deliveries d GROUP BY d.destination`,
         )
-        .all() as { destination: string; queued: number; retrying: number; delivered: number; dead: number }[];
-      const logs = db.prepare('SELECT * FROM destination_log').all() as {
-        destination: string;
-        last_error: string | null;
-        last_error_at: number | null;
-        last_delivered_at: number | null;
-      }[];
-      const byName = new Map<string, DestinationCounts>(rows.map((r) => [r.destination, { ...r }]));
-      for (const log of logs) {
-        const counts = byName.get(log.destination) ?? { destination: log.destination, queued: 0, retrying: 0, delivered: 0, dead: 0 };
-        if (log.last_error != null) Object.assign(counts, { lastError: log.last_error, lastErrorAt: log.last_error_at });
-        if (log.last_delivered_at != null) counts.lastDeliveredAt = log.last_delivered_at;
-        byName.set(log.destination, counts);
-      }
-      return [...byName.values()].sort((a, b) => a.destination.localeCompare(b.destination));
+        .all() as CountRow[];
+      return mergeStatus(rows, db.prepare('SELECT * FROM destination_log').all() as LogRow[]);
     },
     async oldestDue() {
       return db.prepare("SELECT destination, MIN(next_at) AS at FROM deliveries WHERE status = 'queued' GROUP BY destination").all() as { destination: string; at: number }[];
@@ -285,8 +316,7 @@ export function openSqliteStore(path = ':memory:'): Store {
     async deadLetters(destination, limit = 100) {
       const rows = db
         .prepare(
-          `SELECT d.id, d.destination, d.attempts, d.status, d.last_error, d.updated_at, d.ip, e.data
-           FROM deliveries d JOIN events e ON e.site = d.site AND e.id = d.event_id
+          `SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.site = d.site AND e.id = d.event_id
            WHERE d.status = 'dead' AND (? IS NULL OR d.destination = ?) ORDER BY d.id LIMIT ?`,
         )
         .all(destination ?? null, destination ?? null, limit) as DeliveryRow[];
@@ -305,8 +335,8 @@ export function openSqliteStore(path = ':memory:'): Store {
     async rejected(limit = 100) {
       const rows = db
         .prepare('SELECT * FROM (SELECT * FROM rejected_events ORDER BY id DESC LIMIT ?) ORDER BY id')
-        .all(limit) as { id: number; site: string; received_at: number; idx: number; field: string; reason: string; raw: string; ip: string | null }[];
-      return rows.map((r) => ({ id: r.id, site: r.site, receivedAt: r.received_at, index: r.idx, field: r.field, reason: r.reason, raw: r.raw, ...(r.ip ? { ip: r.ip } : {}) }));
+        .all(limit) as RejectedRow[];
+      return rows.map(toRejected);
     },
     async countRejected() {
       return db.prepare('SELECT COUNT(*) FROM rejected_events').pluck().get() as number;
@@ -318,8 +348,7 @@ export function openSqliteStore(path = ':memory:'): Store {
       return erase(who, now);
     },
     async suppressed() {
-      const rows = db.prepare('SELECT kind, value FROM suppressed').all() as { kind: string; value: string }[];
-      return { anonymousIds: rows.filter((r) => r.kind == 'anonymousId').map((r) => r.value), userIds: rows.filter((r) => r.kind == 'userId').map((r) => r.value) };
+      return toSuppressed(db.prepare('SELECT kind, value FROM suppressed').all() as { kind: string; value: string }[]);
     },
     async ping() {
       db.prepare('SELECT 1').get();

@@ -7,8 +7,8 @@
  */
 import type { TrackletEvent } from '../../types';
 import type { StoredEvent } from '../store';
-import type { Destination, Outcome } from './types';
-import { chunk, compact, isKnownEvent, join, mapEach, sendNarrowing, withoutNulls } from './util';
+import type { ConfigOf, Destination, Outcome } from './types';
+import { compact, isKnownEvent, join, mapEach, postBatches, withoutNulls } from './util';
 
 /** The public basket API, the document's base URL. */
 export const DATABUDDY_URL = 'https://basket.databuddy.cc';
@@ -85,11 +85,10 @@ export const toDatabuddy = (stored: StoredEvent): Record<string, unknown> | unde
 };
 
 /** The Databuddy destination (`type: "databuddy"`). */
-export const databuddy: Destination = {
+export const databuddy: Destination<ConfigOf<'databuddy'>> = {
   accepts: ({ event }) => isKnownEvent(event) && endpointOf(event) != undefined,
   batchSize: (config) => Math.min(config.batchSize ?? LIMITS.track, LIMITS.track),
   async deliver(deliveries, { config, post }) {
-    if (config.type != 'databuddy') throw new Error('not a databuddy destination');
     const base = config.baseUrl ?? DATABUDDY_URL;
     const clientId = encodeURIComponent(config.clientId);
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
@@ -99,8 +98,8 @@ export const databuddy: Destination = {
       const mine = mapped.filter((m) => endpointOf(m.delivery.stored.event) == endpoint);
       const query = endpoint == 'track' ? `website_id=${clientId}` : `client_id=${clientId}`;
       const auth: Record<string, string> = endpoint == 'track' && config.secrets.apiKey ? { Authorization: `Bearer ${config.secrets.apiKey}` } : {};
-      for (const group of chunk(mine, Math.min(config.batchSize ?? LIMITS[endpoint], LIMITS[endpoint])))
-        outcomes.push(...(await sendNarrowing(group, (part) => post(join(base, `/${endpoint}?${query}`), { ...headers, ...auth }, part.map((m) => m.value)))));
+      const size = Math.min(config.batchSize ?? LIMITS[endpoint], LIMITS[endpoint]);
+      outcomes.push(...(await postBatches(mine, size, (part) => post(join(base, `/${endpoint}?${query}`), { ...headers, ...auth }, part.map((m) => m.value)))));
     }
     return outcomes;
   },

@@ -6,8 +6,8 @@
  * identify or conversions, nor for pageviews other than the home page: those are skipped.
  */
 import type { StoredEvent } from '../store';
-import type { Destination, Outcome } from './types';
-import { commerceName, compact, isKnownEvent, itemsOf, join, mapEach, outcome, propertiesOf, str } from './util';
+import type { ConfigOf, Destination } from './types';
+import { commerceName, compact, isKnownEvent, itemsOf, join, mapEach, postEach, propertiesOf, str } from './util';
 
 /** The document's API host. */
 export const DATACUE_URL = 'https://api.datacue.co';
@@ -63,16 +63,13 @@ export const toDatacue = (stored: StoredEvent, userAgentField: string): Record<s
 };
 
 /** The DataCue destination (`type: "datacue"`). */
-export const datacue: Destination = {
+export const datacue: Destination<ConfigOf<'datacue'>> = {
   accepts: (stored) => isKnownEvent(stored.event) && datacueEvent(stored) != undefined,
   batchSize: (config) => config.batchSize ?? 50,
   async deliver(deliveries, { config, post }) {
-    if (config.type != 'datacue') throw new Error('not a datacue destination');
     const url = join(config.baseUrl ?? DATACUE_URL, '/v1/events');
     const headers = { 'Content-Type': 'application/json', Authorization: 'Basic ' + Buffer.from(config.secrets.apiKey + ':').toString('base64') };
     const { mapped, failed } = mapEach(deliveries, (d) => toDatacue(d.stored, config.userAgentField ?? 'user_agent'));
-    const outcomes: Outcome[] = [...failed];
-    for (const { delivery, value: body } of mapped) outcomes.push(body ? outcome([delivery], await post(url, headers, body)) : { deliveries: [delivery], ok: true });
-    return outcomes;
+    return [...failed, ...(await postEach(mapped, (body) => post(url, headers, body)))];
   },
 };

@@ -9,7 +9,7 @@
  */
 import type { TrackletEvent } from '../../types';
 import type { StoredEvent } from '../store';
-import type { Destination, Outcome } from './types';
+import type { ConfigOf, Destination, Outcome } from './types';
 import { commerceName, compact, isKnownEvent, join, outcome, propertiesOf } from './util';
 
 /** The document's API host. */
@@ -140,11 +140,10 @@ export const toGrowlytics = (stored: StoredEvent, types: AttributeTypes, declare
 };
 
 /** The Growlytics destination (`type: "growlytics"`). */
-export const growlytics: Destination = {
+export const growlytics: Destination<ConfigOf<'growlytics'>> = {
   accepts: ({ event }) => isKnownEvent(event),
   batchSize: (config) => config.batchSize ?? 50,
   async deliver(deliveries, { config, post, getState, setState, count }) {
-    if (config.type != 'growlytics') throw new Error('not a growlytics destination');
     const remembered = (await getState(TYPES_KEY)) as AttributeTypes | undefined;
     // Capped on load too: a map saved by an older relay may be larger.
     const types = typeMap([remembered], MAX_REMEMBERED);

@@ -7,8 +7,8 @@
  */
 import type { TrackletEvent } from '../../types';
 import type { StoredEvent } from '../store';
-import type { Destination, Outcome } from './types';
-import { chunk, compact, isKnownEvent, join, mapEach, propertiesOf, sendNarrowing, withoutNulls, type Mapped } from './util';
+import type { ConfigOf, Destination, Outcome } from './types';
+import { compact, isKnownEvent, join, mapEach, postBatches, propertiesOf, withoutNulls, type Mapped } from './util';
 
 /** Tracardi's names for Tracklet's events; other custom events keep their name, kebab-cased. */
 const NAMES: Record<string, string> = { add_to_cart: 'product-in-basket' };
@@ -86,11 +86,10 @@ export const toTracardiPayload = (sourceId: string, events: StoredEvent[], profi
 };
 
 /** The Tracardi destination (`type: "tracardi"`). */
-export const tracardi: Destination = {
+export const tracardi: Destination<ConfigOf<'tracardi'>> = {
   accepts: ({ event }) => isKnownEvent(event),
   batchSize: (config) => config.batchSize ?? 100,
   async deliver(deliveries, { config, post, getState, setState }) {
-    if (config.type != 'tracardi') throw new Error('not a tracardi destination');
     const sourceId = config.secrets.sourceId ?? config.sourceId!;
     const { mapped, failed } = mapEach(deliveries, (d) => toTracardiEvent(d.stored));
     const sessions = new Map<string, Mapped<Record<string, unknown>>[]>();
@@ -115,7 +114,7 @@ export const tracardi: Destination = {
         if (result.ok && typeof returned == 'string' && returned && returned != state?.profileId) await setState(visitor, { profileId: returned });
         return result;
       };
-      for (const part of chunk(group, config.batchSize ?? 100)) outcomes.push(...(await sendNarrowing(part, send)));
+      outcomes.push(...(await postBatches(group, config.batchSize ?? 100, send)));
     }
     return outcomes;
   },

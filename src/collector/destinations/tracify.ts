@@ -8,8 +8,8 @@
  */
 import type { TrackletEvent } from '../../types';
 import type { StoredEvent } from '../store';
-import type { Destination, Outcome } from './types';
-import { chunk, commerceName, emailOf, isKnownEvent, itemsOf, num, propertiesOf, sendNarrowing, sha256, str } from './util';
+import type { ConfigOf, Destination, Outcome } from './types';
+import { commerceName, emailOf, isKnownEvent, itemsOf, num, postBatches, propertiesOf, sha256, str, type Mapped } from './util';
 
 type TracifyType = 'pageview' | 'productview' | 'addtocart' | 'purchase' | 'conversion';
 
@@ -80,19 +80,18 @@ export const toTracify = (
 };
 
 /** The Tracify destination (`type: "tracify"`). */
-export const tracify: Destination = {
+export const tracify: Destination<ConfigOf<'tracify'>> = {
   // Identify and attribution-carrying events are taken too: they teach the visitor's email and campaign.
   accepts: ({ event }) => isKnownEvent(event) && (tracifyType(event) != undefined || event.type == 'identify' || !!event.attribution),
   batchSize: (config) => config.batchSize ?? 100,
   async deliver(deliveries, { config, post, getState, setState }) {
-    if (config.type != 'tracify') throw new Error('not a tracify destination');
     const states = new Map<string, VisitorState>();
     const stateOf = async (visitor: string) => {
       if (!states.has(visitor)) states.set(visitor, ((await getState(visitor)) as VisitorState) ?? {});
       return states.get(visitor)!;
     };
     const outcomes: Outcome[] = [];
-    const items: { delivery: (typeof deliveries)[number]; json: Record<string, unknown> }[] = [];
+    const items: Mapped<Record<string, unknown>>[] = [];
     const usedPending = new Set<string>();
     for (const delivery of deliveries) {
       const { event } = delivery.stored;
@@ -110,7 +109,7 @@ export const tracify: Destination = {
         usedPending.add(event.anonymousId);
       }
       try {
-        items.push({ delivery, json: toTracify(delivery.stored, { customerSiteId: config.customerSiteId, origin: config.origin, emailHash: state.email, attribution }) });
+        items.push({ delivery, value: toTracify(delivery.stored, { customerSiteId: config.customerSiteId, origin: config.origin, emailHash: state.email, attribution }) });
       } catch (error) {
         outcomes.push({ deliveries: [delivery], ok: false, permanent: true, error: `cannot map event ${event.id}: ${(error as Error).message}` });
       }
@@ -118,15 +117,9 @@ export const tracify: Destination = {
     const header = config.apiKeyHeader ?? 'Authorization';
     const prefix = config.apiKeyPrefix ?? (header.toLowerCase() == 'authorization' ? 'Bearer ' : '');
     const headers = { 'Content-Type': 'application/json', [header]: prefix + config.secrets.apiKey };
-    let allSent = true;
-    for (const group of chunk(items, config.batchSize ?? 100)) {
-      const sent = await sendNarrowing(
-        group.map(({ delivery, json }) => ({ delivery, value: json })),
-        (part) => post(config.baseUrl, headers, { events: part.map((m) => m.value) }),
-      );
-      allSent &&= sent.every((o) => o.ok);
-      outcomes.push(...sent);
-    }
+    const sent = await postBatches(items, config.batchSize ?? 100, (part) => post(config.baseUrl, headers, { events: part.map((m) => m.value) }));
+    const allSent = sent.every((o) => o.ok);
+    outcomes.push(...sent);
     // Pending campaign parameters are spent only once an event carried them out.
     for (const [visitor, state] of states) {
       if (allSent && usedPending.has(visitor)) delete state.pending;

@@ -14,9 +14,15 @@ export interface Outcome {
   held?: boolean;
 }
 
-/** The worker's services for a destination. */
-export interface DestinationContext {
-  config: DestinationConfig;
+/** The config `type` of each destination module. */
+export type DestinationType = DestinationConfig['type'];
+
+/** The config of the destinations of one `type`. */
+export type ConfigOf<K extends DestinationType> = Extract<DestinationConfig, { type: K }>;
+
+/** The worker's services for a destination with config `T`. */
+export interface DestinationContext<T extends DestinationConfig = DestinationConfig> {
+  config: T;
   /** POSTs with the destination's timeout; never throws. */
   post(url: string, headers: Record<string, string>, body: unknown): Promise<HttpResult>;
   getState(visitor: string): Promise<unknown>;
@@ -38,17 +44,21 @@ export interface HttpResult {
   held?: boolean;
 }
 
-/** A destination: which events it takes, how many per lease, and how it sends them. */
-export interface Destination {
-  /** Events it never takes are not queued for it (see the README, "Collector and destinations", for what each skips). */
-  accepts(stored: StoredEvent, config: DestinationConfig): boolean;
+/**
+ * A destination typed by its own config `T`: which events it takes, how many per lease, and how it
+ * sends them. The registry (destinations/index.ts) pairs each module with its config `type`, so a
+ * module never checks `config.type` itself.
+ */
+export interface Destination<T extends DestinationConfig = DestinationConfig> {
+  /** Events it never takes are not queued for it (docs/relay.md says what each skips). */
+  accepts(stored: StoredEvent, config: T): boolean;
   /** Most deliveries handed to `deliver` at once. */
-  batchSize(config: DestinationConfig): number;
+  batchSize(config: T): number;
   /**
    * How many batches may be in flight at once (default 1). More only where the API takes events in
    * any order and the module keeps no per-visitor state between batches.
    */
-  lanes?(config: DestinationConfig): number;
+  lanes?(config: T): number;
   /** Sends deliveries (oldest first) and reports how each group went. */
-  deliver(deliveries: Delivery[], context: DestinationContext): Promise<Outcome[]>;
+  deliver(deliveries: Delivery[], context: DestinationContext<T>): Promise<Outcome[]>;
 }

@@ -149,6 +149,24 @@ export const sendNarrowing = async <T>(items: Mapped<T>[], send: (items: Mapped<
   return [...(await sendNarrowing(items.slice(0, half), send)), ...(await sendNarrowing(items.slice(half), send))];
 };
 
+/**
+ * Sends mapped deliveries in batches of at most `size`, one request each (`send` builds and POSTs
+ * it), narrowing a batch whose content the API refuses (see `sendNarrowing`). The destinations
+ * that post JSON batches share it.
+ */
+export const postBatches = async <T>(items: Mapped<T>[], size: number, send: (items: Mapped<T>[]) => Promise<HttpResult>): Promise<Outcome[]> => {
+  const outcomes: Outcome[] = [];
+  for (const group of chunk(items, size)) outcomes.push(...(await sendNarrowing(group, send)));
+  return outcomes;
+};
+
+/** Each delivery sent on its own, one request each; a mapping that gave nothing is done without a request. */
+export const postEach = async <T>(items: Mapped<T | undefined>[], send: (value: T) => Promise<HttpResult>): Promise<Outcome[]> => {
+  const outcomes: Outcome[] = [];
+  for (const { delivery, value } of items) outcomes.push(value === undefined ? { deliveries: [delivery], ok: true } : outcome([delivery], await send(value)));
+  return outcomes;
+};
+
 /** An email to identify the visitor by: `traits.email`, or a user id that is an email. */
 export const emailOf = (event: TrackletEvent): string | undefined => {
   const candidate = event.type == 'identify' ? (str(event.traits?.email) ?? event.userId) : event.userId;

@@ -2,24 +2,20 @@
  * A generic webhook: the wire format as is (`{ v: 1, site, sentAt, events }`, the events exactly
  * as the tracker sent them), POSTed as JSON in batches, with optional headers from the environment.
  */
-import type { Destination } from './types';
-import { chunk, sendNarrowing } from './util';
+import type { ConfigOf, Destination } from './types';
+import { postBatches } from './util';
 
 /** The webhook destination (`type: "webhook"`). */
-export const webhook: Destination = {
+export const webhook: Destination<ConfigOf<'webhook'>> = {
   accepts: () => true,
   batchSize: (config) => config.batchSize ?? 100,
   // Stateless, and each event carries its own time: a few batches may travel at once under load.
   lanes: () => 4,
   async deliver(deliveries, { config, post }) {
-    if (config.type != 'webhook') throw new Error('not a webhook destination');
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
     for (const [key, value] of Object.entries(config.secrets)) if (key.startsWith('header:')) headers[key.slice(7)] = value;
     const url = config.url ?? config.secrets.url;
-    const outcomes = [];
     const items = deliveries.map((delivery) => ({ delivery, value: delivery.stored.event }));
-    for (const group of chunk(items, config.batchSize ?? 100))
-      outcomes.push(...(await sendNarrowing(group, (part) => post(url, headers, { v: 1, site: config.site, sentAt: Date.now(), events: part.map((m) => m.value) }))));
-    return outcomes;
+    return postBatches(items, config.batchSize ?? 100, (part) => post(url, headers, { v: 1, site: config.site, sentAt: Date.now(), events: part.map((m) => m.value) }));
   },
 };
