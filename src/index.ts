@@ -2,14 +2,15 @@
  * Tracklet for npm: `init()` once, then `track()`, `page()`, `identify()`… from anywhere.
  * Calls made before `init()` are kept (up to 100) and replayed once it runs.
  */
-import { resolveConfig, type Capture, type TrackletOptions } from './config';
+import { resolveConfig } from './config';
+import type { Capture, TrackletOptions } from './core/contract';
 import { failed, safe } from './core/safe';
 import { createTracker, type Tracker } from './tracker';
 import { props, setProps } from './capture/props';
 import { markNotFound, notFound as notFoundCapture } from './capture/notfound';
 import type { Properties } from './types';
 
-export type { Capture, TrackletOptions } from './config';
+export type { Capture, TrackletOptions } from './core/contract';
 export type { ClickOptions } from './capture/clicks';
 export type { ErrorOptions } from './capture/errors';
 /** Capture modules for `init({ capture: [...] })`; what is not imported is not bundled. */
@@ -24,7 +25,7 @@ export { forms } from './capture/forms';
 export { crossDomain } from './capture/crossdomain';
 export { gcm } from './consent/gcm';
 export { tcf } from './consent/tcf';
-export type { Context } from './tracker';
+export type { Context } from './core/contract';
 export type * from './types';
 
 let tracker: Tracker | undefined;

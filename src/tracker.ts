@@ -1,6 +1,6 @@
-import type { Capture, Config } from './config';
+import type { Capture, Config, Context, EventFields, Hooks } from './core/contract';
 import type { Properties, TrackletEvent } from './types';
-import { attributionOf, campaignKey, campaignParams } from './capture/attribution';
+import { attributionOf, campaignKey, campaignParams } from './core/attribution';
 import { eventId } from './core/id';
 import { anonymousId, resetIdentity, setUserId, takeAttribution, touchSession, userId, type Session } from './core/identity';
 import { setDebug, warn } from './core/log';
@@ -9,43 +9,6 @@ import { createQueue } from './core/queue';
 import { safe } from './core/safe';
 import { sanitize } from './core/sanitize';
 import { read, write } from './core/storage';
-
-/** Distributes a type over a union, so `Omit` keeps each event kind's own fields. */
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-/** What an event adds to the common fields (`id`, ids, `url`, `path`, `timestamp`). */
-export type EventFields = DistributiveOmit<
-  TrackletEvent,
-  'id' | 'timestamp' | 'anonymousId' | 'sessionId' | 'url' | 'path'
-> & { url?: string; path?: string };
-
-/** Moments in the page's life that captures can hook into. */
-export interface Hooks {
-  /** A pageview is about to be sent: the previous page view has ended. */
-  page: [];
-  /** A pageview was queued. */
-  pageview: [event: TrackletEvent];
-  /** The page is being hidden: last chance to queue events before the hide-time flush. */
-  hide: [];
-}
-
-/** What a capture module receives: the config, a way to emit events, and the page's lifecycle. */
-export interface Context {
-  config: Config;
-  /** Queues an event with the common fields filled in; returns it. */
-  emit(fields: EventFields): TrackletEvent;
-  /** Subscribes to a lifecycle hook. */
-  on<K extends keyof Hooks>(hook: K, handler: (...args: Hooks[K]) => void): void;
-  /** The path as Tracklet reports it (with the hash in `spa: 'hash'` mode). */
-  path(): string;
-  /** Hands the queued events to the network now (before a navigation that may end the page). */
-  flush(): void;
-  /** Records a consent choice as `consent()` does (consent platforms, `consent/*.ts`). */
-  consent?(granted: boolean): void;
-  /** Tracklet's storage, as the pipeline sees it (consent and `storage` apply): the cross-domain linker. */
-  read?(key: string): string | null;
-  write?(key: string, value: string): boolean;
-}
 
 /** The public API of a started tracker. */
 export interface Tracker {

@@ -1,5 +1,4 @@
-import type { Capture } from '../config';
-import type { Context } from '../tracker';
+import type { Capture, Context } from '../core/contract';
 import type { Properties } from '../types';
 import { safe } from '../core/safe';
 

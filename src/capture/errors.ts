@@ -1,5 +1,4 @@
-import type { Capture } from '../config';
-import type { Context } from '../tracker';
+import type { Capture, Context } from '../core/contract';
 import type { ErrorEvent as ErrorFields } from '../types';
 import { log } from '../core/log';
 import { safe } from '../core/safe';

@@ -1,6 +1,5 @@
 import { onCLS, onFCP, onINP, onLCP, onTTFB, type Metric } from 'web-vitals';
-import type { Capture } from '../config';
-import type { Context, EventFields } from '../tracker';
+import type { Capture, Context, EventFields } from '../core/contract';
 import { safe } from '../core/safe';
 
 /** The page a metric belongs to: the document's own URL, not a later SPA route. */

@@ -1,4 +1,4 @@
-import type { Config } from '../config';
+import type { Config } from './contract';
 import type { TrackletEvent, WireBatch } from '../types';
 import { lock } from './lease';
 import { log, warn } from './log';

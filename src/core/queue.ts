@@ -1,4 +1,4 @@
-import type { Config } from '../config';
+import type { Config } from './contract';
 import type { TrackletEvent } from '../types';
 import { log } from './log';
 import { createOutbox, stats } from './outbox';
