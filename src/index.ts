@@ -30,14 +30,16 @@ export type * from './types';
 
 let tracker: Tracker | undefined;
 let started = false;
-const pending: [keyof Tracker, unknown[]][] = [];
+/** The tracker's methods the API forwards to (`stop()` is the tests' own). */
+type Method = Exclude<keyof Tracker, 'stop'>;
+const pending: [Method, unknown[]][] = [];
 
 /**
  * A public method: forwards the call to the tracker, or keeps it until `init()` when there is none
  * yet. Never throws into the page (one layer, as `safe()` would wrap it: this runs on every call).
  */
 const forward =
-  <K extends keyof Tracker>(method: K) =>
+  <K extends Method>(method: K) =>
   (...args: Parameters<Tracker[K]>): ReturnType<Tracker[K]> | undefined => {
     try {
       if (tracker) return (tracker[method] as (...a: unknown[]) => ReturnType<Tracker[K]>)(...args);

@@ -22,6 +22,8 @@ export interface Tracker {
   consent(granted: boolean): void;
   /** Starts a capture that arrived after the tracker (the script tag's second file). */
   attach(capture: Capture): void;
+  /** Stops the captures, removes the tracker's listeners and timers, and queues nothing more (TEARDOWN builds). */
+  stop?(): void;
 }
 
 /** A non-empty string: what event names and user ids must be. */
@@ -36,8 +38,11 @@ export const createTracker = (config: Config): Tracker => {
   const fire = <K extends keyof Hooks>(hook: K, ...args: Hooks[K]) =>
     handlers[hook]?.forEach((handler) => safe(handler)(...args));
   // First: it sets how much may be stored, before the queue or the ids touch storage.
-  const gate = createPrivacy(config, (event) => queue.push(event));
+  const gate = createPrivacy(config, (event) => (TEARDOWN && stopped) || queue.push(event));
   const queue = createQueue(config);
+  let stopped = false;
+  /** What `stop()` undoes besides the queue: the captures, the history methods and the listeners. */
+  const stops: (void | (() => void))[] = [];
   const flush = () => queue.flush();
   // The landing's campaign is compared once, on this page's first event: it may start a new session.
   let landing: string | undefined = campaignKey(campaignParams(location.href));
@@ -111,42 +116,60 @@ export const createTracker = (config: Config): Tracker => {
     },
   };
 
-  for (const capture of config.capture) safe(capture)(context);
+  for (const capture of config.capture) stops.push(safe(capture)(context));
 
-  if (spa != 'off') {
+  /**
+   * Follows the page's life: SPA navigations (history methods, `popstate`, `hashchange`), restores
+   * from the back/forward cache, and page hide. Returns what undoes it (TEARDOWN builds).
+   */
+  const watchPage = () => {
     const onNavigate = safe(() => {
       here = undefined;
       page();
     });
-    for (const method of ['pushState', 'replaceState'] as const) {
-      const original = history[method];
-      history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
-        const result = original.apply(this, args);
-        onNavigate();
-        return result;
-      };
+    const originals = TEARDOWN && { pushState: history.pushState, replaceState: history.replaceState };
+    if (spa != 'off') {
+      for (const method of ['pushState', 'replaceState'] as const) {
+        const original = history[method];
+        history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
+          const result = original.apply(this, args);
+          onNavigate();
+          return result;
+        };
+      }
+      addEventListener('popstate', onNavigate);
+      if (spa == 'hash') addEventListener('hashchange', onNavigate);
     }
-    addEventListener('popstate', onNavigate);
-    if (spa == 'hash') addEventListener('hashchange', onNavigate);
-  }
-  // A page restored from the back/forward cache is a new view of it.
-  addEventListener(
-    'pageshow',
-    safe((event: PageTransitionEvent) => event.persisted && config.autoPageview && page(undefined, true)),
-  );
-  // Registered after the captures (and, on window in the bubbling phase, after web-vitals' capture
-  // listeners), so that what they queue on hide goes out with this flush. No `unload`: it would
-  // keep the page out of the back/forward cache.
-  const onHide = safe(() => {
-    fire('hide');
-    queue.flush(true);
-  });
-  addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && onHide());
-  addEventListener('pagehide', onHide);
+    // A page restored from the back/forward cache is a new view of it.
+    const onShow = safe(
+      (event: PageTransitionEvent) => event.persisted && config.autoPageview && page(undefined, true),
+    );
+    addEventListener('pageshow', onShow);
+    // Registered after the captures (and, on window in the bubbling phase, after web-vitals' capture
+    // listeners), so that what they queue on hide goes out with this flush. No `unload`: it would
+    // keep the page out of the back/forward cache.
+    const onHide = safe(() => {
+      fire('hide');
+      queue.flush(true);
+    });
+    const onVisibility = () => document.visibilityState == 'hidden' && onHide();
+    addEventListener('visibilitychange', onVisibility);
+    addEventListener('pagehide', onHide);
+    if (TEARDOWN)
+      return () => {
+        if (spa != 'off') Object.assign(history, originals);
+        // Removing a listener that was never added (`hashchange` outside hash mode) does nothing.
+        for (const type of ['popstate', 'hashchange']) removeEventListener(type, onNavigate);
+        removeEventListener('pageshow', onShow);
+        removeEventListener('visibilitychange', onVisibility);
+        removeEventListener('pagehide', onHide);
+      };
+  };
+  stops.push(watchPage());
 
   if (config.autoPageview) page();
 
-  return {
+  const tracker: Tracker = {
     track: (name, properties) => {
       if (!nonEmpty(name)) return warn('track() needs an event name, got', name);
       emit({ type: 'event', name, properties: sanitize(properties) });
@@ -172,9 +195,17 @@ export const createTracker = (config: Config): Tracker => {
     },
     attach: (capture) => {
       const before = handlers.pageview?.length || 0;
-      safe(capture)(context);
+      stops.push(safe(capture)(context));
       // The page view under way began before the capture arrived: it is told of it as it would have been.
       if (view) handlers.pageview?.slice(before).forEach((handler) => safe(handler)(view!));
     },
   };
+  if (TEARDOWN)
+    tracker.stop = () => {
+      stopped = true;
+      queue.stop!();
+      // Each undone on its own: a capture whose stop throws leaves the others to stop.
+      for (const stop of stops.splice(0)) if (stop) safe(stop)();
+    };
+  return tracker;
 };

@@ -125,4 +125,9 @@ export const errors =
       seen = new Map();
       sent = 0;
     });
+    if (TEARDOWN) return () => {
+      clearTimeout(timer);
+      removeEventListener('error', onError);
+      removeEventListener('unhandledrejection', onError);
+    };
   };

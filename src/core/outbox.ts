@@ -73,6 +73,8 @@ export interface Outbox {
   drain(): Promise<unknown>;
   /** The page is going away: beacon what is not in flight, and mark it so that the next page resends it. */
   hide(): void;
+  /** Removes the outbox's listener and timer; what it stores waits for the next page (TEARDOWN builds). */
+  stop?(): void;
 }
 
 /**
@@ -98,6 +100,7 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
   const ours = (segment: Segment) => !flying.has(segment.key_) && (mine.has(segment.key_) || segment.key_ < before);
   let attempt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
   let tail: Promise<unknown> = Promise.resolve();
   let queued: Promise<unknown> | undefined;
 
@@ -174,7 +177,8 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
 
   const schedule = (delay: number) => {
     clearTimeout(timer);
-    timer = setTimeout(safe(drain), delay);
+    // A stopped outbox starts no timer: what it holds waits for the next page.
+    if (!(TEARDOWN && stopped)) timer = setTimeout(safe(drain), delay);
   };
 
   /** POSTs segments; true once the collector has taken them (2xx) or refused them for good. */
@@ -228,9 +232,10 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
 
   // Retry on the next page load (what earlier pages left) and when the browser is back online.
   if (keys().length) schedule(500);
-  addEventListener('online', safe(drain));
+  const online = safe(drain);
+  addEventListener('online', online);
 
-  return {
+  const outbox: Outbox = {
     add: (events) => {
       // Each event is serialised once: its text is both measured and stored.
       const texts = events.map(stringify).filter((text) => byteLength(text) + head < MAX_BODY);
@@ -257,4 +262,11 @@ export const createOutbox = ({ endpoint, site, outboxMaxEvents, outboxMaxBytes, 
       }
     },
   };
+  if (TEARDOWN)
+    outbox.stop = () => {
+      stopped = true;
+      clearTimeout(timer);
+      removeEventListener('online', online);
+    };
+  return outbox;
 };
