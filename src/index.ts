@@ -27,6 +27,9 @@ export { gcm } from './consent/gcm';
 export { tcf } from './consent/tcf';
 export type { Context } from './core/contract';
 export type * from './types';
+/** Tracklet's standard commerce events: `track(COMMERCE_EVENTS.purchase, properties)`, typed by `CommerceProperties`. */
+export { COMMERCE_EVENTS } from './commerce';
+export type * from './commerce';
 
 let tracker: Tracker | undefined;
 let started = false;
