@@ -12,6 +12,12 @@ import { pathToFileURL } from 'node:url';
 export const FLAGS = {
   /** Verbose diagnostics (the debug build). */
   DEBUG: false,
+  /**
+   * `stop()` on the tracker, its queue and outbox, and the captures' stop functions: on in the
+   * tests, so that no case shares live listeners. The builds call no `stop()`, so it is compiled
+   * out of them (it would cost the script tag about 100 B brotli).
+   */
+  TEARDOWN: false,
 };
 
 /** Turns a flag table into esbuild/vitest `define` entries. */

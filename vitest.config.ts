@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 import { define } from './build.mjs';
 
 export default defineConfig({
-  define: define({ DEBUG: true }),
+  define: define({ DEBUG: true, TEARDOWN: true }),
   test: {
     projects: [
       {

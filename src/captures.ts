@@ -5,7 +5,7 @@
  * web-vitals reads the browser's buffered performance entries, errors were kept by the first file,
  * and the page view under way is handed to the captures that follow page views.
  */
-import type { Capture } from './config';
+import type { Capture } from './core/contract';
 import { clicks } from './capture/clicks';
 import { engagement } from './capture/engagement';
 import { errors } from './capture/errors';

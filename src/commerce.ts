@@ -18,8 +18,11 @@ export const COMMERCE_EVENTS = {
 /** One of the standard commerce event names. */
 export type CommerceEventName = (typeof COMMERCE_EVENTS)[keyof typeof COMMERCE_EVENTS];
 
-/** A product line: in a cart, an order, or on its own. */
-export interface CommerceItem {
+/**
+ * A product line: in a cart, an order, or on its own. The property shapes are type aliases, not
+ * interfaces, so that they are assignable to `track()`'s `Properties`.
+ */
+export type CommerceItem = {
   product_id: string;
   variant_id?: string;
   name?: string;
@@ -27,29 +30,29 @@ export interface CommerceItem {
   price?: number;
   quantity?: number;
   currency?: string;
-}
+};
 
 /** `product_view`: a visitor looked at a product page. */
-export interface ProductViewProperties extends CommerceItem {
+export type ProductViewProperties = CommerceItem & {
   category?: string;
-}
+};
 
 /** `add_to_cart`: a product went into the cart; `items` is the whole cart after the change, if known. */
-export interface AddToCartProperties extends CommerceItem {
+export type AddToCartProperties = CommerceItem & {
   items?: CommerceItem[];
-}
+};
 
 /** `checkout_start`: the visitor began checking out this cart. */
-export interface CheckoutStartProperties {
+export type CheckoutStartProperties = {
   order_id?: string;
   /** Total in `currency`. */
   value?: number;
   currency?: string;
   items: CommerceItem[];
-}
+};
 
 /** `purchase`: an order was completed. `order_id` is unique (destinations dedupe on it). */
-export interface PurchaseProperties {
+export type PurchaseProperties = {
   order_id: string;
   /** Order total in `currency`. */
   value: number;
@@ -57,24 +60,24 @@ export interface PurchaseProperties {
   currency: string;
   items?: CommerceItem[];
   payment_method?: string;
-}
+};
 
 /** `conversion`: a non-purchase goal (lead, signup…). `conversion_id` is unique. */
-export interface ConversionProperties {
+export type ConversionProperties = {
   conversion_id: string;
   value?: number;
   currency?: string;
-}
+};
 
 /** `search`: the visitor searched the site for `query`. */
-export interface SearchProperties {
+export type SearchProperties = {
   query: string;
-}
+};
 
 /** `login`: the visitor logged in (usually next to `identify()`). */
-export interface LoginProperties {
+export type LoginProperties = {
   method?: string;
-}
+};
 
 /** The properties of each standard commerce event, by name. */
 export interface CommerceProperties {

@@ -1,78 +1,9 @@
-import type { Context } from './tracker';
-import type { TrackletEvent } from './types';
+/**
+ * The options' defaults, their `data-*` attribute names, and validation (their types are in
+ * `core/contract.ts`, which captures import too).
+ */
+import type { Config } from './core/contract';
 import { warn } from './core/log';
-
-/** A capture module: started with the tracker's context, returns a function that stops it. */
-export type Capture = (context: Context) => void | (() => void);
-
-/** Options of `init()`; on a script tag each is a `data-*` attribute (`batchSize` → `data-batch-size`). */
-export interface TrackletOptions {
-  /** Collector URL the batches are POSTed to. Required. */
-  endpoint: string;
-  /** Site (client) id sent with every batch. Required. */
-  site: string;
-  /** Send a pageview when the tracker starts. Default true. */
-  autoPageview?: boolean;
-  /** Pageviews on SPA navigation: `history` (pushState, replaceState, popstate), `hash` (also hashchange) or `off`. Default `history`. */
-  spa?: 'history' | 'hash' | 'off';
-  /** Flush when this many events are queued (1–100). Default 10. */
-  batchSize?: number;
-  /** Flush queued events after this many milliseconds (0 = only on batch size and page hide). Default 5000. */
-  flushInterval?: number;
-  /** Minutes without activity after which a new session starts (1–1440). Default 30. */
-  sessionTimeout?: number;
-  /** Events the outbox keeps for a retry; past it the oldest are dropped (1–100000). Default 1000. */
-  outboxMaxEvents?: number;
-  /** Bytes (UTF-8 JSON) the outbox keeps for a retry; past it the oldest are dropped. Default 524288 (512 KiB). */
-  outboxMaxBytes?: number;
-  /** Days after which an undelivered event is dropped (1–365). Default 7. */
-  outboxMaxAge?: number;
-  /** Log every step of the pipeline to the console. Default false. */
-  debug?: boolean;
-  /** `required`: nothing is stored or sent until `consent(true)`; events wait in memory meanwhile. Default `implied`. */
-  consent?: 'implied' | 'required';
-  /** `none`: no localStorage, sessionStorage or cookies; ids last for the page. Default `local`. */
-  storage?: 'local' | 'none';
-  /** `respect`: send nothing when the browser sends Do Not Track or Global Privacy Control. Default `respect`. */
-  privacySignals?: 'respect' | 'ignore';
-  /** Track localhost, 127.0.0.1 and automated browsers (`navigator.webdriver`) too. Default false. */
-  includeLocal?: boolean;
-  /** Paths never tracked: `*` matches anything, a trailing `/*` the path itself too (`/admin/*`). Default none. */
-  exclude?: string[];
-  /** Share of sessions tracked (0–1), decided once per session from its id. Default 1. */
-  sampleRate?: number;
-  /** Mask e-mail addresses and sensitive URL parameters in every URL, referrer, attribution and error text. Default true. */
-  scrub?: boolean;
-  /** Parameter names masked on top of the defaults (`email`, `token`, `password`, `auth`, `key`, `session`…). */
-  scrubParams?: string[];
-  /**
-   * npm only: sees every event after scrubbing; return it (changed or not) to send it, or `null` to
-   * drop it. An event whose hook throws is dropped, and the error shown in debug mode.
-   */
-  beforeSend?: (event: TrackletEvent) => TrackletEvent | null | false;
-  /** Script tag: Core Web Vitals capture (`data-vitals="false"` turns it off). Default true. */
-  vitals?: boolean;
-  /** Script tag: JavaScript error capture (`data-errors="false"` turns it off). Default true. */
-  errors?: boolean;
-  /** Script tag: clicks on `data-tracklet-event` elements (`data-clicks="false"` turns it off). Default true. */
-  clicks?: boolean;
-  /** Script tag: engagement time, scroll depth and interactions (`data-engagement="false"` turns it off). Default true. */
-  engagement?: boolean;
-  /** Errors sent per page view at most (1–1000). Default 20. */
-  maxErrors?: number;
-  /** Error messages to ignore: comma-separated substrings or `/regex/flags`. Default none. */
-  ignoreErrors?: string;
-  /** Send `outbound_click` for links to other hosts. Default false. */
-  outbound?: boolean;
-  /** Send `file_download` for links to files: `"true"` for the usual extensions, or a comma list (`"pdf,zip"`). Default off. */
-  downloads?: string;
-  /** npm only: the capture modules to run, e.g. `[vitals, errors]` (what is not imported is not bundled). */
-  capture?: Capture[];
-}
-
-/** Options after validation, every default filled in. */
-export type Config = Required<Omit<TrackletOptions, 'capture' | 'beforeSend'>> &
-  Pick<TrackletOptions, 'beforeSend'> & { capture: Capture[] };
 
 /**
  * Every option with its default, whose type is the type the option must have. A number option

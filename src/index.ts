@@ -2,14 +2,15 @@
  * Tracklet for npm: `init()` once, then `track()`, `page()`, `identify()`… from anywhere.
  * Calls made before `init()` are kept (up to 100) and replayed once it runs.
  */
-import { resolveConfig, type Capture, type TrackletOptions } from './config';
+import { resolveConfig } from './config';
+import type { Capture, TrackletOptions } from './core/contract';
 import { failed, safe } from './core/safe';
 import { createTracker, type Tracker } from './tracker';
 import { props, setProps } from './capture/props';
 import { markNotFound, notFound as notFoundCapture } from './capture/notfound';
 import type { Properties } from './types';
 
-export type { Capture, TrackletOptions } from './config';
+export type { Capture, TrackletOptions } from './core/contract';
 export type { ClickOptions } from './capture/clicks';
 export type { ErrorOptions } from './capture/errors';
 /** Capture modules for `init({ capture: [...] })`; what is not imported is not bundled. */
@@ -24,19 +25,24 @@ export { forms } from './capture/forms';
 export { crossDomain } from './capture/crossdomain';
 export { gcm } from './consent/gcm';
 export { tcf } from './consent/tcf';
-export type { Context } from './tracker';
+export type { Context } from './core/contract';
 export type * from './types';
+/** Tracklet's standard commerce events: `track(COMMERCE_EVENTS.purchase, properties)`, typed by `CommerceProperties`. */
+export { COMMERCE_EVENTS } from './commerce';
+export type * from './commerce';
 
 let tracker: Tracker | undefined;
 let started = false;
-const pending: [keyof Tracker, unknown[]][] = [];
+/** The tracker's methods the API forwards to (`stop()` is the tests' own). */
+type Method = Exclude<keyof Tracker, 'stop'>;
+const pending: [Method, unknown[]][] = [];
 
 /**
  * A public method: forwards the call to the tracker, or keeps it until `init()` when there is none
  * yet. Never throws into the page (one layer, as `safe()` would wrap it: this runs on every call).
  */
 const forward =
-  <K extends keyof Tracker>(method: K) =>
+  <K extends Method>(method: K) =>
   (...args: Parameters<Tracker[K]>): ReturnType<Tracker[K]> | undefined => {
     try {
       if (tracker) return (tracker[method] as (...a: unknown[]) => ReturnType<Tracker[K]>)(...args);

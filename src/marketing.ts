@@ -6,7 +6,7 @@
  * first file fetches it before it starts when the tag asks for one of these, so the first pageview
  * has them; it then starts the tracker with its captures. Docs: docs/marketing.md.
  */
-import type { Capture } from './config';
+import type { Capture } from './core/contract';
 import { warn } from './core/log';
 import { crossDomain } from './capture/crossdomain';
 import { forms } from './capture/forms';

@@ -4,8 +4,8 @@
  * snippet before the script loaded, and fetches the second file with the captures they leave on,
  * and the third (marketing.ts) for `init` without data-endpoint and the marketing features.
  */
-import { fromAttributes, type Capture } from './config';
-import type { Context } from './tracker';
+import { fromAttributes } from './config';
+import type { Capture, Context } from './core/contract';
 import { warn } from './core/log';
 import { safe } from './core/safe';
 import { attach, consent, flush, getAnonymousId, getSessionId, identify, page, reset, start, track } from './index';

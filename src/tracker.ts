@@ -1,6 +1,6 @@
-import type { Capture, Config } from './config';
+import type { Capture, Config, Context, EventFields, Hooks } from './core/contract';
 import type { Properties, TrackletEvent } from './types';
-import { attributionOf, campaignKey, campaignParams } from './capture/attribution';
+import { attributionOf, campaignKey, campaignParams } from './core/attribution';
 import { eventId } from './core/id';
 import { anonymousId, resetIdentity, setUserId, takeAttribution, touchSession, userId, type Session } from './core/identity';
 import { setDebug, warn } from './core/log';
@@ -9,43 +9,6 @@ import { createQueue } from './core/queue';
 import { safe } from './core/safe';
 import { sanitize } from './core/sanitize';
 import { read, write } from './core/storage';
-
-/** Distributes a type over a union, so `Omit` keeps each event kind's own fields. */
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-/** What an event adds to the common fields (`id`, ids, `url`, `path`, `timestamp`). */
-export type EventFields = DistributiveOmit<
-  TrackletEvent,
-  'id' | 'timestamp' | 'anonymousId' | 'sessionId' | 'url' | 'path'
-> & { url?: string; path?: string };
-
-/** Moments in the page's life that captures can hook into. */
-export interface Hooks {
-  /** A pageview is about to be sent: the previous page view has ended. */
-  page: [];
-  /** A pageview was queued. */
-  pageview: [event: TrackletEvent];
-  /** The page is being hidden: last chance to queue events before the hide-time flush. */
-  hide: [];
-}
-
-/** What a capture module receives: the config, a way to emit events, and the page's lifecycle. */
-export interface Context {
-  config: Config;
-  /** Queues an event with the common fields filled in; returns it. */
-  emit(fields: EventFields): TrackletEvent;
-  /** Subscribes to a lifecycle hook. */
-  on<K extends keyof Hooks>(hook: K, handler: (...args: Hooks[K]) => void): void;
-  /** The path as Tracklet reports it (with the hash in `spa: 'hash'` mode). */
-  path(): string;
-  /** Hands the queued events to the network now (before a navigation that may end the page). */
-  flush(): void;
-  /** Records a consent choice as `consent()` does (consent platforms, `consent/*.ts`). */
-  consent?(granted: boolean): void;
-  /** Tracklet's storage, as the pipeline sees it (consent and `storage` apply): the cross-domain linker. */
-  read?(key: string): string | null;
-  write?(key: string, value: string): boolean;
-}
 
 /** The public API of a started tracker. */
 export interface Tracker {
@@ -59,6 +22,8 @@ export interface Tracker {
   consent(granted: boolean): void;
   /** Starts a capture that arrived after the tracker (the script tag's second file). */
   attach(capture: Capture): void;
+  /** Stops the captures, removes the tracker's listeners and timers, and queues nothing more (TEARDOWN builds). */
+  stop?(): void;
 }
 
 /** A non-empty string: what event names and user ids must be. */
@@ -73,8 +38,11 @@ export const createTracker = (config: Config): Tracker => {
   const fire = <K extends keyof Hooks>(hook: K, ...args: Hooks[K]) =>
     handlers[hook]?.forEach((handler) => safe(handler)(...args));
   // First: it sets how much may be stored, before the queue or the ids touch storage.
-  const gate = createPrivacy(config, (event) => queue.push(event));
+  const gate = createPrivacy(config, (event) => (TEARDOWN && stopped) || queue.push(event));
   const queue = createQueue(config);
+  let stopped = false;
+  /** What `stop()` undoes besides the queue: the captures, the history methods and the listeners. */
+  const stops: (void | (() => void))[] = [];
   const flush = () => queue.flush();
   // The landing's campaign is compared once, on this page's first event: it may start a new session.
   let landing: string | undefined = campaignKey(campaignParams(location.href));
@@ -148,42 +116,60 @@ export const createTracker = (config: Config): Tracker => {
     },
   };
 
-  for (const capture of config.capture) safe(capture)(context);
+  for (const capture of config.capture) stops.push(safe(capture)(context));
 
-  if (spa != 'off') {
+  /**
+   * Follows the page's life: SPA navigations (history methods, `popstate`, `hashchange`), restores
+   * from the back/forward cache, and page hide. Returns what undoes it (TEARDOWN builds).
+   */
+  const watchPage = () => {
     const onNavigate = safe(() => {
       here = undefined;
       page();
     });
-    for (const method of ['pushState', 'replaceState'] as const) {
-      const original = history[method];
-      history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
-        const result = original.apply(this, args);
-        onNavigate();
-        return result;
-      };
+    const originals = TEARDOWN && { pushState: history.pushState, replaceState: history.replaceState };
+    if (spa != 'off') {
+      for (const method of ['pushState', 'replaceState'] as const) {
+        const original = history[method];
+        history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
+          const result = original.apply(this, args);
+          onNavigate();
+          return result;
+        };
+      }
+      addEventListener('popstate', onNavigate);
+      if (spa == 'hash') addEventListener('hashchange', onNavigate);
     }
-    addEventListener('popstate', onNavigate);
-    if (spa == 'hash') addEventListener('hashchange', onNavigate);
-  }
-  // A page restored from the back/forward cache is a new view of it.
-  addEventListener(
-    'pageshow',
-    safe((event: PageTransitionEvent) => event.persisted && config.autoPageview && page(undefined, true)),
-  );
-  // Registered after the captures (and, on window in the bubbling phase, after web-vitals' capture
-  // listeners), so that what they queue on hide goes out with this flush. No `unload`: it would
-  // keep the page out of the back/forward cache.
-  const onHide = safe(() => {
-    fire('hide');
-    queue.flush(true);
-  });
-  addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && onHide());
-  addEventListener('pagehide', onHide);
+    // A page restored from the back/forward cache is a new view of it.
+    const onShow = safe(
+      (event: PageTransitionEvent) => event.persisted && config.autoPageview && page(undefined, true),
+    );
+    addEventListener('pageshow', onShow);
+    // Registered after the captures (and, on window in the bubbling phase, after web-vitals' capture
+    // listeners), so that what they queue on hide goes out with this flush. No `unload`: it would
+    // keep the page out of the back/forward cache.
+    const onHide = safe(() => {
+      fire('hide');
+      queue.flush(true);
+    });
+    const onVisibility = () => document.visibilityState == 'hidden' && onHide();
+    addEventListener('visibilitychange', onVisibility);
+    addEventListener('pagehide', onHide);
+    if (TEARDOWN)
+      return () => {
+        if (spa != 'off') Object.assign(history, originals);
+        // Removing a listener that was never added (`hashchange` outside hash mode) does nothing.
+        for (const type of ['popstate', 'hashchange']) removeEventListener(type, onNavigate);
+        removeEventListener('pageshow', onShow);
+        removeEventListener('visibilitychange', onVisibility);
+        removeEventListener('pagehide', onHide);
+      };
+  };
+  stops.push(watchPage());
 
   if (config.autoPageview) page();
 
-  return {
+  const tracker: Tracker = {
     track: (name, properties) => {
       if (!nonEmpty(name)) return warn('track() needs an event name, got', name);
       emit({ type: 'event', name, properties: sanitize(properties) });
@@ -209,9 +195,17 @@ export const createTracker = (config: Config): Tracker => {
     },
     attach: (capture) => {
       const before = handlers.pageview?.length || 0;
-      safe(capture)(context);
+      stops.push(safe(capture)(context));
       // The page view under way began before the capture arrived: it is told of it as it would have been.
       if (view) handlers.pageview?.slice(before).forEach((handler) => safe(handler)(view!));
     },
   };
+  if (TEARDOWN)
+    tracker.stop = () => {
+      stopped = true;
+      queue.stop!();
+      // Each undone on its own: a capture whose stop throws leaves the others to stop.
+      for (const stop of stops.splice(0)) if (stop) safe(stop)();
+    };
+  return tracker;
 };

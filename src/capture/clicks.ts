@@ -1,5 +1,4 @@
-import type { Capture } from '../config';
-import type { Context } from '../tracker';
+import type { Capture, Context } from '../core/contract';
 import type { Properties } from '../types';
 import { safe } from '../core/safe';
 
@@ -68,6 +67,10 @@ export const clicks =
       // A link or a form submit may unload the page before the next timed flush.
       if (sent && target.closest('a[href],area[href],form')) flush();
     };
+    const listener = safe(onClick) as EventListener;
     // Capture phase: a page handler that stops propagation cannot hide the click.
-    for (const type of ['click', 'auxclick']) document.addEventListener(type, safe(onClick) as EventListener, true);
+    for (const type of ['click', 'auxclick']) document.addEventListener(type, listener, true);
+    if (TEARDOWN) return () => {
+      for (const type of ['click', 'auxclick']) document.removeEventListener(type, listener, true);
+    };
   };

@@ -7,10 +7,9 @@
  * adopts the ids only when the link is fresh (2 minutes) and was made by this browser. Privacy
  * trade-off: docs/marketing.md.
  */
-import type { Capture, Config } from '../config';
-import type { Context } from '../tracker';
+import type { Capture, Config, Context } from '../core/contract';
 import type { Attribution, TrackletEvent } from '../types';
-import { campaignKey, campaignParams } from './attribution';
+import { campaignKey, campaignParams } from '../core/attribution';
 import { parse, stringify } from '../core/sanitize';
 import { log } from '../core/log';
 import { safe } from '../core/safe';

@@ -1,4 +1,4 @@
-import type { Config } from '../config';
+import type { Config } from '../core/contract';
 import type { TrackletEvent } from '../types';
 import { safe } from '../core/safe';
 

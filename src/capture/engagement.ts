@@ -1,5 +1,4 @@
-import type { Capture } from '../config';
-import type { Context } from '../tracker';
+import type { Capture, Context } from '../core/contract';
 import type { TrackletEvent } from '../types';
 import { safe } from '../core/safe';
 
@@ -86,7 +85,8 @@ export const engagement =
     });
     for (const type of ACTIVITY) addEventListener(type, onInput, { capture: true, passive: true });
 
-    addEventListener('visibilitychange', safe(() => document.visibilityState == 'visible' && start()));
+    const onVisible = safe(() => document.visibilityState == 'visible' && start());
+    addEventListener('visibilitychange', onVisible);
     on('pageview', (event) => {
       view = event;
       time = interactions = depth = sentDepth = 0;
@@ -105,4 +105,9 @@ export const engagement =
       send();
       since = undefined;
     });
+    if (TEARDOWN) return () => {
+      cancelAnimationFrame(frame);
+      for (const type of ACTIVITY) removeEventListener(type, onInput, true);
+      removeEventListener('visibilitychange', onVisible);
+    };
   };

@@ -1,5 +1,4 @@
-import type { Capture } from '../config';
-import type { Context } from '../tracker';
+import type { Capture, Context } from '../core/contract';
 import type { ErrorEvent as ErrorFields } from '../types';
 import { log } from '../core/log';
 import { safe } from '../core/safe';
@@ -126,4 +125,9 @@ export const errors =
       seen = new Map();
       sent = 0;
     });
+    if (TEARDOWN) return () => {
+      clearTimeout(timer);
+      removeEventListener('error', onError);
+      removeEventListener('unhandledrejection', onError);
+    };
   };

@@ -2,7 +2,7 @@
  * Form submissions, opt-in (`data-forms="true"`, or `forms()` on npm): a custom event `form_submit`
  * with the form's id, name, method and the path of its action. Never a field's value, name or count.
  */
-import type { Capture } from '../config';
+import type { Capture } from '../core/contract';
 import type { Properties } from '../types';
 import { safe } from '../core/safe';
 

@@ -3,7 +3,7 @@
  * `data-not-found="true"` on the tag, `init({ notFound: true })`, or `tracklet('notFound')` /
  * `notFound()` before the page's pageview (from the stub queue, or on npm before `init()`).
  */
-import type { Capture } from '../config';
+import type { Capture } from '../core/contract';
 import { log } from '../core/log';
 import { beforeEach } from './decorate';
 

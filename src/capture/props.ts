@@ -3,7 +3,7 @@
  * `set()` and the `props()` capture on npm. They go under each event's own properties (the event's
  * own value wins on a shared key); they are sanitised like properties when they are set.
  */
-import type { Capture } from '../config';
+import type { Capture } from '../core/contract';
 import type { Properties } from '../types';
 import { parse, sanitize } from '../core/sanitize';
 import { warn } from '../core/log';

@@ -1,6 +1,5 @@
 import { onCLS, onFCP, onINP, onLCP, onTTFB, type Metric } from 'web-vitals';
-import type { Capture } from '../config';
-import type { Context, EventFields } from '../tracker';
+import type { Capture, Context, EventFields } from '../core/contract';
 import { safe } from '../core/safe';
 
 /** The page a metric belongs to: the document's own URL, not a later SPA route. */
@@ -54,6 +53,10 @@ export const vitals =
     on('hide', () => pending.forEach(send));
     // A page restored from the back/forward cache reports its own metrics (with new ids), for the
     // URL it is restored at.
-    addEventListener('pageshow', (event) => event.persisted && (page = { path: path(), url: location.href }), true);
+    const onShow = (event: PageTransitionEvent) => event.persisted && (page = { path: path(), url: location.href });
+    addEventListener('pageshow', onShow, true);
     for (const on of [onLCP, onCLS, onINP, onFCP, onTTFB]) on(report, { reportAllChanges: true });
+    // web-vitals has no way to stop its observers: what they report after this reaches a stopped
+    // tracker, which queues nothing.
+    if (TEARDOWN) return () => removeEventListener('pageshow', onShow, true);
   };

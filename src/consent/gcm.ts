@@ -7,7 +7,7 @@
  * choice of the visitor's: the banner's `update` follows). A `default` limited to regions is
  * skipped (the page cannot know the visitor's region).
  */
-import type { Capture } from '../config';
+import type { Capture } from '../core/contract';
 import { log } from '../core/log';
 import { safe } from '../core/safe';
 

@@ -8,7 +8,7 @@
  * `consent(false)`. `gdprApplies: false` → granted. While the CMP shows its banner (`cmpuishown`)
  * the choice stays as it is.
  */
-import type { Capture } from '../config';
+import type { Capture } from '../core/contract';
 import { log } from '../core/log';
 import { safe } from '../core/safe';
 

@@ -4,7 +4,7 @@
  * excluded paths, session sampling, scrubbing, `beforeSend`; then it waits in memory while consent
  * is pending, or goes on to the queue.
  */
-import type { Config } from '../config';
+import type { Config } from './contract';
 import type { TrackletEvent } from '../types';
 import { log, warn } from './log';
 import { safe } from './safe';

@@ -1,4 +1,4 @@
-import type { Config } from '../config';
+import type { Config } from './contract';
 import type { TrackletEvent } from '../types';
 import { log } from './log';
 import { createOutbox, stats } from './outbox';
@@ -14,6 +14,8 @@ export interface Queue {
    * away: then synchronously, by beacon. Resolves once the requests are sent (at most 3 s).
    */
   flush(hiding?: boolean): Promise<void>;
+  /** Stores what is queued, and removes the queue's and the outbox's timers and listener (TEARDOWN builds). */
+  stop?(): void;
 }
 
 /** The batch in front of the outbox: events of one task are stored together, sends are batched. */
@@ -24,12 +26,15 @@ export const createQueue = (config: Config): Queue => {
   let unsent = 0;
   let ticking = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
 
   const store = () => {
     if (queue.length) outbox.add(queue.splice(0));
   };
 
   const flush = (hiding?: boolean): Promise<void> => {
+    // A stopped queue hands nothing to the network: what it stored waits for the next page.
+    if (TEARDOWN && stopped) return Promise.resolve();
     clearTimeout(timer);
     timer = undefined;
     unsent = 0;
@@ -43,12 +48,13 @@ export const createQueue = (config: Config): Queue => {
   // Once per task: one storage write for however many events the task tracked.
   const tick = safe(() => {
     ticking = false;
+    if (TEARDOWN && stopped) return;
     store();
     if (unsent >= batchSize) flush();
     else if (!timer && flushInterval) timer = setTimeout(safe(flush), flushInterval);
   });
 
-  return {
+  const api: Queue = {
     push: (event) => {
       queue.push(event);
       unsent++;
@@ -60,4 +66,12 @@ export const createQueue = (config: Config): Queue => {
     },
     flush,
   };
+  if (TEARDOWN)
+    api.stop = () => {
+      stopped = true;
+      store();
+      clearTimeout(timer);
+      outbox.stop!();
+    };
+  return api;
 };

@@ -3,7 +3,7 @@
  * text, and the values of sensitive URL parameters (`?token=…`, `#access_token=…`).
  */
 import type { TrackletEvent } from '../types';
-import { isCampaignParam } from '../capture/attribution';
+import { isCampaignParam } from './attribution';
 
 /** What replaces a removed value. */
 export const MASK = '[redacted]';

@@ -2,7 +2,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errors } from '../../src/capture/errors';
 import { resolveConfig } from '../../src/config';
-import { createTracker, type Context } from '../../src/tracker';
+import type { Context } from '../../src/core/contract';
+import { createTracker } from '../../src/tracker';
 import type { TrackletEvent } from '../../src/types';
 
 const sent: TrackletEvent[] = [];

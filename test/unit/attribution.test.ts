@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attributionOf, campaignKey, campaignParams, isCampaignParam } from '../../src/capture/attribution';
+import { attributionOf, campaignKey, campaignParams, isCampaignParam } from '../../src/core/attribution';
 
 describe('attribution', () => {
   it.each([

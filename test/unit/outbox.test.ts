@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { resolveConfig, type Config } from '../../src/config';
+import { resolveConfig } from '../../src/config';
+import type { Config } from '../../src/core/contract';
 import { backoff, createOutbox, stats } from '../../src/core/outbox';
 import { MAX_BODY, byteLength } from '../../src/core/transport';
 import type { Batch, TrackletEvent } from '../../src/types';

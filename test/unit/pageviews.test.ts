@@ -1,6 +1,7 @@
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/config';
-import { createTracker, type Context } from '../../src/tracker';
+import type { Context } from '../../src/core/contract';
+import { createTracker } from '../../src/tracker';
 import type { TrackletEvent } from '../../src/types';
 
 // One tracker for the file: it patches `history` and listens on `window` for the page's lifetime.

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { resolveConfig, type Config, type TrackletOptions } from '../../src/config';
+import { resolveConfig } from '../../src/config';
+import type { Config, TrackletOptions } from '../../src/core/contract';
 import { createPrivacy, gateStats, MAX_WAITING, pathPattern, sampleOf } from '../../src/core/privacy';
 import { randomId } from '../../src/core/id';
 import { clear, read, write } from '../../src/core/storage';

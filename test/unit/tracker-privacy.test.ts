@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { resolveConfig, type Capture } from '../../src/config';
-import { createTracker, type Context } from '../../src/tracker';
+import { resolveConfig } from '../../src/config';
+import type { Capture, Context } from '../../src/core/contract';
+import { createTracker } from '../../src/tracker';
 
 // One tracker for the file: the gate sits between every capture's emit and the queue.
 let beacon: ReturnType<typeof vi.fn<(url: string, body: unknown) => boolean>>;

@@ -2,8 +2,8 @@
  * A capture's view of the tracker, for unit tests: records emitted events and flushes, and lets the
  * test fire the lifecycle hooks the tracker would.
  */
-import { resolveConfig, type Capture, type TrackletOptions } from '../../../src/config';
-import type { Context, EventFields, Hooks } from '../../../src/tracker';
+import { resolveConfig } from '../../../src/config';
+import type { Capture, Context, EventFields, Hooks, TrackletOptions } from '../../../src/core/contract';
 import type { TrackletEvent } from '../../../src/types';
 import { safe } from '../../../src/core/safe';
 
