@@ -22,7 +22,9 @@ export const FLAGS = {
 
 /** Turns a flag table into esbuild/vitest `define` entries. */
 export const define = (flags) =>
-  Object.fromEntries(Object.entries({ ...FLAGS, ...flags }).map(([k, v]) => [k, JSON.stringify(v)]));
+  Object.fromEntries(
+    Object.entries({ ...FLAGS, ...flags }).map(([k, v]) => [k, JSON.stringify(v)]),
+  );
 
 const browser = {
   bundle: true,
@@ -50,7 +52,13 @@ export const VARIANTS = [
 export async function buildAll() {
   rmSync('dist', { recursive: true, force: true });
   for (const v of VARIANTS) {
-    await build({ ...browser, entryPoints: [v.entry], format: v.format, outfile: `dist/${v.name}.js`, define: define(v.flags) });
+    await build({
+      ...browser,
+      entryPoints: [v.entry],
+      format: v.format,
+      outfile: `dist/${v.name}.js`,
+      define: define(v.flags),
+    });
   }
   // npm build: ESM, unminified names kept readable, web-vitals left as an import so the app's bundler dedupes it.
   await build({
@@ -77,28 +85,54 @@ export async function buildAll() {
       outfile: `dist/npm/react.${format == 'esm' ? 'js' : 'cjs'}`,
       external: ['react'],
       banner: { js: "'use client';" },
-      plugins: [{ name: 'npm-entry', setup: (b) => b.onResolve({ filter: /^\.\/index$/ }, () => ({ path: index, external: true })) }],
+      plugins: [
+        {
+          name: 'npm-entry',
+          setup: (b) =>
+            b.onResolve({ filter: /^\.\/index$/ }, () => ({ path: index, external: true })),
+        },
+      ],
       define: define({}),
     });
   }
   execFileSync('node_modules/.bin/tsc', ['-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   // The relay: Node only, its dependencies stay external.
-  if (existsSync('src/collector/cli.ts')) await build({
-    entryPoints: ['src/collector/index.ts', 'src/collector/cli.ts'],
-    outdir: 'dist/collector',
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    packages: 'external',
-    sourcemap: true,
-    logLevel: 'warning',
-    banner: { js: '#!/usr/bin/env node' },
-  });
+  if (existsSync('src/collector/cli.ts'))
+    await build({
+      entryPoints: ['src/collector/index.ts', 'src/collector/cli.ts'],
+      outdir: 'dist/collector',
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      packages: 'external',
+      sourcemap: true,
+      logLevel: 'warning',
+      banner: { js: '#!/usr/bin/env node' },
+    });
   // CommonJS, for require('tracklet') and require('tracklet/collector'): the same code in one file each.
-  await build({ ...browser, minify: false, minifySyntax: true, entryPoints: ['src/index.ts'], format: 'cjs', outfile: 'dist/npm/index.cjs', external: ['web-vitals', 'web-vitals/*'], define: define({}) });
+  await build({
+    ...browser,
+    minify: false,
+    minifySyntax: true,
+    entryPoints: ['src/index.ts'],
+    format: 'cjs',
+    outfile: 'dist/npm/index.cjs',
+    external: ['web-vitals', 'web-vitals/*'],
+    define: define({}),
+  });
   if (existsSync('src/collector/cli.ts')) {
-    await build({ entryPoints: ['src/collector/index.ts'], outfile: 'dist/collector/index.cjs', bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', sourcemap: true, logLevel: 'warning' });
+    await build({
+      entryPoints: ['src/collector/index.ts'],
+      outfile: 'dist/collector/index.cjs',
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      packages: 'external',
+      sourcemap: true,
+      logLevel: 'warning',
+    });
     // The relay's types, compiled (dist/types/collector/index.d.ts), so consumers need no TypeScript sources.
     execFileSync('node_modules/.bin/tsc', ['-p', 'tsconfig.collector.json'], { stdio: 'inherit' });
   }
@@ -115,13 +149,17 @@ function withExtensions(dir) {
     const file = join(dir, entry);
     if (!file.endsWith('.d.ts')) continue;
     const text = readFileSync(file, 'utf8');
-    const fixed = text.replace(/(from\s+|import\()(['"])(\.\.?\/[^'"]*)\2/g, (match, lead, quote, spec) => {
-      if (/\.(js|cjs|mjs|json)$/.test(spec)) return match;
-      const target = join(dirname(file), spec);
-      if (existsSync(target + '.d.ts')) return `${lead}${quote}${spec}.js${quote}`;
-      if (existsSync(join(target, 'index.d.ts'))) return `${lead}${quote}${spec}/index.js${quote}`;
-      return match;
-    });
+    const fixed = text.replace(
+      /(from\s+|import\()(['"])(\.\.?\/[^'"]*)\2/g,
+      (match, lead, quote, spec) => {
+        if (/\.(js|cjs|mjs|json)$/.test(spec)) return match;
+        const target = join(dirname(file), spec);
+        if (existsSync(target + '.d.ts')) return `${lead}${quote}${spec}.js${quote}`;
+        if (existsSync(join(target, 'index.d.ts')))
+          return `${lead}${quote}${spec}/index.js${quote}`;
+        return match;
+      },
+    );
     if (fixed != text) writeFileSync(file, fixed);
   }
 }

@@ -10,7 +10,8 @@ import { measureRelayVsFloor } from './lib/relay.mjs';
 import { relayTable } from './lib/report.mjs';
 
 process.chdir(ROOT);
-if (!process.env.BENCH_NO_BUILD) execFileSync(process.execPath, ['build.mjs'], { stdio: 'inherit' });
+if (!process.env.BENCH_NO_BUILD)
+  execFileSync(process.execPath, ['build.mjs'], { stdio: 'inherit' });
 const relay = await measureRelayVsFloor();
 if (relay.unavailable) console.log(`relay not measured: ${relay.unavailable}`);
 else {

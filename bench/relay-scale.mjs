@@ -46,14 +46,32 @@ const freePort = () =>
 const startPostgres = async () => {
   const root = userInfo().uid == 0;
   const dir = mkdtempSync(join(tmpdir(), 'tracklet-bench-pg-'));
-  if (root) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'])), Number(execFileSync('id', ['-g', 'postgres'])));
+  if (root)
+    chownSync(
+      dir,
+      Number(execFileSync('id', ['-u', 'postgres'])),
+      Number(execFileSync('id', ['-g', 'postgres'])),
+    );
   const run = (command, args) =>
-    root ? execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, command), ...args], { stdio: 'pipe' }) : execFileSync(join(PG_BIN, command), args, { stdio: 'pipe' });
+    root
+      ? execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, command), ...args], {
+          stdio: 'pipe',
+        })
+      : execFileSync(join(PG_BIN, command), args, { stdio: 'pipe' });
   const data = join(dir, 'data');
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
   // Durable settings (fsync on), unlike the tests: the figures should mean something in production.
-  run('pg_ctl', ['-D', data, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=100`, '-l', join(dir, 'log'), '-w', 'start']);
+  run('pg_ctl', [
+    '-D',
+    data,
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=100`,
+    '-l',
+    join(dir, 'log'),
+    '-w',
+    'start',
+  ]);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     pid: Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
@@ -74,8 +92,12 @@ const cpuOf = (pid) => {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     // utime, stime, cutime, cstime: fields 14–17 of stat(5), here 11–14 after the command name.
-    const own = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICK;
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    const own =
+      (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICK;
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
     return own + children.reduce((n, child) => n + cpuOf(child), 0);
   } catch {
     return 0;
@@ -102,17 +124,26 @@ const startWebhook = async () => {
     req.on('data', (d) => (raw += d));
     req.on('end', () => {
       const now = Date.now();
-      for (const event of JSON.parse(raw).events) if (!arrived.has(event.id)) arrived.set(event.id, now - event.timestamp);
+      for (const event of JSON.parse(raw).events)
+        if (!arrived.has(event.id)) arrived.set(event.id, now - event.timestamp);
       res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}/hook`, arrived, close: () => new Promise((r) => (server.closeAllConnections(), server.close(r))) };
+  return {
+    url: `http://127.0.0.1:${server.address().port}/hook`,
+    arrived,
+    close: () => new Promise((r) => (server.closeAllConnections(), server.close(r))),
+  };
 };
 
 const startRelay = (config, store) =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, '--config', config, '--port', '0', '--store', store], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [CLI, '--config', config, '--port', '0', '--store', store],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     const timer = setTimeout(() => reject(new Error('relay did not start: ' + err)), 30_000);
@@ -122,7 +153,11 @@ const startRelay = (config, store) =>
       const match = /listening on (http:\/\/\S+)/.exec(out);
       if (!match) return;
       clearTimeout(timer);
-      resolve({ url: match[1], pid: child.pid, stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) });
+      resolve({
+        url: match[1],
+        pid: child.pid,
+        stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))),
+      });
     });
     child.once('exit', (code) => reject(new Error(`relay exited with ${code}: ${err}`)));
   });
@@ -159,7 +194,8 @@ const load = (url, connections) =>
     ],
   });
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 /** One scenario: start `processes` relays on `store`, load them together, wait for every accepted event to be delivered. */
 const scenario = async (label, store, processes, pgUrl, pgPid) => {
@@ -170,7 +206,12 @@ const scenario = async (label, store, processes, pgUrl, pgPid) => {
     config,
     JSON.stringify({
       delivery: { pollMs: 200, leaseMs: 30_000, timeoutMs: 10_000 },
-      sites: { shop: { origins: ['https://shop.example'], destinations: [{ type: 'webhook', url: hook.url, batchSize: 100 }] } },
+      sites: {
+        shop: {
+          origins: ['https://shop.example'],
+          destinations: [{ type: 'webhook', url: hook.url, batchSize: 100 }],
+        },
+      },
     }),
   );
   const relays = [];
@@ -180,25 +221,38 @@ const scenario = async (label, store, processes, pgUrl, pgPid) => {
     ? setInterval(async () => {
         const client = new pg.Client({ connectionString: pgUrl });
         await client.connect().catch(() => {});
-        const { rows } = await client.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'tracklet-relay'").catch(() => ({ rows: [{ n: 0 }] }));
+        const { rows } = await client
+          .query(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'tracklet-relay'",
+          )
+          .catch(() => ({ rows: [{ n: 0 }] }));
         connectionsHeld = Math.max(connectionsHeld, rows[0].n);
         await client.end().catch(() => {});
       }, 1000)
     : undefined;
-  const cpuBefore = { relays: relays.reduce((n, r) => n + cpuOf(r.pid), 0), pg: pgPid ? cpuOf(pgPid) : 0 };
+  const cpuBefore = {
+    relays: relays.reduce((n, r) => n + cpuOf(r.pid), 0),
+    pg: pgPid ? cpuOf(pgPid) : 0,
+  };
   const started = Date.now();
   // The same total concurrency, split across the processes as a load balancer would.
-  const results = await Promise.all(relays.map((r) => load(r.url, Math.ceil(CONNECTIONS / processes))));
+  const results = await Promise.all(
+    relays.map((r) => load(r.url, Math.ceil(CONNECTIONS / processes))),
+  );
   const loadEnded = Date.now();
   clearInterval(sampler);
   // Requests still in flight when the load stops may be stored too: count what the store holds.
   await new Promise((r) => setTimeout(r, 500));
   const accepted = (await (await fetch(relays[0].url + '/status')).json()).events;
   const refused = results.reduce((n, r) => n + r.non2xx + r.errors, 0);
-  for (let i = 0; i < 600 && hook.arrived.size < accepted; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 600 && hook.arrived.size < accepted; i++)
+    await new Promise((r) => setTimeout(r, 100));
   const drainedAfterMs = Date.now() - loadEnded;
   const latencies = [...hook.arrived.values()].sort((a, b) => a - b);
-  const cpu = { relays: relays.reduce((n, r) => n + cpuOf(r.pid), 0) - cpuBefore.relays, pg: pgPid ? cpuOf(pgPid) - cpuBefore.pg : 0 };
+  const cpu = {
+    relays: relays.reduce((n, r) => n + cpuOf(r.pid), 0) - cpuBefore.relays,
+    pg: pgPid ? cpuOf(pgPid) - cpuBefore.pg : 0,
+  };
   await Promise.all(relays.map((r) => r.stop()));
   await hook.close();
   rmSync(dir, { recursive: true, force: true });
@@ -244,7 +298,17 @@ const storeCeiling = async (url, pgPid) => {
       const now = Date.now();
       const batch = Array.from({ length: BATCH }, () => ({
         site: 'shop',
-        event: { type: 'pageview', id: `${runId}-s-${++sequence}`, timestamp: now, anonymousId: 'a', sessionId: 's', url: 'https://shop.example/', path: '/', title: 'T', referrer: '' },
+        event: {
+          type: 'pageview',
+          id: `${runId}-s-${++sequence}`,
+          timestamp: now,
+          anonymousId: 'a',
+          sessionId: 's',
+          url: 'https://shop.example/',
+          path: '/',
+          title: 'T',
+          referrer: '',
+        },
         receivedAt: now,
         time: now,
         skewMs: 0,
@@ -262,7 +326,9 @@ const storeCeiling = async (url, pgPid) => {
   const seconds = (Date.now() - started) / 1000;
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const { rows } = await client.query("SELECT setting::int AS n FROM pg_settings WHERE name = 'max_connections'");
+  const { rows } = await client.query(
+    "SELECT setting::int AS n FROM pg_settings WHERE name = 'max_connections'",
+  );
   await client.end();
   await store.close();
   const row = {
@@ -274,7 +340,9 @@ const storeCeiling = async (url, pgPid) => {
   };
   say(
     `${row.scenario.padEnd(24)} ${String(row.eventsPerSec).padStart(7)} events/s (${row.insertsPerSec} insert transactions/s of ${BATCH} events, 20 in flight); max_connections ${row.maxConnections}` +
-      (pgPid ? `; pg CPU ${row.pgCpuMsPer1000} ms/1000 events → one PostgreSQL core ≈ ${Math.round(1e6 / Math.max(1, row.pgCpuMsPer1000))} events/s` : ''),
+      (pgPid
+        ? `; pg CPU ${row.pgCpuMsPer1000} ms/1000 events → one PostgreSQL core ≈ ${Math.round(1e6 / Math.max(1, row.pgCpuMsPer1000))} events/s`
+        : ''),
   );
   return row;
 };
@@ -283,7 +351,9 @@ const main = async () => {
   const own = process.env.DATABASE_URL ? undefined : await startPostgres();
   const pgUrl = process.env.DATABASE_URL ?? own.url;
   const sqliteDir = mkdtempSync(join(tmpdir(), 'tracklet-bench-sqlite-'));
-  say(`relay scale bench: ${DURATION} s per run, ${CONNECTIONS} connections, ${BATCH} events per request, ${cpus().length} cores, load ${loadavg()[0].toFixed(1)}`);
+  say(
+    `relay scale bench: ${DURATION} s per run, ${CONNECTIONS} connections, ${BATCH} events per request, ${cpus().length} cores, load ${loadavg()[0].toFixed(1)}`,
+  );
   const rows = [];
   try {
     rows.push(await scenario('sqlite, 1 process', join(sqliteDir, 'relay.db'), 1));
@@ -296,7 +366,14 @@ const main = async () => {
     rmSync(sqliteDir, { recursive: true, force: true });
     own?.destroy();
   }
-  if (asJson) console.log(JSON.stringify({ duration: DURATION, connections: CONNECTIONS, batch: BATCH, cores: cpus().length, rows }, null, 2));
+  if (asJson)
+    console.log(
+      JSON.stringify(
+        { duration: DURATION, connections: CONNECTIONS, batch: BATCH, cores: cpus().length, rows },
+        null,
+        2,
+      ),
+    );
 };
 
 await main();

@@ -8,10 +8,20 @@ import { chromium } from 'playwright-core';
 import { startDemo } from './server.mjs';
 
 const out = fileURLToPath(new URL('../docs/viewer.png', import.meta.url));
-const demo = await startDemo({ port: 0, storePath: join(mkdtempSync(join(tmpdir(), 'tracklet-shot-')), 'events.db'), log: () => {} });
+const demo = await startDemo({
+  port: 0,
+  storePath: join(mkdtempSync(join(tmpdir(), 'tracklet-shot-')), 'events.db'),
+  log: () => {},
+});
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--disable-background-networking',
+  ],
 });
 const site = demo.urls.site;
 
@@ -28,10 +38,13 @@ const visit = async (steps) => {
 };
 
 await visit(async (page) => {
-  await page.goto(site + 'pricing?utm_source=google&utm_medium=cpc&utm_campaign=brand&utm_term=campaign+analytics&gclid=Cj0KCQ-demo-123');
+  await page.goto(
+    site +
+      'pricing?utm_source=google&utm_medium=cpc&utm_campaign=brand&utm_term=campaign+analytics&gclid=Cj0KCQ-demo-123',
+  );
   await page.click('#signup-team');
   await page.click('nav a[href="/blog/launch-week"]');
-  for (let y = 0; y < 8; y++) await page.mouse.wheel(0, 600), await page.waitForTimeout(80);
+  for (let y = 0; y < 8; y++) (await page.mouse.wheel(0, 600), await page.waitForTimeout(80));
   await page.click('#newsletter');
 });
 await visit(async (page) => {
@@ -48,7 +61,10 @@ await visit(async (page) => {
 });
 
 await visit(async (page) => {
-  await page.goto(site + '?utm_source=newsletter&utm_medium=email&utm_campaign=launch-week&utm_content=header-link');
+  await page.goto(
+    site +
+      '?utm_source=newsletter&utm_medium=email&utm_campaign=launch-week&utm_content=header-link',
+  );
   await page.waitForLoadState('networkidle');
   await page.click('#hero-signup');
   await page.click('nav a[href="/pricing"]');
@@ -60,13 +76,21 @@ await visit(async (page) => {
   await page.click('#app-nav a[href="/app/campaigns"]');
   await page.selectOption('#range', 'Last 30 days');
 });
-const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
+const context = await browser.newContext({
+  viewport: { width: 1440, height: 1000 },
+  deviceScaleFactor: 1,
+});
 const viewer = await context.newPage();
 await viewer.goto(demo.urls.viewer);
 await viewer.locator('.session').first().waitFor();
 await viewer.waitForTimeout(2500); // Let the highlight of new rows fade and /status answer.
 // Open the landing pageview of the newsletter visit (the newest session), to show an event's fields.
-await viewer.locator('.session').first().locator('.ev[data-type="pageview"] summary').first().click();
+await viewer
+  .locator('.session')
+  .first()
+  .locator('.ev[data-type="pageview"] summary')
+  .first()
+  .click();
 mkdirSync(fileURLToPath(new URL('../docs/', import.meta.url)), { recursive: true });
 await viewer.screenshot({ path: out });
 console.log(`Saved ${out}`);

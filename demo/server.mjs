@@ -12,7 +12,14 @@ import { startRelay, toNodeListener } from 'tracklet/collector';
 
 const DEMO = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = resolve(DEMO, '..');
-const COLLECTOR_ROUTES = new Set(['/collect', '/health', '/status', '/events/stream', '/dead-letters', '/dead-letters/requeue']);
+const COLLECTOR_ROUTES = new Set([
+  '/collect',
+  '/health',
+  '/status',
+  '/events/stream',
+  '/dead-letters',
+  '/dead-letters/requeue',
+]);
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -32,7 +39,10 @@ const heroImage = (label) => {
     const height = Math.round(70 + 50 * Math.sin(i / 9) + 30 * Math.sin(i / 3.7) + i * 1.1);
     return `<rect x="${60 + i * 6.75}" y="${470 - height}" width="4.5" height="${height}" rx="1.5"/>`;
   }).join('');
-  const grid = Array.from({ length: 9 }, (_, i) => `<line x1="60" x2="1140" y1="${110 + i * 45}" y2="${110 + i * 45}"/>`).join('');
+  const grid = Array.from(
+    { length: 9 },
+    (_, i) => `<line x1="60" x2="1140" y1="${110 + i * 45}" y2="${110 + i * 45}"/>`,
+  ).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="520" viewBox="0 0 1200 520">
 <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#4f46e5"/><stop offset="1" stop-color="#0ea5e9"/></linearGradient></defs>
 <rect width="1200" height="520" rx="24" fill="url(#g)"/>
@@ -49,7 +59,11 @@ const heroImage = (label) => {
  * request in three, so the viewer shows retries.
  */
 const collectorConfig = (origin) => {
-  const destinations = ['warehouse', 'crm'].map((name) => ({ type: 'webhook', name, url: `${origin}/demo/webhook/${name}` }));
+  const destinations = ['warehouse', 'crm'].map((name) => ({
+    type: 'webhook',
+    name,
+    url: `${origin}/demo/webhook/${name}`,
+  }));
   const site = { origins: ['*'], destinations };
   return {
     sites: { 'marketing-site': site, 'web-app': site },
@@ -85,13 +99,18 @@ const findFile = (base, path) => {
 };
 
 const sendFile = (res, file) => {
-  res.writeHead(200, { 'Content-Type': TYPES[extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-store' });
+  res.writeHead(200, {
+    'Content-Type': TYPES[extname(file)] || 'application/octet-stream',
+    'Cache-Control': 'no-store',
+  });
   res.end(readFileSync(file));
 };
 
 const notFound = (res) => {
   res.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8' });
-  res.end('<!doctype html><meta charset="utf-8"><title>Not found</title><p>Not found. <a href="/">Home</a>');
+  res.end(
+    '<!doctype html><meta charset="utf-8"><title>Not found</title><p>Not found. <a href="/">Home</a>',
+  );
 };
 
 /**
@@ -99,9 +118,16 @@ const notFound = (res) => {
  * rejects with the listen error (EADDRINUSE when the port is taken).
  * @param {{ port?: number, host?: string, storePath?: string, log?: (message: string) => void }} [options]
  */
-export async function startDemo({ port = 8080, host = '127.0.0.1', storePath, log = console.log } = {}) {
+export async function startDemo({
+  port = 8080,
+  host = '127.0.0.1',
+  storePath,
+  log = console.log,
+} = {}) {
   if (!existsSync(join(ROOT, 'dist/tracklet.js')) || !existsSync(join(ROOT, 'dist/npm/index.js'))) {
-    throw new Error('Tracklet is not built yet: run `npm run demo` (it builds first) or `node build.mjs`.');
+    throw new Error(
+      'Tracklet is not built yet: run `npm run demo` (it builds first) or `node build.mjs`.',
+    );
   }
   const spa = await bundleSpa();
   let relay;
@@ -122,7 +148,9 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', storePath, lo
       req.resume();
       req.on('end', () => {
         const calls = (webhookCalls[name] = (webhookCalls[name] || 0) + 1);
-        res.writeHead(name == 'crm' && calls % 3 == 0 ? 503 : 200, { 'Content-Type': 'application/json' });
+        res.writeHead(name == 'crm' && calls % 3 == 0 ? 503 : 200, {
+          'Content-Type': 'application/json',
+        });
         res.end('{}');
       });
     },
@@ -214,13 +242,17 @@ const main = async () => {
     },
   });
   if (values.help) {
-    console.log('Usage: npm run demo -- [--port 8080] [--host 127.0.0.1] [--store .tmp/demo.db]\n(or PORT=8080 HOST=127.0.0.1 STORE=… npm run demo)');
+    console.log(
+      'Usage: npm run demo -- [--port 8080] [--host 127.0.0.1] [--store .tmp/demo.db]\n(or PORT=8080 HOST=127.0.0.1 STORE=… npm run demo)',
+    );
     return;
   }
   const rawPort = values.port ?? process.env.PORT ?? '8080';
   const port = Number(rawPort);
   if (!/^\d+$/.test(rawPort) || port > 65535) {
-    console.error(`--port/PORT must be a number from 0 to 65535, got "${rawPort}". Example: npm run demo -- --port 8081`);
+    console.error(
+      `--port/PORT must be a number from 0 to 65535, got "${rawPort}". Example: npm run demo -- --port 8081`,
+    );
     process.exitCode = 1;
     return;
   }
@@ -253,4 +285,5 @@ const main = async () => {
   process.on('SIGTERM', stop);
 };
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href)
+  await main();

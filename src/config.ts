@@ -44,7 +44,8 @@ const OPTIONS: Record<keyof Omit<Config, 'capture' | 'beforeSend'>, unknown> = {
 const REQUIRED = ['endpoint', 'site'];
 
 /** `batchSize` → `data-batch-size`. */
-export const attributeName = (key: string): string => 'data-' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+export const attributeName = (key: string): string =>
+  'data-' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
 /** Reads the options of a script tag from its `data-*` attributes (strings, validated later). */
 export const fromAttributes = (element: Element): Record<string, unknown> => {
@@ -56,12 +57,32 @@ export const fromAttributes = (element: Element): Record<string, unknown> => {
   return options;
 };
 
+/** An absolute http(s) URL for `value` (relative to the page), or undefined. */
+const httpUrl = (value: string): string | undefined => {
+  try {
+    const url = new URL(value, location.href);
+    if (/^https?:$/.test(url.protocol)) return url.href;
+  } catch {
+    // Unparseable: refused like another scheme.
+  }
+};
+
+/** The items of a comma-separated attribute, trimmed, empty ones left out. */
+const splitList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
 /**
  * Validates options (typed values from `init()`, or attribute strings from a script tag) and fills
  * in defaults. A missing or invalid value gets one warning naming it (and, in the debug build, what
  * was expected), and no config is returned: the tracker then stays inert.
  */
-export const resolveConfig = (options: Record<string, unknown>, fromTag: boolean): Config | undefined => {
+export const resolveConfig = (
+  options: Record<string, unknown>,
+  fromTag: boolean,
+): Config | undefined => {
   const config: Record<string, unknown> = {
     capture: Array.isArray(options.capture) ? options.capture : [],
     beforeSend: typeof options.beforeSend == 'function' ? options.beforeSend : undefined,
@@ -81,32 +102,39 @@ export const resolveConfig = (options: Record<string, unknown>, fromTag: boolean
     if (value === undefined && !required) value = fallback;
     else if (type == 'boolean') {
       if (fromTag) value = value === '' || value === 'true' || (value !== 'false' && value);
-      if (typeof value != type) expected = DEBUG ? (fromTag ? '"true" or "false"' : 'a boolean') : '';
+      if (typeof value != type)
+        expected = DEBUG ? (fromTag ? '"true" or "false"' : 'a boolean') : '';
     } else if (range) {
       if (fromTag && typeof value == 'string' && value.trim()) value = +value;
       if (!(typeof value == type && (value as number) >= range[1] && (value as number) <= range[2]))
         expected = DEBUG ? `a number from ${range[1]} to ${range[2]}` : '';
     } else if (Array.isArray(fallback)) {
       // A list: a comma-separated attribute, or an array of strings from init().
-      if (typeof value == 'string') value = value.split(',').map((item) => item.trim()).filter(Boolean);
+      if (typeof value == 'string') value = splitList(value);
       if (!Array.isArray(value) || value.some((item) => typeof item != 'string'))
         expected = DEBUG ? (fromTag ? 'a comma-separated list' : 'an array of strings') : '';
-    } else if (typeof value != 'string' || (required && !value) || (choices && !choices.includes(value)))
-      expected = DEBUG ? (choices ? 'one of ' + choices.join(', ') : key == 'endpoint' ? 'the collector URL (http or https)' : 'a non-empty string') : '';
-    else if (key == 'endpoint') {
-      let url: URL | undefined;
-      try {
-        url = new URL(value, location.href);
-      } catch {
-        // Unparseable: refused below like another scheme.
-      }
-      if (url && /^https?:$/.test(url.protocol)) value = url.href;
-      else expected = DEBUG ? 'the collector URL (http or https)' : '';
-    }
+    } else if (
+      typeof value != 'string' ||
+      (required && !value) ||
+      (choices && !choices.includes(value))
+    )
+      expected = DEBUG
+        ? choices
+          ? 'one of ' + choices.join(', ')
+          : key == 'endpoint'
+            ? 'the collector URL (http or https)'
+            : 'a non-empty string'
+        : '';
+    else if (key == 'endpoint' && !(value = httpUrl(value)))
+      expected = DEBUG ? 'the collector URL (http or https)' : '';
     if (expected !== 0) {
       const name = fromTag ? attributeName(key) : key;
       const given = raw === undefined ? 'missing' : JSON.stringify(raw);
-      warn(DEBUG ? `${name} is ${given}: expected ${expected}. Tracking is off.` : `${name} is ${given}. Tracking is off.`);
+      warn(
+        DEBUG
+          ? `${name} is ${given}: expected ${expected}. Tracking is off.`
+          : `${name} is ${given}. Tracking is off.`,
+      );
       return;
     }
     config[key] = value;

@@ -58,7 +58,8 @@ export const start = safe((options: TrackletOptions, fromTag: boolean): boolean 
   started = true;
   const config = resolveConfig(options as unknown as Record<string, unknown>, fromTag);
   if (config) tracker = createTracker(config);
-  for (const [method, args] of pending.splice(0)) (forward(method) as (...a: unknown[]) => unknown)(...args);
+  for (const [method, args] of pending.splice(0))
+    (forward(method) as (...a: unknown[]) => unknown)(...args);
   return !!tracker;
 });
 
@@ -68,11 +69,17 @@ export const init = (options: TrackletOptions): boolean =>
   !!start({ ...options, capture: [...(options?.capture || []), ...early] }, false);
 
 /** Sends a custom event `name` with optional properties. */
-export const track = /* @__PURE__ */ forward('track') as (name: string, properties?: Properties) => void;
+export const track = /* @__PURE__ */ forward('track') as (
+  name: string,
+  properties?: Properties,
+) => void;
 /** Sends a pageview of the current URL (automatic ones are sent for you). */
 export const page = /* @__PURE__ */ forward('page') as (properties?: Properties) => void;
 /** Attaches a user id (and traits) to this and every later event. */
-export const identify = /* @__PURE__ */ forward('identify') as (userId: string, traits?: Properties) => void;
+export const identify = /* @__PURE__ */ forward('identify') as (
+  userId: string,
+  traits?: Properties,
+) => void;
 /** Hands every queued event to the network; resolves when that is done (await it before a redirect). */
 export const flush = (): Promise<void> => forward('flush')() || Promise.resolve();
 /** Forgets the visitor: new anonymous id and session, no user id. */
@@ -101,11 +108,11 @@ const add = (capture: Capture) => (started ? attach(capture) : early.push(captur
  */
 export const set = /* @__PURE__ */ safe((properties: Properties): void => {
   setProps(properties);
-  if (!added.props) (added.props = true), add(props());
+  if (!added.props) ((added.props = true), add(props()));
 }) as (properties: Properties) => void;
 
 /** Marks this page as not found: its pageview carries `status: 404` (call it before `init()`, or before `page()`). */
 export const notFound = /* @__PURE__ */ safe((): void => {
   markNotFound();
-  if (!added.notFound) (added.notFound = true), add(notFoundCapture());
+  if (!added.notFound) ((added.notFound = true), add(notFoundCapture()));
 }) as () => void;

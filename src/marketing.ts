@@ -33,12 +33,16 @@ const isOn = (value: unknown) => value === true || value === '' || value === 'tr
 
 /** The captures the features ask for. */
 export const capturesOf = (features: Features): Capture[] => {
-  const captures = [props(typeof features.props == 'string' ? parseProps(features.props) : features.props), notFound(isOn(features.notFound))];
+  const captures = [
+    props(typeof features.props == 'string' ? parseProps(features.props) : features.props),
+    notFound(isOn(features.notFound)),
+  ];
   if (isOn(features.forms)) captures.push(forms());
   if (features.crossDomain) captures.push(crossDomain(features.crossDomain as string | string[]));
   const source = features.consentSource;
   if (source != null) {
-    if (features.consent != 'required') warn('data-consent-source needs data-consent="required": ignored');
+    if (features.consent != 'required')
+      warn('data-consent-source needs data-consent="required": ignored');
     else if (source == 'gcm') captures.push(gcm());
     else if (source == 'tcf') captures.push(tcf());
     else warn('data-consent-source is', JSON.stringify(source), ': expected gcm or tcf, ignored');
@@ -53,7 +57,14 @@ const setup: Setup = (script, later, go, api) => {
   const start = () => {
     started = true;
     const features: Features = { ...options };
-    for (const [key, name] of [['props', 'props'], ['notFound', 'not-found'], ['forms', 'forms'], ['crossDomain', 'cross-domain'], ['consentSource', 'consent-source'], ['consent', 'consent']] as const)
+    for (const [key, name] of [
+      ['props', 'props'],
+      ['notFound', 'not-found'],
+      ['forms', 'forms'],
+      ['crossDomain', 'cross-domain'],
+      ['consentSource', 'consent-source'],
+      ['consent', 'consent'],
+    ] as const)
       if (script.hasAttribute('data-' + name)) features[key] = attribute(name);
     const captures = capturesOf(features);
     // Started already (a method of this file was called after a start without it): attach instead.
@@ -63,7 +74,8 @@ const setup: Setup = (script, later, go, api) => {
   const methods: Api = {
     init: (value) => {
       if (started || options) return warn('init: started already, ignored');
-      if (!value || typeof value != 'object') return warn('init() takes an options object, got', value);
+      if (!value || typeof value != 'object')
+        return warn('init() takes an options object, got', value);
       options = value as Features;
       if (!replaying) start();
     },
@@ -86,4 +98,7 @@ const setup: Setup = (script, later, go, api) => {
   if (options || script.hasAttribute('data-endpoint')) start();
 };
 
-(window as unknown as { tracklet?: (method: string, setup: Setup) => void }).tracklet?.('boot', setup);
+(window as unknown as { tracklet?: (method: string, setup: Setup) => void }).tracklet?.(
+  'boot',
+  setup,
+);

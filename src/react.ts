@@ -4,7 +4,14 @@
  * Nothing runs on the server: rendering (`renderToString`, React Server Components' client
  * boundary) never starts a tracker, and the module touches no browser global when imported.
  */
-import { createContext, createElement, useContext, useEffect, type ReactElement, type ReactNode } from 'react';
+import {
+  createContext,
+  createElement,
+  useContext,
+  useEffect,
+  type ReactElement,
+  type ReactNode,
+} from 'react';
 import {
   consent,
   flush,
@@ -42,7 +49,16 @@ const Inside = createContext(false);
 
 // One tracker per page, as with the `tracklet` package itself: the client is a constant, so a
 // component that puts it in a dependency list never re-runs for it.
-const client: TrackletClient = Object.freeze({ track, page, identify, flush, reset, consent, getAnonymousId, getSessionId });
+const client: TrackletClient = Object.freeze({
+  track,
+  page,
+  identify,
+  flush,
+  reset,
+  consent,
+  getAnonymousId,
+  getSessionId,
+});
 
 /**
  * Starts Tracklet with `options` once the app has mounted in the browser, and renders its children.
@@ -55,7 +71,10 @@ export function TrackletProvider({ options, children }: TrackletProviderProps): 
   const nested = useContext(Inside);
   // The options are read once: an inline object is a new one on every render.
   useEffect(() => {
-    if (nested) console.warn('[tracklet] a TrackletProvider inside another one is ignored: the outermost one starts Tracklet');
+    if (nested)
+      console.warn(
+        '[tracklet] a TrackletProvider inside another one is ignored: the outermost one starts Tracklet',
+      );
     else init(options);
   }, []);
   return createElement(Inside.Provider, { value: true }, children);

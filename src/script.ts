@@ -8,7 +8,18 @@ import { fromAttributes } from './config';
 import type { Capture, Context } from './core/contract';
 import { warn } from './core/log';
 import { safe } from './core/safe';
-import { attach, consent, flush, getAnonymousId, getSessionId, identify, page, reset, start, track } from './index';
+import {
+  attach,
+  consent,
+  flush,
+  getAnonymousId,
+  getSessionId,
+  identify,
+  page,
+  reset,
+  start,
+  track,
+} from './index';
 
 type Stub = ((...args: unknown[]) => unknown) & { q?: ArrayLike<unknown>[]; version?: string };
 
@@ -53,7 +64,10 @@ const loadCaptures: Capture = ({ config }) => {
 
 /** Starts with the options of `tracklet('init', …)` (from the third file) under the tag's attributes, and its captures. */
 const go = (capture: Capture[] = [], options?: object) =>
-  start({ ...options, ...fromAttributes(script), capture: [loadCaptures, ...capture] } as never, true);
+  start(
+    { ...options, ...fromAttributes(script), capture: [loadCaptures, ...capture] } as never,
+    true,
+  );
 
 const api = {
   track,
@@ -94,7 +108,9 @@ if (!stub?.version) {
   // or asks for a feature of it (props, not-found, forms, cross-domain, consent-source): so the first
   // pageview has them. If it fails to load, the start goes on without.
   // With an empty or bad data-endpoint, the tag warns and stays inert.
-  (fetched = !script.hasAttribute('data-endpoint') || /-(props|not-found|forms|cross-domain|consent-source)=/.test(script.outerHTML))
+  (fetched =
+    !script.hasAttribute('data-endpoint') ||
+    /-(props|not-found|forms|cross-domain|consent-source)=/.test(script.outerHTML))
     ? load(MARKETING, () => go())
     : go();
 }

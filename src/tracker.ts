@@ -2,7 +2,15 @@ import type { Capture, Config, Context, EventFields, Hooks } from './core/contra
 import type { Properties, TrackletEvent } from './types';
 import { attributionOf, campaignKey, campaignParams } from './core/attribution';
 import { eventId } from './core/id';
-import { anonymousId, resetIdentity, setUserId, takeAttribution, touchSession, userId, type Session } from './core/identity';
+import {
+  anonymousId,
+  resetIdentity,
+  setUserId,
+  takeAttribution,
+  touchSession,
+  userId,
+  type Session,
+} from './core/identity';
 import { setDebug, warn } from './core/log';
 import { createPrivacy } from './core/privacy';
 import { createQueue } from './core/queue';
@@ -54,7 +62,9 @@ export const createTracker = (config: Config): Tracker => {
   // What every event of a task shares is read once per task: `location` getters cost as much as the
   // rest of an event, and the ids and the session come from storage. A navigation through the
   // history API, a pageview, identify() and reset() start a new reading.
-  let here: [url: string, path: string, session?: Session, anonymousId?: string, userId?: string] | undefined;
+  let here:
+    | [url: string, path: string, session?: Session, anonymousId?: string, userId?: string]
+    | undefined;
   const whereNow = () => {
     if (!here) {
       here = [location.href, location.pathname + (spa == 'hash' ? location.hash : '')];
@@ -65,7 +75,12 @@ export const createTracker = (config: Config): Tracker => {
   const path = () => whereNow()[1];
 
   const session = (now: number) => {
-    const current = touchSession(now, timeout, () => attributionOf(location.href, document.referrer), landing);
+    const current = touchSession(
+      now,
+      timeout,
+      () => attributionOf(location.href, document.referrer),
+      landing,
+    );
     landing = undefined;
     return current;
   };
@@ -75,7 +90,12 @@ export const createTracker = (config: Config): Tracker => {
     const task = whereNow();
     const current = (task[2] ||= session(now));
     // Built field by field in the wire order (one object, no spreads or `delete`: this runs per call).
-    const event = { id: eventId(), timestamp: now, anonymousId: (task[3] ||= anonymousId()), sessionId: current.id } as TrackletEvent;
+    const event = {
+      id: eventId(),
+      timestamp: now,
+      anonymousId: (task[3] ||= anonymousId()),
+      sessionId: current.id,
+    } as TrackletEvent;
     const user = task.length > 4 ? task[4] : (task[4] = userId());
     if (user) event.userId = user;
     event.url = task[0];
@@ -127,7 +147,10 @@ export const createTracker = (config: Config): Tracker => {
       here = undefined;
       page();
     });
-    const originals = TEARDOWN && { pushState: history.pushState, replaceState: history.replaceState };
+    const originals = TEARDOWN && {
+      pushState: history.pushState,
+      replaceState: history.replaceState,
+    };
     if (spa != 'off') {
       for (const method of ['pushState', 'replaceState'] as const) {
         const original = history[method];
@@ -142,7 +165,8 @@ export const createTracker = (config: Config): Tracker => {
     }
     // A page restored from the back/forward cache is a new view of it.
     const onShow = safe(
-      (event: PageTransitionEvent) => event.persisted && config.autoPageview && page(undefined, true),
+      (event: PageTransitionEvent) =>
+        event.persisted && config.autoPageview && page(undefined, true),
     );
     addEventListener('pageshow', onShow);
     // Registered after the captures (and, on window in the bubbling phase, after web-vitals' capture

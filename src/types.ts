@@ -1,5 +1,6 @@
 /** Property values Tracklet sends: JSON values after sanitising. */
-export type PropertyValue = string | number | boolean | null | PropertyValue[] | { [key: string]: PropertyValue };
+export type PropertyValue =
+  string | number | boolean | null | PropertyValue[] | { [key: string]: PropertyValue };
 export type Properties = Record<string, PropertyValue>;
 
 /** Campaign parameters and the referrer that started a session, keyed by parameter name. */
@@ -73,7 +74,8 @@ export interface EngagementEvent extends BaseEvent {
 }
 
 /** One event on the wire, told apart by `type`. */
-export type TrackletEvent = PageviewEvent | CustomEvent | IdentifyEvent | VitalEvent | ErrorEvent | EngagementEvent;
+export type TrackletEvent =
+  PageviewEvent | CustomEvent | IdentifyEvent | VitalEvent | ErrorEvent | EngagementEvent;
 
 /** The canonical body: every event complete (wire version 1, still read by the relay). */
 export interface Batch {

@@ -4,9 +4,17 @@ import { AnalyticsBrowser } from '@segment/analytics-next';
 
 const analytics = AnalyticsBrowser.load({
   writeKey: 'bench',
-  cdnSettings: { integrations: { 'Segment.io': { apiKey: 'bench', apiHost: location.host + '/v1', protocol: 'http' } } },
+  cdnSettings: {
+    integrations: {
+      'Segment.io': { apiKey: 'bench', apiHost: location.host + '/v1', protocol: 'http' },
+    },
+  },
 });
 analytics.page();
 analytics.track('signup', { plan: 'pro' });
 
-if (BENCH) window.bench = { track: (name, props) => analytics.track(name, props), navigated: () => analytics.page() };
+if (BENCH)
+  window.bench = {
+    track: (name, props) => analytics.track(name, props),
+    navigated: () => analytics.page(),
+  };

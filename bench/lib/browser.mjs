@@ -69,9 +69,19 @@ const trackers = async () => {
       page: "tracklet.track('signup',{plan:'pro'});window.bench={track:tracklet.track,flush:tracklet.flush};",
       owns: (path) => path.startsWith('/dist/') || path == '/t/tracklet-page.js',
     },
-    { ...TRACKLET_NPM, label: 'Tracklet npm', code: new TextDecoder().decode(await bundle(TRACKLET_NPM.entry, { bench: true })) },
+    {
+      ...TRACKLET_NPM,
+      label: 'Tracklet npm',
+      code: new TextDecoder().decode(await bundle(TRACKLET_NPM.entry, { bench: true })),
+    },
   ];
-  for (const peer of PEERS) list.push({ ...peer, code: new TextDecoder().decode(await bundle(peer.entry, { bench: true, splitDynamic: peer.splitDynamic })) });
+  for (const peer of PEERS)
+    list.push({
+      ...peer,
+      code: new TextDecoder().decode(
+        await bundle(peer.entry, { bench: true, splitDynamic: peer.splitDynamic }),
+      ),
+    });
   for (const tracker of list) {
     tracker.src ??= `/t/${tracker.id}.js`;
     tracker.owns ??= (path) => path == tracker.src;
@@ -80,7 +90,9 @@ const trackers = async () => {
 };
 
 /** The identical page every tracker is measured on: its script tag, then the page's own calls. */
-const pageFor = (tracker) => `<!doctype html><html><head><meta charset="utf-8"><title>Bench page</title>
+const pageFor = (
+  tracker,
+) => `<!doctype html><html><head><meta charset="utf-8"><title>Bench page</title>
 <script>window.__lt=[];new PerformanceObserver(function(l){l.getEntries().forEach(function(e){__lt.push(e.duration)})}).observe({type:'longtask'})</script>
 <script src="${tracker.src}"${tracker.attrs || ''}></script>
 ${tracker.page ? `<script src="/t/${tracker.id}-page.js"></script>` : ''}
@@ -133,7 +145,7 @@ const settle = async (server, marks, idle = 3500) => {
   let since = Date.now();
   while (Date.now() < end && server.marks() < marks) {
     await sleep(100);
-    if (server.requests.length != count) (count = server.requests.length), (since = Date.now());
+    if (server.requests.length != count) ((count = server.requests.length), (since = Date.now()));
     else if (Date.now() - since > idle) break;
   }
 };
@@ -144,14 +156,16 @@ const settle = async (server, marks, idle = 3500) => {
  */
 const quiet = async (server, tracker, { min = 1500, max = 6000, idle = 1000 } = {}) => {
   const start = Date.now();
-  const fetched = () => [...new Set(server.fetched.map((f) => f.path).filter((path) => tracker.owns(path)))];
+  const fetched = () => [
+    ...new Set(server.fetched.map((f) => f.path).filter((path) => tracker.owns(path))),
+  ];
   const missing = () => (tracker.expect || []).some((path) => !fetched().includes(path));
   await sleep(min);
   let count = server.fetched.length;
   let since = Date.now();
   while (Date.now() - start < max && (Date.now() - since < idle || missing())) {
     await sleep(100);
-    if (server.fetched.length != count) (count = server.fetched.length), (since = Date.now());
+    if (server.fetched.length != count) ((count = server.fetched.length), (since = Date.now()));
   }
   return fetched();
 };
@@ -192,7 +206,10 @@ const mainThreadRun = async (browser, server, tracker, { delivery = true } = {})
     } finally {
       trace = await browser.stopTracing();
     }
-    Object.assign(run, startupFromTrace(JSON.parse(trace.toString('utf8')).traceEvents, tracker, server.origin));
+    Object.assign(
+      run,
+      startupFromTrace(JSON.parse(trace.toString('utf8')).traceEvents, tracker, server.origin),
+    );
     const loaded = await opened.metrics();
     Object.assign(
       run,
@@ -238,7 +255,8 @@ const mainThreadRun = async (browser, server, tracker, { delivery = true } = {})
       run.track += await page.evaluate(
         async ([from, n]) => {
           const t = performance.now();
-          for (let i = from; i < from + n; i++) window.bench.track('bench_event', { i, plan: 'pro' });
+          for (let i = from; i < from + n; i++)
+            window.bench.track('bench_event', { i, plan: 'pro' });
           await new Promise((done) => setTimeout(done));
           return performance.now() - t;
         },
@@ -271,7 +289,10 @@ const visit = async (browser, server, tracker) => {
   server.clear();
   const { context, page, blocked } = await openPage(browser, server);
   try {
-    await page.goto(`${server.origin}/p/${tracker.id}/landing?utm_source=newsletter&utm_medium=email&utm_campaign=spring`, { waitUntil: 'load' });
+    await page.goto(
+      `${server.origin}/p/${tracker.id}/landing?utm_source=newsletter&utm_medium=email&utm_campaign=spring`,
+      { waitUntil: 'load' },
+    );
     await sleep(1000);
     for (let n = 1; n <= 3; n++) {
       await page.evaluate((n) => {
@@ -281,8 +302,14 @@ const visit = async (browser, server, tracker) => {
       }, n);
       await sleep(300);
     }
-    if (tracker.tracks) for (let n = 1; n <= 5; n++) await page.evaluate((n) => window.bench.track('cta_click', { n }), n);
-    await page.evaluate(() => setTimeout(() => { throw new Error('bench error'); }));
+    if (tracker.tracks)
+      for (let n = 1; n <= 5; n++)
+        await page.evaluate((n) => window.bench.track('cta_click', { n }), n);
+    await page.evaluate(() =>
+      setTimeout(() => {
+        throw new Error('bench error');
+      }),
+    );
     await page.click('#cta').catch(() => {});
     await sleep(1000);
     // Page hide: leaving the page fires visibilitychange and pagehide, the trackers' last chance.
@@ -301,7 +328,11 @@ const visit = async (browser, server, tracker) => {
 /** What the server received in a visit: requests (no CORS preflights), bytes of bodies + URLs. */
 const sent = (server) => {
   const requests = server.requests.filter((r) => r.method != 'OPTIONS');
-  return { requests: requests.length, preflights: server.requests.length - requests.length, bytes: server.requests.reduce((sum, r) => sum + r.bytes, 0) };
+  return {
+    requests: requests.length,
+    preflights: server.requests.length - requests.length,
+    bytes: server.requests.reduce((sum, r) => sum + r.bytes, 0),
+  };
 };
 
 /**
@@ -314,7 +345,9 @@ const shortVisit = async (browser, server, tracker) => {
   try {
     await page.goto(`${server.origin}/p/${tracker.id}/landing`, { waitUntil: 'load' });
     await sleep(800);
-    if (tracker.tracks) for (let n = 1; n <= 10; n++) await page.evaluate((n) => window.bench.track('cta_click', { n }), n);
+    if (tracker.tracks)
+      for (let n = 1; n <= 10; n++)
+        await page.evaluate((n) => window.bench.track('cta_click', { n }), n);
     await page.evaluate(() => {
       history.pushState({}, '', `/p/${location.pathname.split('/')[2]}/next`);
       document.title = 'Next';
@@ -340,7 +373,9 @@ export const tagFiles = async () => {
     const { context, page } = await openPage(browser, server, { throttle: 1 });
     try {
       await page.goto(`${server.origin}/p/tracklet`, { waitUntil: 'load' });
-      return (await quiet(server, tag, { min: 1000, max: 6000, idle: 1500 })).filter((path) => path.startsWith('/dist/')).map((path) => path.slice(1));
+      return (await quiet(server, tag, { min: 1000, max: 6000, idle: 1500 }))
+        .filter((path) => path.startsWith('/dist/'))
+        .map((path) => path.slice(1));
     } finally {
       await context.close();
     }
@@ -356,10 +391,18 @@ export const tagFiles = async () => {
  * chunks, flush, wait for delivery) only in the first `deliveryReps` rounds; then the two scripted
  * visits each.
  */
-export const measureBrowser = async ({ reps = 3, deliveryReps = 1, roundsUntil = Infinity, only, files = [], log = console.log } = {}) => {
+export const measureBrowser = async ({
+  reps = 3,
+  deliveryReps = 1,
+  roundsUntil = Infinity,
+  only,
+  files = [],
+  log = console.log,
+} = {}) => {
   const list = (await trackers()).filter((t) => !only || only.includes(t.id));
   // The tag's page is traced until every file it loads has arrived (`files`: what tagFiles() found).
-  for (const tracker of list) if (tracker.id == 'tracklet') tracker.expect = files.map((file) => '/' + file);
+  for (const tracker of list)
+    if (tracker.id == 'tracklet') tracker.expect = files.map((file) => '/' + file);
   const server = await startBenchServer();
   serve(server, list);
   const browser = await launch();
@@ -379,11 +422,18 @@ export const measureBrowser = async ({ reps = 3, deliveryReps = 1, roundsUntil =
       }
       const roundStart = Date.now();
       const order = list.map((_, i) => list[(i + rep) % list.length]);
-      for (const tracker of order) runs[tracker.id].push(await mainThreadRun(browser, server, tracker, { delivery: rep < deliveryReps }));
-      log(`bench: browser round ${rep + 1}/${reps} done in ${Math.round((Date.now() - roundStart) / 1000)} s`);
+      for (const tracker of order)
+        runs[tracker.id].push(
+          await mainThreadRun(browser, server, tracker, { delivery: rep < deliveryReps }),
+        );
+      log(
+        `bench: browser round ${rep + 1}/${reps} done in ${Math.round((Date.now() - roundStart) / 1000)} s`,
+      );
       done++;
       // The next round's length, as this one's without the delivery part (which runs in the first rounds only).
-      roundMs = list.reduce((sum, t) => sum + (runs[t.id].at(-1).wallMs || 0), 0) + (rep + 1 < deliveryReps ? Date.now() - roundStart : 0);
+      roundMs =
+        list.reduce((sum, t) => sum + (runs[t.id].at(-1).wallMs || 0), 0) +
+        (rep + 1 < deliveryReps ? Date.now() - roundStart : 0);
     }
     for (const tracker of list) {
       visits[tracker.id] = await visit(browser, server, tracker);
@@ -396,7 +446,13 @@ export const measureBrowser = async ({ reps = 3, deliveryReps = 1, roundsUntil =
       events: EVENTS,
       reps: done,
       deliveryReps: Math.min(deliveryReps, done),
-      trackers: list.map(({ id, label, tracks, note, partial }) => ({ id, label, tracks, note, partial })),
+      trackers: list.map(({ id, label, tracks, note, partial }) => ({
+        id,
+        label,
+        tracks,
+        note,
+        partial,
+      })),
       runs,
       visits,
       shortVisits,

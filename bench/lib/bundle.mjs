@@ -7,7 +7,8 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 export const ROOT = resolve(import.meta.dirname, '../..');
 
 /** The browser target of Tracklet's own build (build.mjs), used for every bundle here too. */
-export const TARGET = /target:\s*'(es\d+)'/.exec(readFileSync(resolve(ROOT, 'build.mjs'), 'utf8'))?.[1] || 'es2020';
+export const TARGET =
+  /target:\s*'(es\d+)'/.exec(readFileSync(resolve(ROOT, 'build.mjs'), 'utf8'))?.[1] || 'es2020';
 
 /** The settings every peer entry and Tracklet's npm entry are bundled with: what an app's bundler would do. */
 export const SETTINGS = {
@@ -31,7 +32,9 @@ export const SETTINGS = {
 const dynamicImportsApart = {
   name: 'dynamic-imports-apart',
   setup(b) {
-    b.onResolve({ filter: /.*/ }, (args) => (args.kind == 'dynamic-import' ? { path: args.path, external: true } : undefined));
+    b.onResolve({ filter: /.*/ }, (args) =>
+      args.kind == 'dynamic-import' ? { path: args.path, external: true } : undefined,
+    );
   },
 };
 
@@ -55,4 +58,3 @@ export const sizes = (code) => ({
   gzip: gzipSync(code, { level: 9 }).length,
   brotli: brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
 });
-

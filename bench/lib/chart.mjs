@@ -2,7 +2,8 @@
 import { chromium } from 'playwright-core';
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
-const fmt = (n) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 10 ? n.toFixed(0) : n.toFixed(1));
+const fmt = (n) =>
+  n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 10 ? n.toFixed(0) : n.toFixed(1);
 
 /**
  * One horizontal bar panel. `items`: `{ label, value, min?, max?, ours? }`. Log scale when values
@@ -20,7 +21,10 @@ const panel = (title, unit, items) => {
   const log = top / low > 100;
   const x = (v) => {
     if (v <= 0) return 0;
-    return Math.max(0, log ? (barW * Math.log10(v / (low / 2))) / Math.log10(top / (low / 2)) : (barW * v) / top);
+    return Math.max(
+      0,
+      log ? (barW * Math.log10(v / (low / 2))) / Math.log10(top / (low / 2)) : (barW * v) / top,
+    );
   };
   const rows = items.map((item, i) => {
     const y = 34 + i * rowH;
@@ -40,21 +44,57 @@ ${rows.join('\n')}</svg>`;
 /** Builds the chart page from results.json's content. */
 export const chartHtml = ({ machine, sizes, browser, summaries, relay }) => {
   const panels = [];
-  panels.push(panel('Size: brotli bytes', 'bytes, lower is better', sizes.map((r) => ({ label: r.label, value: r.brotli, ours: r.group == 'tracklet' }))));
+  panels.push(
+    panel(
+      'Size: brotli bytes',
+      'bytes, lower is better',
+      sizes.map((r) => ({ label: r.label, value: r.brotli, ours: r.group == 'tracklet' })),
+    ),
+  );
   if (browser) {
     const items = (key, only) =>
       browser.trackers
         .filter((t) => !only || t.tracks)
-        .map((t) => ({ label: t.label, value: summaries[t.id][key]?.median, min: summaries[t.id][key]?.min, max: summaries[t.id][key]?.max, ours: t.id.startsWith('tracklet') }));
-    panels.push(panel(`Script time to start (Chromium, ${browser.throttle}× CPU throttle)`, 'ms, median and min–max', items('start')));
-    panels.push(panel(`1,000 track() calls in one task (${browser.throttle}× CPU throttle)`, 'ms, median and min–max', items('task', true)));
-    panels.push(panel('1,000 track() calls + flush: main-thread time', 'ms, median and min–max', items('trackFlush', true)));
+        .map((t) => ({
+          label: t.label,
+          value: summaries[t.id][key]?.median,
+          min: summaries[t.id][key]?.min,
+          max: summaries[t.id][key]?.max,
+          ours: t.id.startsWith('tracklet'),
+        }));
+    panels.push(
+      panel(
+        `Script time to start (Chromium, ${browser.throttle}× CPU throttle)`,
+        'ms, median and min–max',
+        items('start'),
+      ),
+    );
+    panels.push(
+      panel(
+        `1,000 track() calls in one task (${browser.throttle}× CPU throttle)`,
+        'ms, median and min–max',
+        items('task', true),
+      ),
+    );
+    panels.push(
+      panel(
+        '1,000 track() calls + flush: main-thread time',
+        'ms, median and min–max',
+        items('trackFlush', true),
+      ),
+    );
     const visits = browser.shortVisits || browser.visits;
     panels.push(
       panel(
         'One scripted visit (load, 10 events, one SPA navigation, close): bytes sent',
         'bytes',
-        browser.trackers.filter((t) => visits[t.id]).map((t) => ({ label: `${t.label} (${visits[t.id].requests} req)`, value: visits[t.id].bytes, ours: t.id.startsWith('tracklet') })),
+        browser.trackers
+          .filter((t) => visits[t.id])
+          .map((t) => ({
+            label: `${t.label} (${visits[t.id].requests} req)`,
+            value: visits[t.id].bytes,
+            ours: t.id.startsWith('tracklet'),
+          })),
       ),
     );
   }
@@ -63,7 +103,11 @@ export const chartHtml = ({ machine, sizes, browser, summaries, relay }) => {
       panel(
         `Relay and the machine's floor: events ingested per second (${relay.batch}-event batches)`,
         'events/s, higher is better',
-        relay.rows.map((r) => ({ label: r.target.replace(/ \(.*/, '') + (r.store == 'sqlite' ? '' : ` (${r.store})`), value: r.eventsPerSecond, ours: r.target.startsWith('tracklet') })),
+        relay.rows.map((r) => ({
+          label: r.target.replace(/ \(.*/, '') + (r.store == 'sqlite' ? '' : ` (${r.store})`),
+          value: r.eventsPerSecond,
+          ours: r.target.startsWith('tracklet'),
+        })),
       ),
     );
   return `<!doctype html><html><head><meta charset="utf-8"><style>body{margin:16px;background:#fff;color:#111;font-family:DejaVu Sans,sans-serif}svg{display:block;margin-bottom:14px}</style></head>
@@ -74,7 +118,10 @@ ${panels.join('\n')}</body></html>`;
 
 /** Renders the chart page and writes a PNG screenshot of it. */
 export const renderChart = async (html, file) => {
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu'],
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 920, height: 600 } });
     await page.setContent(html);

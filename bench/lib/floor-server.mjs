@@ -12,8 +12,12 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.exec(`CREATE TABLE IF NOT EXISTS events (site TEXT NOT NULL, id TEXT NOT NULL, received_at INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (site, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deliveries (destination TEXT NOT NULL, site TEXT NOT NULL, event_id TEXT NOT NULL, next_at INTEGER NOT NULL, PRIMARY KEY (destination, site, event_id));`);
-const insertEvent = db.prepare('INSERT OR IGNORE INTO events (site, id, received_at, data) VALUES (?, ?, ?, ?)');
-const insertDelivery = db.prepare('INSERT OR IGNORE INTO deliveries (destination, site, event_id, next_at) VALUES (?, ?, ?, ?)');
+const insertEvent = db.prepare(
+  'INSERT OR IGNORE INTO events (site, id, received_at, data) VALUES (?, ?, ?, ?)',
+);
+const insertDelivery = db.prepare(
+  'INSERT OR IGNORE INTO deliveries (destination, site, event_id, next_at) VALUES (?, ?, ?, ?)',
+);
 const store = db.transaction((site, events, now) => {
   for (const event of events) {
     insertEvent.run(site, String(event.id), now, JSON.stringify(event));
@@ -29,13 +33,17 @@ const server = createServer((req, res) => {
     try {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       store(String(body.site), body.events, Date.now());
-      res.writeHead(202, { 'Content-Type': 'application/json' }).end(`{"accepted":${body.events.length}}`);
+      res
+        .writeHead(202, { 'Content-Type': 'application/json' })
+        .end(`{"accepted":${body.events.length}}`);
     } catch {
       res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"error":"bad batch"}');
     }
   });
 });
-server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })));
+server.listen(0, '127.0.0.1', () =>
+  console.log(JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })),
+);
 process.stdin.resume();
 process.stdin.on('end', () => {
   console.log(JSON.stringify({ stored: db.prepare('SELECT count(*) AS n FROM events').get().n }));

@@ -70,7 +70,9 @@ const figures = (result) => ({
   p99: result.latency.p99,
   max: result.latency.max,
   non2xx: result.non2xx,
-  statuses: Object.fromEntries(Object.entries(result.statusCodeStats || {}).map(([code, s]) => [code, s.count])),
+  statuses: Object.fromEntries(
+    Object.entries(result.statusCodeStats || {}).map(([code, s]) => [code, s.count]),
+  ),
   errors: result.errors + result.timeouts,
 });
 
@@ -80,9 +82,15 @@ const spawnUntil = (args, ready, options = {}) =>
     const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], ...options });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => (child.kill(), fail(new Error('did not start within 30 s: ' + err.slice(0, 300)))), 30_000);
+    const timer = setTimeout(
+      () => (child.kill(), fail(new Error('did not start within 30 s: ' + err.slice(0, 300)))),
+      30_000,
+    );
     const lines = createInterface({ input: child.stdout });
-    const onExit = (code) => (clearTimeout(timer), fail(new Error(`exited with ${code}: ${err.slice(0, 300)}`)));
+    const onExit = (code) => (
+      clearTimeout(timer),
+      fail(new Error(`exited with ${code}: ${err.slice(0, 300)}`))
+    );
     child.once('exit', onExit);
     lines.on('line', (line) => {
       const url = ready(line);
@@ -112,7 +120,8 @@ const startSink = async () => {
     req.on('end', () => {
       const ids = arrived[req.url.slice(1)];
       try {
-        for (const e of JSON.parse(Buffer.concat(chunks).toString('utf8')).events || []) ids?.add(e.id);
+        for (const e of JSON.parse(Buffer.concat(chunks).toString('utf8')).events || [])
+          ids?.add(e.id);
       } catch {
         // Counted as not arrived.
       }
@@ -135,7 +144,11 @@ const loadAndTrack = async (url) => {
     method: 'POST',
     connections: CONNECTIONS,
     duration: DURATION,
-    headers: { 'content-type': 'text/plain;charset=UTF-8', origin: 'https://shop.example', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) bench' },
+    headers: {
+      'content-type': 'text/plain;charset=UTF-8',
+      origin: 'https://shop.example',
+      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) bench',
+    },
     requests: [
       {
         setupRequest: (request, context) => {
@@ -155,7 +168,10 @@ const loadAndTrack = async (url) => {
 
 /** The floor on a fresh SQLite file. */
 const measureFloor = async (dir, round = 0) => {
-  const { child, url, lines } = await spawnUntil([join(import.meta.dirname, 'floor-server.mjs'), join(dir, `floor-${round}.sqlite`)], (line) => line.startsWith('{"url"') && JSON.parse(line).url);
+  const { child, url, lines } = await spawnUntil(
+    [join(import.meta.dirname, 'floor-server.mjs'), join(dir, `floor-${round}.sqlite`)],
+    (line) => line.startsWith('{"url"') && JSON.parse(line).url,
+  );
   let stored;
   lines.on('line', (line) => line.startsWith('{"stored"') && (stored = JSON.parse(line).stored));
   try {
@@ -163,7 +179,14 @@ const measureFloor = async (dir, round = 0) => {
     const { acceptedIds, ...row } = await loadAndTrack(url);
     const cpu = cpuSeconds(child.pid) - cpuBefore;
     await stopChild(child);
-    return { target: 'floor (node:http + JSON.parse + SQLite WAL)', store: 'sqlite', ...row, accepted: acceptedIds.size, stored, cpuUsPerEvent: acceptedIds.size ? (cpu * 1e6) / acceptedIds.size : undefined };
+    return {
+      target: 'floor (node:http + JSON.parse + SQLite WAL)',
+      store: 'sqlite',
+      ...row,
+      accepted: acceptedIds.size,
+      stored,
+      cpuUsPerEvent: acceptedIds.size ? (cpu * 1e6) / acceptedIds.size : undefined,
+    };
   } finally {
     await stopChild(child);
   }
@@ -189,14 +212,36 @@ const measureRelay = async (dir, store, label) => {
   );
   let child;
   try {
-    const started = await spawnUntil([...RELAY_NODE_ARGS, CLI, 'serve', '--config', config, '--host', '127.0.0.1', '--port', '0', '--store', store], (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1]);
+    const started = await spawnUntil(
+      [
+        ...RELAY_NODE_ARGS,
+        CLI,
+        'serve',
+        '--config',
+        config,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--store',
+        store,
+      ],
+      (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1],
+    );
     child = started.child;
     const cpuBefore = cpuSeconds(child.pid);
     const { acceptedIds, ...row } = await loadAndTrack(started.url);
     // Delivery keeps running after the load: wait, bounded, until both destinations hold every accepted event.
     const loadEnded = Date.now();
-    const missing = () => [...acceptedIds].filter((id) => !sink.arrived.a.has(id) || !sink.arrived.b.has(id)).length;
-    while (Date.now() - loadEnded < DRAIN_MS && (sink.arrived.a.size < acceptedIds.size || sink.arrived.b.size < acceptedIds.size || missing())) await sleep(250);
+    const missing = () =>
+      [...acceptedIds].filter((id) => !sink.arrived.a.has(id) || !sink.arrived.b.has(id)).length;
+    while (
+      Date.now() - loadEnded < DRAIN_MS &&
+      (sink.arrived.a.size < acceptedIds.size ||
+        sink.arrived.b.size < acceptedIds.size ||
+        missing())
+    )
+      await sleep(250);
     // Ingest and delivery both: the relay's CPU from the start of the load until the sink had every event.
     const cpu = cpuSeconds(child.pid) - cpuBefore;
     return {
@@ -231,9 +276,18 @@ const startPostgres = async () => {
   if (!existsSync(join(PG_BIN, 'initdb')) || !existsSync(join(PG_BIN, 'pg_ctl'))) return undefined;
   const root = userInfo().uid == 0;
   const dir = mkdtempSync(join(tmpdir(), 'tracklet-bench-pg-'));
-  if (root) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'])), Number(execFileSync('id', ['-g', 'postgres'])));
+  if (root)
+    chownSync(
+      dir,
+      Number(execFileSync('id', ['-u', 'postgres'])),
+      Number(execFileSync('id', ['-g', 'postgres'])),
+    );
   const run = (command, args) =>
-    root ? execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, command), ...args], { stdio: 'pipe' }) : execFileSync(join(PG_BIN, command), args, { stdio: 'pipe' });
+    root
+      ? execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, command), ...args], {
+          stdio: 'pipe',
+        })
+      : execFileSync(join(PG_BIN, command), args, { stdio: 'pipe' });
   const data = join(dir, 'data');
   const destroy = () => {
     try {
@@ -247,7 +301,16 @@ const startPostgres = async () => {
     run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
     const port = await freePort();
     // Durable settings (fsync on), as in production.
-    run('pg_ctl', ['-D', data, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, '-l', join(dir, 'log'), '-w', 'start']);
+    run('pg_ctl', [
+      '-D',
+      data,
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      'start',
+    ]);
     return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, destroy };
   } catch (error) {
     destroy();
@@ -265,7 +328,12 @@ export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
     try {
       const row = await run();
       rows.push(row);
-      log(`bench: ${name}: ${Math.round(row.eventsPerSecond)} events/s, p99 ${row.p99} ms` + (row.lost != null ? `, ${row.lost} of ${row.accepted} accepted events missing at the sink` : ''));
+      log(
+        `bench: ${name}: ${Math.round(row.eventsPerSecond)} events/s, p99 ${row.p99} ms` +
+          (row.lost != null
+            ? `, ${row.lost} of ${row.accepted} accepted events missing at the sink`
+            : ''),
+      );
     } catch (error) {
       notes.push(`${name}: not measured (${String(error.message || error).split('\n')[0]})`);
       log(`bench: ${name} failed: ${error.message}`);
@@ -277,16 +345,24 @@ export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
       pg = await startPostgres();
       if (!pg) notes.push(`relay on PostgreSQL: skipped, no PostgreSQL 15 binaries in ${PG_BIN}`);
     } catch (error) {
-      notes.push(`relay on PostgreSQL: skipped, the throwaway server did not start (${String(error.message).split('\n')[0]})`);
+      notes.push(
+        `relay on PostgreSQL: skipped, the throwaway server did not start (${String(error.message).split('\n')[0]})`,
+      );
     }
     for (let round = 0; round < ROUNDS; round++) {
       const rows = [];
       const suffix = ROUNDS > 1 ? ` (round ${round + 1} of ${ROUNDS})` : '';
       await attempt(rows, 'floor' + suffix, () => measureFloor(dir, round));
-      await attempt(rows, 'relay on SQLite' + suffix, () => measureRelay(dir, join(dir, `relay-${round}.sqlite`), 'SQLite'));
-      if (pg) await attempt(rows, 'relay on PostgreSQL' + suffix, () => measureRelay(dir, pg.url, 'PostgreSQL'));
+      await attempt(rows, 'relay on SQLite' + suffix, () =>
+        measureRelay(dir, join(dir, `relay-${round}.sqlite`), 'SQLite'),
+      );
+      if (pg)
+        await attempt(rows, 'relay on PostgreSQL' + suffix, () =>
+          measureRelay(dir, pg.url, 'PostgreSQL'),
+        );
       const floor = rows.find((r) => r.target.startsWith('floor'));
-      for (const row of rows) row.ratio = floor ? row.eventsPerSecond / floor.eventsPerSecond : undefined;
+      for (const row of rows)
+        row.ratio = floor ? row.eventsPerSecond / floor.eventsPerSecond : undefined;
       rounds.push(rows);
     }
   } finally {
@@ -296,17 +372,39 @@ export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
   // Each target's median round by events/s (its ratio is against the floor of that same round).
   const targets = [...new Set(rounds.flat().map((r) => r.target))];
   const rows = targets.map((target) => {
-    const runs = rounds.flatMap((rows) => rows.filter((r) => r.target == target)).sort((a, b) => (a.ratio ?? a.eventsPerSecond) - (b.ratio ?? b.eventsPerSecond));
+    const runs = rounds
+      .flatMap((rows) => rows.filter((r) => r.target == target))
+      .sort((a, b) => (a.ratio ?? a.eventsPerSecond) - (b.ratio ?? b.eventsPerSecond));
     const median = runs[Math.floor((runs.length - 1) / 2)];
-    return ROUNDS > 1 ? { ...median, rounds: runs.map((r) => ({ eventsPerSecond: r.eventsPerSecond, ratio: r.ratio, p99: r.p99, cpuUsPerEvent: r.cpuUsPerEvent, lost: r.lost })) } : median;
+    return ROUNDS > 1
+      ? {
+          ...median,
+          rounds: runs.map((r) => ({
+            eventsPerSecond: r.eventsPerSecond,
+            ratio: r.ratio,
+            p99: r.p99,
+            cpuUsPerEvent: r.cpuUsPerEvent,
+            lost: r.lost,
+          })),
+        }
+      : median;
   });
   for (const row of rows)
     if (row.statuses?.[429])
-      notes.push(`${row.target} answered 429 (rate limited) ${row.statuses[429]} times: its rate limit must be off or high in the bench's relay config (measureRelay in bench/lib/relay.mjs), or its figure is not its throughput`);
+      notes.push(
+        `${row.target} answered 429 (rate limited) ${row.statuses[429]} times: its rate limit must be off or high in the bench's relay config (measureRelay in bench/lib/relay.mjs), or its figure is not its throughput`,
+      );
   if (ROUNDS > 1)
     for (const row of rows)
       notes.push(
         `${row.target}, ${ROUNDS} rounds: ${row.rounds.map((r) => `${Math.round(r.eventsPerSecond)} events/s (${r.ratio?.toFixed(2)}×, p99 ${r.p99} ms, ${Math.round(r.cpuUsPerEvent ?? 0)} µs CPU/event${r.lost ? `, ${r.lost} missing` : ''})`).join('; ')}`,
       );
-  return { batch: BATCH, connections: CONNECTIONS, duration: DURATION, rounds: ROUNDS, rows, notes };
+  return {
+    batch: BATCH,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    rounds: ROUNDS,
+    rows,
+    notes,
+  };
 };

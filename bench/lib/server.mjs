@@ -16,7 +16,10 @@ export const marksIn = (body, text) => {
   if (body.startsWith('{') && body.includes('"v":2')) {
     try {
       const batch = JSON.parse(body);
-      if (batch.v === 2 && Array.isArray(batch.events)) return batch.events.filter((event) => ({ ...batch.common, ...event }).name === 'bench_event').length;
+      if (batch.v === 2 && Array.isArray(batch.events))
+        return batch.events.filter(
+          (event) => ({ ...batch.common, ...event }).name === 'bench_event',
+        ).length;
     } catch {
       // Not JSON after all: counted as text.
     }
@@ -34,14 +37,22 @@ export const startBenchServer = async () => {
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
       const url = new URL(req.url || '/', 'http://127.0.0.1');
-      const page = [...pages].find(([prefix]) => url.pathname == prefix || url.pathname.startsWith(prefix + '/'));
+      const page = [...pages].find(
+        ([prefix]) => url.pathname == prefix || url.pathname.startsWith(prefix + '/'),
+      );
       if (req.method == 'GET' && files.has(url.pathname)) {
         fetched.push({ at: Date.now(), path: url.pathname });
-        res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-store' });
+        res.writeHead(200, {
+          'Content-Type': 'text/javascript; charset=utf-8',
+          'Cache-Control': 'no-store',
+        });
         return res.end(files.get(url.pathname));
       }
       if (req.method == 'GET' && page) {
-        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+        res.writeHead(200, {
+          'Content-Type': 'text/html; charset=utf-8',
+          'Cache-Control': 'no-store',
+        });
         return res.end(page[1]);
       }
       const body = Buffer.concat(chunks);
@@ -73,9 +84,10 @@ export const startBenchServer = async () => {
     file: (path, code) => files.set(path, code),
     clear: () => void ((requests.length = 0), (fetched.length = 0)),
     marks: () => requests.reduce((sum, r) => sum + r.marks, 0),
-    close: () => new Promise((done) => {
-      server.close(() => done());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
   };
 };

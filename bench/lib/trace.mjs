@@ -11,23 +11,56 @@
  */
 export const startupFromTrace = (events, tracker, origin) => {
   const path = (url) => (url && url.startsWith(origin) ? new URL(url).pathname : undefined);
-  const ours = events.filter((e) => e.ph == 'X' && (e.name == 'EvaluateScript' || e.name == 'FunctionCall') && tracker.owns(path(e.args?.data?.url) || ''));
-  const first = ours.filter((e) => e.name == 'EvaluateScript' && path(e.args.data.url) == tracker.src).sort((a, b) => a.ts - b.ts)[0];
+  const ours = events.filter(
+    (e) =>
+      e.ph == 'X' &&
+      (e.name == 'EvaluateScript' || e.name == 'FunctionCall') &&
+      tracker.owns(path(e.args?.data?.url) || ''),
+  );
+  const first = ours
+    .filter((e) => e.name == 'EvaluateScript' && path(e.args.data.url) == tracker.src)
+    .sort((a, b) => a.ts - b.ts)[0];
   if (!first) return {};
   const mainThread = (e) => e.pid == first.pid && e.tid == first.tid;
   const top = [];
   let end = -Infinity;
   for (const e of ours.filter(mainThread).sort((a, b) => a.ts - b.ts))
-    if (e.ts >= end && e.ts >= first.ts) top.push(e), (end = e.ts + (e.dur || 0));
+    if (e.ts >= end && e.ts >= first.ts) (top.push(e), (end = e.ts + (e.dur || 0)));
   const isSend = (url) => {
     const p = path(url);
-    return p != undefined && !p.startsWith('/p/') && !p.startsWith('/t/') && !p.startsWith('/dist/') && p != '/favicon.ico';
+    return (
+      p != undefined &&
+      !p.startsWith('/p/') &&
+      !p.startsWith('/t/') &&
+      !p.startsWith('/dist/') &&
+      p != '/favicon.ico'
+    );
   };
-  const sent = events.filter((e) => e.name == 'ResourceSendRequest' && e.pid == first.pid && e.ts > first.ts && isSend(e.args?.data?.url)).sort((a, b) => a.ts - b.ts)[0];
+  const sent = events
+    .filter(
+      (e) =>
+        e.name == 'ResourceSendRequest' &&
+        e.pid == first.pid &&
+        e.ts > first.ts &&
+        isSend(e.args?.data?.url),
+    )
+    .sort((a, b) => a.ts - b.ts)[0];
   // The window's load event: script and image elements dispatch `load` too, so it is found by the
   // main frame's MarkLoad, and ends with the EventDispatch around it (the page's load listeners).
-  const mark = events.find((e) => e.name == 'MarkLoad' && e.args?.data?.isMainFrame && mainThread(e) && e.ts > first.ts);
-  const around = mark && events.find((e) => e.ph == 'X' && e.name == 'EventDispatch' && e.args?.data?.type == 'load' && mainThread(e) && e.ts <= mark.ts && e.ts + e.dur >= mark.ts);
+  const mark = events.find(
+    (e) => e.name == 'MarkLoad' && e.args?.data?.isMainFrame && mainThread(e) && e.ts > first.ts,
+  );
+  const around =
+    mark &&
+    events.find(
+      (e) =>
+        e.ph == 'X' &&
+        e.name == 'EventDispatch' &&
+        e.args?.data?.type == 'load' &&
+        mainThread(e) &&
+        e.ts <= mark.ts &&
+        e.ts + e.dur >= mark.ts,
+    );
   const loadEnd = around ? around.ts + around.dur : mark ? mark.ts : Infinity;
   const cutoff = Math.min(sent ? sent.ts : Infinity, loadEnd);
   const ms = (list) => list.reduce((sum, e) => sum + (e.dur || 0), 0) / 1000;

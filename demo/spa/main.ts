@@ -3,7 +3,17 @@
  * It shows `init()`, `track()`, `identify()` and `reset()`; every route change is a pageview
  * (Tracklet watches pushState and popstate by itself).
  */
-import { clicks, engagement, errors, identify, init, reset, track, vitals, type TrackletOptions } from 'tracklet';
+import {
+  clicks,
+  engagement,
+  errors,
+  identify,
+  init,
+  reset,
+  track,
+  vitals,
+  type TrackletOptions,
+} from 'tracklet';
 
 const options = {
   endpoint: '/collect',
@@ -38,7 +48,8 @@ const routes: Record<string, { title: string; html: () => string; wire?: () => v
     wire: () =>
       document.getElementById('new-project')!.addEventListener('click', () => {
         track('project_created', { template: 'blank', projects: 1 });
-        view.querySelector('.card:last-child p')!.textContent = 'Project created: a "project_created" event was sent.';
+        view.querySelector('.card:last-child p')!.textContent =
+          'Project created: a "project_created" event was sent.';
       }),
   },
   '/app/campaigns': {
@@ -48,13 +59,18 @@ const routes: Record<string, { title: string; html: () => string; wire?: () => v
         <select id="range" class="btn ghost"><option>Last 7 days</option><option>Last 30 days</option></select></div>
       <ul class="row-list">
         ${['newsletter / launch-week', 'google / brand', 'partner-blog / cmp-42']
-          .map((name, i) => `<li class="card"><span>${name}</span><b>${[412, 260, 97][i]} sign-ups</b></li>`)
+          .map(
+            (name, i) =>
+              `<li class="card"><span>${name}</span><b>${[412, 260, 97][i]} sign-ups</b></li>`,
+          )
           .join('')}
       </ul>`,
     wire: () =>
-      document.getElementById('range')!.addEventListener('change', (event) =>
-        track('report_filtered', { range: (event.target as HTMLSelectElement).value }),
-      ),
+      document
+        .getElementById('range')!
+        .addEventListener('change', (event) =>
+          track('report_filtered', { range: (event.target as HTMLSelectElement).value }),
+        ),
   },
   '/app/settings': {
     title: 'Settings',
@@ -64,7 +80,9 @@ const routes: Record<string, { title: string; html: () => string; wire?: () => v
         <button class="btn" id="upgrade">Upgrade to Pro</button>
         ${user ? '<button class="btn ghost" id="logout">Log out</button>' : ''}</p></div>`,
     wire: () => {
-      document.getElementById('upgrade')!.addEventListener('click', () => track('upgrade_started', { plan: 'pro', from: 'free' }));
+      document
+        .getElementById('upgrade')!
+        .addEventListener('click', () => track('upgrade_started', { plan: 'pro', from: 'free' }));
       document.getElementById('logout')?.addEventListener('click', () => {
         track('logout');
         reset();

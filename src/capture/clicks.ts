@@ -30,7 +30,10 @@ export const parseDownloads = (value: boolean | string | string[] | undefined): 
     : Array.isArray(value)
       ? value
       : typeof value == 'string' && value != 'false'
-        ? value.split(',').map((ext) => ext.trim().replace(/^\./, '').toLowerCase()).filter(Boolean)
+        ? value
+            .split(',')
+            .map((ext) => ext.trim().replace(/^\./, '').toLowerCase())
+            .filter(Boolean)
         : [];
 
 /**
@@ -70,7 +73,9 @@ export const clicks =
     const listener = safe(onClick) as EventListener;
     // Capture phase: a page handler that stops propagation cannot hide the click.
     for (const type of ['click', 'auxclick']) document.addEventListener(type, listener, true);
-    if (TEARDOWN) return () => {
-      for (const type of ['click', 'auxclick']) document.removeEventListener(type, listener, true);
-    };
+    if (TEARDOWN)
+      return () => {
+        for (const type of ['click', 'auxclick'])
+          document.removeEventListener(type, listener, true);
+      };
   };

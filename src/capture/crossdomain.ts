@@ -61,25 +61,45 @@ export const browserHash = (): string => {
 
 /** base64url of UTF-8 text, and back. */
 const encode = (text: string): string =>
-  btoa(String.fromCharCode(...new TextEncoder().encode(text))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  btoa(String.fromCharCode(...new TextEncoder().encode(text)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 const decode = (text: string): string =>
-  new TextDecoder().decode(Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)));
+  new TextDecoder().decode(
+    Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)),
+  );
 
 export const encodePayload = (payload: LinkerPayload): string => encode(stringify(payload));
 
 /** The payload of a parameter, or a reason why it is not adopted. */
-export const readPayload = (value: string, now: number, browser: string): LinkerPayload | string => {
+export const readPayload = (
+  value: string,
+  now: number,
+  browser: string,
+): LinkerPayload | string => {
   let payload: LinkerPayload;
   try {
     payload = parse(decode(value));
   } catch {
     return 'unreadable';
   }
-  if (!payload || payload.v != 1 || !ID.test(payload.a) || (payload.s != null && !ID.test(payload.s)) || typeof payload.t != 'number') return 'malformed';
+  if (
+    !payload ||
+    payload.v != 1 ||
+    !ID.test(payload.a) ||
+    (payload.s != null && !ID.test(payload.s)) ||
+    typeof payload.t != 'number'
+  )
+    return 'malformed';
   if (!(now - payload.t <= MAX_AGE && payload.t - now <= SKEW)) return 'stale';
   if (payload.f != browser) return 'another browser';
   const r = payload.r;
-  if (r != null && (typeof r != 'object' || Object.values(r).some((value) => typeof value != 'string'))) return 'malformed';
+  if (
+    r != null &&
+    (typeof r != 'object' || Object.values(r).some((value) => typeof value != 'string'))
+  )
+    return 'malformed';
   return payload;
 };
 
@@ -94,7 +114,11 @@ export const isLinked = (url: URL, domains: string[]): boolean =>
   /^https?:$/.test(url.protocol) &&
   url.origin != location.origin &&
   // An entry with a port names one origin's host (`127.0.0.1:4001`); without, a host and its subdomains.
-  domains.some((domain) => (domain.includes(':') ? url.host == domain : url.hostname == domain || url.hostname.endsWith('.' + domain)));
+  domains.some((domain) =>
+    domain.includes(':')
+      ? url.host == domain
+      : url.hostname == domain || url.hostname.endsWith('.' + domain),
+  );
 
 /** `url` with the parameter set to `value` (replacing an older one), or removed when `value` is empty. */
 export const withParam = (url: string, value: string): string => {
@@ -108,7 +132,8 @@ export const withParam = (url: string, value: string): string => {
 /** Whether Tracklet may share the visitor's ids: not blocked by Do Not Track / GPC, consent given, ids kept. */
 const mayShare = (config: Config, read: (key: string) => string | null): boolean => {
   const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
-  if (config.privacySignals == 'respect' && (nav.doNotTrack == '1' || nav.globalPrivacyControl)) return false;
+  if (config.privacySignals == 'respect' && (nav.doNotTrack == '1' || nav.globalPrivacyControl))
+    return false;
   if (config.storage == 'none') return false;
   const choice = read('consent');
   return config.consent == 'required' ? choice == '1' : choice != '0';
@@ -125,13 +150,19 @@ export const adopt = (context: Context, now = Date.now()): string | undefined =>
   history.replaceState(history.state, '', withParam(location.href, ''));
   const { config, write } = context;
   const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
-  if (config.privacySignals == 'respect' && (nav.doNotTrack == '1' || nav.globalPrivacyControl)) return 'privacy signals';
+  if (config.privacySignals == 'respect' && (nav.doNotTrack == '1' || nav.globalPrivacyControl))
+    return 'privacy signals';
   const payload = readPayload(value, now, browserHash());
   if (typeof payload == 'string') return payload;
   write!('aid', payload.a);
   if (payload.s) {
     // The landing's campaign is the session's, so that the tracker does not start another one.
-    const session = { id: payload.s, last: now, campaign: campaignKey(campaignParams(location.href)), pending: payload.r };
+    const session = {
+      id: payload.s,
+      last: now,
+      campaign: campaignKey(campaignParams(location.href)),
+      pending: payload.r,
+    };
     write!('session', stringify(session));
     if (payload.r) write!(ATTRIBUTION_KEY, stringify({ s: payload.s, r: payload.r }));
   }
@@ -151,7 +182,8 @@ export const crossDomain =
     if (DEBUG && why != 'no parameter') log('cross-domain link', why || 'adopted');
     const stop = beforeEach(config, (event: TrackletEvent) => {
       // The session record drops its attribution once sent: the links keep their own copy.
-      if (event.attribution) write(ATTRIBUTION_KEY, stringify({ s: event.sessionId, r: event.attribution }));
+      if (event.attribution)
+        write(ATTRIBUTION_KEY, stringify({ s: event.sessionId, r: event.attribution }));
     });
     const param = (): string => {
       const now = Date.now();
@@ -175,7 +207,9 @@ export const crossDomain =
     };
     const onClick = safe((event: MouseEvent) => {
       if (event.type == 'auxclick' && event.button != 1) return;
-      const link = (event.target as Element).closest?.('a[href],area[href]') as HTMLAnchorElement | null;
+      const link = (event.target as Element).closest?.(
+        'a[href],area[href]',
+      ) as HTMLAnchorElement | null;
       if (!link || !isLinked(new URL(link.href), hosts) || !mayShare(config, read)) return;
       const value = param();
       if (value) link.href = withParam(link.href, value);
@@ -184,9 +218,16 @@ export const crossDomain =
       const form = event.target as HTMLFormElement;
       const submitter = event.submitter;
       const attribute = submitter?.hasAttribute('formaction') ? submitter : form;
-      const action = new URL(attribute.getAttribute(attribute == form ? 'action' : 'formaction') || '', location.href);
+      const action = new URL(
+        attribute.getAttribute(attribute == form ? 'action' : 'formaction') || '',
+        location.href,
+      );
       if (!isLinked(action, hosts) || !mayShare(config, read)) return;
-      const method = (submitter?.getAttribute('formmethod') || form.getAttribute('method') || 'get').toLowerCase();
+      const method = (
+        submitter?.getAttribute('formmethod') ||
+        form.getAttribute('method') ||
+        'get'
+      ).toLowerCase();
       const value = param();
       if (!value) return;
       if (method == 'get') {
@@ -199,13 +240,19 @@ export const crossDomain =
           form.append(input);
         }
         input.value = value;
-      } else attribute.setAttribute(attribute == form ? 'action' : 'formaction', withParam(action.href, value));
+      } else
+        attribute.setAttribute(
+          attribute == form ? 'action' : 'formaction',
+          withParam(action.href, value),
+        );
     });
-    for (const type of ['click', 'auxclick']) document.addEventListener(type, onClick as EventListener, true);
+    for (const type of ['click', 'auxclick'])
+      document.addEventListener(type, onClick as EventListener, true);
     document.addEventListener('submit', onSubmit as EventListener, true);
     return () => {
       stop();
-      for (const type of ['click', 'auxclick']) document.removeEventListener(type, onClick as EventListener, true);
+      for (const type of ['click', 'auxclick'])
+        document.removeEventListener(type, onClick as EventListener, true);
       document.removeEventListener('submit', onSubmit as EventListener, true);
     };
   };

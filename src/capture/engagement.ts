@@ -14,7 +14,9 @@ const ACTIVITY = ['pointerdown', 'keydown', 'pointermove', 'scroll'];
 /** The share of the document seen so far from its top, in whole percent (a page shorter than the window is 100). */
 export const scrollDepth = (): number => {
   const height = Math.max(document.documentElement.scrollHeight, document.body?.scrollHeight || 0);
-  return height > innerHeight ? Math.min(100, Math.round(((scrollY + innerHeight) / height) * 100)) : 100;
+  return height > innerHeight
+    ? Math.min(100, Math.round(((scrollY + innerHeight) / height) * 100))
+    : 100;
 };
 
 /**
@@ -79,7 +81,11 @@ export const engagement =
       const now = Date.now();
       settle(now);
       lastInput = now;
-      if (event.type == 'pointerdown' || (event.type == 'keydown' && !(event as KeyboardEvent).repeat)) interactions++;
+      if (
+        event.type == 'pointerdown' ||
+        (event.type == 'keydown' && !(event as KeyboardEvent).repeat)
+      )
+        interactions++;
       // One depth reading per frame however fast scroll events come.
       if (event.type == 'scroll' && !frame) frame = requestAnimationFrame(safe(measure));
     });
@@ -105,9 +111,10 @@ export const engagement =
       send();
       since = undefined;
     });
-    if (TEARDOWN) return () => {
-      cancelAnimationFrame(frame);
-      for (const type of ACTIVITY) removeEventListener(type, onInput, true);
-      removeEventListener('visibilitychange', onVisible);
-    };
+    if (TEARDOWN)
+      return () => {
+        cancelAnimationFrame(frame);
+        for (const type of ACTIVITY) removeEventListener(type, onInput, true);
+        removeEventListener('visibilitychange', onVisible);
+      };
   };

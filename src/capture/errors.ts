@@ -12,7 +12,10 @@ export interface ErrorOptions {
 }
 
 /** The error fields of the wire format, before the common ones are added. */
-export type ErrorReport = Pick<ErrorFields, 'type' | 'message' | 'filename' | 'lineno' | 'colno' | 'stack' | 'errorType'> &
+export type ErrorReport = Pick<
+  ErrorFields,
+  'type' | 'message' | 'filename' | 'lineno' | 'colno' | 'stack' | 'errorType'
+> &
   Partial<Pick<ErrorFields, 'path' | 'url'>>;
 
 /** Longest message and stack sent: a runaway `JSON.stringify` or stack must not fill a batch. */
@@ -34,7 +37,9 @@ export const describe = (value: unknown): string => {
 /** An `error` event (a throw) or an `unhandledrejection` (a rejection) as wire fields. */
 export const normalise = (event: Event): ErrorReport => {
   const rejection = 'reason' in event;
-  const thrown = rejection ? (event as PromiseRejectionEvent).reason : (event as globalThis.ErrorEvent).error;
+  const thrown = rejection
+    ? (event as PromiseRejectionEvent).reason
+    : (event as globalThis.ErrorEvent).error;
   const error = thrown instanceof Error ? thrown : undefined;
   const { message, filename, lineno, colno } = event as globalThis.ErrorEvent;
   const report: ErrorReport = {
@@ -65,7 +70,9 @@ export const parsePatterns = (list: string): (string | RegExp)[] =>
 
 /** True when `message` matches one of the patterns. */
 export const ignored = (message: string, patterns: (string | RegExp)[]): boolean =>
-  patterns.some((pattern) => (typeof pattern == 'string' ? message.includes(pattern) : pattern.test(message)));
+  patterns.some((pattern) =>
+    typeof pattern == 'string' ? message.includes(pattern) : pattern.test(message),
+  );
 
 /**
  * JavaScript errors: uncaught throws (`error` on window) and unhandled promise rejections. An
@@ -107,7 +114,13 @@ export const errors =
       // The page it happened on: an SPA navigation may come before it is sent.
       report.path = path();
       report.url = location.href;
-      const key = [report.errorType, report.message, report.filename, report.lineno, report.colno].join();
+      const key = [
+        report.errorType,
+        report.message,
+        report.filename,
+        report.lineno,
+        report.colno,
+      ].join();
       const entry = seen.get(key);
       if (entry) entry.count_++;
       else {
@@ -125,9 +138,10 @@ export const errors =
       seen = new Map();
       sent = 0;
     });
-    if (TEARDOWN) return () => {
-      clearTimeout(timer);
-      removeEventListener('error', onError);
-      removeEventListener('unhandledrejection', onError);
-    };
+    if (TEARDOWN)
+      return () => {
+        clearTimeout(timer);
+        removeEventListener('error', onError);
+        removeEventListener('unhandledrejection', onError);
+      };
   };

@@ -17,7 +17,10 @@ const page: { marked?: string; viewed?: string; path?: () => string } = {};
  */
 export const markNotFound = (): void => {
   page.marked = page.path ? page.path() : location.pathname;
-  if (page.viewed == page.marked) log('notFound: the page view was sent already; the next page() of this path carries status 404');
+  if (page.viewed == page.marked)
+    log(
+      'notFound: the page view was sent already; the next page() of this path carries status 404',
+    );
 };
 
 /** The capture that puts `status: 404` on the marked page's pageview (`marked`: the current page is marked now). */

@@ -15,7 +15,8 @@ interface Page {
 export const toVital = (metric: Metric, page: Page): EventFields => ({
   type: 'vital',
   metricName: metric.name,
-  metricValue: metric.name == 'CLS' ? Math.round(metric.value * 1e4) / 1e4 : Math.round(metric.value),
+  metricValue:
+    metric.name == 'CLS' ? Math.round(metric.value * 1e4) / 1e4 : Math.round(metric.value),
   rating: metric.rating,
   metricId: metric.id,
   navigationType: metric.navigationType,
@@ -53,7 +54,8 @@ export const vitals =
     on('hide', () => pending.forEach(send));
     // A page restored from the back/forward cache reports its own metrics (with new ids), for the
     // URL it is restored at.
-    const onShow = (event: PageTransitionEvent) => event.persisted && (page = { path: path(), url: location.href });
+    const onShow = (event: PageTransitionEvent) =>
+      event.persisted && (page = { path: path(), url: location.href });
     addEventListener('pageshow', onShow, true);
     for (const on of [onLCP, onCLS, onINP, onFCP, onTTFB]) on(report, { reportAllChanges: true });
     // web-vitals has no way to stop its observers: what they report after this reaches a stopped

@@ -77,7 +77,8 @@ const load = (path: string | undefined): RelayConfig => {
 };
 
 /** A database URL without its password, for logs. */
-const redact = (location: string) => location.replace(/^(postgres(?:ql)?:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
+const redact = (location: string) =>
+  location.replace(/^(postgres(?:ql)?:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
 
 /** The command line: flags and positionals; a flag it does not know ends the process with the usage. */
 const parseCommandLine = () => {
@@ -110,7 +111,9 @@ type Flags = ReturnType<typeof parseCommandLine>['values'];
 
 /** Opens the store, runs `use` on it and closes it, whatever happens. */
 const withStore = async (storage: string, use: (store: Store) => Promise<void>) => {
-  const store = await openStore(storage).catch((error: Error) => fail(`cannot open the store: ${error.message}`));
+  const store = await openStore(storage).catch((error: Error) =>
+    fail(`cannot open the store: ${error.message}`),
+  );
   try {
     await use(store);
   } finally {
@@ -121,7 +124,8 @@ const withStore = async (storage: string, use: (store: Store) => Promise<void>) 
 /** `erase`: a visitor's rows deleted, their ids suppressed. */
 const erase = (values: Flags, storage: string) => {
   const who = { anonymousId: values['anonymous-id'], userId: values['user-id'] };
-  if (!who.anonymousId == !who.userId) return fail(`erase: give --anonymous-id or --user-id (one of them)\n${HELP.erase}`);
+  if (!who.anonymousId == !who.userId)
+    return fail(`erase: give --anonymous-id or --user-id (one of them)\n${HELP.erase}`);
   return withStore(storage, async (store) => {
     const erased = await store.erase(who, Date.now());
     if (values.json) return void process.stdout.write(JSON.stringify(erased, null, 2) + '\n');
@@ -134,19 +138,55 @@ const erase = (values: Flags, storage: string) => {
 };
 
 /** `status`: stored and refused events, and each configured destination's queue. */
-const status = async (store: Store, config: RelayConfig, values: Flags, secretsOf: (key: string) => string[]) => {
+const status = async (
+  store: Store,
+  config: RelayConfig,
+  values: Flags,
+  secretsOf: (key: string) => string[],
+) => {
   // Redacted again on the way out: rows stored by an older relay may hold a URL's path or a secret.
-  const counts = new Map((await store.status()).map((c) => [c.destination, c.lastError ? { ...c, lastError: redactError(c.lastError, secretsOf(c.destination)) } : c]));
+  const counts = new Map(
+    (await store.status()).map((c) => [
+      c.destination,
+      c.lastError ? { ...c, lastError: redactError(c.lastError, secretsOf(c.destination)) } : c,
+    ]),
+  );
   const rows = Object.values(config.sites)
     .flatMap((s) => s.destinations)
-    .map((d) => counts.get(d.key) ?? { destination: d.key, queued: 0, retrying: 0, delivered: 0, dead: 0 });
-  if (values.json) return void process.stdout.write(JSON.stringify({ events: await store.countEvents(), rejected: await store.countRejected(), destinations: rows }, null, 2) + '\n');
+    .map(
+      (d) =>
+        counts.get(d.key) ?? { destination: d.key, queued: 0, retrying: 0, delivered: 0, dead: 0 },
+    );
+  if (values.json)
+    return void process.stdout.write(
+      JSON.stringify(
+        {
+          events: await store.countEvents(),
+          rejected: await store.countRejected(),
+          destinations: rows,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   process.stdout.write(`events stored: ${await store.countEvents()}\n`);
-  process.stdout.write(`events refused: ${await store.countRejected()} (list them: tracklet-relay rejected)\n`);
-  process.stdout.write('destination'.padEnd(32) + 'queued  retrying  delivered  dead  last error\n');
+  process.stdout.write(
+    `events refused: ${await store.countRejected()} (list them: tracklet-relay rejected)\n`,
+  );
+  process.stdout.write(
+    'destination'.padEnd(32) + 'queued  retrying  delivered  dead  last error\n',
+  );
   for (const r of rows) {
     const cells = [r.queued, r.retrying, r.delivered, r.dead].map(String);
-    process.stdout.write(r.destination.padEnd(32) + cells[0].padEnd(8) + cells[1].padEnd(10) + cells[2].padEnd(11) + cells[3].padEnd(6) + (r.lastError ? r.lastError.slice(0, 120) : '') + '\n');
+    process.stdout.write(
+      r.destination.padEnd(32) +
+        cells[0].padEnd(8) +
+        cells[1].padEnd(10) +
+        cells[2].padEnd(11) +
+        cells[3].padEnd(6) +
+        (r.lastError ? r.lastError.slice(0, 120) : '') +
+        '\n',
+    );
   }
 };
 
@@ -154,27 +194,48 @@ const status = async (store: Store, config: RelayConfig, values: Flags, secretsO
 const rejected = async (store: Store, values: Flags) => {
   const rows = await store.rejected(Number(values.limit ?? 100) || 100);
   if (values.json) return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-  for (const r of rows) process.stdout.write(`${new Date(r.receivedAt).toISOString()}\t${r.site}\tevents.${r.index}\t${r.field}\t${r.reason}\t${r.raw.slice(0, 200)}\n`);
-  process.stdout.write(`${rows.length} refused event(s) shown, ${await store.countRejected()} in all\n`);
+  for (const r of rows)
+    process.stdout.write(
+      `${new Date(r.receivedAt).toISOString()}\t${r.site}\tevents.${r.index}\t${r.field}\t${r.reason}\t${r.raw.slice(0, 200)}\n`,
+    );
+  process.stdout.write(
+    `${rows.length} refused event(s) shown, ${await store.countRejected()} in all\n`,
+  );
 };
 
 /** `dead-letters`: deliveries that failed for good, or (`--requeue`) them queued again. */
 const deadLetters = async (store: Store, values: Flags, secretsOf: (key: string) => string[]) => {
   if (values.requeue) {
     const n = await store.requeue(values.destination, undefined, Date.now());
-    return void process.stdout.write(`requeued ${n} dead letter(s); a running relay sends them on its next poll\n`);
+    return void process.stdout.write(
+      `requeued ${n} dead letter(s); a running relay sends them on its next poll\n`,
+    );
   }
-  const letters = (await store.deadLetters(values.destination, Number(values.limit ?? 100) || 100)).map((l) => (l.lastError ? { ...l, lastError: redactError(l.lastError, secretsOf(l.destination)) } : l));
+  const letters = (
+    await store.deadLetters(values.destination, Number(values.limit ?? 100) || 100)
+  ).map((l) =>
+    l.lastError ? { ...l, lastError: redactError(l.lastError, secretsOf(l.destination)) } : l,
+  );
   if (values.json) return void process.stdout.write(JSON.stringify(letters, null, 2) + '\n');
-  for (const l of letters) process.stdout.write(`${l.id}\t${l.destination}\t${l.stored.event.type}\t${l.stored.event.id}\tattempts=${l.attempts}\t${l.lastError ?? ''}\n`);
+  for (const l of letters)
+    process.stdout.write(
+      `${l.id}\t${l.destination}\t${l.stored.event.type}\t${l.stored.event.id}\tattempts=${l.attempts}\t${l.lastError ?? ''}\n`,
+    );
   process.stdout.write(`${letters.length} dead letter(s)\n`);
 };
 
 /** The commands that read the store: status, dead-letters, rejected. */
 const report = (command: string, config: RelayConfig, values: Flags, storage: string) => {
-  const secretsOf = (key: string) => Object.values(config.sites).flatMap((s) => s.destinations.filter((d) => d.key == key).flatMap((d) => Object.values(d.secrets)));
+  const secretsOf = (key: string) =>
+    Object.values(config.sites).flatMap((s) =>
+      s.destinations.filter((d) => d.key == key).flatMap((d) => Object.values(d.secrets)),
+    );
   return withStore(storage, (store) =>
-    command == 'status' ? status(store, config, values, secretsOf) : command == 'rejected' ? rejected(store, values) : deadLetters(store, values, secretsOf),
+    command == 'status'
+      ? status(store, config, values, secretsOf)
+      : command == 'rejected'
+        ? rejected(store, values)
+        : deadLetters(store, values, secretsOf),
   );
 };
 
@@ -191,22 +252,39 @@ const serveRelay = async (config: RelayConfig, port: number, host: string, stora
     log: (line) => (line.startsWith('retention:') ? logger.info(line) : logger.warn(line)),
   }).catch((error: Error) => fail(`cannot start: ${error.message}`));
   process.stdout.write(`tracklet relay listening on ${relay.url} (storage ${redact(storage)})\n`);
-  if (relay.script) process.stdout.write(`script: <script defer src="${relay.script.src}" integrity="${relay.script.integrity}" crossorigin="anonymous"></script>\n`);
+  if (relay.script)
+    process.stdout.write(
+      `script: <script defer src="${relay.script.src}" integrity="${relay.script.integrity}" crossorigin="anonymous"></script>\n`,
+    );
   // What runs, without a secret: sites, origins and destinations by name and type, the settings that matter.
   logger.info(
     {
       version,
       url: relay.url,
       storage: redact(storage),
-      sites: Object.fromEntries(Object.entries(config.sites).map(([name, site]) => [name, { origins: site.origins, dropBots: site.dropBots, destinations: site.destinations.map((d) => `${d.name} (${d.type})`) }])),
+      sites: Object.fromEntries(
+        Object.entries(config.sites).map(([name, site]) => [
+          name,
+          {
+            origins: site.origins,
+            dropBots: site.dropBots,
+            destinations: site.destinations.map((d) => `${d.name} (${d.type})`),
+          },
+        ]),
+      ),
       adminToken: config.adminToken ? 'set' : 'none',
       trustedProxies: config.trustedProxies,
-      retentionDays: Object.fromEntries(Object.entries(config.retention.ages).map(([kind, ms]) => [kind, (ms ?? 0) / 86_400_000])),
+      retentionDays: Object.fromEntries(
+        Object.entries(config.retention.ages).map(([kind, ms]) => [kind, (ms ?? 0) / 86_400_000]),
+      ),
       pollMs: config.pollMs,
     },
     'tracklet relay started',
   );
-  if (!config.adminToken) logger.warn(`no adminTokenEnv configured: /status, /dead-letters and /events/stream are open to anyone who can reach ${host}`);
+  if (!config.adminToken)
+    logger.warn(
+      `no adminTokenEnv configured: /status, /dead-letters and /events/stream are open to anyone who can reach ${host}`,
+    );
   let closing = false;
   const stop = () => {
     if (closing) return;
@@ -220,14 +298,22 @@ const serveRelay = async (config: RelayConfig, port: number, host: string, stora
 const main = async () => {
   const { values, positionals } = parseCommandLine();
   if (values.version) return void process.stdout.write(version + '\n');
-  if (values.help) return void process.stdout.write(((positionals[0] && HELP[positionals[0]]) || USAGE) + '\n');
+  if (values.help)
+    return void process.stdout.write(((positionals[0] && HELP[positionals[0]]) || USAGE) + '\n');
   const command = positionals[0] ?? 'serve';
   const env = process.env;
   const config = load(values.config ?? env.TRACKLET_CONFIG);
-  const storage = values.store ?? values.storage ?? env.TRACKLET_STORAGE ?? env.DATABASE_URL ?? config.storage ?? 'tracklet-relay.db';
+  const storage =
+    values.store ??
+    values.storage ??
+    env.TRACKLET_STORAGE ??
+    env.DATABASE_URL ??
+    config.storage ??
+    'tracklet-relay.db';
   const portText = values.port ?? env.TRACKLET_PORT ?? env.PORT;
   const port = portText == undefined ? (config.port ?? 8787) : Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port: "${portText}" is not a port number`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    return fail(`--port: "${portText}" is not a port number`);
 
   const host = values.host ?? env.TRACKLET_HOST ?? config.host ?? '127.0.0.1';
   if (values['admin-open']) config.adminOpen = true;
@@ -236,13 +322,19 @@ const main = async () => {
       checkAdminExposure(config, host);
     } catch (error) {
       const path = values.config ?? env.TRACKLET_CONFIG;
-      return fail(command == 'serve' ? `refusing to start with ${path}: ${(error as Error).message}` : `bad config in ${path}: ${(error as Error).message}`);
+      return fail(
+        command == 'serve'
+          ? `refusing to start with ${path}: ${(error as Error).message}`
+          : `bad config in ${path}: ${(error as Error).message}`,
+      );
     }
   }
 
-  if (command == 'check') return void process.stdout.write(`config ok: ${Object.keys(config.sites).length} site(s)\n`);
+  if (command == 'check')
+    return void process.stdout.write(`config ok: ${Object.keys(config.sites).length} site(s)\n`);
   if (command == 'erase') return erase(values, storage);
-  if (command == 'status' || command == 'dead-letters' || command == 'rejected') return report(command, config, values, storage);
+  if (command == 'status' || command == 'dead-letters' || command == 'rejected')
+    return report(command, config, values, storage);
   if (command != 'serve') return fail(`unknown command "${command}"\n${USAGE}`);
   return serveRelay(config, port, host, storage);
 };

@@ -8,15 +8,23 @@ import { compileTrust } from './enrich';
 
 const url = v.pipe(v.string(), v.url(), v.regex(/^https?:\/\//i, 'must be an http(s) URL'));
 const ms = v.pipe(v.number(), v.integer(), v.minValue(0));
-const envName = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'));
+const envName = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
+);
 
 /** A token bucket: `burst` requests at once, refilled at `perSecond`. */
-const bucket = v.strictObject({ perSecond: v.pipe(v.number(), v.minValue(0)), burst: v.pipe(v.number(), v.integer(), v.minValue(1)) });
+const bucket = v.strictObject({
+  perSecond: v.pipe(v.number(), v.minValue(0)),
+  burst: v.pipe(v.number(), v.integer(), v.minValue(1)),
+});
 
 /** Settings every destination has; each has a default. */
 const common = {
   /** Unique within the site; defaults to the type. Names the destination in status and dead letters. */
-  name: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only'))),
+  name: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only')),
+  ),
   baseUrl: v.optional(url),
   /** Per-request timeout. */
   timeoutMs: v.optional(v.pipe(ms, v.minValue(1))),
@@ -29,7 +37,12 @@ const common = {
 };
 
 const destinationSchema = v.variant('type', [
-  v.strictObject({ ...common, type: v.literal('databuddy'), clientId: v.pipe(v.string(), v.minLength(1)), apiKeyEnv: v.optional(envName) }),
+  v.strictObject({
+    ...common,
+    type: v.literal('databuddy'),
+    clientId: v.pipe(v.string(), v.minLength(1)),
+    apiKeyEnv: v.optional(envName),
+  }),
   v.strictObject({
     ...common,
     type: v.literal('tracify'),
@@ -37,7 +50,9 @@ const destinationSchema = v.variant('type', [
     customerSiteId: v.pipe(v.string(), v.minLength(1)),
     apiKeyEnv: envName,
     /** The document does not say how the key travels: this header, default `Authorization`… */
-    apiKeyHeader: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]+$/, 'must be a header name'))),
+    apiKeyHeader: v.optional(
+      v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]+$/, 'must be a header name')),
+    ),
     /** …with this prefix, default `Bearer ` when the header is Authorization, else none. */
     apiKeyPrefix: v.optional(v.string()),
     /** The shop's origin (`data.origin`); default the origin of each event's URL. */
@@ -57,7 +72,10 @@ const destinationSchema = v.variant('type', [
     /** Attribute name → its type, which always wins (Growlytics ignores an attribute whose type changes). */
     attributeTypes: v.optional(
       v.pipe(
-        v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(256)), v.picklist(['string', 'number', 'boolean'])),
+        v.record(
+          v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
+          v.picklist(['string', 'number', 'boolean']),
+        ),
         v.check((types) => Object.keys(types).length <= 500, 'at most 500 attribute types'),
       ),
     ),
@@ -104,7 +122,14 @@ export const configFileSchema = v.strictObject({
   /** Leave the admin routes open without a token on a non-loopback host (refused at start otherwise). */
   adminOpen: v.optional(v.boolean()),
   /** `Host` names the admin routes answer to (DNS rebinding); loopback names and `host` always; `*` any. */
-  allowedHosts: v.optional(v.array(v.pipe(v.string(), v.regex(/^(\*|[A-Za-z0-9.:_\[\]-]{1,253})$/, 'must be a host name, an IP or *')))),
+  allowedHosts: v.optional(
+    v.array(
+      v.pipe(
+        v.string(),
+        v.regex(/^(\*|[A-Za-z0-9.:_\[\]-]{1,253})$/, 'must be a host name, an IP or *'),
+      ),
+    ),
+  ),
   /** Timeouts and caps of the HTTP server and the event stream. */
   limits: v.optional(
     v.strictObject({
@@ -131,7 +156,9 @@ export const configFileSchema = v.strictObject({
     }),
   ),
   /** Serve the tracker script first-party. */
-  script: v.optional(v.strictObject({ path: v.pipe(v.string(), v.startsWith('/')), file: v.string() })),
+  script: v.optional(
+    v.strictObject({ path: v.pipe(v.string(), v.startsWith('/')), file: v.string() }),
+  ),
   /** What is stored of the client IP: `full`, `truncated` (IPv4 /24, IPv6 /48; the default) or `none`. */
   storeIp: v.optional(v.picklist(['full', 'truncated', 'none'])),
   /** Days after which each kind of row is deleted (unset: kept). Events still owed to a destination are kept. */
@@ -293,7 +320,10 @@ export const isLoopbackHost = (host: string): boolean => LOOPBACK_HOST.test(host
  * Refuses to serve the admin routes without a token on an address others can reach, unless the
  * config says so (`adminOpen`). Throws a ConfigError naming what to set.
  */
-export const checkAdminExposure = (config: Pick<RelayConfig, 'adminToken' | 'adminOpen'>, host: string): void => {
+export const checkAdminExposure = (
+  config: Pick<RelayConfig, 'adminToken' | 'adminOpen'>,
+  host: string,
+): void => {
   if (config.adminToken || config.adminOpen || isLoopbackHost(host)) return;
   throw new ConfigError(
     `adminTokenEnv: the relay would listen on ${host} with /status, /dead-letters and /events/stream open to anyone; ` +
@@ -305,7 +335,10 @@ export const checkAdminExposure = (config: Pick<RelayConfig, 'adminToken' | 'adm
  * Validates a parsed config file and resolves it against the environment. Throws a ConfigError
  * whose message names the first bad key (`sites.shop.destinations.0.baseUrl: Invalid URL`).
  */
-export const resolveConfig = (input: unknown, env: Record<string, string | undefined> = process.env): RelayConfig => {
+export const resolveConfig = (
+  input: unknown,
+  env: Record<string, string | undefined> = process.env,
+): RelayConfig => {
   const result = v.safeParse(configFileSchema, input, { abortEarly: true });
   if (!result.success) {
     const issue = result.issues[0];
@@ -324,23 +357,35 @@ export const resolveConfig = (input: unknown, env: Record<string, string | undef
     const destinations = (siteFile.destinations ?? []).map((d, i): DestinationConfig => {
       const at = `sites.${site}.destinations.${i}`;
       const name = d.name ?? d.type;
-      if (seen.has(name)) throw new ConfigError(`${at}.name: "${name}" is used twice in this site; give each a unique name`);
+      if (seen.has(name))
+        throw new ConfigError(
+          `${at}.name: "${name}" is used twice in this site; give each a unique name`,
+        );
       seen.add(name);
       const secrets: Record<string, string> = {};
       for (const [key, value] of Object.entries(d)) {
-        if (key.endsWith('Env') && typeof value == 'string') secrets[key.slice(0, -3)] = readEnv(`${at}.${key}`, value);
+        if (key.endsWith('Env') && typeof value == 'string')
+          secrets[key.slice(0, -3)] = readEnv(`${at}.${key}`, value);
       }
       if (d.type == 'webhook') {
-        for (const [header, name] of Object.entries(d.headersEnv ?? {})) secrets['header:' + header] = readEnv(`${at}.headersEnv.${header}`, name);
+        for (const [header, name] of Object.entries(d.headersEnv ?? {}))
+          secrets['header:' + header] = readEnv(`${at}.headersEnv.${header}`, name);
       }
-      if (d.type == 'tracardi' && !d.sourceId && !secrets.sourceId) throw new ConfigError(`${at}.sourceId: required (or sourceIdEnv)`);
+      if (d.type == 'tracardi' && !d.sourceId && !secrets.sourceId)
+        throw new ConfigError(`${at}.sourceId: required (or sourceIdEnv)`);
       if (d.type == 'webhook') {
         if (!d.url == !d.urlEnv) throw new ConfigError(`${at}.url: give either url or urlEnv`);
         // The value is a secret: the error names the variable, never what it holds.
-        if (d.urlEnv && !v.is(url, secrets.url)) throw new ConfigError(`${at}.urlEnv: environment variable ${d.urlEnv} does not hold an http(s) URL`);
+        if (d.urlEnv && !v.is(url, secrets.url))
+          throw new ConfigError(
+            `${at}.urlEnv: environment variable ${d.urlEnv} does not hold an http(s) URL`,
+          );
       }
       for (const [key, value] of Object.entries(secrets))
-        if (/[\r\n\0]/.test(value)) throw new ConfigError(`${at}: the value of ${key.startsWith('header:') ? `headersEnv.${key.slice(7)}` : key + 'Env'} contains a line break or NUL`);
+        if (/[\r\n\0]/.test(value))
+          throw new ConfigError(
+            `${at}: the value of ${key.startsWith('header:') ? `headersEnv.${key.slice(7)}` : key + 'Env'} contains a line break or NUL`,
+          );
       return {
         ...d,
         name,
@@ -353,7 +398,11 @@ export const resolveConfig = (input: unknown, env: Record<string, string | undef
         secrets,
       };
     });
-    sites[site] = { origins: siteFile.origins.map((o) => (o == '*' ? o : new URL(o).origin)), dropBots: siteFile.dropBots ?? false, destinations };
+    sites[site] = {
+      origins: siteFile.origins.map((o) => (o == '*' ? o : new URL(o).origin)),
+      dropBots: siteFile.dropBots ?? false,
+      destinations,
+    };
   }
   const trustedProxies = file.trustedProxies ?? [];
   try {
@@ -363,7 +412,9 @@ export const resolveConfig = (input: unknown, env: Record<string, string | undef
   }
   const limits = { ...DEFAULT_LIMITS, ...file.limits };
   if (limits.headersTimeoutMs > limits.requestTimeoutMs)
-    throw new ConfigError(`limits.headersTimeoutMs: ${limits.headersTimeoutMs} is longer than limits.requestTimeoutMs (${limits.requestTimeoutMs})`);
+    throw new ConfigError(
+      `limits.headersTimeoutMs: ${limits.headersTimeoutMs} is longer than limits.requestTimeoutMs (${limits.requestTimeoutMs})`,
+    );
   const adminToken = file.adminTokenEnv ? readEnv('adminTokenEnv', file.adminTokenEnv) : undefined;
   const adminOpen = file.adminOpen ?? false;
   return {

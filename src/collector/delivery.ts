@@ -51,26 +51,58 @@ export const HANDED_MAX = 10_000;
 export const LINGER_MS = 20;
 
 /** Delay before attempt `attempt + 1`: base·2^(attempt−1), capped, with "equal jitter" (half fixed, half random). */
-export const backoff = (attempt: number, baseMs: number, maxMs: number, random = Math.random): number => {
+export const backoff = (
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random = Math.random,
+): number => {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 };
 
 // One keep-alive pool per protocol: a destination's next batch reuses the connection of the last.
-const agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 16 }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets: 16 }) };
+const agents = {
+  'http:': new HttpAgent({ keepAlive: true, maxSockets: 16 }),
+  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 16 }),
+};
 
 /** Sends one request and reads the whole answer; rejects on a network error, the timeout or `signal`. */
-const request = (url: URL, headers: Record<string, string>, payload: string, timeoutMs: number, signal: AbortSignal) =>
+const request = (
+  url: URL,
+  headers: Record<string, string>,
+  payload: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+) =>
   new Promise<{ status: number; text: string; retryAfter?: string }>((resolve, reject) => {
     const send = url.protocol == 'https:' ? httpsRequest : httpRequest;
-    const req = send(url, { method: 'POST', headers: { ...headers, 'Content-Length': Buffer.byteLength(payload) }, agent: agents[url.protocol as 'http:'], signal }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), retryAfter: res.headers['retry-after'] }));
-      res.on('error', reject);
-    });
+    const req = send(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'Content-Length': Buffer.byteLength(payload) },
+        agent: agents[url.protocol as 'http:'],
+        signal,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+            retryAfter: res.headers['retry-after'],
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     // The whole exchange, not only the idle time between packets: a slow trickle must not hold a lease.
-    const timer = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })), timeoutMs);
+    const timer = setTimeout(
+      () => req.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })),
+      timeoutMs,
+    );
     req.on('close', () => clearTimeout(timer));
     req.on('error', reject);
     req.end(payload);
@@ -83,7 +115,11 @@ export const MAX_RETRY_AFTER_MS = 3_600_000;
 export const parseRetryAfter = (value: string | null, now = Date.now()): number | undefined => {
   if (!value) return undefined;
   const text = value.trim();
-  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : /[a-z]/i.test(text) ? Date.parse(text) - now : Number.NaN;
+  const ms = /^\d+$/.test(text)
+    ? Number(text) * 1000
+    : /[a-z]/i.test(text)
+      ? Date.parse(text) - now
+      : Number.NaN;
   return Number.isFinite(ms) ? Math.min(Math.max(0, Math.ceil(ms)), MAX_RETRY_AFTER_MS) : undefined;
 };
 
@@ -104,32 +140,57 @@ export const originOf = (url: string): string => {
  */
 export const redact = (text: string, secrets: string[] = []): string => {
   // URLs first: a secret URL (urlEnv) then still shows its host.
-  let out = text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#@"'<>]*@)?([^\s/?#"'<>]+)([^\s"'<>]*)/gi, (_url, scheme: string, host: string, rest: string) => {
-    // Punctuation after a URL belongs to the sentence ("…/path: fetch failed").
-    const tail = /[.,;:!?)\]]*$/.exec(rest || host)![0];
-    return scheme + (rest ? host : host.slice(0, host.length - tail.length)) + tail;
-  });
+  let out = text.replace(
+    /\b([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#@"'<>]*@)?([^\s/?#"'<>]+)([^\s"'<>]*)/gi,
+    (_url, scheme: string, host: string, rest: string) => {
+      // Punctuation after a URL belongs to the sentence ("…/path: fetch failed").
+      const tail = /[.,;:!?)\]]*$/.exec(rest || host)![0];
+      return scheme + (rest ? host : host.slice(0, host.length - tail.length)) + tail;
+    },
+  );
   // Longest first, so a secret containing another is masked whole. Very short values are not secrets.
-  for (const secret of [...new Set(secrets)].filter((x) => x.length >= 4).sort((a, b) => b.length - a.length)) {
-    for (const form of [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret + ':').toString('base64'), encodeURIComponent(secret)])
+  for (const secret of [...new Set(secrets)]
+    .filter((x) => x.length >= 4)
+    .sort((a, b) => b.length - a.length)) {
+    for (const form of [
+      secret,
+      Buffer.from(secret).toString('base64'),
+      Buffer.from(secret + ':').toString('base64'),
+      encodeURIComponent(secret),
+    ])
       out = out.split(form).join('***');
   }
   return out
     .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 ***')
-    .replace(/\b((?:api[_-]?key|token|secret|password|auth|key)["']?\s*[=:]\s*["']?)[^\s"'&,;]+/gi, '$1***');
+    .replace(
+      /\b((?:api[_-]?key|token|secret|password|auth|key)["']?\s*[=:]\s*["']?)[^\s"'&,;]+/gi,
+      '$1***',
+    );
 };
 
 /**
  * POSTs JSON with a timeout; never throws. 4xx other than 408/429 is permanent: the same request
  * would fail again. Errors name the URL's scheme and host only, and never a header's value.
  */
-export const postJson = async (url: string, headers: Record<string, string>, body: unknown, timeoutMs: number, signal: AbortSignal): Promise<HttpResult> => {
+export const postJson = async (
+  url: string,
+  headers: Record<string, string>,
+  body: unknown,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<HttpResult> => {
   // The HTTP client would refuse such a header, and a request smuggled through one must never leave: name it, never its value.
   const broken = Object.keys(headers).find((name) => /[\r\n\0]/.test(headers[name]));
-  if (broken) return { ok: false, permanent: false, error: `header ${broken.slice(0, 64)} has a value with a line break or NUL (check the environment variable it comes from)` };
+  if (broken)
+    return {
+      ok: false,
+      permanent: false,
+      error: `header ${broken.slice(0, 64)} has a value with a line break or NUL (check the environment variable it comes from)`,
+    };
   try {
     const target = new URL(url);
-    if (target.protocol != 'http:' && target.protocol != 'https:') throw new Error(`unsupported protocol ${target.protocol}`);
+    if (target.protocol != 'http:' && target.protocol != 'https:')
+      throw new Error(`unsupported protocol ${target.protocol}`);
     const response = await request(target, headers, JSON.stringify(body), timeoutMs, signal);
     const { status, text } = response;
     let json: unknown;
@@ -140,7 +201,8 @@ export const postJson = async (url: string, headers: Record<string, string>, bod
     }
     if (status >= 200 && status < 300) return { ok: true, status, permanent: false, json };
     const permanent = status >= 400 && status < 500 && status != 408 && status != 429;
-    const retryAfterMs = status == 429 || status == 503 ? parseRetryAfter(response.retryAfter ?? null) : undefined;
+    const retryAfterMs =
+      status == 429 || status == 503 ? parseRetryAfter(response.retryAfter ?? null) : undefined;
     return {
       ok: false,
       status,
@@ -151,14 +213,26 @@ export const postJson = async (url: string, headers: Record<string, string>, bod
     };
   } catch (error) {
     const name = (error as Error).name;
-    const message = name == 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (error as Error).message + ((error as { cause?: Error }).cause ? ` (${(error as { cause: Error }).cause.message})` : '');
+    const message =
+      name == 'TimeoutError'
+        ? `timed out after ${timeoutMs} ms`
+        : (error as Error).message +
+          ((error as { cause?: Error }).cause
+            ? ` (${(error as { cause: Error }).cause.message})`
+            : '');
     return { ok: false, permanent: false, error: `${originOf(url)}: ${message}` };
   }
 };
 
 /** Starts the worker over every destination of every site. */
-export function startWorker(store: Store, config: RelayConfig, options: { log?: (line: string) => void; metrics?: Metrics } = {}): Worker {
-  const destinations: DestinationConfig[] = Object.values(config.sites).flatMap((site) => site.destinations);
+export function startWorker(
+  store: Store,
+  config: RelayConfig,
+  options: { log?: (line: string) => void; metrics?: Metrics } = {},
+): Worker {
+  const destinations: DestinationConfig[] = Object.values(config.sites).flatMap(
+    (site) => site.destinations,
+  );
   const stats: Record<string, { counters: Record<string, number>; recent: SendRecord[] }> = {};
   for (const d of destinations) stats[d.key] = { counters: {}, recent: [] };
   const abort = new AbortController();
@@ -201,7 +275,10 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     record(d, o);
     if (o.ok) {
       options.metrics?.delivery(d.key, 'delivered', o.deliveries.length);
-      return store.markDelivered(o.deliveries.map((x) => x.id), now);
+      return store.markDelivered(
+        o.deliveries.map((x) => x.id),
+        now,
+      );
     }
     const error = o.error ?? 'failed';
     const wait = o.retryAfterMs ?? 0;
@@ -210,9 +287,20 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     const retry = o.deliveries.filter((x) => !dead.includes(x));
     options.metrics?.delivery(d.key, 'dead', dead.length);
     options.metrics?.delivery(d.key, 'retry', retry.length);
-    if (dead.length) await store.deadLetter(dead.map((x) => x.id), error, now);
+    if (dead.length)
+      await store.deadLetter(
+        dead.map((x) => x.id),
+        error,
+        now,
+      );
     // Deliveries in one group share an attempt count in practice; schedule each by its own.
-    for (const x of retry) await store.retryAt([x.id], now + Math.max(wait, backoff(x.attempts + 1, d.backoffBaseMs, d.backoffMaxMs)), error, now);
+    for (const x of retry)
+      await store.retryAt(
+        [x.id],
+        now + Math.max(wait, backoff(x.attempts + 1, d.backoffBaseMs, d.backoffMaxMs)),
+        error,
+        now,
+      );
   };
 
   // When the loop wakes next at the latest because a batch lingers (see `lingers`); none: after pollMs.
@@ -238,18 +326,30 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     const context = {
       config: d,
       // Once the destination said Retry-After, the rest of this lease is not sent (a module may loop over many requests).
-      post: async (url: string, headers: Record<string, string>, body: unknown): Promise<HttpResult> => {
+      post: async (
+        url: string,
+        headers: Record<string, string>,
+        body: unknown,
+      ): Promise<HttpResult> => {
         const until = pausedUntil.get(d.key) ?? 0;
-        if (Date.now() < until) return { ok: false, permanent: false, held: true, error: `held by the destination's Retry-After until ${new Date(until).toISOString()}` };
+        if (Date.now() < until)
+          return {
+            ok: false,
+            permanent: false,
+            held: true,
+            error: `held by the destination's Retry-After until ${new Date(until).toISOString()}`,
+          };
         const started = performance.now();
         const result = await postJson(url, headers, body, d.timeoutMs, abort.signal);
         options.metrics?.latency(d.key, (performance.now() - started) / 1000);
-        if (result.retryAfterMs) pausedUntil.set(d.key, Math.max(until, Date.now() + result.retryAfterMs));
+        if (result.retryAfterMs)
+          pausedUntil.set(d.key, Math.max(until, Date.now() + result.retryAfterMs));
         return result;
       },
       getState: (visitor: string) => store.getState(d.key, visitor),
       setState: (visitor: string, value: unknown) => store.setState(d.key, visitor, value),
-      count: (name: string, n: number) => void (stats[d.key].counters[name] = (stats[d.key].counters[name] ?? 0) + n),
+      count: (name: string, n: number) =>
+        void (stats[d.key].counters[name] = (stats[d.key].counters[name] ?? 0) + n),
     };
     // Several batches in flight at once where the destination allows it (order and per-visitor
     // state do not matter to it): under load one round trip per batch would cap what it gets.
@@ -270,7 +370,10 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
         if (now < (pausedUntil.get(d.key) ?? 0)) return;
         if (linger && first && lingers(d, module.batchSize(d))) return;
         const fromIngest = takeHanded(d, module.batchSize(d));
-        const leased = fromIngest.length || !first ? fromIngest : await store.lease(d.key, module.batchSize(d), now, now + config.leaseMs);
+        const leased =
+          fromIngest.length || !first
+            ? fromIngest
+            : await store.lease(d.key, module.batchSize(d), now, now + config.leaseMs);
         if (!leased.length) return;
         if (first) spawn();
         leased.sort((a, b) => a.stored.time - b.stored.time || a.id - b.id);
@@ -278,7 +381,9 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
         try {
           outcomes = await module.deliver(leased, context);
         } catch (error) {
-          outcomes = [{ deliveries: leased, ok: false, error: String((error as Error)?.message ?? error) }];
+          outcomes = [
+            { deliveries: leased, ok: false, error: String((error as Error)?.message ?? error) },
+          ];
         }
         if (stopped) return store.release(leased.map((x) => x.id));
         for (const o of outcomes) await apply(d, o);
@@ -299,7 +404,15 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
 
   /** One pass over every destination; `linger`: batches from ingests may wait to fill. */
   const pass = (linger: boolean) =>
-    Promise.all(destinations.map((d) => drain(d, linger).catch((error) => options.log?.(`${d.key}: ${redact(String((error as Error)?.message ?? error), secretsOf(d))}`))));
+    Promise.all(
+      destinations.map((d) =>
+        drain(d, linger).catch((error) =>
+          options.log?.(
+            `${d.key}: ${redact(String((error as Error)?.message ?? error), secretsOf(d))}`,
+          ),
+        ),
+      ),
+    );
 
   // The worker is one loop: it waits until a pass is asked for (a kick, runOnce) or the poll (or a
   // lingering batch) is due, runs that pass, and waits again. A pass asked for while one runs
@@ -327,7 +440,12 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     });
   const loop = async () => {
     while (!stopped) {
-      if (!asked) await sleep(lingerUntil == undefined ? config.pollMs : Math.max(0, Math.min(config.pollMs, lingerUntil - Date.now())));
+      if (!asked)
+        await sleep(
+          lingerUntil == undefined
+            ? config.pollMs
+            : Math.max(0, Math.min(config.pollMs, lingerUntil - Date.now())),
+        );
       if (stopped) break;
       const current = asked ?? { linger: true, done: () => {} };
       asked = undefined;
@@ -352,10 +470,20 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
       await looping;
       // Held from ingests and not sent: handed back, so a restarted relay sends them at once.
       const now = Date.now();
-      const unsent = [...handed.values()].flat().filter((x) => fresh(x, now)).map((x) => x.delivery.id);
+      const unsent = [...handed.values()]
+        .flat()
+        .filter((x) => fresh(x, now))
+        .map((x) => x.delivery.id);
       handed.clear();
       handedCount = 0;
-      if (unsent.length) await store.release(unsent).catch((error) => options.log?.(`stopping: deliveries not handed back: ${(error as Error)?.message ?? error}`));
+      if (unsent.length)
+        await store
+          .release(unsent)
+          .catch((error) =>
+            options.log?.(
+              `stopping: deliveries not handed back: ${(error as Error)?.message ?? error}`,
+            ),
+          );
     },
     stats: () => stats,
     handOff: () => (stopped || handedCount >= HANDED_MAX ? undefined : Date.now() + config.leaseMs),
@@ -369,7 +497,11 @@ export function startWorker(store: Store, config: RelayConfig, options: { log?: 
     offer(deliveries, leaseUntil) {
       const unknown: number[] = [];
       for (const delivery of deliveries) {
-        const queue = handed.get(delivery.destination) ?? (stats[delivery.destination] && !stopped ? handed.set(delivery.destination, []).get(delivery.destination) : undefined);
+        const queue =
+          handed.get(delivery.destination) ??
+          (stats[delivery.destination] && !stopped
+            ? handed.set(delivery.destination, []).get(delivery.destination)
+            : undefined);
         if (!queue) unknown.push(delivery.id);
         else {
           queue.push({ delivery, leaseUntil });

@@ -47,7 +47,9 @@ export const compileTrust = (entries: string[]): Trust => {
     try {
       proxyaddr.compile(entry);
     } catch (error) {
-      throw new TypeError(`trustedProxies.${i}: "${entry}" is not an IP address, a CIDR range or loopback/linklocal/uniquelocal (${(error as Error).message})`);
+      throw new TypeError(
+        `trustedProxies.${i}: "${entry}" is not an IP address, a CIDR range or loopback/linklocal/uniquelocal (${(error as Error).message})`,
+      );
     }
   });
   const trust = proxyaddr.compile(entries);
@@ -83,7 +85,11 @@ export const hopAddress = (hop: string): string | undefined => {
  * address in X-Forwarded-For that is not itself a trusted proxy (left of it can be forged), or X-Real-IP.
  * A hop that is not an address ends the walk at the last proxy: nothing left of it can be believed.
  */
-export const clientIp = (headers: Headers, remote: string | undefined, trusted: string[] | Trust): string | undefined => {
+export const clientIp = (
+  headers: Headers,
+  remote: string | undefined,
+  trusted: string[] | Trust,
+): string | undefined => {
   const trust = trustOf(trusted);
   let ip = remote ? plain(remote) : undefined;
   if (!ip || !trust(ip)) return ip;
@@ -105,18 +111,35 @@ export const truncateIp = (ip: string): string => {
   const [head, tail = ''] = ip.split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return groups.slice(0, 3).map((g) => g.replace(/^0+(?=.)/, '').toLowerCase()).join(':') + '::';
+  const groups = ip.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return (
+    groups
+      .slice(0, 3)
+      .map((g) => g.replace(/^0+(?=.)/, '').toLowerCase())
+      .join(':') + '::'
+  );
 };
 
 /** What `storeIp` keeps of an address. */
-export const keptIp = (ip: string | undefined, mode: 'full' | 'truncated' | 'none'): string | undefined =>
+export const keptIp = (
+  ip: string | undefined,
+  mode: 'full' | 'truncated' | 'none',
+): string | undefined =>
   !ip || mode == 'none' ? undefined : mode == 'truncated' ? truncateIp(ip) || undefined : ip;
 
 /** Turns a validated batch into stored events. */
 export const enrich = (
   batch: Batch,
-  context: { receivedAt: number; ip?: string; userAgent?: string; origin?: string; storeIp?: 'full' | 'truncated' | 'none'; sendIp?: boolean },
+  context: {
+    receivedAt: number;
+    ip?: string;
+    userAgent?: string;
+    origin?: string;
+    storeIp?: 'full' | 'truncated' | 'none';
+    sendIp?: boolean;
+  },
 ): StoredEvent[] => {
   const stored = keptIp(context.ip, context.storeIp ?? 'full');
   // The full address goes with the queued deliveries only when the stored one is less and a destination uses it.

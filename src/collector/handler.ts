@@ -11,11 +11,26 @@ import type { Retention } from './retention';
 import type { Store, StoredEvent } from './store';
 import { createSuppression } from './suppression';
 import { createAdmin, ADMIN_PATHS } from './routes/admin';
-import { INTERNAL, jsonAnswer, json, readLimited, refuse, toResponse, type Answer } from './routes/answers';
+import {
+  INTERNAL,
+  jsonAnswer,
+  json,
+  readLimited,
+  refuse,
+  toResponse,
+  type Answer,
+} from './routes/answers';
 import { preflight } from './routes/cors';
 import { health, ready } from './routes/health';
 import { createIngest, type ClientInfo, type IngestRequest } from './routes/ingest';
-import { loadBeside, loadScript, serveBeside, serveScript, serveScriptInfo, type ScriptInfo } from './routes/script';
+import {
+  loadBeside,
+  loadScript,
+  serveBeside,
+  serveScript,
+  serveScriptInfo,
+  type ScriptInfo,
+} from './routes/script';
 import { createEventStream } from './routes/stream';
 
 export type { Answer } from './routes/answers';
@@ -54,7 +69,11 @@ export type RelayHandler = Handler & {
    * The ingest route (`POST /collect` or `POST /`) as plain data, for an adapter that reads headers
    * and body itself (server.ts): the same checks, answers and metrics as through the handler.
    */
-  collect(request: IngestRequest, client: ClientInfo | undefined, pathname: string): Promise<Answer>;
+  collect(
+    request: IngestRequest,
+    client: ClientInfo | undefined,
+    pathname: string,
+  ): Promise<Answer>;
   /** The first-party script, when one is configured. */
   script?: ScriptInfo;
 };
@@ -88,10 +107,22 @@ export function createHandler(options: HandlerOptions): RelayHandler {
   const allOrigins = new Set(Object.values(config.sites).flatMap((s) => s.origins));
   const suppression = createSuppression(store);
   const stream = createEventStream(store, limits);
-  const ingest = createIngest({ config, store, worker: options.worker, metrics: options.metrics, suppression, publish: stream.publish, now, log });
+  const ingest = createIngest({
+    config,
+    store,
+    worker: options.worker,
+    metrics: options.metrics,
+    suppression,
+    publish: stream.publish,
+    now,
+    log,
+  });
   const admin = createAdmin({ ...options, now, stream, ingest, suppression });
 
-  const collectRoute = ({ request, client }: Call) => ingest.ingest({ headers: request.headers, text: (limit) => readLimited(request, limit) }, client).then(toResponse);
+  const collectRoute = ({ request, client }: Call) =>
+    ingest
+      .ingest({ headers: request.headers, text: (limit) => readLimited(request, limit) }, client)
+      .then(toResponse);
   // In the order they are matched: the first row with the request's path and method answers.
   const routes: Route[] = [
     { methods: POST, path: '/collect', serve: collectRoute },
@@ -99,20 +130,33 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     { methods: GET, path: '/health', serve: health },
     ...(script
       ? [
-          { methods: GET_HEAD, path: script.path, serve: ({ request, url }: Call) => serveScript(script, request, url) },
+          {
+            methods: GET_HEAD,
+            path: script.path,
+            serve: ({ request, url }: Call) => serveScript(script, request, url),
+          },
           { methods: GET, path: script.path + '.json', serve: () => serveScriptInfo(script) },
         ]
       : []),
-    ...beside.map((file) => ({ methods: GET_HEAD, path: file.path, serve: ({ request }: Call) => serveBeside(file, request) })),
+    ...beside.map((file) => ({
+      methods: GET_HEAD,
+      path: file.path,
+      serve: ({ request }: Call) => serveBeside(file, request),
+    })),
     { methods: GET, path: '/ready', serve: () => ready(store) },
     { methods: GET, path: '/status', serve: () => admin.status() },
     { methods: GET, path: '/metrics', serve: () => admin.metrics() },
     { methods: GET, path: '/events/stream', serve: ({ url }) => stream.open(url) },
     { methods: GET, path: '/dead-letters', serve: ({ url }) => admin.deadLetters(url) },
-    { methods: POST, path: '/dead-letters/requeue', serve: ({ request }) => admin.requeue(request) },
+    {
+      methods: POST,
+      path: '/dead-letters/requeue',
+      serve: ({ request }) => admin.requeue(request),
+    },
     { methods: POST, path: '/erase', serve: ({ request }) => admin.erase(request) },
   ];
-  const find = (method: string, path: string) => routes.find((route) => route.path == path && route.methods.includes(method));
+  const find = (method: string, path: string) =>
+    routes.find((route) => route.path == path && route.methods.includes(method));
 
   /** Preflight on any path, then the first matching route; admin paths pass the admin guard first, whatever the method. */
   const answer = async (call: Call): Promise<Response> => {
@@ -140,7 +184,11 @@ export function createHandler(options: HandlerOptions): RelayHandler {
     return response;
   };
 
-  const collect = async (request: IngestRequest, client: ClientInfo | undefined, pathname: string): Promise<Answer> => {
+  const collect = async (
+    request: IngestRequest,
+    client: ClientInfo | undefined,
+    pathname: string,
+  ): Promise<Answer> => {
     let answered: Answer;
     try {
       answered = await ingest.ingest(request, client);

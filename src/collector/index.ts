@@ -13,7 +13,15 @@ import { serve } from './server';
 import type { Store } from './store';
 
 export { ConfigError, configFileSchema, resolveConfig } from './config';
-export type { Bucket, ConfigFile, DestinationConfig, Limits, RateLimit, RelayConfig, SiteConfig } from './config';
+export type {
+  Bucket,
+  ConfigFile,
+  DestinationConfig,
+  Limits,
+  RateLimit,
+  RelayConfig,
+  SiteConfig,
+} from './config';
 export { backoff, startWorker } from './delivery';
 export type { SendRecord, Worker } from './delivery';
 export { createHandler, loadScript } from './handler';
@@ -28,7 +36,16 @@ export { createMetrics } from './metrics';
 export type { Metrics } from './metrics';
 export { startRetention } from './retention';
 export type { Retention } from './retention';
-export type { Delivery, DestinationCounts, EraseRequest, Erased, PruneKind, RejectedEvent, Store, StoredEvent } from './store';
+export type {
+  Delivery,
+  DestinationCounts,
+  EraseRequest,
+  Erased,
+  PruneKind,
+  RejectedEvent,
+  Store,
+  StoredEvent,
+} from './store';
 export { DESTINATIONS } from './destinations/index';
 export type { Destination, DestinationContext, HttpResult, Outcome } from './destinations/index';
 
@@ -74,11 +91,16 @@ export interface Relay {
 }
 
 const isResolved = (config: unknown): config is RelayConfig =>
-  !!config && typeof config == 'object' && typeof (config as RelayConfig).pollMs == 'number' && Array.isArray((config as RelayConfig).trustedProxies);
+  !!config &&
+  typeof config == 'object' &&
+  typeof (config as RelayConfig).pollMs == 'number' &&
+  Array.isArray((config as RelayConfig).trustedProxies);
 
 /** Starts the relay: store, delivery worker and HTTP server. Throws a ConfigError on bad configuration. */
 export async function startRelay(options: StartRelayOptions): Promise<Relay> {
-  const resolved = isResolved(options.config) ? options.config : resolveConfig(options.config, options.env ?? process.env);
+  const resolved = isResolved(options.config)
+    ? options.config
+    : resolveConfig(options.config, options.env ?? process.env);
   const config: RelayConfig = {
     ...resolved,
     pollMs: options.pollMs ?? resolved.pollMs,
@@ -88,15 +110,39 @@ export async function startRelay(options: StartRelayOptions): Promise<Relay> {
   };
   const host = options.host ?? config.host ?? '127.0.0.1';
   checkAdminExposure(config, host);
-  const store = options.store ?? (await openStore(options.storePath ?? config.storage ?? ':memory:', { log: options.log }));
-  const retention = startRetention(store, { retention: config.retention ?? { ages: {}, everyMs: 600_000 } }, { log: options.log });
-  const metrics = createMetrics(store, { retention, destinations: Object.values(config.sites).flatMap((site) => site.destinations.map((d) => d.key)) });
+  const store =
+    options.store ??
+    (await openStore(options.storePath ?? config.storage ?? ':memory:', { log: options.log }));
+  const retention = startRetention(
+    store,
+    { retention: config.retention ?? { ages: {}, everyMs: 600_000 } },
+    { log: options.log },
+  );
+  const metrics = createMetrics(store, {
+    retention,
+    destinations: Object.values(config.sites).flatMap((site) =>
+      site.destinations.map((d) => d.key),
+    ),
+  });
   const worker = startWorker(store, config, { log: options.log, metrics });
   // The listening host is one of the names admin routes answer to.
-  const handler = createHandler({ config: { ...config, host }, store, worker, retention, metrics, log: options.log, queryToken: 'stream' });
+  const handler = createHandler({
+    config: { ...config, host },
+    store,
+    worker,
+    retention,
+    metrics,
+    log: options.log,
+    queryToken: 'stream',
+  });
   let served;
   try {
-    served = await serve(handler, { port: options.port ?? config.port ?? 0, host, limits: config.limits, log: options.log });
+    served = await serve(handler, {
+      port: options.port ?? config.port ?? 0,
+      host,
+      limits: config.limits,
+      log: options.log,
+    });
   } catch (error) {
     await worker.stop();
     await retention.stop();

@@ -7,6 +7,9 @@ import type { Store } from './store';
  * Opens the store at `location`: a `postgres://` / `postgresql://` URL opens PostgreSQL (migrated on
  * start); anything else is a SQLite file, `:memory:` for a throwaway one.
  */
-export async function openStore(location: string, options: PostgresStoreOptions = {}): Promise<Store> {
+export async function openStore(
+  location: string,
+  options: PostgresStoreOptions = {},
+): Promise<Store> {
   return isPostgresUrl(location) ? openPostgresStore(location, options) : openSqliteStore(location);
 }

@@ -7,8 +7,24 @@
  * `pg` is an optional peer dependency: it is imported only when a postgres:// store is configured.
  */
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { REJECTED_RAW_MAX, type Delivery, type PruneKind, type Store, type StoredEvent } from './store';
-import { DELIVERY_COLUMNS, mergeStatus, toDelivery, toRejected, toSuppressed, type CountRow, type DeliveryRow, type LogRow, type RejectedRow } from './store-rows';
+import {
+  REJECTED_RAW_MAX,
+  type Delivery,
+  type PruneKind,
+  type Store,
+  type StoredEvent,
+} from './store';
+import {
+  DELIVERY_COLUMNS,
+  mergeStatus,
+  toDelivery,
+  toRejected,
+  toSuppressed,
+  type CountRow,
+  type DeliveryRow,
+  type LogRow,
+  type RejectedRow,
+} from './store-rows';
 
 /** Schema changes, applied in order on start; never edit a released one, append a new version. */
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -107,12 +123,13 @@ const loadPg = async () => {
   try {
     return (await import('pg')).default;
   } catch (error) {
-    throw new Error(`the PostgreSQL store needs the "pg" package: run \`npm install pg\` next to tracklet (${(error as Error).message})`);
+    throw new Error(
+      `the PostgreSQL store needs the "pg" package: run \`npm install pg\` next to tracklet (${(error as Error).message})`,
+    );
   }
 };
 
 const noNul = (text: string) => text.replace(/\u0000/g, '\uFFFD');
-
 
 /** Applies the migrations this database lacks, inside one transaction holding an advisory lock. */
 const migrate = async (client: PoolClient) => {
@@ -127,7 +144,10 @@ const migrate = async (client: PoolClient) => {
     for (const m of MIGRATIONS) {
       if (applied.has(m.version)) continue;
       await client.query(m.sql);
-      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        m.version,
+        m.name,
+      ]);
     }
     await client.query('COMMIT');
   } catch (error) {
@@ -140,7 +160,10 @@ const migrate = async (client: PoolClient) => {
  * Opens a PostgreSQL store at `url` (`postgres://user:pass@host:5432/db`), applying pending
  * migrations first. Rejects when the database cannot be reached or `pg` is not installed.
  */
-export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+export async function openPostgresStore(
+  url: string,
+  options: PostgresStoreOptions = {},
+): Promise<Store> {
   const pg = await loadPg();
   const pool: Pool = new pg.Pool({
     connectionString: url,
@@ -149,7 +172,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     idleTimeoutMillis: 30_000,
     application_name: 'tracklet-relay',
     // BIGINT (epoch ms, queue ids) as numbers: they stay far below 2^53.
-    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid == 20 ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid == 20 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
   });
   // A connection that dies while idle (database restart, failover) must not crash the process:
   // the pool drops it and opens a new one on the next query.
@@ -167,7 +193,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     throw error;
   }
 
-  const query = async <Row extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []) => pool.query<Row>(sql, params);
+  const query = async <Row extends QueryResultRow = QueryResultRow>(
+    sql: string,
+    params: unknown[] = [],
+  ) => pool.query<Row>(sql, params);
 
   /** Records the last delivery or error per destination; GREATEST keeps it monotonic across processes. */
   const logDelivered = (updated: string) =>
@@ -189,11 +218,27 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         if (!first.has(key)) first.set(key, stored);
       }
       const unique = [...first.values()];
-      const queue = unique.flatMap((stored) => route(stored).map((destination) => [destination, stored.site, stored.event.id, stored.receivedAt, stored.sendIp ?? null] as const));
+      const queue = unique.flatMap((stored) =>
+        route(stored).map(
+          (destination) =>
+            [
+              destination,
+              stored.site,
+              stored.event.id,
+              stored.receivedAt,
+              stored.sendIp ?? null,
+            ] as const,
+        ),
+      );
       // One statement, so one round trip and atomic: deliveries are queued only for rows this
       // statement inserted. A concurrent insert of the same key waits for the other to commit, then skips.
       // With a lease (this process's worker sends them from memory) the queued rows come back too.
-      const { rows } = await query<{ site: string; id: string; delivery: number | null; destination: string | null }>(
+      const { rows } = await query<{
+        site: string;
+        id: string;
+        delivery: number | null;
+        destination: string | null;
+      }>(
         `WITH ins AS (
            INSERT INTO events (site, id, received_at, data)
            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::json[])
@@ -222,16 +267,31 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
           leaseUntil,
         ],
       );
-      const insertedKeys = new Set(rows.filter((r) => r.delivery == null).map((r) => JSON.stringify([r.site, r.id])));
+      const insertedKeys = new Set(
+        rows.filter((r) => r.delivery == null).map((r) => JSON.stringify([r.site, r.id])),
+      );
       const inserted = unique.filter((s) => insertedKeys.has(JSON.stringify([s.site, s.event.id])));
       if (!leaseUntil) return { inserted, duplicates: events.length - inserted.length };
       // What a lease would read back: the stored event, with the full IP that rides with the queue.
       const sent = new Map(
-        inserted.map(({ sendIp, ...kept }) => [JSON.stringify([kept.site, kept.event.id]), sendIp ? { ...kept, ip: sendIp } : kept] as const),
+        inserted.map(
+          ({ sendIp, ...kept }) =>
+            [
+              JSON.stringify([kept.site, kept.event.id]),
+              sendIp ? { ...kept, ip: sendIp } : kept,
+            ] as const,
+        ),
       );
       const leased: Delivery[] = rows
         .filter((r) => r.delivery != null)
-        .map((r) => ({ id: r.delivery!, destination: r.destination!, attempts: 0, status: 'queued', updatedAt: sent.get(JSON.stringify([r.site, r.id]))!.receivedAt, stored: sent.get(JSON.stringify([r.site, r.id]))! }));
+        .map((r) => ({
+          id: r.delivery!,
+          destination: r.destination!,
+          attempts: 0,
+          status: 'queued',
+          updatedAt: sent.get(JSON.stringify([r.site, r.id]))!.receivedAt,
+          stored: sent.get(JSON.stringify([r.site, r.id]))!,
+        }));
       return { inserted, duplicates: events.length - inserted.length, leased };
     },
 
@@ -264,7 +324,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 
     async markDelivered(ids, now) {
       if (!ids.length) return;
-      await query(logDelivered(`UPDATE deliveries SET status = 'delivered', lease_until = 0, ip = NULL, updated_at = $2 WHERE id = ANY($1::bigint[])`), [ids, now]);
+      await query(
+        logDelivered(
+          `UPDATE deliveries SET status = 'delivered', lease_until = 0, ip = NULL, updated_at = $2 WHERE id = ANY($1::bigint[])`,
+        ),
+        [ids, now],
+      );
     },
 
     async release(ids) {
@@ -275,7 +340,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async retryAt(ids, at, error, now) {
       if (!ids.length) return;
       await query(
-        logFailed(`UPDATE deliveries SET attempts = attempts + 1, next_at = $4, lease_until = 0, last_error = $2, updated_at = $3 WHERE id = ANY($1::bigint[])`),
+        logFailed(
+          `UPDATE deliveries SET attempts = attempts + 1, next_at = $4, lease_until = 0, last_error = $2, updated_at = $3 WHERE id = ANY($1::bigint[])`,
+        ),
         [ids, error, now, at],
       );
     },
@@ -283,13 +350,18 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async deadLetter(ids, error, now) {
       if (!ids.length) return;
       await query(
-        logFailed(`UPDATE deliveries SET status = 'dead', attempts = attempts + 1, lease_until = 0, ip = NULL, last_error = $2, updated_at = $3 WHERE id = ANY($1::bigint[])`),
+        logFailed(
+          `UPDATE deliveries SET status = 'dead', attempts = attempts + 1, lease_until = 0, ip = NULL, last_error = $2, updated_at = $3 WHERE id = ANY($1::bigint[])`,
+        ),
         [ids, error, now],
       );
     },
 
     async getState(destination, visitor) {
-      const { rows } = await query('SELECT value FROM visitor_state WHERE destination = $1 AND visitor = $2', [destination, visitor]);
+      const { rows } = await query(
+        'SELECT value FROM visitor_state WHERE destination = $1 AND visitor = $2',
+        [destination, visitor],
+      );
       return rows.length ? rows[0].value : undefined;
     },
 
@@ -315,7 +387,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
 
     async oldestDue() {
-      const { rows } = await query("SELECT destination, MIN(next_at) AS at FROM deliveries WHERE status = 'queued' GROUP BY destination");
+      const { rows } = await query(
+        "SELECT destination, MIN(next_at) AS at FROM deliveries WHERE status = 'queued' GROUP BY destination",
+      );
       return rows.map((r) => ({ destination: r.destination, at: Number(r.at) }));
     },
     async deadLetters(destination, limit = 100) {
@@ -355,7 +429,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
 
     async rejected(limit = 100) {
-      const { rows } = await query<RejectedRow>('SELECT * FROM (SELECT * FROM rejected_events ORDER BY id DESC LIMIT $1) newest ORDER BY id', [limit]);
+      const { rows } = await query<RejectedRow>(
+        'SELECT * FROM (SELECT * FROM rejected_events ORDER BY id DESC LIMIT $1) newest ORDER BY id',
+        [limit],
+      );
       return rows.map(toRejected);
     },
 
@@ -368,7 +445,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const { rows } = await client.query('SELECT pg_try_advisory_xact_lock($1) AS mine', [RETENTION_LOCK]);
+        const { rows } = await client.query('SELECT pg_try_advisory_xact_lock($1) AS mine', [
+          RETENTION_LOCK,
+        ]);
         let count = 0;
         if (rows[0].mine) {
           const result = await client.query(PRUNE[kind], [before, limit]);
@@ -390,20 +469,55 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         await client.query('BEGIN');
         const anonymousIds = new Set<string>(who.anonymousId ? [who.anonymousId] : []);
         if (who.userId) {
-          const { rows } = await client.query(`SELECT DISTINCT data->'event'->>'anonymousId' AS id FROM events WHERE data->'event'->>'userId' = $1`, [who.userId]);
+          const { rows } = await client.query(
+            `SELECT DISTINCT data->'event'->>'anonymousId' AS id FROM events WHERE data->'event'->>'userId' = $1`,
+            [who.userId],
+          );
           for (const r of rows) if (r.id) anonymousIds.add(r.id);
         }
         const ids = [...anonymousIds];
         const match = `(data->'event'->>'anonymousId' = ANY($1::text[]) OR data->'event'->>'userId' = $2)`;
-        const deliveries = (await client.query(`DELETE FROM deliveries WHERE (site, event_id) IN (SELECT site, id FROM events WHERE ${match})`, [ids, who.userId ?? null])).rowCount ?? 0;
-        const events = (await client.query(`DELETE FROM events WHERE ${match}`, [ids, who.userId ?? null])).rowCount ?? 0;
-        const visitorState = (await client.query('DELETE FROM visitor_state WHERE visitor = ANY($1::text[])', [ids])).rowCount ?? 0;
-        const names = [...ids, ...(who.userId ? [who.userId] : [])].map((name) => JSON.stringify(name));
-        const rejected = (await client.query('DELETE FROM rejected_events WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) n WHERE position(n in raw) > 0)', [names])).rowCount ?? 0;
-        for (const id of ids) await client.query('INSERT INTO suppressed (kind, value, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', ['anonymousId', id, now]);
-        if (who.userId) await client.query('INSERT INTO suppressed (kind, value, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', ['userId', who.userId, now]);
+        const deliveries =
+          (
+            await client.query(
+              `DELETE FROM deliveries WHERE (site, event_id) IN (SELECT site, id FROM events WHERE ${match})`,
+              [ids, who.userId ?? null],
+            )
+          ).rowCount ?? 0;
+        const events =
+          (await client.query(`DELETE FROM events WHERE ${match}`, [ids, who.userId ?? null]))
+            .rowCount ?? 0;
+        const visitorState =
+          (await client.query('DELETE FROM visitor_state WHERE visitor = ANY($1::text[])', [ids]))
+            .rowCount ?? 0;
+        const names = [...ids, ...(who.userId ? [who.userId] : [])].map((name) =>
+          JSON.stringify(name),
+        );
+        const rejected =
+          (
+            await client.query(
+              'DELETE FROM rejected_events WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) n WHERE position(n in raw) > 0)',
+              [names],
+            )
+          ).rowCount ?? 0;
+        for (const id of ids)
+          await client.query(
+            'INSERT INTO suppressed (kind, value, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+            ['anonymousId', id, now],
+          );
+        if (who.userId)
+          await client.query(
+            'INSERT INTO suppressed (kind, value, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+            ['userId', who.userId, now],
+          );
         await client.query('COMMIT');
-        return { events, deliveries, visitorState, rejected, suppressed: { anonymousIds: ids, userIds: who.userId ? [who.userId] : [] } };
+        return {
+          events,
+          deliveries,
+          visitorState,
+          rejected,
+          suppressed: { anonymousIds: ids, userIds: who.userId ? [who.userId] : [] },
+        };
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
         throw error;
@@ -413,7 +527,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
 
     async suppressed() {
-      const { rows } = await query<{ kind: string; value: string }>('SELECT kind, value FROM suppressed');
+      const { rows } = await query<{ kind: string; value: string }>(
+        'SELECT kind, value FROM suppressed',
+      );
       return toSuppressed(rows);
     },
 
@@ -422,7 +538,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
 
     async events(limit = 1000) {
-      const { rows } = await query('SELECT data FROM (SELECT data, seq FROM events ORDER BY seq DESC LIMIT $1) newest ORDER BY seq', [limit]);
+      const { rows } = await query(
+        'SELECT data FROM (SELECT data, seq FROM events ORDER BY seq DESC LIMIT $1) newest ORDER BY seq',
+        [limit],
+      );
       return rows.map((r) => r.data);
     },
 

@@ -21,7 +21,10 @@ interface State {
 export const createLimiter = (bucket: Bucket, maxTracked: number, now: () => number): Limiter => {
   const buckets = new Map<string, State>();
   const refill = (state: State, at: number) => {
-    state.tokens = Math.min(bucket.burst, state.tokens + ((at - state.at) / 1000) * bucket.perSecond);
+    state.tokens = Math.min(
+      bucket.burst,
+      state.tokens + ((at - state.at) / 1000) * bucket.perSecond,
+    );
     state.at = at;
   };
   const evict = (at: number) => {

@@ -23,7 +23,11 @@ const MAX_BATCHES = 200;
 const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Starts pruning by `config.retention`; does nothing when no age is configured. */
-export function startRetention(store: Store, config: Pick<RelayConfig, 'retention'>, options: { log?: (line: string) => void; now?: () => number } = {}): Retention {
+export function startRetention(
+  store: Store,
+  config: Pick<RelayConfig, 'retention'>,
+  options: { log?: (line: string) => void; now?: () => number } = {},
+): Retention {
   const { ages, everyMs } = config.retention;
   const now = options.now ?? Date.now;
   const total: Partial<Record<PruneKind, number>> = {};
@@ -44,7 +48,8 @@ export function startRetention(store: Store, config: Pick<RelayConfig, 'retentio
       }
     }
     const summary = Object.entries(removed).filter(([, n]) => n);
-    if (summary.length) options.log?.(`retention: pruned ${summary.map(([k, n]) => `${n} ${k}`).join(', ')}`);
+    if (summary.length)
+      options.log?.(`retention: pruned ${summary.map(([k, n]) => `${n} ${k}`).join(', ')}`);
     return removed;
   };
 
@@ -54,7 +59,12 @@ export function startRetention(store: Store, config: Pick<RelayConfig, 'retentio
   };
 
   const active = Object.keys(ages).length > 0;
-  const timer = active ? setInterval(() => void runOnce().catch((error: Error) => options.log?.(`retention: ${error.message}`)), everyMs) : undefined;
+  const timer = active
+    ? setInterval(
+        () => void runOnce().catch((error: Error) => options.log?.(`retention: ${error.message}`)),
+        everyMs,
+      )
+    : undefined;
   timer?.unref?.();
   return {
     runOnce,

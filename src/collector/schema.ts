@@ -30,10 +30,19 @@ export const BOUNDS = {
 } as const;
 
 /** Event types and vital metrics this relay knows; others are "unknown" (stored, sent to webhooks only). */
-export const KNOWN_TYPES = ['pageview', 'event', 'identify', 'vital', 'error', 'engagement'] as const;
+export const KNOWN_TYPES = [
+  'pageview',
+  'event',
+  'identify',
+  'vital',
+  'error',
+  'engagement',
+] as const;
 export const KNOWN_METRICS = ['LCP', 'CLS', 'INP', 'FCP', 'TTFB'] as const;
 /** Metrics known to be retired: web-vitals dropped FID for INP, and no destination takes it. */
-const RETIRED_METRICS: Record<string, string> = { FID: 'FID is retired (web-vitals replaced it with INP); no destination takes it' };
+const RETIRED_METRICS: Record<string, string> = {
+  FID: 'FID is retired (web-vitals replaced it with INP); no destination takes it',
+};
 
 const id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
 const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
@@ -65,10 +74,32 @@ const vitalFields = {
 
 /** One event of a known type, told apart by `type`; unknown keys are kept (a newer tracker may add fields). */
 export const eventSchema = v.variant('type', [
-  v.looseObject({ ...base, type: v.literal('pageview'), title: text(4096), referrer: text(8192), properties: v.optional(properties), status: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(599))) }),
-  v.looseObject({ ...base, type: v.literal('event'), name: v.pipe(v.string(), v.minLength(1), v.maxLength(256)), properties: v.optional(properties) }),
-  v.looseObject({ ...base, type: v.literal('identify'), userId: v.pipe(v.string(), v.minLength(1), v.maxLength(512)), traits: v.optional(properties) }),
-  v.looseObject({ ...base, type: v.literal('vital'), metricName: v.picklist(KNOWN_METRICS), ...vitalFields }),
+  v.looseObject({
+    ...base,
+    type: v.literal('pageview'),
+    title: text(4096),
+    referrer: text(8192),
+    properties: v.optional(properties),
+    status: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(599))),
+  }),
+  v.looseObject({
+    ...base,
+    type: v.literal('event'),
+    name: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
+    properties: v.optional(properties),
+  }),
+  v.looseObject({
+    ...base,
+    type: v.literal('identify'),
+    userId: v.pipe(v.string(), v.minLength(1), v.maxLength(512)),
+    traits: v.optional(properties),
+  }),
+  v.looseObject({
+    ...base,
+    type: v.literal('vital'),
+    metricName: v.picklist(KNOWN_METRICS),
+    ...vitalFields,
+  }),
   v.looseObject({
     ...base,
     type: v.literal('error'),
@@ -91,10 +122,23 @@ export const eventSchema = v.variant('type', [
 ]);
 
 /** A vital whose metric a newer tracker added: its other fields as for known metrics. */
-const unknownVitalSchema = v.looseObject({ ...base, type: v.literal('vital'), metricName: v.pipe(v.string(), v.minLength(1), v.maxLength(64)), ...vitalFields });
+const unknownVitalSchema = v.looseObject({
+  ...base,
+  type: v.literal('vital'),
+  metricName: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  ...vitalFields,
+});
 
 /** An event of a type a newer tracker added: only the fields every event has are checked. */
-const unknownTypeSchema = v.looseObject({ ...base, type: v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only')) });
+const unknownTypeSchema = v.looseObject({
+  ...base,
+  type: v.pipe(
+    v.string(),
+    v.minLength(1),
+    v.maxLength(64),
+    v.regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only'),
+  ),
+});
 
 /** A request body's envelope: `{ v: 1, site, sentAt, events }`; the events are checked one by one. */
 export const envelopeSchema = v.object({
@@ -123,9 +167,14 @@ export interface Candidates {
  * problem. Newer wire format versions are turned into this canonical shape here, before any event
  * is checked.
  */
-export const parseEnvelope = (body: unknown): { candidates: Candidates } | { problem: SchemaProblem } => {
+export const parseEnvelope = (
+  body: unknown,
+): { candidates: Candidates } | { problem: SchemaProblem } => {
   // valibot's object schema takes an array as an object with missing keys; say what is really wrong.
-  if (Array.isArray(body)) return { problem: { field: '(body)', message: 'Invalid type: Expected Object but received Array' } };
+  if (Array.isArray(body))
+    return {
+      problem: { field: '(body)', message: 'Invalid type: Expected Object but received Array' },
+    };
   const result = v.safeParse(envelopeSchema, body, { abortEarly: true });
   if (!result.success) {
     const issue = result.issues[0];
@@ -146,14 +195,22 @@ export const boundsProblem = (value: unknown): SchemaProblem | undefined => {
     const { value: node, path, depth } = stack.pop()!;
     if (!node || typeof node != 'object') continue;
     const at = (key: string) => (path ? `${path}.${key}` : key);
-    if (depth > BOUNDS.maxDepth) return { field: path, message: `nested deeper than ${BOUNDS.maxDepth} levels` };
+    if (depth > BOUNDS.maxDepth)
+      return { field: path, message: `nested deeper than ${BOUNDS.maxDepth} levels` };
     if (Array.isArray(node)) {
-      if (node.length > BOUNDS.maxItems) return { field: path, message: `more than ${BOUNDS.maxItems} items` };
+      if (node.length > BOUNDS.maxItems)
+        return { field: path, message: `more than ${BOUNDS.maxItems} items` };
       node.forEach((item, i) => stack.push({ value: item, path: at(String(i)), depth: depth + 1 }));
     } else {
       const keys = Object.keys(node);
-      if (keys.length > BOUNDS.maxKeys) return { field: path, message: `more than ${BOUNDS.maxKeys} keys` };
-      for (const key of keys) stack.push({ value: (node as Record<string, unknown>)[key], path: at(key), depth: depth + 1 });
+      if (keys.length > BOUNDS.maxKeys)
+        return { field: path, message: `more than ${BOUNDS.maxKeys} keys` };
+      for (const key of keys)
+        stack.push({
+          value: (node as Record<string, unknown>)[key],
+          path: at(key),
+          depth: depth + 1,
+        });
     }
   }
   return undefined;
@@ -168,18 +225,31 @@ export type EventCheck = { event: TrackletEvent; known: boolean } | { problem: S
  * clamped time is computed where the event is stored (enrich.ts, `correctedTime`).
  */
 export const checkEvent = (candidate: unknown, receivedAt: number, skewMs: number): EventCheck => {
-  if (!candidate || typeof candidate != 'object' || Array.isArray(candidate)) return { problem: { field: '(event)', message: 'an event must be an object' } };
+  if (!candidate || typeof candidate != 'object' || Array.isArray(candidate))
+    return { problem: { field: '(event)', message: 'an event must be an object' } };
   // Bounds first, without recursion: what passes them is safe for every recursive step after
   // (the schema, JSON.stringify, the destination mappings). The event's own fields are depth 1.
   const deep = boundsProblem(candidate);
   if (deep) return { problem: deep };
   const { type, metricName } = candidate as { type?: unknown; metricName?: unknown };
-  if (type == 'vital' && typeof metricName == 'string' && Object.hasOwn(RETIRED_METRICS, metricName)) return { problem: { field: 'metricName', message: RETIRED_METRICS[metricName] } };
+  if (
+    type == 'vital' &&
+    typeof metricName == 'string' &&
+    Object.hasOwn(RETIRED_METRICS, metricName)
+  )
+    return { problem: { field: 'metricName', message: RETIRED_METRICS[metricName] } };
   const knownType = typeof type == 'string' && (KNOWN_TYPES as readonly string[]).includes(type);
-  const knownMetric = type != 'vital' || (KNOWN_METRICS as readonly string[]).includes(metricName as string);
+  const knownMetric =
+    type != 'vital' || (KNOWN_METRICS as readonly string[]).includes(metricName as string);
   const known = knownType && knownMetric;
   // A missing or non-string type or metric is a broken event, not an unknown one: the known schema names the field.
-  const schema = known ? eventSchema : typeof type == 'string' && !knownType ? unknownTypeSchema : typeof metricName == 'string' ? unknownVitalSchema : eventSchema;
+  const schema = known
+    ? eventSchema
+    : typeof type == 'string' && !knownType
+      ? unknownTypeSchema
+      : typeof metricName == 'string'
+        ? unknownVitalSchema
+        : eventSchema;
   const result = v.safeParse(schema, candidate, { abortEarly: true });
   if (!result.success) {
     const issue = result.issues[0];
@@ -188,14 +258,30 @@ export const checkEvent = (candidate: unknown, receivedAt: number, skewMs: numbe
   const event = result.output as unknown as TrackletEvent;
   const time = event.timestamp + skewMs;
   if (time > receivedAt + BOUNDS.clampAheadMs)
-    return { problem: { field: 'timestamp', message: `more than ${BOUNDS.clampAheadMs / 3_600_000} h ahead of the relay's clock after correcting the sender's clock` } };
-  if (time < receivedAt - BOUNDS.maxAgeMs) return { problem: { field: 'timestamp', message: `older than ${BOUNDS.maxAgeMs / DAY_MS} days after correcting the sender's clock` } };
+    return {
+      problem: {
+        field: 'timestamp',
+        message: `more than ${BOUNDS.clampAheadMs / 3_600_000} h ahead of the relay's clock after correcting the sender's clock`,
+      },
+    };
+  if (time < receivedAt - BOUNDS.maxAgeMs)
+    return {
+      problem: {
+        field: 'timestamp',
+        message: `older than ${BOUNDS.maxAgeMs / DAY_MS} days after correcting the sender's clock`,
+      },
+    };
   return { event, known };
 };
 
 /** The problem with a body's `sentAt` more than `BOUNDS.sentAtAheadMs` ahead of `receivedAt` (≥ 0 is the envelope's check). */
 export const sentAtProblem = (sentAt: number, receivedAt: number): SchemaProblem | undefined =>
-  sentAt > receivedAt + BOUNDS.sentAtAheadMs ? { field: 'sentAt', message: `more than ${BOUNDS.sentAtAheadMs / DAY_MS} days ahead of the relay's clock` } : undefined;
+  sentAt > receivedAt + BOUNDS.sentAtAheadMs
+    ? {
+        field: 'sentAt',
+        message: `more than ${BOUNDS.sentAtAheadMs / DAY_MS} days ahead of the relay's clock`,
+      }
+    : undefined;
 
 /** One refused event of a body: where, which field, why. */
 export interface Refusal {
@@ -208,7 +294,10 @@ export interface Refusal {
  * Checks each candidate event on its own: the ones to store (and which of them are of a type or
  * metric this relay does not know) and the refused ones with their reasons.
  */
-export const checkEvents = (candidates: Candidates, receivedAt: number): { accepted: TrackletEvent[]; unknown: Set<TrackletEvent>; rejected: Refusal[] } => {
+export const checkEvents = (
+  candidates: Candidates,
+  receivedAt: number,
+): { accepted: TrackletEvent[]; unknown: Set<TrackletEvent>; rejected: Refusal[] } => {
   const accepted: TrackletEvent[] = [];
   const unknown = new Set<TrackletEvent>();
   const rejected: Refusal[] = [];
@@ -217,7 +306,12 @@ export const checkEvents = (candidates: Candidates, receivedAt: number): { accep
   const skewMs = Math.round(receivedAt - candidates.sentAt);
   candidates.events.forEach((candidate, index) => {
     const checked = clock ? { problem: clock } : checkEvent(candidate, receivedAt, skewMs);
-    if ('problem' in checked) return void rejected.push({ index, field: checked.problem.field || '(event)', reason: checked.problem.message });
+    if ('problem' in checked)
+      return void rejected.push({
+        index,
+        field: checked.problem.field || '(event)',
+        reason: checked.problem.message,
+      });
     accepted.push(checked.event);
     if (!checked.known) unknown.add(checked.event);
   });

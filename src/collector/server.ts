@@ -35,10 +35,12 @@ const pathOf = (target: string): string => {
 /** The Host header, checked; throws a BadRequest for several or one that is not a host name. */
 const hostOf = (req: IncomingMessage): string => {
   // Node keeps the first of several Host headers; two names for one request are refused instead.
-  if ((req.headersDistinct.host?.length ?? 0) > 1) throw new BadRequest('more than one Host header');
+  if ((req.headersDistinct.host?.length ?? 0) > 1)
+    throw new BadRequest('more than one Host header');
   const host = req.headers.host || 'localhost';
   // Checked before use: `a b`, `user@host` or `host/path` would make a URL that fails or means another one.
-  if (!HOST.test(host)) throw new BadRequest(`the Host header "${host.slice(0, 100)}" is not a host name`);
+  if (!HOST.test(host))
+    throw new BadRequest(`the Host header "${host.slice(0, 100)}" is not a host name`);
   return host;
 };
 
@@ -85,7 +87,9 @@ const send = async (response: Response, res: ServerResponse): Promise<void> => {
   if (headers['content-type'] != 'text/event-stream') {
     // One write for head and body: split writes meet the peer's delayed ACK and cost ~40 ms each.
     const body = Buffer.from(await response.arrayBuffer());
-    return void res.writeHead(response.status, { ...headers, 'content-length': String(body.length) }).end(body);
+    return void res
+      .writeHead(response.status, { ...headers, 'content-length': String(body.length) })
+      .end(body);
   }
   res.writeHead(response.status, headers);
   const reader = response.body.getReader();
@@ -113,7 +117,14 @@ const send = async (response: Response, res: ServerResponse): Promise<void> => {
 /** A JSON refusal written straight to a Node response. */
 const refuseRaw = (res: ServerResponse, status: number, error: string, message: string) => {
   const body = JSON.stringify({ error, field: '(request)', message });
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body), Connection: 'close' }).end(body);
+  res
+    .writeHead(status, {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-store',
+      'Content-Length': Buffer.byteLength(body),
+      Connection: 'close',
+    })
+    .end(body);
 };
 
 /** A request's body as text, up to `limit` bytes (undefined past it, and the rest is discarded). */
@@ -138,10 +149,21 @@ const readBody = (req: IncomingMessage, limit: number) =>
  * answered as plain data (RelayHandler.collect), without a web Request, Headers, streams or
  * Response per request; everything else goes through the handler. Returns false when not taken.
  */
-const collectFast = (handler: Partial<RelayHandler>, req: IncomingMessage, res: ServerResponse, log?: (line: string) => void): boolean => {
+const collectFast = (
+  handler: Partial<RelayHandler>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  log?: (line: string) => void,
+): boolean => {
   const { collect } = handler;
   const path = req.url;
-  if (!collect || req.method != 'POST' || (path != '/collect' && path != '/') || req.headers['content-length'] == undefined || req.headers['transfer-encoding'] != undefined)
+  if (
+    !collect ||
+    req.method != 'POST' ||
+    (path != '/collect' && path != '/') ||
+    req.headers['content-length'] == undefined ||
+    req.headers['transfer-encoding'] != undefined
+  )
     return false;
   try {
     hostOf(req);
@@ -156,12 +178,29 @@ const collectFast = (handler: Partial<RelayHandler>, req: IncomingMessage, res: 
       return value == undefined ? null : Array.isArray(value) ? value.join(', ') : value;
     },
   };
-  collect({ headers, text: (limit) => readBody(req, limit) }, { remoteAddress: req.socket.remoteAddress }, path)
-    .then((answer) => void res.writeHead(answer.status, { ...answer.headers, 'Content-Length': String(Buffer.byteLength(answer.body)) }).end(answer.body))
+  collect(
+    { headers, text: (limit) => readBody(req, limit) },
+    { remoteAddress: req.socket.remoteAddress },
+    path,
+  )
+    .then(
+      (answer) =>
+        void res
+          .writeHead(answer.status, {
+            ...answer.headers,
+            'Content-Length': String(Buffer.byteLength(answer.body)),
+          })
+          .end(answer.body),
+    )
     .catch((error: Error) => {
       log?.(`POST ${path}: ${error?.stack ?? error}`);
       if (res.headersSent) return void res.end();
-      refuseRaw(res, 500, 'internal', 'the relay could not answer this request; the detail is in its log');
+      refuseRaw(
+        res,
+        500,
+        'internal',
+        'the relay could not answer this request; the detail is in its log',
+      );
     });
   return true;
 };
@@ -175,15 +214,26 @@ export const toNodeListener =
     try {
       request = toRequest(req);
     } catch (error) {
-      if (!(error instanceof BadRequest)) options.log?.(`request not understood: ${(error as Error).message}`);
-      return refuseRaw(res, 400, 'bad_request', error instanceof BadRequest ? error.message : 'the request could not be read');
+      if (!(error instanceof BadRequest))
+        options.log?.(`request not understood: ${(error as Error).message}`);
+      return refuseRaw(
+        res,
+        400,
+        'bad_request',
+        error instanceof BadRequest ? error.message : 'the request could not be read',
+      );
     }
     handler(request, { remoteAddress: req.socket.remoteAddress })
       .then((response) => send(response, res))
       .catch((error: Error) => {
         options.log?.(`${req.method} ${req.url?.slice(0, 200)}: ${error?.stack ?? error}`);
         if (res.headersSent) return void res.end();
-        refuseRaw(res, 500, 'internal', 'the relay could not answer this request; the detail is in its log');
+        refuseRaw(
+          res,
+          500,
+          'internal',
+          'the relay could not answer this request; the detail is in its log',
+        );
       });
   };
 
@@ -202,10 +252,22 @@ const onClientError = (error: Error & { code?: string }, socket: Socket) => {
   // Only where no answer has started on this connection (as node's own handler does).
   const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (socket.writable && !answering?.headersSent) {
-    const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'the request is not valid HTTP'];
+    const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [
+      400,
+      'the request is not valid HTTP',
+    ];
     const body = JSON.stringify({ error: 'bad_request', field: '(request)', message });
-    const reason = status == 431 ? 'Request Header Fields Too Large' : status == 414 ? 'URI Too Long' : status == 408 ? 'Request Timeout' : 'Bad Request';
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const reason =
+      status == 431
+        ? 'Request Header Fields Too Large'
+        : status == 414
+          ? 'URI Too Long'
+          : status == 408
+            ? 'Request Timeout'
+            : 'Bad Request';
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy();
 };
@@ -230,7 +292,10 @@ export function serve(handler: Handler, options: ServeOptions = {}): Promise<Ser
       requestTimeout: limits.requestTimeoutMs,
       requireHostHeader: true,
       // Timeouts are checked this often: a quarter of the header timeout, so they hold within 25 %.
-      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))),
+      connectionsCheckingInterval: Math.min(
+        30_000,
+        Math.max(100, Math.floor(limits.headersTimeoutMs / 4)),
+      ),
     },
     toNodeListener(handler, { log: options.log }),
   );

@@ -1,7 +1,25 @@
 /** The embedded default store: one SQLite file (or `:memory:`), WAL mode, via better-sqlite3. */
 import Database from 'better-sqlite3';
-import { REJECTED_RAW_MAX, type Delivery, type Erased, type PruneKind, type RejectedEvent, type Store, type StoredEvent } from './store';
-import { DELIVERY_COLUMNS, mergeStatus, toDelivery, toRejected, toSuppressed, type CountRow, type DeliveryRow, type LogRow, type RejectedRow } from './store-rows';
+import {
+  REJECTED_RAW_MAX,
+  type Delivery,
+  type Erased,
+  type PruneKind,
+  type RejectedEvent,
+  type Store,
+  type StoredEvent,
+} from './store';
+import {
+  DELIVERY_COLUMNS,
+  mergeStatus,
+  toDelivery,
+  toRejected,
+  toSuppressed,
+  type CountRow,
+  type DeliveryRow,
+  type LogRow,
+  type RejectedRow,
+} from './store-rows';
 
 /**
  * The schema as it stood when versions were introduced. A file made before has `user_version` 0
@@ -59,13 +77,18 @@ interface Migration {
  * `PRAGMA user_version`; never edit a released one, append a new version (as postgres.ts does).
  */
 export const SQLITE_MIGRATIONS: Migration[] = [
-  { version: 1, name: 'events, delivery queue, visitor state, refused events, suppressed ids, destination log', up: SCHEMA_V1 },
+  {
+    version: 1,
+    name: 'events, delivery queue, visitor state, refused events, suppressed ids, destination log',
+    up: SCHEMA_V1,
+  },
   {
     version: 2,
     name: 'the full client IP kept with queued deliveries only (storeIp)',
     // A file made before versions may have the column already (it was added unversioned).
     up: (db) => {
-      if (!db.prepare("SELECT 1 FROM pragma_table_info('deliveries') WHERE name = 'ip'").get()) db.exec('ALTER TABLE deliveries ADD COLUMN ip TEXT');
+      if (!db.prepare("SELECT 1 FROM pragma_table_info('deliveries') WHERE name = 'ip'").get())
+        db.exec('ALTER TABLE deliveries ADD COLUMN ip TEXT');
     },
   },
 ];
@@ -92,7 +115,9 @@ export const migrateSqlite = (db: Database.Database): void => {
 
 /** The statements of the hot paths (ingest, lease, settle), prepared once. */
 const statements = (db: Database.Database) => {
-  const insertEvent = db.prepare('INSERT OR IGNORE INTO events (site, id, received_at, data) VALUES (?, ?, ?, ?)');
+  const insertEvent = db.prepare(
+    'INSERT OR IGNORE INTO events (site, id, received_at, data) VALUES (?, ?, ?, ?)',
+  );
   const insertDelivery = db.prepare(
     'INSERT OR IGNORE INTO deliveries (destination, site, event_id, next_at, updated_at, ip, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -107,11 +132,19 @@ const statements = (db: Database.Database) => {
   // Statements over a set of delivery ids take the ids as one JSON array: one statement, not one per row.
   const IDS = 'id IN (SELECT value FROM json_each(?))';
   const setLease = db.prepare(`UPDATE deliveries SET lease_until = ? WHERE ${IDS}`);
-  const delivered = db.prepare(`UPDATE deliveries SET status = 'delivered', lease_until = 0, ip = NULL, updated_at = ? WHERE ${IDS}`);
+  const delivered = db.prepare(
+    `UPDATE deliveries SET status = 'delivered', lease_until = 0, ip = NULL, updated_at = ? WHERE ${IDS}`,
+  );
   const release = db.prepare(`UPDATE deliveries SET lease_until = 0 WHERE ${IDS}`);
-  const retry = db.prepare(`UPDATE deliveries SET attempts = attempts + 1, next_at = ?, lease_until = 0, last_error = ?, updated_at = ? WHERE ${IDS}`);
-  const dead = db.prepare(`UPDATE deliveries SET status = 'dead', attempts = attempts + 1, lease_until = 0, ip = NULL, last_error = ?, updated_at = ? WHERE ${IDS}`);
-  const destinationsOf = db.prepare(`SELECT DISTINCT destination FROM deliveries WHERE ${IDS}`).pluck();
+  const retry = db.prepare(
+    `UPDATE deliveries SET attempts = attempts + 1, next_at = ?, lease_until = 0, last_error = ?, updated_at = ? WHERE ${IDS}`,
+  );
+  const dead = db.prepare(
+    `UPDATE deliveries SET status = 'dead', attempts = attempts + 1, lease_until = 0, ip = NULL, last_error = ?, updated_at = ? WHERE ${IDS}`,
+  );
+  const destinationsOf = db
+    .prepare(`SELECT DISTINCT destination FROM deliveries WHERE ${IDS}`)
+    .pluck();
   const logError = db.prepare(
     `INSERT INTO destination_log (destination, last_error, last_error_at) VALUES (?, ?, ?)
      ON CONFLICT (destination) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at`,
@@ -120,7 +153,19 @@ const statements = (db: Database.Database) => {
     `INSERT INTO destination_log (destination, last_delivered_at) VALUES (?, ?)
      ON CONFLICT (destination) DO UPDATE SET last_delivered_at = excluded.last_delivered_at`,
   );
-  return { insertEvent, insertDelivery, selectDue, setLease, delivered, release, retry, dead, destinationsOf, logError, logDelivered };
+  return {
+    insertEvent,
+    insertDelivery,
+    selectDue,
+    setLease,
+    delivered,
+    release,
+    retry,
+    dead,
+    destinationsOf,
+    logError,
+    logDelivered,
+  };
 };
 
 /**
@@ -131,7 +176,11 @@ const statements = (db: Database.Database) => {
  * the group, none half-stored.
  */
 const groupCommit = (db: Database.Database) => {
-  type Pending = { write: () => unknown; resolve: (r: never) => void; reject: (e: unknown) => void };
+  type Pending = {
+    write: () => unknown;
+    resolve: (r: never) => void;
+    reject: (e: unknown) => void;
+  };
   let pending: Pending[] = [];
   const alone = db.transaction((write: () => unknown) => write());
   const writeGroup = db.transaction((group: Pending[]) =>
@@ -177,10 +226,18 @@ const pruneStatements = (db: Database.Database): Record<PruneKind, Database.Stat
          SELECT 1 FROM deliveries d WHERE d.site = e.site AND d.event_id = e.id AND d.status != 'delivered')
        ORDER BY received_at LIMIT ?)`,
   ),
-  delivered: db.prepare(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'delivered' AND updated_at < ? LIMIT ?)`),
-  deadLetters: db.prepare(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'dead' AND updated_at < ? LIMIT ?)`),
-  visitorState: db.prepare('DELETE FROM visitor_state WHERE (destination, visitor) IN (SELECT destination, visitor FROM visitor_state WHERE updated_at < ? LIMIT ?)'),
-  rejected: db.prepare('DELETE FROM rejected_events WHERE id IN (SELECT id FROM rejected_events WHERE received_at < ? ORDER BY id LIMIT ?)'),
+  delivered: db.prepare(
+    `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'delivered' AND updated_at < ? LIMIT ?)`,
+  ),
+  deadLetters: db.prepare(
+    `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'dead' AND updated_at < ? LIMIT ?)`,
+  ),
+  visitorState: db.prepare(
+    'DELETE FROM visitor_state WHERE (destination, visitor) IN (SELECT destination, visitor FROM visitor_state WHERE updated_at < ? LIMIT ?)',
+  ),
+  rejected: db.prepare(
+    'DELETE FROM rejected_events WHERE id IN (SELECT id FROM rejected_events WHERE received_at < ? ORDER BY id LIMIT ?)',
+  ),
 });
 
 /** Deletes a visitor's rows (and, by user id, those of every anonymous id it was seen with) and suppresses their ids. */
@@ -188,22 +245,47 @@ const eraser = (db: Database.Database) =>
   db.transaction((who: { anonymousId?: string; userId?: string }, now: number): Erased => {
     const anonymousIds = new Set<string>(who.anonymousId ? [who.anonymousId] : []);
     if (who.userId)
-      for (const id of db.prepare(`SELECT DISTINCT json_extract(data, '$.event.anonymousId') FROM events WHERE json_extract(data, '$.event.userId') = ?`).pluck().all(who.userId) as string[])
+      for (const id of db
+        .prepare(
+          `SELECT DISTINCT json_extract(data, '$.event.anonymousId') FROM events WHERE json_extract(data, '$.event.userId') = ?`,
+        )
+        .pluck()
+        .all(who.userId) as string[])
         anonymousIds.add(id);
     const ids = JSON.stringify([...anonymousIds]);
     const match = `(json_extract(data, '$.event.anonymousId') IN (SELECT value FROM json_each(?)) OR json_extract(data, '$.event.userId') = ?)`;
     const deliveries = db
-      .prepare(`DELETE FROM deliveries WHERE (site, event_id) IN (SELECT site, id FROM events WHERE ${match})`)
+      .prepare(
+        `DELETE FROM deliveries WHERE (site, event_id) IN (SELECT site, id FROM events WHERE ${match})`,
+      )
       .run(ids, who.userId ?? null).changes;
-    const events = db.prepare(`DELETE FROM events WHERE ${match}`).run(ids, who.userId ?? null).changes;
-    const visitorState = db.prepare('DELETE FROM visitor_state WHERE visitor IN (SELECT value FROM json_each(?))').run(ids).changes;
+    const events = db
+      .prepare(`DELETE FROM events WHERE ${match}`)
+      .run(ids, who.userId ?? null).changes;
+    const visitorState = db
+      .prepare('DELETE FROM visitor_state WHERE visitor IN (SELECT value FROM json_each(?))')
+      .run(ids).changes;
     // Refused events keep their raw text: any that names one of the ids goes.
     const names = [...anonymousIds, ...(who.userId ? [who.userId] : [])];
-    const rejected = names.reduce((n, name) => n + db.prepare("DELETE FROM rejected_events WHERE instr(raw, ?) > 0").run(JSON.stringify(name)).changes, 0);
-    const suppress = db.prepare('INSERT OR IGNORE INTO suppressed (kind, value, created_at) VALUES (?, ?, ?)');
+    const rejected = names.reduce(
+      (n, name) =>
+        n +
+        db.prepare('DELETE FROM rejected_events WHERE instr(raw, ?) > 0').run(JSON.stringify(name))
+          .changes,
+      0,
+    );
+    const suppress = db.prepare(
+      'INSERT OR IGNORE INTO suppressed (kind, value, created_at) VALUES (?, ?, ?)',
+    );
     for (const id of anonymousIds) suppress.run('anonymousId', id, now);
     if (who.userId) suppress.run('userId', who.userId, now);
-    return { events, deliveries, visitorState, rejected, suppressed: { anonymousIds: [...anonymousIds], userIds: who.userId ? [who.userId] : [] } };
+    return {
+      events,
+      deliveries,
+      visitorState,
+      rejected,
+      suppressed: { anonymousIds: [...anonymousIds], userIds: who.userId ? [who.userId] : [] },
+    };
   });
 
 type InsertResult = { inserted: StoredEvent[]; duplicates: number; leased?: Delivery[] };
@@ -217,48 +299,102 @@ export function openSqliteStore(path = ':memory:'): Store {
   db.pragma('busy_timeout = 5000');
   migrateSqlite(db);
 
-  const { insertEvent, insertDelivery, selectDue, setLease, delivered, release, retry, dead, destinationsOf, logError, logDelivered } = statements(db);
+  const {
+    insertEvent,
+    insertDelivery,
+    selectDue,
+    setLease,
+    delivered,
+    release,
+    retry,
+    dead,
+    destinationsOf,
+    logError,
+    logDelivered,
+  } = statements(db);
 
-  const insertOne = (events: StoredEvent[], route: (stored: StoredEvent) => string[], leaseUntil: number) => {
+  const insertOne = (
+    events: StoredEvent[],
+    route: (stored: StoredEvent) => string[],
+    leaseUntil: number,
+  ) => {
     const inserted: StoredEvent[] = [];
     const leased: Delivery[] = [];
     for (const stored of events) {
       const { sendIp, ...kept } = stored;
-      const { changes } = insertEvent.run(stored.site, stored.event.id, stored.receivedAt, JSON.stringify(kept));
+      const { changes } = insertEvent.run(
+        stored.site,
+        stored.event.id,
+        stored.receivedAt,
+        JSON.stringify(kept),
+      );
       if (!changes) continue;
       inserted.push(stored);
       // What a lease would read back: the stored event, with the full IP that rides with the queue.
       const sent = sendIp ? { ...kept, ip: sendIp } : kept;
       for (const destination of route(stored)) {
-        const queued = insertDelivery.run(destination, stored.site, stored.event.id, stored.receivedAt, stored.receivedAt, sendIp ?? null, leaseUntil);
+        const queued = insertDelivery.run(
+          destination,
+          stored.site,
+          stored.event.id,
+          stored.receivedAt,
+          stored.receivedAt,
+          sendIp ?? null,
+          leaseUntil,
+        );
         if (leaseUntil && queued.changes)
-          leased.push({ id: Number(queued.lastInsertRowid), destination, attempts: 0, status: 'queued', updatedAt: stored.receivedAt, stored: sent });
+          leased.push({
+            id: Number(queued.lastInsertRowid),
+            destination,
+            attempts: 0,
+            status: 'queued',
+            updatedAt: stored.receivedAt,
+            stored: sent,
+          });
       }
     }
-    return { inserted, duplicates: events.length - inserted.length, ...(leaseUntil ? { leased } : {}) };
+    return {
+      inserted,
+      duplicates: events.length - inserted.length,
+      ...(leaseUntil ? { leased } : {}),
+    };
   };
 
   const { grouped, commitPending } = groupCommit(db);
 
-  const leaseDue = db.transaction((destination: string, limit: number, now: number, leaseUntil: number) => {
-    const rows = selectDue.all(destination, now, now, limit) as DeliveryRow[];
-    if (rows.length) setLease.run(leaseUntil, JSON.stringify(rows.map((row) => row.id)));
-    return rows.map(toDelivery);
-  });
+  const leaseDue = db.transaction(
+    (destination: string, limit: number, now: number, leaseUntil: number) => {
+      const rows = selectDue.all(destination, now, now, limit) as DeliveryRow[];
+      if (rows.length) setLease.run(leaseUntil, JSON.stringify(rows.map((row) => row.id)));
+      return rows.map(toDelivery);
+    },
+  );
 
   /** Runs `update` over the ids and logs the outcome once per destination they belong to. */
-  const settle = db.transaction((ids: number[], update: (json: string) => void, log: (destination: string) => void) => {
-    if (!ids.length) return;
-    const json = JSON.stringify(ids);
-    for (const destination of destinationsOf.all(json) as string[]) log(destination);
-    update(json);
-  });
+  const settle = db.transaction(
+    (ids: number[], update: (json: string) => void, log: (destination: string) => void) => {
+      if (!ids.length) return;
+      const json = JSON.stringify(ids);
+      for (const destination of destinationsOf.all(json) as string[]) log(destination);
+      update(json);
+    },
+  );
 
-  const insertRejectedRow = db.prepare('INSERT INTO rejected_events (site, received_at, idx, field, reason, raw, ip) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insertRejectedRow = db.prepare(
+    'INSERT INTO rejected_events (site, received_at, idx, field, reason, raw, ip) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
   const insertRejectedAll = db.transaction((rows: RejectedEvent[]) => {
-    for (const r of rows) insertRejectedRow.run(r.site, r.receivedAt, r.index, r.field, r.reason, r.raw.slice(0, REJECTED_RAW_MAX), r.ip ?? null);
+    for (const r of rows)
+      insertRejectedRow.run(
+        r.site,
+        r.receivedAt,
+        r.index,
+        r.field,
+        r.reason,
+        r.raw.slice(0, REJECTED_RAW_MAX),
+        r.ip ?? null,
+      );
   });
-
 
   const prune = pruneStatements(db);
 
@@ -269,26 +405,49 @@ export function openSqliteStore(path = ':memory:'): Store {
       return grouped<InsertResult>(() => insertOne(events, route, options?.leaseUntil ?? 0));
     },
     async enqueue(destination, events, now) {
-      return db.transaction(() => events.reduce((n, e) => n + insertDelivery.run(destination, e.site, e.id, now, now, null, 0).changes, 0))();
+      return db.transaction(() =>
+        events.reduce(
+          (n, e) => n + insertDelivery.run(destination, e.site, e.id, now, now, null, 0).changes,
+          0,
+        ),
+      )();
     },
     async lease(destination, limit, now, leaseUntil) {
       return leaseDue(destination, limit, now, leaseUntil);
     },
     async markDelivered(ids, now) {
       // In the group commit of the ingests under way: sends settle as often as bodies arrive.
-      if (ids.length) await grouped(() => settle(ids, (json) => delivered.run(now, json), (destination) => logDelivered.run(destination, now)));
+      if (ids.length)
+        await grouped(() =>
+          settle(
+            ids,
+            (json) => delivered.run(now, json),
+            (destination) => logDelivered.run(destination, now),
+          ),
+        );
     },
     async release(ids) {
       if (ids.length) release.run(JSON.stringify(ids));
     },
     async retryAt(ids, at, error, now) {
-      settle(ids, (json) => retry.run(at, error, now, json), (destination) => logError.run(destination, error, now));
+      settle(
+        ids,
+        (json) => retry.run(at, error, now, json),
+        (destination) => logError.run(destination, error, now),
+      );
     },
     async deadLetter(ids, error, now) {
-      settle(ids, (json) => dead.run(error, now, json), (destination) => logError.run(destination, error, now));
+      settle(
+        ids,
+        (json) => dead.run(error, now, json),
+        (destination) => logError.run(destination, error, now),
+      );
     },
     async getState(destination, visitor) {
-      const row = db.prepare('SELECT value FROM visitor_state WHERE destination = ? AND visitor = ?').pluck().get(destination, visitor);
+      const row = db
+        .prepare('SELECT value FROM visitor_state WHERE destination = ? AND visitor = ?')
+        .pluck()
+        .get(destination, visitor);
       return row == null ? undefined : JSON.parse(row as string);
     },
     async setState(destination, visitor, value) {
@@ -311,7 +470,11 @@ export function openSqliteStore(path = ':memory:'): Store {
       return mergeStatus(rows, db.prepare('SELECT * FROM destination_log').all() as LogRow[]);
     },
     async oldestDue() {
-      return db.prepare("SELECT destination, MIN(next_at) AS at FROM deliveries WHERE status = 'queued' GROUP BY destination").all() as { destination: string; at: number }[];
+      return db
+        .prepare(
+          "SELECT destination, MIN(next_at) AS at FROM deliveries WHERE status = 'queued' GROUP BY destination",
+        )
+        .all() as { destination: string; at: number }[];
     },
     async deadLetters(destination, limit = 100) {
       const rows = db
@@ -325,16 +488,24 @@ export function openSqliteStore(path = ':memory:'): Store {
     async requeue(destination, ids, now) {
       const sql = `UPDATE deliveries SET status = 'queued', attempts = 0, next_at = ?, lease_until = 0, updated_at = ?
                    WHERE status = 'dead' AND (? IS NULL OR destination = ?)`;
-      if (!ids) return db.prepare(sql).run(now, now, destination ?? null, destination ?? null).changes;
+      if (!ids)
+        return db.prepare(sql).run(now, now, destination ?? null, destination ?? null).changes;
       const one = db.prepare(sql + ' AND id = ?');
-      return db.transaction(() => ids.reduce((n, id) => n + one.run(now, now, destination ?? null, destination ?? null, id).changes, 0))();
+      return db.transaction(() =>
+        ids.reduce(
+          (n, id) => n + one.run(now, now, destination ?? null, destination ?? null, id).changes,
+          0,
+        ),
+      )();
     },
     async insertRejected(rows) {
       insertRejectedAll(rows);
     },
     async rejected(limit = 100) {
       const rows = db
-        .prepare('SELECT * FROM (SELECT * FROM rejected_events ORDER BY id DESC LIMIT ?) ORDER BY id')
+        .prepare(
+          'SELECT * FROM (SELECT * FROM rejected_events ORDER BY id DESC LIMIT ?) ORDER BY id',
+        )
         .all(limit) as RejectedRow[];
       return rows.map(toRejected);
     },
@@ -348,14 +519,18 @@ export function openSqliteStore(path = ':memory:'): Store {
       return erase(who, now);
     },
     async suppressed() {
-      return toSuppressed(db.prepare('SELECT kind, value FROM suppressed').all() as { kind: string; value: string }[]);
+      return toSuppressed(
+        db.prepare('SELECT kind, value FROM suppressed').all() as { kind: string; value: string }[],
+      );
     },
     async ping() {
       db.prepare('SELECT 1').get();
     },
     async events(limit = 1000) {
       const rows = db
-        .prepare('SELECT data FROM (SELECT data, received_at FROM events ORDER BY received_at DESC LIMIT ?) ORDER BY received_at')
+        .prepare(
+          'SELECT data FROM (SELECT data, received_at FROM events ORDER BY received_at DESC LIMIT ?) ORDER BY received_at',
+        )
         .pluck()
         .all(limit) as string[];
       return rows.map((row) => JSON.parse(row));

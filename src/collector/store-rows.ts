@@ -5,7 +5,8 @@
 import type { Delivery, DestinationCounts, RejectedEvent, StoredEvent } from './store';
 
 /** The delivery columns a lease or a dead-letter listing reads: `d` the delivery, `e` its event. */
-export const DELIVERY_COLUMNS = 'd.id, d.destination, d.attempts, d.status, d.last_error, d.updated_at, d.ip, e.data';
+export const DELIVERY_COLUMNS =
+  'd.id, d.destination, d.attempts, d.status, d.last_error, d.updated_at, d.ip, e.data';
 
 /** A row of DELIVERY_COLUMNS; `data` is JSON text (SQLite) or already parsed (PostgreSQL). */
 export type DeliveryRow = {
@@ -35,7 +36,10 @@ export const toDelivery = (row: DeliveryRow): Delivery => {
 };
 
 /** Counts of one destination's deliveries by status. */
-export type CountRow = Pick<DestinationCounts, 'destination' | 'queued' | 'retrying' | 'delivered' | 'dead'>;
+export type CountRow = Pick<
+  DestinationCounts,
+  'destination' | 'queued' | 'retrying' | 'delivered' | 'dead'
+>;
 
 /** A row of `destination_log`. */
 export type LogRow = {
@@ -49,8 +53,15 @@ export type LogRow = {
 export const mergeStatus = (counts: CountRow[], logs: LogRow[]): DestinationCounts[] => {
   const byName = new Map<string, DestinationCounts>(counts.map((r) => [r.destination, { ...r }]));
   for (const log of logs) {
-    const entry: DestinationCounts = byName.get(log.destination) ?? { destination: log.destination, queued: 0, retrying: 0, delivered: 0, dead: 0 };
-    if (log.last_error != null) Object.assign(entry, { lastError: log.last_error, lastErrorAt: log.last_error_at });
+    const entry: DestinationCounts = byName.get(log.destination) ?? {
+      destination: log.destination,
+      queued: 0,
+      retrying: 0,
+      delivered: 0,
+      dead: 0,
+    };
+    if (log.last_error != null)
+      Object.assign(entry, { lastError: log.last_error, lastErrorAt: log.last_error_at });
     if (log.last_delivered_at != null) entry.lastDeliveredAt = log.last_delivered_at;
     byName.set(log.destination, entry);
   }
@@ -82,7 +93,9 @@ export const toRejected = (r: RejectedRow): RejectedEvent => ({
 });
 
 /** The rows of `suppressed` as the store contract returns them. */
-export const toSuppressed = (rows: { kind: string; value: string }[]): { anonymousIds: string[]; userIds: string[] } => ({
+export const toSuppressed = (
+  rows: { kind: string; value: string }[],
+): { anonymousIds: string[]; userIds: string[] } => ({
   anonymousIds: rows.filter((r) => r.kind == 'anonymousId').map((r) => r.value),
   userIds: rows.filter((r) => r.kind == 'userId').map((r) => r.value),
 });

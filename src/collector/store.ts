@@ -109,7 +109,11 @@ export interface Store {
     options?: { leaseUntil?: number },
   ): Promise<{ inserted: StoredEvent[]; duplicates: number; leased?: Delivery[] }>;
   /** Queues stored events for a destination (ignored where already queued). */
-  enqueue(destination: string, events: { site: string; id: string }[], now: number): Promise<number>;
+  enqueue(
+    destination: string,
+    events: { site: string; id: string }[],
+    now: number,
+  ): Promise<number>;
   /** Takes up to `limit` due deliveries of a destination, oldest first, hidden from others until `leaseUntil`. */
   lease(destination: string, limit: number, now: number, leaseUntil: number): Promise<Delivery[]>;
   markDelivered(ids: number[], now: number): Promise<void>;

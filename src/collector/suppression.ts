@@ -19,11 +19,18 @@ export interface Suppression {
 }
 
 /** True when the event belongs to a suppressed visitor. */
-export const isSuppressed = (event: { anonymousId?: unknown; userId?: unknown }, ids: SuppressedIds): boolean =>
-  (typeof event.anonymousId == 'string' && ids.anonymousIds.has(event.anonymousId)) || (typeof event.userId == 'string' && ids.userIds.has(event.userId));
+export const isSuppressed = (
+  event: { anonymousId?: unknown; userId?: unknown },
+  ids: SuppressedIds,
+): boolean =>
+  (typeof event.anonymousId == 'string' && ids.anonymousIds.has(event.anonymousId)) ||
+  (typeof event.userId == 'string' && ids.userIds.has(event.userId));
 
 /** The ids of an erasure result as sets. */
-export const idSets = (ids: { anonymousIds: string[]; userIds: string[] }): SuppressedIds => ({ anonymousIds: new Set(ids.anonymousIds), userIds: new Set(ids.userIds) });
+export const idSets = (ids: { anonymousIds: string[]; userIds: string[] }): SuppressedIds => ({
+  anonymousIds: new Set(ids.anonymousIds),
+  userIds: new Set(ids.userIds),
+});
 
 /** Keeps the suppression list of `store`, read again at most every `maxAgeMs`. */
 export function createSuppression(store: Store, maxAgeMs = 60_000): Suppression {

@@ -27,12 +27,24 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  */
 export const canonicalBody = (body: unknown): { body: unknown } | { problem: WireProblem } => {
   if (!isRecord(body) || body.v === 1) return { body };
-  if (body.v !== 2) return { problem: { field: 'v', message: `Invalid version: this relay reads versions 1 and 2, received ${JSON.stringify(body.v)?.slice(0, 20)}` } };
+  if (body.v !== 2)
+    return {
+      problem: {
+        field: 'v',
+        message: `Invalid version: this relay reads versions 1 and 2, received ${JSON.stringify(body.v)?.slice(0, 20)}`,
+      },
+    };
   const { common = {}, events, ...envelope } = body;
-  if (!isRecord(common)) return { problem: { field: 'common', message: 'Invalid type: Expected Object' } };
+  if (!isRecord(common))
+    return { problem: { field: 'common', message: 'Invalid type: Expected Object' } };
   // Merged into every event: bounded, so that one body cannot multiply into megabytes of events.
   if (JSON.stringify(common).length > MAX_COMMON_BYTES)
-    return { problem: { field: 'common', message: `Invalid length: Expected at most ${MAX_COMMON_BYTES} bytes of JSON` } };
+    return {
+      problem: {
+        field: 'common',
+        message: `Invalid length: Expected at most ${MAX_COMMON_BYTES} bytes of JSON`,
+      },
+    };
   if (!Array.isArray(events)) return { body: { ...envelope, v: 1, events } };
   // Spread copies own enumerable keys only: a `__proto__` key of the JSON stays a plain data key.
   const merged = events.map((event) => (isRecord(event) ? { ...common, ...event } : event));

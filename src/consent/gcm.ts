@@ -14,10 +14,23 @@ import { safe } from '../core/safe';
 type DataLayer = unknown[] & { push: (...items: unknown[]) => number };
 
 /** The consent command of a dataLayer item (`arguments` of `gtag()`), as `[command, analytics_storage]`. */
-export const consentCommand = (item: unknown): ['default' | 'update', 'granted' | 'denied'] | undefined => {
-  if (!item || typeof item != 'object' || typeof (item as ArrayLike<unknown>).length != 'number') return;
-  const [name, command, settings] = Array.from(item as ArrayLike<unknown>) as [unknown, unknown, Record<string, unknown>];
-  if (name != 'consent' || (command != 'default' && command != 'update') || !settings || typeof settings != 'object') return;
+export const consentCommand = (
+  item: unknown,
+): ['default' | 'update', 'granted' | 'denied'] | undefined => {
+  if (!item || typeof item != 'object' || typeof (item as ArrayLike<unknown>).length != 'number')
+    return;
+  const [name, command, settings] = Array.from(item as ArrayLike<unknown>) as [
+    unknown,
+    unknown,
+    Record<string, unknown>,
+  ];
+  if (
+    name != 'consent' ||
+    (command != 'default' && command != 'update') ||
+    !settings ||
+    typeof settings != 'object'
+  )
+    return;
   const value = settings.analytics_storage;
   if (value != 'granted' && value != 'denied') return;
   if (command == 'default' && settings.region != null) return;

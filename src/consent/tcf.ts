@@ -23,7 +23,12 @@ export interface TCData {
   purpose?: { consents?: Record<string, boolean> };
 }
 
-type TcfApi = (command: string, version: number, callback: (data: TCData, success: boolean) => void, parameter?: unknown) => void;
+type TcfApi = (
+  command: string,
+  version: number,
+  callback: (data: TCData, success: boolean) => void,
+  parameter?: unknown,
+) => void;
 
 /** The choice a TC data object states: true, false, or undefined while none is made. */
 export const tcfChoice = (data: TCData | null | undefined): boolean | undefined => {
@@ -58,13 +63,15 @@ export const tcf =
     });
     const listen = safe(() => {
       if (stopped) return;
-      if (typeof global.__tcfapi == 'function') global.__tcfapi('addEventListener', 2, onData as never);
+      if (typeof global.__tcfapi == 'function')
+        global.__tcfapi('addEventListener', 2, onData as never);
       else if (tries++ < 50) timer = setTimeout(listen, 200);
     });
     listen();
     return () => {
       stopped = true;
       clearTimeout(timer);
-      if (listener != null) safe(() => global.__tcfapi?.('removeEventListener', 2, () => {}, listener))();
+      if (listener != null)
+        safe(() => global.__tcfapi?.('removeEventListener', 2, () => {}, listener))();
     };
   };

@@ -2,8 +2,21 @@ import type { Attribution } from '../types';
 
 /** Ad-platform click ids, read like `utm_*` and `trc_*` parameters. */
 const CLICK_IDS = [
-  'gclid', 'gbraid', 'wbraid', 'dclid', 'fbclid', 'msclkid', 'ttclid', 'li_fat_id',
-  'twclid', 'yclid', 'epik', 'rdt_cid', 'sccid', 'irclickid', 'igshid',
+  'gclid',
+  'gbraid',
+  'wbraid',
+  'dclid',
+  'fbclid',
+  'msclkid',
+  'ttclid',
+  'li_fat_id',
+  'twclid',
+  'yclid',
+  'epik',
+  'rdt_cid',
+  'sccid',
+  'irclickid',
+  'igshid',
 ];
 
 /** True for parameters that identify a campaign: `utm_*`, Tracify's `trc_*`, and click ids. */

@@ -23,4 +23,5 @@ let count = 0;
  * A unique event id of 21 characters: this page's random prefix and a count. Cheaper than a random
  * id per event (this runs on every call), and as unique: no two pages share a prefix.
  */
-export const eventId = (): string => (page ||= randomId().slice(6)) + (1e9 + count++).toString(36).slice(-6);
+export const eventId = (): string =>
+  (page ||= randomId().slice(6)) + (1e9 + count++).toString(36).slice(-6);

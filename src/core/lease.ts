@@ -13,7 +13,11 @@ export const LEASE_MS = 30_000;
  * Resolves to false when another tab holds the lease, so that the caller tries again later.
  */
 export const lock = (run: () => Promise<unknown>): Promise<boolean> => {
-  if (navigator.locks) return navigator.locks.request('tracklet', run).then(() => true, () => true);
+  if (navigator.locks)
+    return navigator.locks.request('tracklet', run).then(
+      () => true,
+      () => true,
+    );
   const [holder, until] = (read(LEASE_KEY) || '').split(' ');
   if (holder != PAGE && +until > Date.now()) return Promise.resolve(false);
   write(LEASE_KEY, PAGE + ' ' + (Date.now() + LEASE_MS));

@@ -8,7 +8,16 @@ import { lock } from './lease';
 import { log, warn } from './log';
 import { safe } from './safe';
 import { stringify } from './sanitize';
-import { encode, forgetSegment, loadSegments, markBeaconed, saveSegment, segmentKey, segmentKeys, type Segment } from './segments';
+import {
+  encode,
+  forgetSegment,
+  loadSegments,
+  markBeaconed,
+  saveSegment,
+  segmentKey,
+  segmentKeys,
+  type Segment,
+} from './segments';
 import { drop, stats } from './stats';
 import { beacon, byteLength, MAX_BODY, post, runs } from './transport';
 
@@ -26,13 +35,21 @@ export const backoff = (attempt: number, retryAfter = 0, random = Math.random): 
  * primitive value (ids, user id, URL, path…) go once in `common`, and each event carries the rest.
  * A collector rebuilds event i as `{ ...common, ...events[i] }`. A body of one event has no `common`.
  */
-export const wireBatch = (site: string, events: TrackletEvent[], sentAt = Date.now()): WireBatch => {
+export const wireBatch = (
+  site: string,
+  events: TrackletEvent[],
+  sentAt = Date.now(),
+): WireBatch => {
   const [first, ...rest] = events as unknown as Record<string, unknown>[];
   const common: Record<string, unknown> = {};
   if (rest.length)
     for (const field in first) {
       const value = first[field];
-      if ((value === null || typeof value != 'object') && rest.every((event) => event[field] === value)) common[field] = value;
+      if (
+        (value === null || typeof value != 'object') &&
+        rest.every((event) => event[field] === value)
+      )
+        common[field] = value;
     }
   const shared = Object.keys(common);
   const batch: WireBatch = { v: 2, site, sentAt, events };
@@ -40,20 +57,21 @@ export const wireBatch = (site: string, events: TrackletEvent[], sentAt = Date.n
     batch.common = common;
     batch.events = events.map((event) => {
       const own: Record<string, unknown> = {};
-      for (const field in event) if (!shared.includes(field)) own[field] = event[field as keyof TrackletEvent];
+      for (const field in event)
+        if (!shared.includes(field)) own[field] = event[field as keyof TrackletEvent];
       return own;
     });
   }
   return batch;
 };
 
-
 /**
  * Whether an answer settles a batch: taken (2xx), or refused with a 4xx other than 408 (timeout)
  * and 429 (rate limit), which no retry would change. Anything else (and no answer) is retried.
  */
 export const isFinal = (status: number): boolean =>
-  (status > 199 && status < 300) || (status > 399 && status < 500 && status != 408 && status != 429);
+  (status > 199 && status < 300) ||
+  (status > 399 && status < 500 && status != 408 && status != 429);
 
 export interface Outbox {
   /** Stores events until the collector confirms them. */
@@ -83,7 +101,8 @@ export const createOutbox = (config: Config): Outbox => {
    * or tabs open then). Segments of tabs that stored them later are theirs to send: localStorage
    * reaches other tabs with a delay, so a tab could still see a segment another one just confirmed.
    */
-  const ours = (segment: Segment) => !flying.has(segment.key_) && (mine.has(segment.key_) || segment.key_ < before);
+  const ours = (segment: Segment) =>
+    !flying.has(segment.key_) && (mine.has(segment.key_) || segment.key_ < before);
   let attempt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
@@ -95,7 +114,11 @@ export const createOutbox = (config: Config): Outbox => {
   const body = (events: TrackletEvent[]) => stringify(wireBatch(site, events));
   /** The stored segments this page sends that pass `filter`, in bodies: [segments, their event count, body]. */
   const bodies = (filter: (segment: Segment) => boolean) =>
-    runs(loadSegments(config).filter((segment) => ours(segment) && filter(segment)), bytes, head).map((group) => {
+    runs(
+      loadSegments(config).filter((segment) => ours(segment) && filter(segment)),
+      bytes,
+      head,
+    ).map((group) => {
       const events = group.flatMap((segment) => segment.events_);
       return [group, events.length, body(events)] as const;
     });
@@ -123,9 +146,19 @@ export const createOutbox = (config: Config): Outbox => {
   /** The events stay: another try after a backoff, and no sooner than the collector asked. */
   const retry = (response: Response | void) => {
     // Retry-After in seconds (readable cross-origin only if the collector exposes it).
-    const delay = backoff(attempt++, 1000 * +(response ? response.headers.get('Retry-After')! : 0) || 0);
+    const delay = backoff(
+      attempt++,
+      1000 * +(response ? response.headers.get('Retry-After')! : 0) || 0,
+    );
     if (DEBUG) stats.retries++;
-    if (DEBUG) log('retry in', Math.round(delay), 'ms after', (response && response.status) || 'a network error', stats);
+    if (DEBUG)
+      log(
+        'retry in',
+        Math.round(delay),
+        'ms after',
+        (response && response.status) || 'a network error',
+        stats,
+      );
     schedule(delay);
   };
 
@@ -158,11 +191,12 @@ export const createOutbox = (config: Config): Outbox => {
 
   const drain = () =>
     queued ||
-    (queued = tail = tail.then(() => {
-      queued = undefined;
-      // Another tab holds the lease: it sends what it finds; look again in a while.
-      return lock(sendAll).then((ran) => ran || schedule(backoff(0)));
-    }));
+    (queued = tail =
+      tail.then(() => {
+        queued = undefined;
+        // Another tab holds the lease: it sends what it finds; look again in a while.
+        return lock(sendAll).then((ran) => ran || schedule(backoff(0)));
+      }));
 
   // Retry on the next page load (what earlier pages left) and when the browser is back online.
   if (segmentKeys().length) schedule(500);

@@ -53,7 +53,8 @@ export const pathPattern = (patterns: string[]): RegExp =>
 /** A number in [0, 1) derived from a session id (FNV-1a): the same on every page of the session. */
 export const sampleOf = (sessionId: string): number => {
   let hash = 2166136261;
-  for (let i = 0; i < sessionId.length; i++) hash = Math.imul(hash ^ sessionId.charCodeAt(i), 16777619);
+  for (let i = 0; i < sessionId.length; i++)
+    hash = Math.imul(hash ^ sessionId.charCodeAt(i), 16777619);
   return (hash >>> 0) / 2 ** 32;
 };
 
@@ -68,8 +69,12 @@ export const createPrivacy = (config: Config, send: (event: TrackletEvent) => vo
   const blocked =
     (!config.includeLocal &&
       (LOCAL.test(location.hostname) || nav.webdriver) &&
-      (DEBUG ? 'localhost or an automated browser (data-include-local="true" tracks them)' : 'local: data-include-local="true"')) ||
-    (config.privacySignals == 'respect' && (nav.doNotTrack == '1' || nav.globalPrivacyControl) && (DEBUG ? 'Do Not Track or Global Privacy Control' : 'DNT/GPC'));
+      (DEBUG
+        ? 'localhost or an automated browser (data-include-local="true" tracks them)'
+        : 'local: data-include-local="true"')) ||
+    (config.privacySignals == 'respect' &&
+      (nav.doNotTrack == '1' || nav.globalPrivacyControl) &&
+      (DEBUG ? 'Do Not Track or Global Privacy Control' : 'DNT/GPC'));
   // Nothing to test (the usual case) costs nothing per event.
   const excluded = config.exclude.length > 0 && pathPattern(config.exclude);
   const scrub = config.scrub && createScrubber(config.scrubParams);
@@ -83,7 +88,13 @@ export const createPrivacy = (config: Config, send: (event: TrackletEvent) => vo
   setPersist(storage == 'none' ? Persist.None : Persist.Consent);
   let choice = read(CONSENT_KEY) || (config.consent == 'required' ? '' : GRANTED);
   const persist = () =>
-    setPersist(blocked || storage == 'none' ? Persist.None : choice == GRANTED ? Persist.All : Persist.Consent);
+    setPersist(
+      blocked || storage == 'none'
+        ? Persist.None
+        : choice == GRANTED
+          ? Persist.All
+          : Persist.Consent,
+    );
   persist();
   // Kept in the production build: "why is nothing sent from localhost?" is the first question.
   if (blocked) log('not tracking:', blocked);

@@ -41,7 +41,10 @@ export const createQueue = (config: Config): Queue => {
     store();
     if (hiding) outbox.hide();
     // Resolves at the latest after 3 s, so that `await flush()` before a redirect never hangs.
-    else return new Promise((done) => (outbox.drain().then(done as () => void), setTimeout(done, 3000)));
+    else
+      return new Promise(
+        (done) => (outbox.drain().then(done as () => void), setTimeout(done, 3000)),
+      );
     return Promise.resolve();
   };
 

@@ -38,7 +38,11 @@ const FORBIDDEN = ['__proto__', 'constructor', 'prototype'];
  */
 const clean = (value: any, key: string, problems: string[], ancestors: object[]): any => {
   const type = typeof value;
-  if (type == 'string' ? value.length <= MAX_STRING : type == 'boolean' || value === null || (type == 'number' && isFinite(value)))
+  if (
+    type == 'string'
+      ? value.length <= MAX_STRING
+      : type == 'boolean' || value === null || (type == 'number' && isFinite(value))
+  )
     return value;
   if (value instanceof Date) return isNaN(value as never) ? null : value.toISOString();
   let result: any;
@@ -46,11 +50,17 @@ const clean = (value: any, key: string, problems: string[], ancestors: object[])
     ancestors.push(value);
     const names = Object.keys(value);
     if (names.length > MAX_KEYS || value.length > MAX_ITEMS) problems.push(key);
-    if (Array.isArray(value)) result = Array.from(value.slice(0, MAX_ITEMS), (item) => clean(item, key, problems, ancestors) ?? null);
+    if (Array.isArray(value))
+      result = Array.from(
+        value.slice(0, MAX_ITEMS),
+        (item) => clean(item, key, problems, ancestors) ?? null,
+      );
     else {
       result = {};
       for (const name of names.slice(0, MAX_KEYS)) {
-        const item = FORBIDDEN.includes(name) ? problems.push(name) && undefined : clean(value[name], name, problems, ancestors);
+        const item = FORBIDDEN.includes(name)
+          ? problems.push(name) && undefined
+          : clean(value[name], name, problems, ancestors);
         if (item !== undefined) result[name] = item;
       }
     }
@@ -77,7 +87,13 @@ export const sanitize = (properties: unknown): Properties | undefined => {
     for (const name of Object.keys(properties)) {
       const value = (properties as Properties)[name];
       const type = typeof value;
-      if (++count > MAX_KEYS || FORBIDDEN.includes(name) || !(type == 'string' ? (value as string).length <= MAX_STRING : type == 'boolean' || value === null || (type == 'number' && isFinite(value as number))))
+      if (
+        ++count > MAX_KEYS ||
+        FORBIDDEN.includes(name) ||
+        !(type == 'string'
+          ? (value as string).length <= MAX_STRING
+          : type == 'boolean' || value === null || (type == 'number' && isFinite(value as number)))
+      )
         return sanitizeAll(properties);
       copy[name] = value;
     }
@@ -88,7 +104,10 @@ export const sanitize = (properties: unknown): Properties | undefined => {
 
 const sanitizeAll = (properties: unknown): Properties | undefined => {
   const problems: string[] = [];
-  const result = properties && typeof properties == 'object' && !Array.isArray(properties) ? clean(properties, '', problems, []) : undefined;
+  const result =
+    properties && typeof properties == 'object' && !Array.isArray(properties)
+      ? clean(properties, '', problems, [])
+      : undefined;
   if (!result && properties != null) problems.push('properties');
   if (problems.length) warn('repaired or dropped:', problems.join());
   return result;

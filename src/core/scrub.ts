@@ -13,8 +13,25 @@ export const MASK = '[redacted]';
  * default; `scrubParams` adds more, it never removes these.
  */
 export const SENSITIVE_PARAMS = [
-  'email', 'mail', 'token', 'password', 'passwd', 'pwd', 'pass', 'secret', 'auth', 'key', 'apikey',
-  'session', 'sessionid', 'sid', 'jwt', 'signature', 'sig', 'credential', 'otp',
+  'email',
+  'mail',
+  'token',
+  'password',
+  'passwd',
+  'pwd',
+  'pass',
+  'secret',
+  'auth',
+  'key',
+  'apikey',
+  'session',
+  'sessionid',
+  'sid',
+  'jwt',
+  'signature',
+  'sig',
+  'credential',
+  'otp',
 ];
 
 /** Fields of any event type that may carry a URL, an e-mail address or a token. */
@@ -36,7 +53,10 @@ export const createScrubber = (extra: string[]): Scrub => {
     // `apiKey` → `api_key`, so that camelCase names split into words too.
     const lower = name.replace(/([a-z])(?=[A-Z])/g, '$1_').toLowerCase();
     // Campaign parameters are what attribution is made of: their names are never masked.
-    return !isCampaignParam(lower) && [lower, ...lower.split(/[^a-z\d]+/)].some((word) => names.includes(word));
+    return (
+      !isCampaignParam(lower) &&
+      [lower, ...lower.split(/[^a-z\d]+/)].some((word) => names.includes(word))
+    );
   };
   // The URL and path of a page repeat in each of its events: each text is scrubbed once.
   let seen = new Map<string, string>();
@@ -44,7 +64,9 @@ export const createScrubber = (extra: string[]): Scrub => {
     let result = seen.get(text);
     if (result == null) {
       result = text
-        .replace(PARAM, (match, lead: string, name: string) => (sensitive(name) ? lead + name + '=' + MASK : match))
+        .replace(PARAM, (match, lead: string, name: string) =>
+          sensitive(name) ? lead + name + '=' + MASK : match,
+        )
         .replace(EMAIL, MASK);
       if (seen.size > 99) seen = new Map();
       seen.set(text, result);

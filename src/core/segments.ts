@@ -24,17 +24,20 @@ export interface Segment {
 const SEGMENT = 'o:';
 
 /** A segment's stored text, `[beaconed,event,event…]`, from its events' texts (each serialised once). */
-export const encode = (beaconed: number, texts: string[]): string => '[' + [beaconed, ...texts].join() + ']';
+export const encode = (beaconed: number, texts: string[]): string =>
+  '[' + [beaconed, ...texts].join() + ']';
 
 /** The same stored text marked as beaconed at `time`: its events are not parsed or serialised again. */
-export const markBeaconed = (text: string, time: number): string => '[' + time + text.slice(text.indexOf(','));
+export const markBeaconed = (text: string, time: number): string =>
+  '[' + time + text.slice(text.indexOf(','));
 
 /** Keys storage refused (quota, blocked, persistence off): they live in this page's memory. */
 const local = new Set<string>();
 let sequence = 0;
 
 /** A new segment key for a time: time, then a sequence number, so that keys sort by age. */
-export const segmentKey = (time: number): string => SEGMENT + (time * 1000 + (sequence++ % 1000)).toString(36);
+export const segmentKey = (time: number): string =>
+  SEGMENT + (time * 1000 + (sequence++ % 1000)).toString(36);
 
 /** Stores a segment's text, in this page's memory when storage refuses it. */
 export const saveSegment = (key: string, text: string): void => {
@@ -63,7 +66,10 @@ export const segmentKeys = (): string[] => {
  * Reads every segment, oldest first, dropping expired events and, with `cap`, the oldest events
  * past the caps. The caps apply once sends failed: a burst being sent may briefly exceed them.
  */
-export const loadSegments = ({ outboxMaxEvents, outboxMaxBytes, outboxMaxAge }: Config, cap?: boolean): Segment[] => {
+export const loadSegments = (
+  { outboxMaxEvents, outboxMaxBytes, outboxMaxAge }: Config,
+  cap?: boolean,
+): Segment[] => {
   const oldest = Date.now() - outboxMaxAge * 86_400_000;
   // What the caps still leave room for, counted from the newest event back.
   let roomEvents = outboxMaxEvents;
@@ -79,7 +85,7 @@ export const loadSegments = ({ outboxMaxEvents, outboxMaxBytes, outboxMaxAge }: 
       // Missing (another tab confirmed it) or unreadable: nothing to send.
     }
     const kept: TrackletEvent[] = [];
-    for (let i = events.length; i--; ) {
+    for (let i = events.length; i--;) {
       const event = events[i];
       if (!(event.timestamp > oldest)) continue;
       if (cap) {
@@ -94,7 +100,8 @@ export const loadSegments = ({ outboxMaxEvents, outboxMaxBytes, outboxMaxAge }: 
       drop(events.length - kept.length, DEBUG && 'expired or past the outbox cap');
       if (kept.length) saveSegment(key, (text = encode(beaconed, kept.map(stringify))));
     }
-    if (kept.length) segments.unshift({ key_: key, beaconed_: beaconed, events_: kept, text_: text });
+    if (kept.length)
+      segments.unshift({ key_: key, beaconed_: beaconed, events_: kept, text_: text });
     else forgetSegment(key);
   }
   return segments;

@@ -34,7 +34,8 @@ export const PREFIX = 'tracklet:';
 /** The visitor's consent choice: `'1'` granted, `'0'` denied. */
 export const CONSENT_KEY = 'consent';
 
-const persists = (key: string): boolean => level == Persist.All || (level == Persist.Consent && key == CONSENT_KEY);
+const persists = (key: string): boolean =>
+  level == Persist.All || (level == Persist.Consent && key == CONSENT_KEY);
 
 /**
  * Sets what may reach localStorage. Raising it to `All` (consent granted) copies what was kept in
@@ -98,7 +99,8 @@ export const clear = (): void => {
   forgetRead();
   try {
     // Keys are collected first: removing while iterating by index would skip some.
-    for (const key of Object.keys(localStorage)) if (key.startsWith(PREFIX)) localStorage.removeItem(key);
+    for (const key of Object.keys(localStorage))
+      if (key.startsWith(PREFIX)) localStorage.removeItem(key);
   } catch {
     // Storage blocked: nothing of ours is in it.
   }

@@ -48,7 +48,9 @@ export const runs = <T>(items: T[], size: (item: T) => number, head: number): T[
  */
 export const post = (endpoint: string, body: string): Promise<Response | void> => {
   try {
-    return fetch(endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' }).catch(() => {});
+    return fetch(endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' }).catch(
+      () => {},
+    );
   } catch {
     return Promise.resolve();
   }

@@ -24,7 +24,10 @@ let scope = '/';
 const ofType = <T extends TrackletEvent>(type: T['type']) =>
   server.events().filter((event): event is T => event.type == type && event.path.startsWith(scope));
 const vitals = () => ofType<VitalEvent>('vital');
-const names = () => vitals().map((event) => event.metricName).sort();
+const names = () =>
+  vitals()
+    .map((event) => event.metricName)
+    .sort();
 const open = async (path: string): Promise<Page> => {
   scope = path;
   const page = await (await browser.newContext()).newPage();
@@ -36,18 +39,27 @@ const close = (page: Page) => page.context().close();
 
 describe('web vitals in Chromium', () => {
   it('sends FCP and TTFB while the page is open, LCP and CLS once it is left, each once with its fields', async () => {
-    server.route('/vitals', html(scriptTag({ 'flush-interval': '100' }), '<h1>Largest text on the page</h1><p>Body</p>'));
+    server.route(
+      '/vitals',
+      html(scriptTag({ 'flush-interval': '100' }), '<h1>Largest text on the page</h1><p>Body</p>'),
+    );
     const page = await open('/vitals');
     await server.waitFor(() => names().includes('FCP') && names().includes('TTFB'));
     // Once the heading has painted, a banner pushed in above it shifts the layout (CLS).
-    await page.evaluate(() => document.body.insertAdjacentHTML('afterbegin', '<div style="height:300px"></div>'));
+    await page.evaluate(() =>
+      document.body.insertAdjacentHTML('afterbegin', '<div style="height:300px"></div>'),
+    );
     await page.waitForTimeout(500);
     expect(names()).toEqual(['FCP', 'TTFB']);
     await page.goto(`${server.origin}/elsewhere`);
     await server.waitFor(() => names().length == 4);
     expect(names()).toEqual(['CLS', 'FCP', 'LCP', 'TTFB']);
     for (const vital of vitals()) {
-      expect(vital).toMatchObject({ path: '/vitals', url: `${server.origin}/vitals`, navigationType: 'navigate' });
+      expect(vital).toMatchObject({
+        path: '/vitals',
+        url: `${server.origin}/vitals`,
+        navigationType: 'navigate',
+      });
       expect(vital.metricId).toMatch(/^v5-/);
       expect(['good', 'needs-improvement', 'poor']).toContain(vital.rating);
       expect(vital.metricValue).toBeGreaterThanOrEqual(0);
@@ -74,13 +86,23 @@ describe('web vitals in Chromium', () => {
   });
 
   it('reports the metrics of a page restored from the back/forward cache, under their own ids', async () => {
-    server.route('/restorable', html(scriptTag({ 'flush-interval': '100' }), '<h1>Cached page</h1><a id="go" href="/elsewhere">go</a>'));
+    server.route(
+      '/restorable',
+      html(
+        scriptTag({ 'flush-interval': '100' }),
+        '<h1>Cached page</h1><a id="go" href="/elsewhere">go</a>',
+      ),
+    );
     const page = await open('/restorable');
     await server.waitFor(() => names().includes('FCP'));
     await page.click('#go');
     await page.waitForURL('**/elsewhere');
     await page.goBack({ waitUntil: 'commit' });
-    await server.waitFor(() => vitals().some((vital) => vital.navigationType == 'back-forward-cache' && vital.metricName == 'FCP'));
+    await server.waitFor(() =>
+      vitals().some(
+        (vital) => vital.navigationType == 'back-forward-cache' && vital.metricName == 'FCP',
+      ),
+    );
     const fcps = vitals().filter((vital) => vital.metricName == 'FCP');
     expect(fcps.map((vital) => vital.navigationType)).toEqual(['navigate', 'back-forward-cache']);
     expect(fcps[0].metricId).not.toBe(fcps[1].metricId);
@@ -89,7 +111,10 @@ describe('web vitals in Chromium', () => {
   });
 
   it('sends no vitals with data-vitals="false"', async () => {
-    server.route('/no-vitals', html(scriptTag({ 'flush-interval': '100', vitals: 'false' }), '<h1>Text</h1>'));
+    server.route(
+      '/no-vitals',
+      html(scriptTag({ 'flush-interval': '100', vitals: 'false' }), '<h1>Text</h1>'),
+    );
     const page = await open('/no-vitals');
     await page.goto(`${server.origin}/elsewhere`);
     await server.waitFor(() => ofType('pageview').length == 1);
@@ -109,7 +134,10 @@ describe('JavaScript errors in Chromium', () => {
         Promise.reject({ code: 42 });
       }
     </script>`;
-    server.route('/errors', html(scriptTag({ 'flush-interval': '100' }) + failing, '<p>Errors</p>'));
+    server.route(
+      '/errors',
+      html(scriptTag({ 'flush-interval': '100' }) + failing, '<p>Errors</p>'),
+    );
     const page = await open('/errors');
     await page.evaluate(() => (window as unknown as { fail(): void }).fail());
     const received = () => ofType<ErrorEvent>('error');
@@ -125,15 +153,27 @@ describe('JavaScript errors in Chromium', () => {
     expect(byMessage("reading 'x'").lineno).toBeGreaterThan(0);
     expect(byMessage("reading 'x'").colno).toBeGreaterThan(0);
     expect(byMessage("reading 'x'").stack).toContain('TypeError');
-    expect(byMessage('out of range')).toMatchObject({ errorType: 'RangeError', message: 'out of range' });
+    expect(byMessage('out of range')).toMatchObject({
+      errorType: 'RangeError',
+      message: 'out of range',
+    });
     expect(byMessage('out of range').stack).toContain('RangeError: out of range');
-    expect(byMessage('just a string')).toMatchObject({ errorType: 'UnhandledRejection', message: 'just a string' });
-    expect(byMessage('42')).toMatchObject({ errorType: 'UnhandledRejection', message: '{"code":42}' });
+    expect(byMessage('just a string')).toMatchObject({
+      errorType: 'UnhandledRejection',
+      message: 'just a string',
+    });
+    expect(byMessage('42')).toMatchObject({
+      errorType: 'UnhandledRejection',
+      message: '{"code":42}',
+    });
     await close(page);
   });
 
   it('sends an error thrown every frame once with its count, within data-max-errors', async () => {
-    server.route('/loop', html(scriptTag({ 'flush-interval': '100', 'max-errors': '3' }), '<p>Loop</p>'));
+    server.route(
+      '/loop',
+      html(scriptTag({ 'flush-interval': '100', 'max-errors': '3' }), '<p>Loop</p>'),
+    );
     const page = await open('/loop');
     // Sixty frames that each throw the same TypeError, then five distinct errors.
     await page.evaluate(
@@ -160,7 +200,8 @@ describe('JavaScript errors in Chromium', () => {
     expect(received).toHaveLength(3);
     expect(received[0].message).toBe('Uncaught TypeError: every frame');
     expect(received[0].count).toBeGreaterThan(1);
-    for (const event of received) expect(event.message).toMatch(/^(Uncaught TypeError: every frame|distinct \d)$/);
+    for (const event of received)
+      expect(event.message).toMatch(/^(Uncaught TypeError: every frame|distinct \d)$/);
     await close(page);
   });
   it("contains a failure inside Tracklet: not thrown into the page, not reported as the site's error", async () => {
@@ -183,8 +224,12 @@ describe('JavaScript errors in Chromium', () => {
 
 describe('tagged clicks in Chromium', () => {
   it('delivers the event of a tagged link that navigates to another page', async () => {
-    const link = '<a id="go" href="/elsewhere" data-tracklet-event="pricing_click" data-tracklet-prop-plan="pro">Pricing</a>';
-    server.route('/tagged', html(scriptTag({ 'flush-interval': '60000', 'batch-size': '100' }), link));
+    const link =
+      '<a id="go" href="/elsewhere" data-tracklet-event="pricing_click" data-tracklet-prop-plan="pro">Pricing</a>';
+    server.route(
+      '/tagged',
+      html(scriptTag({ 'flush-interval': '60000', 'batch-size': '100' }), link),
+    );
     const page = await open('/tagged');
     await page.click('#go');
     await page.waitForURL('**/elsewhere');
@@ -198,10 +243,19 @@ describe('tagged clicks in Chromium', () => {
   });
 
   it('tracks a tagged element added after load, and outbound links when switched on', async () => {
-    server.route('/later', html(scriptTag({ 'flush-interval': '100', outbound: 'true' }), '<a id="out" href="http://localhost:1/x" onclick="event.preventDefault()">out</a>'));
+    server.route(
+      '/later',
+      html(
+        scriptTag({ 'flush-interval': '100', outbound: 'true' }),
+        '<a id="out" href="http://localhost:1/x" onclick="event.preventDefault()">out</a>',
+      ),
+    );
     const page = await open('/later');
     await page.evaluate(() => {
-      document.body.insertAdjacentHTML('beforeend', '<button id="late" data-tracklet-event="late_click" data-tracklet-prop-step="2">Late</button>');
+      document.body.insertAdjacentHTML(
+        'beforeend',
+        '<button id="late" data-tracklet-event="late_click" data-tracklet-prop-step="2">Late</button>',
+      );
     });
     await page.click('#late');
     await page.click('#out');
@@ -249,7 +303,11 @@ describe('engagement in Chromium', () => {
     await server.waitFor(() => ofType('pageview').length == 2 && ofType('engagement').length == 1);
     const [first, second] = ofType('pageview');
     const [engaged] = ofType<EngagementEvent>('engagement');
-    expect(engaged).toMatchObject({ path: '/article', url: `${server.origin}/article`, pageviewId: first.id });
+    expect(engaged).toMatchObject({
+      path: '/article',
+      url: `${server.origin}/article`,
+      pageviewId: first.id,
+    });
     expect(engaged.scrollDepth).toBeGreaterThanOrEqual(48);
     expect(engaged.scrollDepth).toBeLessThanOrEqual(52);
     // At least the 2 s waited after scrolling; at most the time since the pageview (the clock starts
@@ -287,7 +345,10 @@ describe('engagement in Chromium', () => {
   });
 
   it('delivers the last engagement event when the tab is closed', async () => {
-    server.route('/closing', html(scriptTag({ 'flush-interval': '60000', 'batch-size': '100' }), tall));
+    server.route(
+      '/closing',
+      html(scriptTag({ 'flush-interval': '60000', 'batch-size': '100' }), tall),
+    );
     const page = await open('/closing');
     await page.mouse.click(10, 10);
     await page.keyboard.press('a');
@@ -295,7 +356,11 @@ describe('engagement in Chromium', () => {
     await page.close({ runBeforeUnload: true });
     await server.waitFor(() => ofType('engagement').length == 1);
     const [engaged] = ofType<EngagementEvent>('engagement');
-    expect(engaged).toMatchObject({ path: '/closing', interactionCount: 2, pageviewId: ofType('pageview')[0].id });
+    expect(engaged).toMatchObject({
+      path: '/closing',
+      interactionCount: 2,
+      pageviewId: ofType('pageview')[0].id,
+    });
     expect(engaged.engagementTime).toBeGreaterThanOrEqual(500);
   });
 });

@@ -34,9 +34,13 @@ describe('script tag in a real page', () => {
     server.route('/landing', html(scriptTag(), '<a id="next" href="/second">next</a>', 'Landing'));
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${server.origin}/landing?utm_source=news&utm_campaign=spring&trc_cid=42&gclid=abc&other=1`);
+    await page.goto(
+      `${server.origin}/landing?utm_source=news&utm_campaign=spring&trc_cid=42&gclid=abc&other=1`,
+    );
     await page.evaluate(() => window.tracklet.flush());
-    const [pageview] = await server.waitFor((events) => events.some((event) => event.type == 'pageview'));
+    const [pageview] = await server.waitFor((events) =>
+      events.some((event) => event.type == 'pageview'),
+    );
     expect(pageview).toMatchObject({
       type: 'pageview',
       path: '/landing',
@@ -64,7 +68,13 @@ describe('script tag in a real page', () => {
     await page.goBack();
     await server.waitFor(() => byType('pageview').length >= 5);
     await page.waitForTimeout(300);
-    expect(byType('pageview').map((event) => event.path)).toEqual(['/app', '/app/a', '/app/b', '/app/c', '/app/a']);
+    expect(byType('pageview').map((event) => event.path)).toEqual([
+      '/app',
+      '/app/a',
+      '/app/b',
+      '/app/c',
+      '/app/a',
+    ]);
     const [, second] = byType('pageview');
     expect(second).toMatchObject({ referrer: `${server.origin}/app` });
     expect(second).not.toHaveProperty('attribution');
@@ -87,7 +97,9 @@ describe('script tag in a real page', () => {
     expect(new Set(events.map((event) => event.anonymousId)).size).toBe(1);
     expect(new Set(events.map((event) => event.sessionId)).size).toBe(1);
     expect(events.filter((event) => event.attribution)).toHaveLength(1);
-    expect(byType('event')).toMatchObject([{ name: 'signup', properties: { plan: 'pro', seats: 3 }, path: '/one' }]);
+    expect(byType('event')).toMatchObject([
+      { name: 'signup', properties: { plan: 'pro', seats: 3 }, path: '/one' },
+    ]);
     await context.close();
   });
 
@@ -98,7 +110,10 @@ describe('script tag in a real page', () => {
     await page.clock.install();
     await page.goto(`${server.origin}/clock`);
     await page.waitForFunction(() => window.tracklet?.version);
-    const first = await page.evaluate(() => [window.tracklet.getAnonymousId(), window.tracklet.getSessionId()]);
+    const first = await page.evaluate(() => [
+      window.tracklet.getAnonymousId(),
+      window.tracklet.getSessionId(),
+    ]);
     await page.clock.fastForward('29:00');
     const same = await page.evaluate(() => window.tracklet.getSessionId());
     await page.clock.fastForward('31:00');
@@ -112,7 +127,13 @@ describe('script tag in a real page', () => {
   });
 
   it('delivers events tracked just before navigating away (pagehide flush)', async () => {
-    server.route('/leave', html(scriptTag({ 'flush-interval': '0', 'batch-size': '100' }), '<a id="go" href="/away">go</a>'));
+    server.route(
+      '/leave',
+      html(
+        scriptTag({ 'flush-interval': '0', 'batch-size': '100' }),
+        '<a id="go" href="/away">go</a>',
+      ),
+    );
     server.route('/away', html(''));
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -209,7 +230,10 @@ describe('npm build in a page', () => {
     await page.close({ runBeforeUnload: true });
     await server.waitFor(() => byType('event').length == 2);
     expect(server.received[0].batch?.site).toBe('npm-site');
-    expect(byType('event').map((event) => 'name' in event && event.name)).toEqual(['before_init', 'after_init']);
+    expect(byType('event').map((event) => 'name' in event && event.name)).toEqual([
+      'before_init',
+      'after_init',
+    ]);
     expect(byType('pageview')).toHaveLength(1);
     await context.close();
   });

@@ -57,14 +57,37 @@ describe('npm run demo', () => {
     const session = sessionCard(viewer, 'newsletter');
     const rows = session.locator('.ev');
     await rows.filter({ hasText: 'project_created' }).waitFor({ timeout: 30_000 });
-    await expect.poll(() => session.locator('.ev[data-type="pageview"] .what b').allTextContents(), { timeout: 30_000 }).toEqual(
-      ['/', '/pricing', '/app/', '/app/campaigns', '/app/login', '/app/', '/app/settings'],
+    await expect
+      .poll(() => session.locator('.ev[data-type="pageview"] .what b').allTextContents(), {
+        timeout: 30_000,
+      })
+      .toEqual([
+        '/',
+        '/pricing',
+        '/app/',
+        '/app/campaigns',
+        '/app/login',
+        '/app/',
+        '/app/settings',
+      ]);
+    expect(await session.locator('.journey').textContent()).toBe(
+      'Journey/→/pricing→/app/→/app/campaigns→/app/login→/app/→/app/settings',
     );
-    expect(await session.locator('.journey').textContent()).toBe('Journey/→/pricing→/app/→/app/campaigns→/app/login→/app/→/app/settings');
     const attribution = await session.locator('.attribution').textContent();
-    for (const text of ['utm_source', 'newsletter', 'utm_campaign', 'launch-week', 'utm_medium', 'email']) expect(attribution).toContain(text);
+    for (const text of [
+      'utm_source',
+      'newsletter',
+      'utm_campaign',
+      'launch-week',
+      'utm_medium',
+      'email',
+    ])
+      expect(attribution).toContain(text);
     // One session across both sites, identified by the SPA's log-in.
-    expect(await session.locator('header .site').allTextContents()).toEqual(['marketing-site', 'web-app']);
+    expect(await session.locator('header .site').allTextContents()).toEqual([
+      'marketing-site',
+      'web-app',
+    ]);
     expect(await session.locator('header .user').textContent()).toContain('user-ada');
     expect(await session.locator('.ev[data-type="event"] .what b').allTextContents()).toEqual(
       expect.arrayContaining(['login', 'project_created']),
@@ -74,7 +97,17 @@ describe('npm run demo', () => {
     const identify = session.locator('.ev[data-type="identify"]');
     await identify.locator('summary').click();
     const fields = await identify.locator('dl.fields').textContent();
-    for (const text of ['userId', 'user-ada', 'traits', 'ada@example.com', 'receivedAt', 'userAgent', 'site', 'web-app']) expect(fields).toContain(text);
+    for (const text of [
+      'userId',
+      'user-ada',
+      'traits',
+      'ada@example.com',
+      'receivedAt',
+      'userAgent',
+      'site',
+      'web-app',
+    ])
+      expect(fields).toContain(text);
 
     // The buttons tagged with data-tracklet-event, sent by the click capture with their properties.
     const signups = session.locator('.ev[data-type="event"]', { hasText: 'signup' });
@@ -87,25 +120,48 @@ describe('npm run demo', () => {
     // Web Vitals of the pages left behind, summarised at p75 with their ratings; engagement per page.
     for (const metric of ['FCP', 'TTFB', 'LCP']) {
       const row = viewer.locator(`#vitals tr[data-metric="${metric}"]`);
-      await expect.poll(async () => Number(await row.locator('td').nth(1).textContent()), { timeout: 30_000 }).toBeGreaterThan(0);
+      await expect
+        .poll(async () => Number(await row.locator('td').nth(1).textContent()), { timeout: 30_000 })
+        .toBeGreaterThan(0);
       expect(await row.locator('.p75').textContent()).toMatch(/^\d+(\.\d+)? m?s$/);
       expect(await row.locator('.ratings i').count()).toBeGreaterThan(0);
     }
     // The home page's hero image, served 1.2 s late, is its Largest Contentful Paint.
-    const stored: { event: { type: string; path: string; metricName?: string; metricValue?: number } }[] = await demo.relay.store.events();
-    const homeLcp = stored.find(({ event }) => event.type == 'vital' && event.metricName == 'LCP' && event.path == '/');
+    const stored: {
+      event: { type: string; path: string; metricName?: string; metricValue?: number };
+    }[] = await demo.relay.store.events();
+    const homeLcp = stored.find(
+      ({ event }) => event.type == 'vital' && event.metricName == 'LCP' && event.path == '/',
+    );
     expect(homeLcp?.event.metricValue).toBeGreaterThanOrEqual(1200);
-    expect(await session.locator('.ev[data-type="engagement"]').first().textContent()).toMatch(/engaged · scrolled \d+% · \d+ interactions/);
+    expect(await session.locator('.ev[data-type="engagement"]').first().textContent()).toMatch(
+      /engaged · scrolled \d+% · \d+ interactions/,
+    );
 
     // The collector's panel lists each destination with what it delivered.
     const warehouse = viewer.locator('#delivery li[data-destination="marketing-site/warehouse"]');
-    await expect.poll(async () => Number(await warehouse.locator('.count.delivered b').textContent().catch(() => '0')), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(
+        async () =>
+          Number(
+            await warehouse
+              .locator('.count.delivered b')
+              .textContent()
+              .catch(() => '0'),
+          ),
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThan(0);
 
     // The landing (/campaigns) started its own session before the campaign link was clicked.
     const direct = viewer.locator('.session', { has: viewer.locator('.attribution.direct') });
-    expect(await direct.locator('.ev[data-type="pageview"] .what b').allTextContents()).toEqual(['/campaigns']);
+    expect(await direct.locator('.ev[data-type="pageview"] .what b').allTextContents()).toEqual([
+      '/campaigns',
+    ]);
     expect(await viewer.locator('#total-sessions').textContent()).toBe('2');
-    const pageviews = Number(await viewer.locator('#type-counts li[data-type="pageview"] .n').textContent());
+    const pageviews = Number(
+      await viewer.locator('#type-counts li[data-type="pageview"] .n').textContent(),
+    );
     expect(pageviews).toBe(8);
     await context.close();
   }, 120_000);
@@ -124,37 +180,71 @@ describe('npm run demo', () => {
     await session.locator('.ev', { hasText: 'after_errors' }).waitFor({ timeout: 30_000 });
     const errors = session.locator('.ev[data-type="error"]');
     await expect.poll(() => errors.count(), { timeout: 30_000 }).toBe(2);
-    expect(await errors.allTextContents()).toEqual([expect.stringContaining('TypeError'), expect.stringContaining('Quote service timed out')]);
+    expect(await errors.allTextContents()).toEqual([
+      expect.stringContaining('TypeError'),
+      expect.stringContaining('Quote service timed out'),
+    ]);
     // Filtering by a type hides every other row and every session without that type.
     await viewer.click('#type-counts li[data-type="event"] button');
-    const visible = await viewer.locator('.ev:visible').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-type')));
+    const visible = await viewer
+      .locator('.ev:visible')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-type')));
     expect(visible.filter((type) => type != 'event')).toEqual([]);
-    expect(await session.locator('.ev:visible').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('after_errors')]));
+    expect(await session.locator('.ev:visible').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining('after_errors')]),
+    );
     await viewer.click('#clear-filter');
     expect(await session.locator('.ev:visible').count()).toBeGreaterThan(1);
     await context.close();
   }, 120_000);
 
   it('stores what the collector receives once per event id, forwards it, and reports both on /status', async () => {
-    const event = { id: 'demo-test-1', type: 'event', name: 'from_node', timestamp: Date.now(), anonymousId: 'a', sessionId: 's', url: 'http://x/', path: '/' };
+    const event = {
+      id: 'demo-test-1',
+      type: 'event',
+      name: 'from_node',
+      timestamp: Date.now(),
+      anonymousId: 'a',
+      sessionId: 's',
+      url: 'http://x/',
+      path: '/',
+    };
     const post = (site = 'marketing-site') =>
-      fetch(demo.url + '/collect', { method: 'POST', body: JSON.stringify({ v: 1, site, sentAt: Date.now(), events: [event] }) });
+      fetch(demo.url + '/collect', {
+        method: 'POST',
+        body: JSON.stringify({ v: 1, site, sentAt: Date.now(), events: [event] }),
+      });
     expect(await (await post()).json()).toEqual({ ok: true, accepted: 1, duplicates: 0 });
     expect(await (await post()).json()).toEqual({ ok: true, accepted: 0, duplicates: 1 });
     expect((await post('unknown-site')).status).toBe(403);
-    expect((await fetch(demo.url + '/collect', { method: 'POST', body: 'not json' })).status).toBe(400);
+    expect((await fetch(demo.url + '/collect', { method: 'POST', body: 'not json' })).status).toBe(
+      400,
+    );
     const stored: { site: string; event: { id: string } }[] = await demo.relay.store.events();
     expect(stored.filter((line) => line.event.id == 'demo-test-1')).toEqual([
-      expect.objectContaining({ site: 'marketing-site', event, ip: '127.0.0.1', receivedAt: expect.any(Number) }),
+      expect.objectContaining({
+        site: 'marketing-site',
+        event,
+        ip: '127.0.0.1',
+        receivedAt: expect.any(Number),
+      }),
     ]);
     expect(await (await fetch(demo.url + '/health')).json()).toEqual({ status: 'ok' });
     // Each site forwards to the demo's two webhooks; the CRM refuses some requests, and is retried.
     await expect
-      .poll(async () => (await (await fetch(demo.url + '/status')).json()).destinations.filter((d: { queued: number }) => d.queued == 0).length, { timeout: 20_000 })
+      .poll(
+        async () =>
+          (await (await fetch(demo.url + '/status')).json()).destinations.filter(
+            (d: { queued: number }) => d.queued == 0,
+          ).length,
+        { timeout: 20_000 },
+      )
       .toBe(4);
     const status = await (await fetch(demo.url + '/status')).json();
     expect(status.events).toBe(stored.length);
-    const warehouse = status.destinations.find((d: { destination: string }) => d.destination == 'marketing-site/warehouse');
+    const warehouse = status.destinations.find(
+      (d: { destination: string }) => d.destination == 'marketing-site/warehouse',
+    );
     expect(warehouse).toMatchObject({ type: 'webhook', queued: 0, dead: 0 });
     expect(warehouse.delivered).toBe(stored.filter((line) => line.site == 'marketing-site').length);
   });
@@ -162,14 +252,17 @@ describe('npm run demo', () => {
 
 /** Runs `node demo/server.mjs` with `args` until `until` matches its output (or it exits). */
 const runServer = (args: string[], until: RegExp) => {
-  const child = spawn(process.execPath, ['demo/server.mjs', ...args], { cwd: ROOT, env: { ...process.env, PORT: '' } });
+  const child = spawn(process.execPath, ['demo/server.mjs', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '' },
+  });
   let output = '';
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
   const matched = new Promise<string>((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`no ${until} in: ${output}`)), 20_000);
     const read = (chunk: Buffer) => {
       output += chunk;
-      if (until.test(output)) clearTimeout(timer), done(output);
+      if (until.test(output)) (clearTimeout(timer), done(output));
     };
     child.stdout.on('data', read);
     child.stderr.on('data', read);

@@ -44,7 +44,10 @@ export interface TestServer {
   /** Status the collector answers with (204 by default). */
   collectorStatus: number;
   /** Resolves once `predicate` holds for the received events (polls; rejects after `timeout` ms). */
-  waitFor(predicate: (events: TrackletEvent[]) => boolean, timeout?: number): Promise<TrackletEvent[]>;
+  waitFor(
+    predicate: (events: TrackletEvent[]) => boolean,
+    timeout?: number,
+  ): Promise<TrackletEvent[]>;
   /** Forgets what was received. */
   clear(): void;
   close(): Promise<void>;
@@ -56,11 +59,19 @@ export interface TestServer {
  */
 export const canonical = (body: Batch | WireBatch): Batch =>
   body.v == 2
-    ? { v: 1, site: body.site, sentAt: body.sentAt, events: body.events.map((event) => ({ ...body.common, ...event }) as TrackletEvent) }
+    ? {
+        v: 1,
+        site: body.site,
+        sentAt: body.sentAt,
+        events: body.events.map((event) => ({ ...body.common, ...event }) as TrackletEvent),
+      }
     : body;
 
 /** The customer's snippet: the built script on a `defer` tag with `data-*` attributes. */
-export const scriptTag = (attributes: Record<string, string> = {}, src = '/dist/tracklet.js'): string => {
+export const scriptTag = (
+  attributes: Record<string, string> = {},
+  src = '/dist/tracklet.js',
+): string => {
   const all = { endpoint: '/collect', site: 'test-site', 'include-local': 'true', ...attributes };
   const data = Object.entries(all)
     .map(([key, value]) => ` data-${key}="${value.replace(/"/g, '&quot;')}"`)
@@ -90,7 +101,10 @@ export const startServer = async (): Promise<TestServer> => {
       }
       if (url.pathname == '/collect') {
         if (req.method == 'OPTIONS') {
-          res.writeHead(204, { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Headers': '*' });
+          res.writeHead(204, {
+            'Access-Control-Allow-Origin': '*',
+            'Access-Control-Allow-Headers': '*',
+          });
           return res.end();
         }
         let batch: Batch | undefined;
@@ -100,7 +114,14 @@ export const startServer = async (): Promise<TestServer> => {
           // Recorded as received; the test decides whether that is a failure.
         }
         const status = fixture.collectorStatus;
-        received.push({ path: url.pathname, contentType: req.headers['content-type'] || '', body, batch, headers: req.headers, status });
+        received.push({
+          path: url.pathname,
+          contentType: req.headers['content-type'] || '',
+          body,
+          batch,
+          headers: req.headers,
+          status,
+        });
         res.writeHead(status, { 'Access-Control-Allow-Origin': req.headers.origin || '*' });
         return res.end();
       }
@@ -131,7 +152,10 @@ export const startServer = async (): Promise<TestServer> => {
     waitFor: async (predicate, timeout = 10_000) => {
       const end = Date.now() + timeout;
       while (!predicate(events())) {
-        if (Date.now() > end) throw new Error(`timed out; received: ${JSON.stringify(events(), null, 1).slice(0, 4000)}`);
+        if (Date.now() > end)
+          throw new Error(
+            `timed out; received: ${JSON.stringify(events(), null, 1).slice(0, 4000)}`,
+          );
         await new Promise((done) => setTimeout(done, 25));
       }
       return events();
@@ -145,7 +169,11 @@ export const startServer = async (): Promise<TestServer> => {
 };
 
 /** Debian's Chromium, headless, with the flags this machine needs. */
-export const launchBrowser = async (): Promise<{ browser: Browser; newContext(): Promise<BrowserContext>; close(): Promise<void> }> => {
+export const launchBrowser = async (): Promise<{
+  browser: Browser;
+  newContext(): Promise<BrowserContext>;
+  close(): Promise<void>;
+}> => {
   // Playwright starts every launch on a new, empty profile in a temporary folder of its own.
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',

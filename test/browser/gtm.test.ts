@@ -10,7 +10,9 @@ import { parseTemplate } from '../gtm/harness';
 import { html, launchBrowser, scriptTag, startServer, type TestServer } from './fixture';
 
 const ROOT = join(import.meta.dirname, '../..');
-const CODE = parseTemplate(readFileSync(join(ROOT, 'gtm/tracklet.tpl'), 'utf8')).SANDBOXED_JS_FOR_WEB_TEMPLATE;
+const CODE = parseTemplate(
+  readFileSync(join(ROOT, 'gtm/tracklet.tpl'), 'utf8'),
+).SANDBOXED_JS_FOR_WEB_TEMPLATE;
 let server: TestServer;
 let chromium: Awaited<ReturnType<typeof launchBrowser>>;
 let browser: Browser;
@@ -69,20 +71,34 @@ afterAll(async () => {
 });
 beforeEach(() => server.clear());
 
-const customs = () => server.events().filter((event): event is CustomEvent => event.type == 'event');
+const customs = () =>
+  server.events().filter((event): event is CustomEvent => event.type == 'event');
 
 describe('the GTM template on a page', () => {
   it('sends an event tag fired before the script loaded (queued) and one fired after (direct), once each', async () => {
     const early = `<script>runTag({ tagType: 'track', eventName: 'early', eventProperties: [{ name: 'sku', value: 'A1' }, { name: 'price', value: 9.5 }] })</script>`;
-    server.route('/gtm/track', html(runtime + early + scriptTag({ site: 'gtm-site', 'flush-interval': '100' }), '<p>Shop</p>'));
+    server.route(
+      '/gtm/track',
+      html(
+        runtime + early + scriptTag({ site: 'gtm-site', 'flush-interval': '100' }),
+        '<p>Shop</p>',
+      ),
+    );
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(server.origin + '/gtm/track');
     await page.waitForFunction(() => window.tracklet?.version);
-    await page.evaluate(() => (window as unknown as { runTag(data: object): void }).runTag({ tagType: 'track', eventName: 'late' }));
+    await page.evaluate(() =>
+      (window as unknown as { runTag(data: object): void }).runTag({
+        tagType: 'track',
+        eventName: 'late',
+      }),
+    );
     await server.waitFor(() => customs().length == 2);
     await page.waitForTimeout(300);
-    const results = await page.evaluate(() => (window as unknown as { tagResults: string[] }).tagResults);
+    const results = await page.evaluate(
+      () => (window as unknown as { tagResults: string[] }).tagResults,
+    );
     await context.close();
     expect(customs().map((event) => [event.name, event.properties])).toEqual([
       ['early', { sku: 'A1', price: 9.5 }],
@@ -104,10 +120,14 @@ describe('the GTM template on a page', () => {
       const context = await browser.newContext();
       const page = await context.newPage();
       await page.goto(server.origin + '/gtm/init');
-      await server.waitFor((events) => events.some((event) => event.type == 'pageview') && customs().length == 1);
+      await server.waitFor(
+        (events) => events.some((event) => event.type == 'pageview') && customs().length == 1,
+      );
       await page.waitForTimeout(300);
       await context.close();
-      expect(new Set(server.received.map((request) => request.batch?.site))).toEqual(new Set(['gtm-site']));
+      expect(new Set(server.received.map((request) => request.batch?.site))).toEqual(
+        new Set(['gtm-site']),
+      );
       expect(customs().map((event) => event.name)).toEqual(['before_init']);
       expect(server.events().filter((event) => event.type == 'pageview')).toHaveLength(1);
     },

@@ -29,13 +29,22 @@ beforeEach(() => {
 });
 
 const hostOf = (server: TestServer) => new URL(server.origin).host;
-const ofType = (server: TestServer, type: string) => server.events().filter((event) => event.type == type);
-const ready = (page: Page) => page.waitForFunction(() => (window.tracklet as unknown as { set?: unknown })?.set);
+const ofType = (server: TestServer, type: string) =>
+  server.events().filter((event) => event.type == type);
+const ready = (page: Page) =>
+  page.waitForFunction(() => (window.tracklet as unknown as { set?: unknown })?.set);
 
 describe('cross-domain linker', () => {
   const pages = () => {
-    const tag = (other: TestServer) => scriptTag({ 'cross-domain': hostOf(other), 'flush-interval': '100' });
-    shop.route('/', html(tag(checkout), `<a id="pay" href="${checkout.origin}/pay?step=1#top">Pay</a><form id="f" action="${checkout.origin}/search" method="get"><input name="q" value="shoes"><button id="go">Go</button></form>`));
+    const tag = (other: TestServer) =>
+      scriptTag({ 'cross-domain': hostOf(other), 'flush-interval': '100' });
+    shop.route(
+      '/',
+      html(
+        tag(checkout),
+        `<a id="pay" href="${checkout.origin}/pay?step=1#top">Pay</a><form id="f" action="${checkout.origin}/search" method="get"><input name="q" value="shoes"><button id="go">Go</button></form>`,
+      ),
+    );
     checkout.route('/pay', html(tag(shop), '<p>Pay</p>'));
     checkout.route('/search', html(tag(shop), '<p>Results</p>'));
   };
@@ -45,12 +54,16 @@ describe('cross-domain linker', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${shop.origin}/?utm_source=news&utm_campaign=spring`);
-    const [landing] = await shop.waitFor((events) => events.some((event) => event.type == 'pageview'));
+    const [landing] = await shop.waitFor((events) =>
+      events.some((event) => event.type == 'pageview'),
+    );
     expect(landing.attribution).toMatchObject({ utm_source: 'news', utm_campaign: 'spring' });
     await ready(page);
     await page.click('#pay');
     await page.waitForURL(`${checkout.origin}/pay?step=1#top`);
-    const [arrival] = await checkout.waitFor((events) => events.some((event) => event.type == 'pageview'));
+    const [arrival] = await checkout.waitFor((events) =>
+      events.some((event) => event.type == 'pageview'),
+    );
     expect(arrival.anonymousId).toBe(landing.anonymousId);
     expect(arrival.sessionId).toBe(landing.sessionId);
     expect(arrival.attribution).toEqual(landing.attribution);
@@ -67,12 +80,20 @@ describe('cross-domain linker', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${shop.origin}/`);
-    const [landing] = await shop.waitFor((events) => events.some((event) => event.type == 'pageview'));
+    const [landing] = await shop.waitFor((events) =>
+      events.some((event) => event.type == 'pageview'),
+    );
     await ready(page);
     await page.click('#go');
     await page.waitForURL(`${checkout.origin}/search?q=shoes`);
-    const [arrival] = await checkout.waitFor((events) => events.some((event) => event.type == 'pageview'));
-    expect(arrival).toMatchObject({ anonymousId: landing.anonymousId, sessionId: landing.sessionId, path: '/search' });
+    const [arrival] = await checkout.waitFor((events) =>
+      events.some((event) => event.type == 'pageview'),
+    );
+    expect(arrival).toMatchObject({
+      anonymousId: landing.anonymousId,
+      sessionId: landing.sessionId,
+      path: '/search',
+    });
     expect(arrival.url).toBe(`${checkout.origin}/search?q=shoes`);
     await context.close();
   });
@@ -83,7 +104,9 @@ describe('cross-domain linker', () => {
     const page = await context.newPage();
     await page.clock.install();
     await page.goto(`${shop.origin}/?utm_source=news`);
-    const [landing] = await shop.waitFor((events) => events.some((event) => event.type == 'pageview'));
+    const [landing] = await shop.waitFor((events) =>
+      events.some((event) => event.type == 'pageview'),
+    );
     await ready(page);
     // Decorate without following, as a visitor's click does, then keep the link for later.
     const link = await page.evaluate(() => {
@@ -115,10 +138,14 @@ describe('cross-domain linker', () => {
       });
     })();
     checkout.clear();
-    const other = await browser.newContext({ userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Someone else' });
+    const other = await browser.newContext({
+      userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Someone else',
+    });
     const stranger = await other.newPage();
     await stranger.goto(fresh);
-    const [copied] = await checkout.waitFor((events) => events.some((event) => event.type == 'pageview'));
+    const [copied] = await checkout.waitFor((events) =>
+      events.some((event) => event.type == 'pageview'),
+    );
     expect(copied.anonymousId).not.toBe(landing.anonymousId);
     expect(copied.url).not.toContain('_tl');
     await other.close();
@@ -143,23 +170,48 @@ describe('consent platforms', () => {
     await page.evaluate(() => window.tracklet.track('waiting'));
     await page.waitForTimeout(400);
     expect(shop.received).toHaveLength(0);
-    expect(await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('tracklet:') && key != 'tracklet:consent'))).toEqual([]);
+    expect(
+      await page.evaluate(() =>
+        Object.keys(localStorage).filter(
+          (key) => key.startsWith('tracklet:') && key != 'tracklet:consent',
+        ),
+      ),
+    ).toEqual([]);
     // A tag manager replacing push after Tracklet does not hide later updates.
     await page.evaluate(() => {
-      const layer = (window as unknown as { dataLayer: unknown[] & { push: (...a: unknown[]) => number } }).dataLayer;
+      const layer = (
+        window as unknown as { dataLayer: unknown[] & { push: (...a: unknown[]) => number } }
+      ).dataLayer;
       const previous = layer.push;
       layer.push = function (...items: unknown[]) {
         return previous.apply(layer, items);
       };
-      (window as unknown as { gtag: (...a: unknown[]) => void }).gtag('consent', 'update', { analytics_storage: 'granted' });
+      (window as unknown as { gtag: (...a: unknown[]) => void }).gtag('consent', 'update', {
+        analytics_storage: 'granted',
+      });
     });
-    await shop.waitFor((events) => events.some((event) => event.type == 'pageview') && events.some((event) => event.type == 'event'));
+    await shop.waitFor(
+      (events) =>
+        events.some((event) => event.type == 'pageview') &&
+        events.some((event) => event.type == 'event'),
+    );
     expect(await page.evaluate(() => localStorage.getItem('tracklet:aid'))).toBeTruthy();
-    await page.evaluate(() => (window as unknown as { gtag: (...a: unknown[]) => void }).gtag('consent', 'update', { analytics_storage: 'denied' }));
+    await page.evaluate(() =>
+      (window as unknown as { gtag: (...a: unknown[]) => void }).gtag('consent', 'update', {
+        analytics_storage: 'denied',
+      }),
+    );
     await page.evaluate(() => window.tracklet.track('after_revoke'));
     await page.waitForTimeout(400);
-    expect(shop.events().some((event) => (event as { name?: string }).name == 'after_revoke')).toBe(false);
-    expect(await page.evaluate(() => [localStorage.getItem('tracklet:aid'), localStorage.getItem('tracklet:consent')])).toEqual([null, '0']);
+    expect(shop.events().some((event) => (event as { name?: string }).name == 'after_revoke')).toBe(
+      false,
+    );
+    expect(
+      await page.evaluate(() => [
+        localStorage.getItem('tracklet:aid'),
+        localStorage.getItem('tracklet:consent'),
+      ]),
+    ).toEqual([null, '0']);
     await context.close();
   });
 
@@ -168,7 +220,9 @@ describe('consent platforms', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${shop.origin}/gcm-granted`);
-    await shop.waitFor((events) => events.some((event) => event.type == 'pageview' && event.path == '/gcm-granted'));
+    await shop.waitFor((events) =>
+      events.some((event) => event.type == 'pageview' && event.path == '/gcm-granted'),
+    );
     await context.close();
   });
 
@@ -184,7 +238,12 @@ describe('consent platforms', () => {
       };
       window.choose=function(consents){data=Object.assign({},data,{eventStatus:'useractioncomplete',purpose:{consents:consents,legitimateInterests:{}}});listeners.forEach(function(cb,id){cb&&cb(Object.assign({},data,{listenerId:id}),true)})};
     })();</script>`;
-    shop.route('/tcf', html(cmp + scriptTag({ consent: 'required', 'consent-source': 'tcf', 'flush-interval': '100' })));
+    shop.route(
+      '/tcf',
+      html(
+        cmp + scriptTag({ consent: 'required', 'consent-source': 'tcf', 'flush-interval': '100' }),
+      ),
+    );
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${shop.origin}/tcf`);
@@ -193,15 +252,31 @@ describe('consent platforms', () => {
     // The banner is shown: nothing is sent or stored meanwhile.
     expect(shop.received).toHaveLength(0);
     expect(await page.evaluate(() => localStorage.getItem('tracklet:aid'))).toBeNull();
-    await page.evaluate(() => (window as unknown as { choose: (c: object) => void }).choose({ 1: true, 8: true }));
+    await page.evaluate(() =>
+      (window as unknown as { choose: (c: object) => void }).choose({ 1: true, 8: true }),
+    );
     await shop.waitFor((events) => events.some((event) => event.type == 'pageview'));
-    expect(await page.evaluate(() => [localStorage.getItem('tracklet:consent'), !!localStorage.getItem('tracklet:aid')])).toEqual(['1', true]);
+    expect(
+      await page.evaluate(() => [
+        localStorage.getItem('tracklet:consent'),
+        !!localStorage.getItem('tracklet:aid'),
+      ]),
+    ).toEqual(['1', true]);
     // Purpose 1 alone is not enough: the new choice revokes.
-    await page.evaluate(() => (window as unknown as { choose: (c: object) => void }).choose({ 1: true }));
+    await page.evaluate(() =>
+      (window as unknown as { choose: (c: object) => void }).choose({ 1: true }),
+    );
     await page.evaluate(() => window.tracklet.track('after_revoke'));
     await page.waitForTimeout(400);
-    expect(shop.events().some((event) => (event as { name?: string }).name == 'after_revoke')).toBe(false);
-    expect(await page.evaluate(() => [localStorage.getItem('tracklet:consent'), localStorage.getItem('tracklet:aid')])).toEqual(['0', null]);
+    expect(shop.events().some((event) => (event as { name?: string }).name == 'after_revoke')).toBe(
+      false,
+    );
+    expect(
+      await page.evaluate(() => [
+        localStorage.getItem('tracklet:consent'),
+        localStorage.getItem('tracklet:aid'),
+      ]),
+    ).toEqual(['0', null]);
     await context.close();
   });
 });
@@ -215,10 +290,17 @@ describe('tag managers, properties, 404s and forms', () => {
     const warnings: string[] = [];
     page.on('console', (message) => message.type() == 'warning' && warnings.push(message.text()));
     await page.goto(`${shop.origin}/gtm`);
-    await shop.waitFor((events) => events.some((event) => event.type == 'pageview') && events.some((event) => event.type == 'event'));
+    await shop.waitFor(
+      (events) =>
+        events.some((event) => event.type == 'pageview') &&
+        events.some((event) => event.type == 'event'),
+    );
     expect(shop.received[0].batch!.site).toBe('gtm-site');
     expect(ofType(shop, 'pageview')[0].properties).toEqual({ plan: 'pro' });
-    expect(ofType(shop, 'event')[0]).toMatchObject({ name: 'before_init', properties: { plan: 'pro' } });
+    expect(ofType(shop, 'event')[0]).toMatchObject({
+      name: 'before_init',
+      properties: { plan: 'pro' },
+    });
     await page.evaluate(() => window.tracklet('init', { endpoint: '/elsewhere', site: 'other' }));
     expect(warnings).toEqual([expect.stringContaining('init: started already')]);
     await context.close();
@@ -239,7 +321,10 @@ describe('tag managers, properties, 404s and forms', () => {
   });
 
   it("data-props and tracklet('set') add properties under each event's own, sanitised", async () => {
-    shop.route('/props', html(scriptTag({ props: '{"plan":"pro","tier":1}', 'flush-interval': '100' })));
+    shop.route(
+      '/props',
+      html(scriptTag({ props: '{"plan":"pro","tier":1}', 'flush-interval': '100' })),
+    );
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${shop.origin}/props`);
@@ -262,7 +347,16 @@ describe('tag managers, properties, 404s and forms', () => {
   it("data-not-found or tracklet('notFound') in the stub queue gives the pageview status 404, once", async () => {
     shop.route('/missing', html(scriptTag({ 'not-found': 'true', 'flush-interval': '100' })));
     const stub = `<script>window.tracklet=window.tracklet||function(){(tracklet.q=tracklet.q||[]).push(arguments)};tracklet('notFound')</script>`;
-    shop.route('/gone', html(stub + scriptTag({ 'flush-interval': '100' }) .replace('data-endpoint', 'data-props="{}" data-endpoint')));
+    shop.route(
+      '/gone',
+      html(
+        stub +
+          scriptTag({ 'flush-interval': '100' }).replace(
+            'data-endpoint',
+            'data-props="{}" data-endpoint',
+          ),
+      ),
+    );
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${shop.origin}/missing`);
@@ -271,12 +365,22 @@ describe('tag managers, properties, 404s and forms', () => {
     await page.goto(`${shop.origin}/gone`);
     await shop.waitFor((events) => events.filter((event) => event.type == 'pageview').length == 3);
     const views = ofType(shop, 'pageview') as (TrackletEvent & { status?: number })[];
-    expect(views.map((view) => [view.path, view.status])).toEqual([['/missing', 404], ['/found', undefined], ['/gone', 404]]);
+    expect(views.map((view) => [view.path, view.status])).toEqual([
+      ['/missing', 404],
+      ['/found', undefined],
+      ['/gone', 404],
+    ]);
     await context.close();
   });
 
   it('data-forms sends form_submit with the form id, name, method and action path, never a value', async () => {
-    shop.route('/form', html(scriptTag({ forms: 'true', 'flush-interval': '100' }), `<form id="signup" name="newsletter" action="/thanks?secret=1" method="post"><input name="email" value="bob@example.com"><button id="send">Send</button></form>`));
+    shop.route(
+      '/form',
+      html(
+        scriptTag({ forms: 'true', 'flush-interval': '100' }),
+        `<form id="signup" name="newsletter" action="/thanks?secret=1" method="post"><input name="email" value="bob@example.com"><button id="send">Send</button></form>`,
+      ),
+    );
     shop.route('/thanks', html('', 'thanks'));
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -285,7 +389,15 @@ describe('tag managers, properties, 404s and forms', () => {
     await page.click('#send');
     await shop.waitFor((events) => events.some((event) => event.type == 'event'));
     const [submit] = ofType(shop, 'event');
-    expect(submit).toMatchObject({ name: 'form_submit', properties: { form_id: 'signup', form_name: 'newsletter', form_method: 'post', form_action: '/thanks' } });
+    expect(submit).toMatchObject({
+      name: 'form_submit',
+      properties: {
+        form_id: 'signup',
+        form_name: 'newsletter',
+        form_method: 'post',
+        form_action: '/thanks',
+      },
+    });
     expect(JSON.stringify(shop.received.map((request) => request.body))).not.toContain('bob');
     await context.close();
   });
@@ -296,13 +408,18 @@ describe('tag managers, properties, 404s and forms', () => {
       res.end(readFileSync(resolve(import.meta.dirname, '../../dist/tracklet.js')));
     });
     // No route for /nothird/tracklet.marketing.js: the fixture answers 404.
-    shop.route('/nothird/page', html(scriptTag({ props: '{"plan":"pro"}', 'flush-interval': '100' }, '/nothird/tracklet.js')));
+    shop.route(
+      '/nothird/page',
+      html(scriptTag({ props: '{"plan":"pro"}', 'flush-interval': '100' }, '/nothird/tracklet.js')),
+    );
     const context = await browser.newContext();
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`${shop.origin}/nothird/page`);
-    const [pageview] = await shop.waitFor((events) => events.some((event) => event.type == 'pageview'));
+    const [pageview] = await shop.waitFor((events) =>
+      events.some((event) => event.type == 'pageview'),
+    );
     expect(pageview.path).toBe('/nothird/page');
     expect(pageview.properties).toBeUndefined();
     expect(errors).toEqual([]);

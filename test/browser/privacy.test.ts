@@ -57,9 +57,15 @@ describe('consent', () => {
       return window.tracklet.flush();
     });
     await server.waitFor(() => byType('pageview').length == 1 && byType('event').length == 1);
-    expect(byType('pageview')[0]).toMatchObject({ path: '/consent', attribution: { utm_source: 'news' } });
+    expect(byType('pageview')[0]).toMatchObject({
+      path: '/consent',
+      attribution: { utm_source: 'news' },
+    });
     const { local } = await stored(page, context);
-    expect(local).toMatchObject({ 'tracklet:consent': '1', 'tracklet:aid': byType('event')[0].anonymousId });
+    expect(local).toMatchObject({
+      'tracklet:consent': '1',
+      'tracklet:aid': byType('event')[0].anonymousId,
+    });
 
     // The next page needs no new consent call, and keeps the visitor's ids.
     await page.goto(`${server.origin}/consent`);
@@ -98,7 +104,11 @@ describe('consent', () => {
     expect(server.received).toHaveLength(0);
     const check = await context.newPage();
     await check.goto(`${server.origin}/deny`);
-    expect(await stored(check, context)).toEqual({ local: { 'tracklet:consent': '0' }, session: {}, cookies: 0 });
+    expect(await stored(check, context)).toEqual({
+      local: { 'tracklet:consent': '0' },
+      session: {},
+      cookies: 0,
+    });
     await context.close();
   });
 
@@ -122,9 +132,15 @@ describe('privacy signals and exclusions', () => {
   it('sends and stores nothing when Global Privacy Control is on', async () => {
     server.route('/gpc', html(scriptTag()));
     const context = await browser.newContext();
-    await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
+    await context.addInitScript(() =>
+      Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }),
+    );
     const page = await open(context, '/gpc');
-    expect(await page.evaluate(() => (navigator as Navigator & { globalPrivacyControl?: boolean }).globalPrivacyControl)).toBe(true);
+    expect(
+      await page.evaluate(
+        () => (navigator as Navigator & { globalPrivacyControl?: boolean }).globalPrivacyControl,
+      ),
+    ).toBe(true);
     await trackAndWait(page);
     expect(server.received).toHaveLength(0);
     expect(await stored(page, context)).toEqual({ local: {}, session: {}, cookies: 0 });
@@ -134,7 +150,9 @@ describe('privacy signals and exclusions', () => {
   it('sends with Global Privacy Control on when data-privacy-signals="ignore"', async () => {
     server.route('/gpc-ignored', html(scriptTag({ 'privacy-signals': 'ignore' })));
     const context = await browser.newContext();
-    await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
+    await context.addInitScript(() =>
+      Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }),
+    );
     const page = await open(context, '/gpc-ignored');
     await page.evaluate(() => window.tracklet.flush());
     await server.waitFor(() => byType('pageview').length == 1);
@@ -232,7 +250,10 @@ describe('strict Content-Security-Policy', () => {
 
   const serveWithCsp = (path: string, body: string) =>
     server.route(path, (_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': CSP });
+      res.writeHead(200, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Security-Policy': CSP,
+      });
       res.end(body);
     });
 
@@ -241,11 +262,18 @@ describe('strict Content-Security-Policy', () => {
     // Init scripts are not subject to the page's CSP: the listener sees every violation.
     await context.addInitScript(() => {
       const seen: string[] = ((window as unknown as { violations: string[] }).violations = []);
-      document.addEventListener('securitypolicyviolation', (event) => seen.push(event.violatedDirective + ' ' + event.blockedURI));
+      document.addEventListener('securitypolicyviolation', (event) =>
+        seen.push(event.violatedDirective + ' ' + event.blockedURI),
+      );
     });
     const page = await context.newPage();
     await page.goto(server.origin + path);
-    return { context, page, violations: () => page.evaluate(() => (window as unknown as { violations: string[] }).violations) };
+    return {
+      context,
+      page,
+      violations: () =>
+        page.evaluate(() => (window as unknown as { violations: string[] }).violations),
+    };
   };
 
   beforeAll(() => {

@@ -47,7 +47,9 @@ const serve = (dir: string) => {
   for (const file of readdirSync(join(dir, 'assets'))) {
     const body = readFileSync(join(dir, 'assets', file));
     server.route(`/app/assets/${file}`, (_req, res) => {
-      res.writeHead(200, { 'Content-Type': extname(file) == '.js' ? 'text/javascript' : 'application/octet-stream' });
+      res.writeHead(200, {
+        'Content-Type': extname(file) == '.js' ? 'text/javascript' : 'application/octet-stream',
+      });
       res.end(body);
     });
   }
@@ -66,8 +68,10 @@ afterAll(async () => {
 });
 beforeEach(() => server.clear());
 
-const pageviews = () => server.events().filter((event): event is PageviewEvent => event.type == 'pageview');
-const customs = () => server.events().filter((event): event is CustomEvent => event.type == 'event');
+const pageviews = () =>
+  server.events().filter((event): event is PageviewEvent => event.type == 'pageview');
+const customs = () =>
+  server.events().filter((event): event is CustomEvent => event.type == 'event');
 
 describe.each(['development', 'production'] as const)('a React app built by Vite (%s)', (mode) => {
   beforeAll(async () => {
@@ -112,8 +116,14 @@ describe.each(['development', 'production'] as const)('a React app built by Vite
 
     expect(pageviews().map((event) => event.path)).toEqual(expected);
     // Each pageview's referrer is the previous route (the same tracker saw them all).
-    expect(pageviews().map((event) => new URL(event.referrer || 'http://none/').pathname).slice(1)).toEqual(expected.slice(0, -1));
-    expect(pageviews().map((event) => new URL(event.url).search)).toEqual(expected.map((path) => (path == '/app/about' ? '?from=nav' : '')));
+    expect(
+      pageviews()
+        .map((event) => new URL(event.referrer || 'http://none/').pathname)
+        .slice(1),
+    ).toEqual(expected.slice(0, -1));
+    expect(pageviews().map((event) => new URL(event.url).search)).toEqual(
+      expected.map((path) => (path == '/app/about' ? '?from=nav' : '')),
+    );
     // The product page's mount effect sent product_viewed on each of its two views; the button once.
     expect(customs().map((event) => [event.name, event.path])).toEqual([
       ['product_viewed', '/app/products/42'],
@@ -123,7 +133,9 @@ describe.each(['development', 'production'] as const)('a React app built by Vite
     expect(customs()[1].properties).toEqual({ sku: '42' });
     expect(new Set(server.events().map((event) => event.sessionId)).size).toBe(1);
     // The nested provider (site "second-provider") started nothing; the layout re-rendered many times.
-    expect(new Set(server.received.map((request) => request.batch?.site))).toEqual(new Set(['react-app']));
+    expect(new Set(server.received.map((request) => request.batch?.site))).toEqual(
+      new Set(['react-app']),
+    );
     expect(errors).toEqual([]);
   });
 
@@ -141,10 +153,18 @@ describe.each(['development', 'production'] as const)('a React app built by Vite
       ['pageview', '/app/products/42'],
       ['event', '/app/products/42'],
     ]);
-    expect(customs()[0]).toMatchObject({ name: 'product_viewed', properties: { sku: '42' }, sessionId: pageviews()[0].sessionId });
+    expect(customs()[0]).toMatchObject({
+      name: 'product_viewed',
+      properties: { sku: '42' },
+      sessionId: pageviews()[0].sessionId,
+    });
     // The nested provider's effect ran first, and was ignored: the outer provider's options apply
     // (its site, and its 100 ms flush interval rather than the default 5 s).
-    expect(new Set(server.received.map((request) => request.batch?.site))).toEqual(new Set(['react-app']));
-    expect(warnings.filter((text) => /TrackletProvider inside another/.test(text)).length).toBeGreaterThan(0);
+    expect(new Set(server.received.map((request) => request.batch?.site))).toEqual(
+      new Set(['react-app']),
+    );
+    expect(
+      warnings.filter((text) => /TrackletProvider inside another/.test(text)).length,
+    ).toBeGreaterThan(0);
   });
 });

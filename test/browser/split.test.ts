@@ -27,7 +27,10 @@ beforeEach(() => server.clear());
 let scope = '/';
 const ofType = <T extends TrackletEvent>(type: T['type']) =>
   server.events().filter((event): event is T => event.type == type && event.path.startsWith(scope));
-const names = () => ofType<VitalEvent>('vital').map((event) => event.metricName).sort();
+const names = () =>
+  ofType<VitalEvent>('vital')
+    .map((event) => event.metricName)
+    .sort();
 
 /** Serves both files under `dir`, the second one after `delay` ms (or `status` instead of the file). */
 const serveScripts = (dir: string, delay: number, status = 200) => {
@@ -52,7 +55,13 @@ describe('the second file', () => {
     scope = '/late/page';
     const served = serveScripts('/late', 3000);
     const slow = `<button id="slow" onclick="const end = performance.now() + 150; while (performance.now() < end);">Slow</button>`;
-    server.route('/late/page', html(scriptTag({ 'flush-interval': '100' }, '/late/tracklet.js'), `<h1>Largest text on the page</h1>${slow}`));
+    server.route(
+      '/late/page',
+      html(
+        scriptTag({ 'flush-interval': '100' }, '/late/tracklet.js'),
+        `<h1>Largest text on the page</h1>${slow}`,
+      ),
+    );
     const context = await browser.newContext();
     const page = await context.newPage();
     const errors: string[] = [];
@@ -62,12 +71,16 @@ describe('the second file', () => {
     await page.waitForFunction(() => window.tracklet?.version);
     await page.waitForTimeout(300);
     // A layout shift, a slow interaction and an uncaught error, all before the second file arrives.
-    await page.evaluate(() => document.body.insertAdjacentHTML('afterbegin', '<div style="height:300px"></div>'));
+    await page.evaluate(() =>
+      document.body.insertAdjacentHTML('afterbegin', '<div style="height:300px"></div>'),
+    );
     await page.waitForTimeout(200);
     await page.click('#slow');
-    await page.evaluate(() => setTimeout(() => {
-      throw new Error('thrown before the second file');
-    }));
+    await page.evaluate(() =>
+      setTimeout(() => {
+        throw new Error('thrown before the second file');
+      }),
+    );
     const doneBefore = Date.now();
     await server.waitFor(() => names().includes('FCP') && names().includes('TTFB'));
     expect(served.answered! - served.requested).toBeGreaterThanOrEqual(2900);
@@ -75,11 +88,16 @@ describe('the second file', () => {
     await page.goto(`${server.origin}/elsewhere`);
     await server.waitFor(() => names().length == 5 && ofType('error').length == 1);
     expect(names()).toEqual(['CLS', 'FCP', 'INP', 'LCP', 'TTFB']);
-    const byName = Object.fromEntries(ofType<VitalEvent>('vital').map((vital) => [vital.metricName, vital]));
+    const byName = Object.fromEntries(
+      ofType<VitalEvent>('vital').map((vital) => [vital.metricName, vital]),
+    );
     expect(byName.CLS.metricValue).toBeGreaterThan(0);
     expect(byName.INP.metricValue).toBeGreaterThanOrEqual(100);
     expect(byName.LCP.metricValue).toBeGreaterThan(0);
-    expect(ofType<ErrorEvent>('error')[0]).toMatchObject({ message: 'Uncaught Error: thrown before the second file', errorType: 'Error' });
+    expect(ofType<ErrorEvent>('error')[0]).toMatchObject({
+      message: 'Uncaught Error: thrown before the second file',
+      errorType: 'Error',
+    });
     expect(errors).toEqual(['thrown before the second file']);
     await context.close();
   });
@@ -87,7 +105,10 @@ describe('the second file', () => {
   it('leaves pageviews and custom events working when it fails to load', async () => {
     scope = '/broken/page';
     serveScripts('/broken', 0, 404);
-    server.route('/broken/page', html(scriptTag({ 'flush-interval': '100' }, '/broken/tracklet.js'), '<p>Page</p>'));
+    server.route(
+      '/broken/page',
+      html(scriptTag({ 'flush-interval': '100' }, '/broken/tracklet.js'), '<p>Page</p>'),
+    );
     const context = await browser.newContext();
     const page = await context.newPage();
     const errors: string[] = [];
@@ -98,7 +119,12 @@ describe('the second file', () => {
       window.tracklet.track('still_here');
       window.tracklet.identify('user-7');
     });
-    await server.waitFor(() => ofType('pageview').length == 1 && ofType('event').length == 1 && ofType('identify').length == 1);
+    await server.waitFor(
+      () =>
+        ofType('pageview').length == 1 &&
+        ofType('event').length == 1 &&
+        ofType('identify').length == 1,
+    );
     expect(ofType('event')[0]).toMatchObject({ name: 'still_here' });
     expect(ofType('event')[0]).not.toHaveProperty('userId');
     await page.waitForTimeout(300);
@@ -111,22 +137,30 @@ describe('the second file', () => {
     scope = '/csp-split';
     const CSP = "default-src 'none'; script-src 'self'; connect-src 'self'";
     server.route('/csp-split', (_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': CSP });
+      res.writeHead(200, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Security-Policy': CSP,
+      });
       res.end(html(scriptTag({ 'flush-interval': '100' }), '<h1>Contentful</h1>'));
     });
     const context = await browser.newContext();
     await context.addInitScript(() => {
       const seen: string[] = ((window as unknown as { violations: string[] }).violations = []);
-      document.addEventListener('securitypolicyviolation', (event) => seen.push(event.violatedDirective + ' ' + event.blockedURI));
+      document.addEventListener('securitypolicyviolation', (event) =>
+        seen.push(event.violatedDirective + ' ' + event.blockedURI),
+      );
     });
     const page = await context.newPage();
     await page.goto(server.origin + '/csp-split');
     await server.waitFor(() => names().includes('FCP'));
-    expect(await page.evaluate(() => [...document.scripts].map((script) => new URL(script.src).pathname))).toEqual([
-      '/dist/tracklet.js',
-      '/dist/tracklet.captures.js',
-    ]);
-    expect(await page.evaluate(() => (window as unknown as { violations: string[] }).violations)).toEqual([]);
+    expect(
+      await page.evaluate(() =>
+        [...document.scripts].map((script) => new URL(script.src).pathname),
+      ),
+    ).toEqual(['/dist/tracklet.js', '/dist/tracklet.captures.js']);
+    expect(
+      await page.evaluate(() => (window as unknown as { violations: string[] }).violations),
+    ).toEqual([]);
     await context.close();
   });
 });

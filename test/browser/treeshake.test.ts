@@ -33,11 +33,15 @@ const MARKERS: Record<string, string> = {
 };
 
 describe('npm build tree-shaking', () => {
-  it.each([[[]], [['errors']], [['vitals']], [['clicks', 'engagement']], [['vitals', 'errors', 'clicks', 'engagement']]])(
-    'an app importing %j gets those captures and no other',
-    async (imported: string[]) => {
-      const code = await bundle(imported);
-      for (const [name, marker] of Object.entries(MARKERS)) expect(code.includes(marker), name).toBe(imported.includes(name));
-    },
-  );
+  it.each([
+    [[]],
+    [['errors']],
+    [['vitals']],
+    [['clicks', 'engagement']],
+    [['vitals', 'errors', 'clicks', 'engagement']],
+  ])('an app importing %j gets those captures and no other', async (imported: string[]) => {
+    const code = await bundle(imported);
+    for (const [name, marker] of Object.entries(MARKERS))
+      expect(code.includes(marker), name).toBe(imported.includes(name));
+  });
 });

@@ -37,7 +37,9 @@ const importsOf = (file: string) => {
     const specifier = node.moduleSpecifier;
     if (!specifier || !ts.isStringLiteral(specifier) || !specifier.text.startsWith('.')) return;
     const base = resolve(dirname(file), specifier.text).replace(/\.js$/, '');
-    const target = [base + '.ts', join(base, 'index.ts')].find((candidate) => existsSync(candidate));
+    const target = [base + '.ts', join(base, 'index.ts')].find((candidate) =>
+      existsSync(candidate),
+    );
     if (target) found.push(target);
   });
   return found;
@@ -71,7 +73,8 @@ describe('the code in src/', () => {
       state.set(file, 'open');
       path.push(file);
       for (const next of graph.get(file) || []) {
-        if (state.get(next) == 'open') cycles.push(path.slice(path.indexOf(next)).map(name).join(' -> '));
+        if (state.get(next) == 'open')
+          cycles.push(path.slice(path.indexOf(next)).map(name).join(' -> '));
         else if (!state.has(next)) walk(next);
       }
       path.pop();
@@ -80,7 +83,10 @@ describe('the code in src/', () => {
     for (const file of files) if (!state.has(file)) walk(file);
     expect(cycles).toEqual([]);
     const coreOnCaptures = [...graph]
-      .filter(([file, imports]) => name(file).startsWith('core/') && imports.some((i) => name(i).startsWith('capture/')))
+      .filter(
+        ([file, imports]) =>
+          name(file).startsWith('core/') && imports.some((i) => name(i).startsWith('capture/')),
+      )
       .map(([file]) => name(file));
     expect(coreOnCaptures).toEqual([]);
   });

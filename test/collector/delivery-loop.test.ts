@@ -19,15 +19,17 @@ const startHook = async () => {
   let held: (() => void)[] | undefined;
   const server: Server = createServer((req, res) => {
     let body = '';
-    req.on('data', (d) => (body += d)).on('end', () => {
-      arrived.push(JSON.parse(body).events.map((e: { id: string }) => e.id));
-      const answer = () => {
-        requests.push(JSON.parse(body).events.map((e: { id: string }) => e.id));
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
-      };
-      if (held) held.push(answer);
-      else answer();
-    });
+    req
+      .on('data', (d) => (body += d))
+      .on('end', () => {
+        arrived.push(JSON.parse(body).events.map((e: { id: string }) => e.id));
+        const answer = () => {
+          requests.push(JSON.parse(body).events.map((e: { id: string }) => e.id));
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+        };
+        if (held) held.push(answer);
+        else answer();
+      });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -54,9 +56,22 @@ const until = async (check: () => boolean | Promise<boolean>, ms = 5000) => {
   }
 };
 
-const body = (count: number) => JSON.stringify({ v: 1, site: 'shop', sentAt: Date.now(), events: Array.from({ length: count }, () => pageview()) });
+const body = (count: number) =>
+  JSON.stringify({
+    v: 1,
+    site: 'shop',
+    sentAt: Date.now(),
+    events: Array.from({ length: count }, () => pageview()),
+  });
 const post = (handler: ReturnType<typeof createHandler>, text: string) =>
-  handler(new Request('http://127.0.0.1/collect', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: text }), { remoteAddress: '127.0.0.1' });
+  handler(
+    new Request('http://127.0.0.1/collect', {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain' },
+      body: text,
+    }),
+    { remoteAddress: '127.0.0.1' },
+  );
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -66,10 +81,17 @@ afterEach(async () => {
 const setUp = async (delivery: Record<string, unknown> = {}) => {
   const hook = await startHook();
   const { store } = memoryStore();
-  const config = resolveConfig({ delivery: { pollMs: 60_000, ...delivery }, sites: { shop: { origins: ['*'], destinations: [{ type: 'webhook', url: hook.url }] } } });
+  const config = resolveConfig({
+    delivery: { pollMs: 60_000, ...delivery },
+    sites: { shop: { origins: ['*'], destinations: [{ type: 'webhook', url: hook.url }] } },
+  });
   const worker = startWorker(store, config);
   const handler = createHandler({ config, store, worker });
-  cleanups.push(hook.close, () => store.close(), () => worker.stop());
+  cleanups.push(
+    hook.close,
+    () => store.close(),
+    () => worker.stop(),
+  );
   return { hook, store, worker, handler };
 };
 
@@ -90,7 +112,14 @@ describe('the delivery loop', () => {
   it('a kick while the loop waits for a poll a minute away runs a pass at once', async () => {
     const { hook, worker, store } = await setUp();
     // Stored without the handler: nothing is handed over and nothing kicks the worker.
-    const events = JSON.parse(body(2)).events.map((event: { id: string }) => ({ site: 'shop', event, receivedAt: Date.now(), time: Date.now(), skewMs: 0, bot: false }));
+    const events = JSON.parse(body(2)).events.map((event: { id: string }) => ({
+      site: 'shop',
+      event,
+      receivedAt: Date.now(),
+      time: Date.now(),
+      skewMs: 0,
+      bot: false,
+    }));
     expect((await store.insertEvents(events, () => ['shop/webhook'])).inserted).toHaveLength(2);
     await new Promise((r) => setTimeout(r, 50));
     expect(hook.requests).toHaveLength(0);

@@ -29,7 +29,10 @@ const anchorsOf = (file: string) => {
   return anchors;
 };
 
-const markdown = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '*.md'], { cwd: root, encoding: 'utf8' })
+const markdown = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '*.md'], {
+  cwd: root,
+  encoding: 'utf8',
+})
   .split('\n')
   .filter((file) => file && !file.startsWith('node_modules/') && existsSync(join(root, file)));
 
@@ -54,7 +57,8 @@ describe('the documentation', () => {
         const [path, anchor] = link.split('#');
         const target = path ? normalize(join(dirname(file), path)) : file;
         if (!existsSync(join(root, target))) broken.push(`${file}: ${link} (no such file)`);
-        else if (anchor && target.endsWith('.md') && !anchorsOf(target).has(anchor)) broken.push(`${file}: ${link} (no such heading)`);
+        else if (anchor && target.endsWith('.md') && !anchorsOf(target).has(anchor))
+          broken.push(`${file}: ${link} (no such heading)`);
       }
     }
     expect(checked).toBeGreaterThan(100);

@@ -7,7 +7,19 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TrackletEvent } from '../../src/types';
-import { batch, CLI, ensureBuilt, pageview, post, startCli, status, tempDir, until, writeConfig, type RelayProcess } from './helpers';
+import {
+  batch,
+  CLI,
+  ensureBuilt,
+  pageview,
+  post,
+  startCli,
+  status,
+  tempDir,
+  until,
+  writeConfig,
+  type RelayProcess,
+} from './helpers';
 import { databuddyMock, tracardiMock, webhookMock, type Mock } from './mocks';
 
 // Child processes and real sockets on a shared, sometimes busy machine: generous bounds (every wait is still bounded).
@@ -21,13 +33,22 @@ afterEach(async () => {
 beforeAll(ensureBuilt, 180_000);
 
 /** A relay (CLI child) with a webhook destination (and optionally Databuddy) pointed at mocks. */
-const setup = async (delivery: Record<string, number>, extra: { databuddy?: Mock; tracardi?: Mock; maxBodyBytes?: number } = {}) => {
+const setup = async (
+  delivery: Record<string, number>,
+  extra: { databuddy?: Mock; tracardi?: Mock; maxBodyBytes?: number } = {},
+) => {
   const hook = await webhookMock();
   cleanup.push(() => hook.close());
   const dir = tempDir();
   const destinations: unknown[] = [{ type: 'webhook', url: hook.url + '/hook', batchSize: 10 }];
-  if (extra.databuddy) destinations.push({ type: 'databuddy', baseUrl: extra.databuddy.url, clientId: 'web-1' });
-  if (extra.tracardi) destinations.push({ type: 'tracardi', baseUrl: extra.tracardi.url, sourceId: 'not-the-right-source' });
+  if (extra.databuddy)
+    destinations.push({ type: 'databuddy', baseUrl: extra.databuddy.url, clientId: 'web-1' });
+  if (extra.tracardi)
+    destinations.push({
+      type: 'tracardi',
+      baseUrl: extra.tracardi.url,
+      sourceId: 'not-the-right-source',
+    });
   const config = writeConfig(dir, {
     maxBodyBytes: extra.maxBodyBytes,
     delivery: { pollMs: 50, backoffBaseMs: 20, backoffMaxMs: 100, timeoutMs: 2000, ...delivery },
@@ -43,7 +64,12 @@ const setup = async (delivery: Record<string, number>, extra: { databuddy?: Mock
 };
 
 /** Every event id the mock acknowledged, in order. */
-const delivered = (mock: Mock) => mock.accepted.flatMap((r) => (Array.isArray(r.body) ? r.body.map((x: { eventId: string }) => x.eventId) : r.body.events.map((e: TrackletEvent) => e.id)));
+const delivered = (mock: Mock) =>
+  mock.accepted.flatMap((r) =>
+    Array.isArray(r.body)
+      ? r.body.map((x: { eventId: string }) => x.eventId)
+      : r.body.events.map((e: TrackletEvent) => e.id),
+  );
 
 const events = (n: number) => Array.from({ length: n }, () => pageview());
 
@@ -78,7 +104,9 @@ describe('a destination that fails, then recovers', () => {
     const relay = await start();
     const sent = events(12);
     await post(relay.url, batch(sent));
-    await until(async () => (await status(relay.url)).destinations[0].lastError?.includes('timed out after 300 ms'));
+    await until(async () =>
+      (await status(relay.url)).destinations[0].lastError?.includes('timed out after 300 ms'),
+    );
     hook.mode = 'ok';
     await until(async () => (await status(relay.url)).destinations[0].delivered == 12);
     expect(delivered(hook).sort()).toEqual(sent.map((e) => e.id).sort());
@@ -91,7 +119,8 @@ describe('the relay process', () => {
     hook.mode = 'fail';
     let relay: RelayProcess = await start();
     const sent = events(60);
-    for (let i = 0; i < 60; i += 20) expect((await post(relay.url, batch(sent.slice(i, i + 20)))).status).toBe(200);
+    for (let i = 0; i < 60; i += 20)
+      expect((await post(relay.url, batch(sent.slice(i, i + 20)))).status).toBe(200);
     await until(async () => (await status(relay.url)).destinations[0].retrying == 60);
     await relay.kill();
     hook.mode = 'ok';
@@ -104,7 +133,10 @@ describe('the relay process', () => {
 
 describe('bad bodies', () => {
   const good = () => batch([pageview()]);
-  const withEvent = (over: Record<string, unknown>) => ({ ...good(), events: [{ ...good().events[0], ...over }] });
+  const withEvent = (over: Record<string, unknown>) => ({
+    ...good(),
+    events: [{ ...good().events[0], ...over }],
+  });
   const without = (key: string) => {
     const b = good() as unknown as Record<string, unknown>;
     delete b[key];
@@ -126,11 +158,30 @@ describe('bad bodies', () => {
     ['an event without anonymousId', eventWithout('anonymousId'), {}, 400, 'events.0.anonymousId'],
     ['an event type that is not a string', withEvent({ type: 5 }), {}, 400, 'events.0.type'],
     ['a title that is a number', withEvent({ title: 5 }), {}, 400, 'events.0.title'],
-    ['a vital named FID', withEvent({ type: 'vital', metricName: 'FID', metricValue: 5, rating: 'good', metricId: 'x', navigationType: 'navigate' }), {}, 400, 'events.0.metricName'],
+    [
+      'a vital named FID',
+      withEvent({
+        type: 'vital',
+        metricName: 'FID',
+        metricValue: 5,
+        rating: 'good',
+        metricId: 'x',
+        navigationType: 'navigate',
+      }),
+      {},
+      400,
+      'events.0.metricName',
+    ],
     ['a huge body', { ...good(), padding: 'x'.repeat(20_000) }, {}, 413, '(body)'],
     ['an unknown site', { ...good(), site: 'elsewhere' }, {}, 403, 'site'],
     ['a foreign origin', good(), { Origin: 'https://evil.example' }, 403, 'Origin'],
-    ['a form content type', good(), { 'Content-Type': 'application/x-www-form-urlencoded' }, 415, 'Content-Type'],
+    [
+      'a form content type',
+      good(),
+      { 'Content-Type': 'application/x-www-form-urlencoded' },
+      415,
+      'Content-Type',
+    ],
   ];
 
   it('each gets a clear 4xx naming the field; nothing is stored; the relay keeps serving', async () => {
@@ -139,12 +190,20 @@ describe('bad bodies', () => {
     for (const [name, body, headers, code, field] of rows) {
       const response = await post(relay.url, body, headers);
       expect(response.status, name).toBe(code);
-      expect(await response.json(), name).toMatchObject({ field, error: expect.any(String), message: expect.any(String) });
+      expect(await response.json(), name).toMatchObject({
+        field,
+        error: expect.any(String),
+        message: expect.any(String),
+      });
     }
     expect((await status(relay.url)).events).toBe(0);
     expect((await fetch(relay.url + '/health')).status).toBe(200);
     const ok = good();
-    expect(await (await post(relay.url, ok)).json()).toEqual({ ok: true, accepted: 1, duplicates: 0 });
+    expect(await (await post(relay.url, ok)).json()).toEqual({
+      ok: true,
+      accepted: 1,
+      duplicates: 0,
+    });
     await until(() => hook.accepted.length == 1);
     expect(hook.violations).toEqual([]);
   });
@@ -159,8 +218,18 @@ describe('dead letters', () => {
     await post(relay.url, batch([event]));
     await until(async () => (await status(relay.url)).destinations[0].dead == 1);
     const { deadLetters } = await (await fetch(relay.url + '/dead-letters')).json();
-    expect(deadLetters).toMatchObject([{ destination: 'shop/webhook', attempts: 1, lastError: expect.stringContaining('HTTP 400'), stored: { event: { id: event.id } } }]);
-    const requeue = await fetch(relay.url + '/dead-letters/requeue', { method: 'POST', body: JSON.stringify({ destination: 'shop/webhook' }) });
+    expect(deadLetters).toMatchObject([
+      {
+        destination: 'shop/webhook',
+        attempts: 1,
+        lastError: expect.stringContaining('HTTP 400'),
+        stored: { event: { id: event.id } },
+      },
+    ]);
+    const requeue = await fetch(relay.url + '/dead-letters/requeue', {
+      method: 'POST',
+      body: JSON.stringify({ destination: 'shop/webhook' }),
+    });
     expect(await requeue.json()).toEqual({ requeued: 1 });
     await until(async () => (await status(relay.url)).destinations[0].delivered == 1);
     expect(delivered(hook)).toEqual([event.id]);
@@ -174,11 +243,20 @@ describe('dead letters', () => {
     await post(relay.url, batch(sent));
     await until(async () => (await status(relay.url)).destinations[0].dead == 3);
     // Not execFileSync: blocking this process would stall the mocks it serves.
-    const cli = async (...args: string[]) => (await promisify(execFile)(process.execPath, [CLI, ...args, '--config', config, '--storage', storage], { encoding: 'utf8' })).stdout;
+    const cli = async (...args: string[]) =>
+      (
+        await promisify(execFile)(
+          process.execPath,
+          [CLI, ...args, '--config', config, '--storage', storage],
+          { encoding: 'utf8' },
+        )
+      ).stdout;
     expect(await cli('status')).toMatch(/shop\/webhook\s+0\s+0\s+0\s+3\s+.*HTTP 500/);
     expect(await cli('dead-letters')).toContain('3 dead letter(s)');
     hook.mode = 'ok';
-    expect(await cli('dead-letters', '--requeue', '--destination', 'shop/webhook')).toContain('requeued 3');
+    expect(await cli('dead-letters', '--requeue', '--destination', 'shop/webhook')).toContain(
+      'requeued 3',
+    );
     await until(async () => (await status(relay.url)).destinations[0].delivered == 3);
     expect(delivered(hook).sort()).toEqual(sent.map((e) => e.id).sort());
   });
@@ -190,13 +268,29 @@ describe('API limits and refusals', () => {
     cleanup.push(() => databuddy.close());
     const { start } = await setup({}, { databuddy });
     const relay = await start();
-    const customs = Array.from({ length: 130 }, () => pageview({ type: 'event', name: 'clicked', properties: { n: 1 } } as Partial<TrackletEvent>));
-    const vitals = Array.from({ length: 25 }, () => pageview({ type: 'vital', metricName: 'INP', metricValue: 40, rating: 'good', metricId: 'm', navigationType: 'navigate' } as Partial<TrackletEvent>));
+    const customs = Array.from({ length: 130 }, () =>
+      pageview({ type: 'event', name: 'clicked', properties: { n: 1 } } as Partial<TrackletEvent>),
+    );
+    const vitals = Array.from({ length: 25 }, () =>
+      pageview({
+        type: 'vital',
+        metricName: 'INP',
+        metricValue: 40,
+        rating: 'good',
+        metricId: 'm',
+        navigationType: 'navigate',
+      } as Partial<TrackletEvent>),
+    );
     await post(relay.url, batch(customs.slice(0, 100)));
     await post(relay.url, batch([...customs.slice(100), ...vitals]));
-    await until(async () => (await status(relay.url)).destinations.find((d) => d.destination == 'shop/databuddy')?.delivered == 155);
+    await until(
+      async () =>
+        (await status(relay.url)).destinations.find((d) => d.destination == 'shop/databuddy')
+          ?.delivered == 155,
+    );
     expect(databuddy.violations).toEqual([]);
-    const sizes = (path: string) => databuddy.accepted.filter((r) => r.path.startsWith(path)).map((r) => r.body.length);
+    const sizes = (path: string) =>
+      databuddy.accepted.filter((r) => r.path.startsWith(path)).map((r) => r.body.length);
     expect(Math.max(...sizes('/track'))).toBeLessThanOrEqual(100);
     expect(Math.max(...sizes('/vitals'))).toBeLessThanOrEqual(20);
     expect(delivered(databuddy).sort()).toEqual([...customs, ...vitals].map((e) => e.id).sort());
@@ -212,7 +306,9 @@ describe('API limits and refusals', () => {
       const s = await status(relay.url);
       return s.destinations.find((d) => d.destination == 'shop/tracardi')?.dead == 2 && s;
     })) as Awaited<ReturnType<typeof status>>;
-    expect(s.destinations.find((d) => d.destination == 'shop/tracardi')!.lastError).toMatch(/HTTP 401/);
+    expect(s.destinations.find((d) => d.destination == 'shop/tracardi')!.lastError).toMatch(
+      /HTTP 401/,
+    );
     expect(tracardi.accepted).toEqual([]);
   });
 });

@@ -20,15 +20,17 @@ const startHook = async () => {
   let held: (() => void)[] | undefined;
   const server: Server = createServer((req, res) => {
     let body = '';
-    req.on('data', (d) => (body += d)).on('end', () => {
-      arrived.push(JSON.parse(body).events.map((e: { id: string }) => e.id));
-      const answer = () => {
-        requests.push(JSON.parse(body).events.map((e: { id: string }) => e.id));
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
-      };
-      if (held) held.push(answer);
-      else answer();
-    });
+    req
+      .on('data', (d) => (body += d))
+      .on('end', () => {
+        arrived.push(JSON.parse(body).events.map((e: { id: string }) => e.id));
+        const answer = () => {
+          requests.push(JSON.parse(body).events.map((e: { id: string }) => e.id));
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+        };
+        if (held) held.push(answer);
+        else answer();
+      });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -70,9 +72,22 @@ const until = async (check: () => boolean | Promise<boolean>, ms = 5000) => {
   }
 };
 
-const body = (count: number) => JSON.stringify({ v: 1, site: 'shop', sentAt: Date.now(), events: Array.from({ length: count }, () => pageview()) });
+const body = (count: number) =>
+  JSON.stringify({
+    v: 1,
+    site: 'shop',
+    sentAt: Date.now(),
+    events: Array.from({ length: count }, () => pageview()),
+  });
 const post = (handler: ReturnType<typeof createHandler>, text: string) =>
-  handler(new Request('http://127.0.0.1/collect', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: text }), { remoteAddress: '127.0.0.1' });
+  handler(
+    new Request('http://127.0.0.1/collect', {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain' },
+      body: text,
+    }),
+    { remoteAddress: '127.0.0.1' },
+  );
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -82,17 +97,28 @@ afterEach(async () => {
 const setUp = async (delivery: Record<string, unknown> = {}) => {
   const hook = await startHook();
   const { store, calls } = countingStore();
-  const config = resolveConfig({ delivery: { pollMs: 60_000, ...delivery }, sites: { shop: { origins: ['*'], destinations: [{ type: 'webhook', url: hook.url }] } } });
+  const config = resolveConfig({
+    delivery: { pollMs: 60_000, ...delivery },
+    sites: { shop: { origins: ['*'], destinations: [{ type: 'webhook', url: hook.url }] } },
+  });
   const worker = startWorker(store, config);
   const handler = createHandler({ config, store, worker });
-  cleanups.push(hook.close, () => store.close(), () => worker.stop());
+  cleanups.push(
+    hook.close,
+    () => store.close(),
+    () => worker.stop(),
+  );
   return { hook, store, calls, worker, handler };
 };
 
 describe('deliveries handed from ingest to the worker', () => {
   it('are sent from memory without a lease query, several bodies in one request, each event once', async () => {
     const { hook, store, calls, handler } = await setUp();
-    const answers = await Promise.all([post(handler, body(20)), post(handler, body(20)), post(handler, body(20))]);
+    const answers = await Promise.all([
+      post(handler, body(20)),
+      post(handler, body(20)),
+      post(handler, body(20)),
+    ]);
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     await until(() => hook.requests.flat().length == 60);
     // Lingering LINGER_MS lets the three bodies share a request (the webhook's batch is 100); on a
@@ -102,7 +128,9 @@ describe('deliveries handed from ingest to the worker', () => {
     expect(calls.leased).toBe(0);
     await until(async () => (await store.status())[0]?.delivered == 60);
     expect(new Set(hook.requests.flat()).size).toBe(60);
-    expect(await store.status()).toEqual([expect.objectContaining({ destination: 'shop/webhook', queued: 0, delivered: 60 })]);
+    expect(await store.status()).toEqual([
+      expect.objectContaining({ destination: 'shop/webhook', queued: 0, delivered: 60 }),
+    ]);
   });
 
   it('one body alone leaves within LINGER_MS or so', async () => {
@@ -148,8 +176,16 @@ describe('deliveries handed from ingest to the worker', () => {
     // Held in memory while the first request is in flight: one visitor's event and another's.
     const erased = { ...pageview(), anonymousId: 'erase-me' };
     const kept = pageview();
-    await post(handler, JSON.stringify({ v: 1, site: 'shop', sentAt: Date.now(), events: [erased, kept] }));
-    const answer = await handler(new Request('http://127.0.0.1/erase', { method: 'POST', body: JSON.stringify({ anonymousId: 'erase-me' }) }));
+    await post(
+      handler,
+      JSON.stringify({ v: 1, site: 'shop', sentAt: Date.now(), events: [erased, kept] }),
+    );
+    const answer = await handler(
+      new Request('http://127.0.0.1/erase', {
+        method: 'POST',
+        body: JSON.stringify({ anonymousId: 'erase-me' }),
+      }),
+    );
     expect(answer.status).toBe(200);
     hook.release();
     await until(() => hook.arrived.flat().includes(kept.id));
@@ -164,7 +200,14 @@ describe('deliveries handed from ingest to the worker', () => {
     expect(worker.handOff!()).toBeGreaterThan(Date.now());
     // The destination is slow: its memory queue fills up (beyond what the extra lanes take into flight).
     const [template] = await store.events(1);
-    const filler = Array.from({ length: HANDED_MAX + 400 }, (_, i) => ({ id: 1e9 + i, destination: 'shop/webhook', attempts: 0, status: 'queued' as const, updatedAt: 0, stored: template }));
+    const filler = Array.from({ length: HANDED_MAX + 400 }, (_, i) => ({
+      id: 1e9 + i,
+      destination: 'shop/webhook',
+      attempts: 0,
+      status: 'queued' as const,
+      updatedAt: 0,
+      stored: template,
+    }));
     worker.offer!(filler, Date.now() + 60_000);
     expect(worker.handOff!()).toBeUndefined();
     await post(handler, body(3));

@@ -91,7 +91,11 @@ const CASES: [string, (string | Buffer | number)[], '4xx' | 'no-5xx'][] = [
   ['two Host headers', [`GET /health HTTP/1.1\r\n${H}Host: evil.example\r\n\r\n`], '4xx'],
   ['no Host on HTTP/1.1', ['GET /health HTTP/1.1\r\n\r\n'], '4xx'],
   ['an absolute-form target', [`GET http://127.0.0.1/health HTTP/1.1\r\n${H}\r\n`], 'no-5xx'],
-  ['an absolute-form target of another scheme', [`GET ftp://127.0.0.1/health HTTP/1.1\r\n${H}\r\n`], '4xx'],
+  [
+    'an absolute-form target of another scheme',
+    [`GET ftp://127.0.0.1/health HTTP/1.1\r\n${H}\r\n`],
+    '4xx',
+  ],
   ['a target that is not a path', [`GET health HTTP/1.1\r\n${H}\r\n`], '4xx'],
   ['an authority-form target on GET', [`GET 127.0.0.1:80 HTTP/1.1\r\n${H}\r\n`], '4xx'],
   ['CONNECT', [`CONNECT 127.0.0.1:80 HTTP/1.1\r\n${H}\r\n`], '4xx'],
@@ -103,26 +107,122 @@ const CASES: [string, (string | Buffer | number)[], '4xx' | 'no-5xx'][] = [
   ['a space in a header name', [`GET /health HTTP/1.1\r\n${H}Bad Header: x\r\n\r\n`], '4xx'],
   ['a header without a colon', [`GET /health HTTP/1.1\r\n${H}NoColon\r\n\r\n`], '4xx'],
   ['a bare LF inside a header value', [`GET /health HTTP/1.1\r\n${H}X-A: a\nb\r\n\r\n`], '4xx'],
-  ['control bytes in a header value', [`GET /health HTTP/1.1\r\n${H}X-A: a\x01\x7fb\r\n\r\n`], '4xx'],
-  ['latin-1 bytes in a header value', [Buffer.concat([Buffer.from(`GET /health HTTP/1.1\r\n${H}X-A: `), Buffer.from([0xff, 0xfe, 0xe9]), Buffer.from('\r\n\r\n')])], 'no-5xx'],
+  [
+    'control bytes in a header value',
+    [`GET /health HTTP/1.1\r\n${H}X-A: a\x01\x7fb\r\n\r\n`],
+    '4xx',
+  ],
+  [
+    'latin-1 bytes in a header value',
+    [
+      Buffer.concat([
+        Buffer.from(`GET /health HTTP/1.1\r\n${H}X-A: `),
+        Buffer.from([0xff, 0xfe, 0xe9]),
+        Buffer.from('\r\n\r\n'),
+      ]),
+    ],
+    'no-5xx',
+  ],
   ['TRACE (a method fetch refuses)', [`TRACE /health HTTP/1.1\r\n${H}\r\n`], '4xx'],
   ['PROPFIND', [`PROPFIND /status HTTP/1.1\r\n${H}\r\n`], '4xx'],
   ['an unknown method', [`BREW /health HTTP/1.1\r\n${H}\r\n`], '4xx'],
   ['an unknown HTTP version', [`GET /health HTTP/9.9\r\n${H}\r\n`], '4xx'],
   ['a request line of junk', ['\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n'], '4xx'],
-  ['two different Content-Lengths', [`POST /collect HTTP/1.1\r\n${H}Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello`], '4xx'],
-  ['a negative Content-Length', [`POST /collect HTTP/1.1\r\n${H}Content-Length: -5\r\n\r\n`], '4xx'],
-  ['Transfer-Encoding with Content-Length', [`POST /collect HTTP/1.1\r\n${H}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`], '4xx'],
-  ['an unknown Transfer-Encoding', [`POST /collect HTTP/1.1\r\n${H}Transfer-Encoding: gzip, zip\r\n\r\nabc`], '4xx'],
-  ['a chunk size that is not hex', [`POST /collect HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`], '4xx'],
-  ['a chunk longer than its size', [`POST /collect HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n2\r\nabcdef\r\n0\r\n\r\n`], '4xx'],
-  ['a chunked body that stops', [`POST /collect HTTP/1.1\r\n${H}Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\nff\r\n{"v":1`], '4xx'],
-  ['a body shorter than its Content-Length', [`POST /collect HTTP/1.1\r\n${H}Content-Type: text/plain\r\nContent-Length: 100\r\n\r\n{"v":1`], '4xx'],
-  ['a huge Content-Length', [`POST /collect HTTP/1.1\r\n${H}Content-Type: text/plain\r\nContent-Length: 99999999999\r\n\r\n{}`], '4xx'],
+  [
+    'two different Content-Lengths',
+    [`POST /collect HTTP/1.1\r\n${H}Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello`],
+    '4xx',
+  ],
+  [
+    'a negative Content-Length',
+    [`POST /collect HTTP/1.1\r\n${H}Content-Length: -5\r\n\r\n`],
+    '4xx',
+  ],
+  [
+    'Transfer-Encoding with Content-Length',
+    [
+      `POST /collect HTTP/1.1\r\n${H}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+    ],
+    '4xx',
+  ],
+  [
+    'an unknown Transfer-Encoding',
+    [`POST /collect HTTP/1.1\r\n${H}Transfer-Encoding: gzip, zip\r\n\r\nabc`],
+    '4xx',
+  ],
+  [
+    'a chunk size that is not hex',
+    [`POST /collect HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`],
+    '4xx',
+  ],
+  [
+    'a chunk longer than its size',
+    [`POST /collect HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n2\r\nabcdef\r\n0\r\n\r\n`],
+    '4xx',
+  ],
+  [
+    'a chunked body that stops',
+    [
+      `POST /collect HTTP/1.1\r\n${H}Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\nff\r\n{"v":1`,
+    ],
+    '4xx',
+  ],
+  [
+    'a body shorter than its Content-Length',
+    [`POST /collect HTTP/1.1\r\n${H}Content-Type: text/plain\r\nContent-Length: 100\r\n\r\n{"v":1`],
+    '4xx',
+  ],
+  [
+    'a huge Content-Length',
+    [
+      `POST /collect HTTP/1.1\r\n${H}Content-Type: text/plain\r\nContent-Length: 99999999999\r\n\r\n{}`,
+    ],
+    '4xx',
+  ],
   ['a body on GET', [`GET /health HTTP/1.1\r\n${H}Content-Length: 4\r\n\r\nabcd`], 'no-5xx'],
-  ['a valid request, then junk on the same connection', [`GET /health HTTP/1.1\r\n${H}\r\n`, 100, 'junk junk junk\r\n\r\n'], 'no-5xx'],
-  ['a header sent one byte every 150 ms (slow headers)', ['G', 150, 'E', 150, 'T', 150, ' ', 150, '/', 150, 'h', 150, 'e', 150, 'a', 150, 'l', 150, 't', 150, 'h', 150, ' ', 150, 'H'], '4xx'],
-  ['headers, then a body that never comes (slow body)', [`POST /collect HTTP/1.1\r\n${H}Content-Type: text/plain\r\nContent-Length: 1000\r\n\r\n{"v":1,`], '4xx'],
+  [
+    'a valid request, then junk on the same connection',
+    [`GET /health HTTP/1.1\r\n${H}\r\n`, 100, 'junk junk junk\r\n\r\n'],
+    'no-5xx',
+  ],
+  [
+    'a header sent one byte every 150 ms (slow headers)',
+    [
+      'G',
+      150,
+      'E',
+      150,
+      'T',
+      150,
+      ' ',
+      150,
+      '/',
+      150,
+      'h',
+      150,
+      'e',
+      150,
+      'a',
+      150,
+      'l',
+      150,
+      't',
+      150,
+      'h',
+      150,
+      ' ',
+      150,
+      'H',
+    ],
+    '4xx',
+  ],
+  [
+    'headers, then a body that never comes (slow body)',
+    [
+      `POST /collect HTTP/1.1\r\n${H}Content-Type: text/plain\r\nContent-Length: 1000\r\n\r\n{"v":1,`,
+    ],
+    '4xx',
+  ],
   ['an idle connection that sends nothing', [], 'no-5xx'],
 ];
 
@@ -134,7 +234,8 @@ describe('the relay CLI under malformed HTTP', () => {
       expect(answer.status).toBeLessThan(500);
       if (expected == '4xx') expect(answer.status).toBeGreaterThanOrEqual(400);
       const body = answer.text.slice(answer.text.indexOf('\r\n\r\n') + 4);
-      if (answer.status >= 400 && body.startsWith('{')) expect(JSON.parse(body)).toMatchObject({ error: expect.any(String) });
+      if (answer.status >= 400 && body.startsWith('{'))
+        expect(JSON.parse(body)).toMatchObject({ error: expect.any(String) });
     } else if (expected == '4xx') {
       // Not answered at all is allowed only where nothing was left to answer: the peer was cut off.
       expect(answer.closed).toBe(true);
@@ -145,17 +246,36 @@ describe('the relay CLI under malformed HTTP', () => {
   it('answers the two requests that used to kill it with a JSON 400 naming the reason', async () => {
     const star = await raw([`OPTIONS * HTTP/1.1\r\n${H}\r\n`]);
     expect(star.status).toBe(400);
-    expect(JSON.parse(star.text.slice(star.text.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: 'bad_request', message: expect.stringContaining('"*"') });
+    expect(JSON.parse(star.text.slice(star.text.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      error: 'bad_request',
+      message: expect.stringContaining('"*"'),
+    });
     const spaced = await raw(['GET / HTTP/1.1\r\nHost: a b\r\n\r\n']);
     expect(spaced.status).toBe(400);
-    expect(JSON.parse(spaced.text.slice(spaced.text.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: 'bad_request', message: expect.stringContaining('Host') });
+    expect(JSON.parse(spaced.text.slice(spaced.text.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      error: 'bad_request',
+      message: expect.stringContaining('Host'),
+    });
     expect(relay.child.exitCode).toBe(null);
   });
 
   it('answers oversized header sections with 431 and slow headers with 408', async () => {
     expect((await raw([`GET /health HTTP/1.1\r\n${H}X-Long: ${LONG}\r\n\r\n`])).status).toBe(431);
     const t = performance.now();
-    const slow = await raw(['GET /health HTTP/1.1\r\n', 300, 'X-A: 1\r\n', 300, 'X-B: 2\r\n', 300, 'X-C: 3\r\n', 300, 'X-D: 4\r\n'], 3000);
+    const slow = await raw(
+      [
+        'GET /health HTTP/1.1\r\n',
+        300,
+        'X-A: 1\r\n',
+        300,
+        'X-B: 2\r\n',
+        300,
+        'X-C: 3\r\n',
+        300,
+        'X-D: 4\r\n',
+      ],
+      3000,
+    );
     expect(slow.status).toBe(408);
     expect(slow.text).toMatch(/\r\nconnection: close\r\n/i);
     // Header timeout 0.8 s, checked every 0.2 s: the answer comes well before the 3 s wait ends.
@@ -163,7 +283,14 @@ describe('the relay CLI under malformed HTTP', () => {
   });
 
   it('keeps an idle keep-alive connection past the header timeout, and serves the next request on it', async () => {
-    const answer = await raw([`GET /health HTTP/1.1\r\n${H}\r\n`, 1500, `GET /health HTTP/1.1\r\n${H}Connection: close\r\n\r\n`], 1500);
+    const answer = await raw(
+      [
+        `GET /health HTTP/1.1\r\n${H}\r\n`,
+        1500,
+        `GET /health HTTP/1.1\r\n${H}Connection: close\r\n\r\n`,
+      ],
+      1500,
+    );
     // Two answers on one connection: idle time between requests is the keep-alive timeout's, not the header timeout's.
     expect(answer.text.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
   });
@@ -172,15 +299,17 @@ describe('the relay CLI under malformed HTTP', () => {
     const body = '{"v":1,"site":"shop","sentAt":1700000000000,"events":[]}';
     const valid = `POST /collect HTTP/1.1\r\n${H}Content-Type: text/plain\r\nOrigin: https://shop.example\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
     let seed = 16;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const started = performance.now();
     const statuses = new Map<number | undefined, number>();
     for (let i = 0; i < 300 && performance.now() - started < 15_000; i++) {
       const bytes = Buffer.from(valid.replaceAll(':PORT', ':' + port), 'latin1');
-      for (let flips = 1 + Math.floor(random() * 4); flips > 0; flips--) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+      for (let flips = 1 + Math.floor(random() * 4); flips > 0; flips--)
+        bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
       const answer = await raw([bytes], 300);
       statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
-      if (answer.status != undefined) expect(answer.status, JSON.stringify(bytes.toString('latin1'))).toBeLessThan(500);
+      if (answer.status != undefined)
+        expect(answer.status, JSON.stringify(bytes.toString('latin1'))).toBeLessThan(500);
       if (i % 25 == 0) expect((await health()).status).toBe(200);
     }
     console.log(`mutations: answers by status ${JSON.stringify(Object.fromEntries(statuses))}`);
@@ -192,7 +321,13 @@ describe('the relay CLI under malformed HTTP', () => {
 describe('the connection cap', () => {
   let capped: RelayProcess;
   beforeAll(async () => {
-    capped = await startCli(writeConfig(tempDir(), { limits: { maxConnections: 4 }, sites: { shop: { origins: ['*'] } } }), ':memory:');
+    capped = await startCli(
+      writeConfig(tempDir(), {
+        limits: { maxConnections: 4 },
+        sites: { shop: { origins: ['*'] } },
+      }),
+      ':memory:',
+    );
   });
   afterAll(async () => {
     await capped?.stop();

@@ -20,30 +20,51 @@ const failingStore = (): Store => {
 describe('internal errors', () => {
   it('answers a failing /status with a generic 500 and logs the detail', async () => {
     const lines: string[] = [];
-    const handler = createHandler({ config: resolveConfig({ sites: { shop: { origins: ['*'] } } }), store: failingStore(), log: (line) => lines.push(line) });
+    const handler = createHandler({
+      config: resolveConfig({ sites: { shop: { origins: ['*'] } } }),
+      store: failingStore(),
+      log: (line) => lines.push(line),
+    });
     const response = await handler(new Request('http://relay/status'));
     expect(response.status).toBe(500);
     const text = await response.text();
-    expect(JSON.parse(text)).toEqual({ error: 'internal', message: 'the relay could not answer this request; the detail is in its log' });
+    expect(JSON.parse(text)).toEqual({
+      error: 'internal',
+      message: 'the relay could not answer this request; the detail is in its log',
+    });
     expect(text).not.toContain('hunter2');
     expect(lines.join('\n')).toContain(SECRET);
   });
 
   it('answers a store that is down with a generic 503 and Retry-After, and logs the detail', async () => {
     const lines: string[] = [];
-    const handler = createHandler({ config: resolveConfig({ sites: { shop: { origins: ['*'] } } }), store: failingStore(), log: (line) => lines.push(line) });
-    const response = await handler(new Request('http://relay/collect', { method: 'POST', body: JSON.stringify(batch([pageview()])) }));
+    const handler = createHandler({
+      config: resolveConfig({ sites: { shop: { origins: ['*'] } } }),
+      store: failingStore(),
+      log: (line) => lines.push(line),
+    });
+    const response = await handler(
+      new Request('http://relay/collect', {
+        method: 'POST',
+        body: JSON.stringify(batch([pageview()])),
+      }),
+    );
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('5');
     const text = await response.text();
-    expect(JSON.parse(text)).toMatchObject({ error: 'store_unavailable', message: 'events not stored, send them again later' });
+    expect(JSON.parse(text)).toMatchObject({
+      error: 'store_unavailable',
+      message: 'events not stored, send them again later',
+    });
     expect(text).not.toMatch(/hunter2|10\.9\.8\.7|ECONNREFUSED/);
     expect(lines.join('\n')).toContain(SECRET);
   });
 
   it('answers a handler that throws, over node:http, with a generic 500 and logs the detail', async () => {
     const lines: string[] = [];
-    const served = await serve(() => Promise.reject(new Error(SECRET)), { log: (line) => lines.push(line) });
+    const served = await serve(() => Promise.reject(new Error(SECRET)), {
+      log: (line) => lines.push(line),
+    });
     try {
       const response = await fetch(served.url + '/anything?q=1');
       expect(response.status).toBe(500);

@@ -12,7 +12,8 @@ import { COMMERCE_EVENTS } from '../../src/commerce';
 import type { TrackletEvent } from '../../src/types';
 import { pageview } from './helpers';
 
-const custom = (name: string, properties: Record<string, unknown> = {}) => pageview({ type: 'event', name, properties } as Partial<TrackletEvent>);
+const custom = (name: string, properties: Record<string, unknown> = {}) =>
+  pageview({ type: 'event', name, properties } as Partial<TrackletEvent>);
 const stored = (event: TrackletEvent, over: Partial<StoredEvent> = {}): StoredEvent => ({
   site: 'shop',
   event,
@@ -48,12 +49,18 @@ describe('Databuddy', () => {
   it('bounds properties to its validation rules', () => {
     const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, i]));
     expect(Object.keys(boundProperties(many))).toHaveLength(50);
-    expect(boundProperties({ a: null, b: { c: null, d: 1 }, ['x'.repeat(129)]: 1, e: [1, null] })).toEqual({ b: { d: 1 }, e: [1] });
-    expect(JSON.stringify(boundProperties({ a: 'x'.repeat(20_000), b: 'y'.repeat(20_000) })).length).toBeLessThanOrEqual(32_768);
+    expect(
+      boundProperties({ a: null, b: { c: null, d: 1 }, ['x'.repeat(129)]: 1, e: [1, null] }),
+    ).toEqual({ b: { d: 1 }, e: [1] });
+    expect(
+      JSON.stringify(boundProperties({ a: 'x'.repeat(20_000), b: 'y'.repeat(20_000) })).length,
+    ).toBeLessThanOrEqual(32_768);
   });
 
   it('never sends a timestamp later than the event arrived', () => {
-    expect(toDatabuddy(stored(pageview(), { time: 1_700_000_999_999 }))!.timestamp).toBe(1_700_000_000_000);
+    expect(toDatabuddy(stored(pageview(), { time: 1_700_000_999_999 }))!.timestamp).toBe(
+      1_700_000_000_000,
+    );
   });
 });
 
@@ -66,18 +73,26 @@ describe('Tracify', () => {
     ['a purchase without currency', { order_id: 'o', value: 5 }, 'needs an ISO-4217 currency'],
     ['a purchase without value', { order_id: 'o', currency: 'EUR' }, 'needs a value'],
   ])('refuses %s (Tracify requires it)', (_name, properties, message) => {
-    expect(() => toTracify(stored(custom('purchase', properties)), { customerSiteId: 'c' })).toThrow(message);
+    expect(() =>
+      toTracify(stored(custom('purchase', properties)), { customerSiteId: 'c' }),
+    ).toThrow(message);
   });
 
   it('uses the event id as order id when none was given', () => {
     const event = custom('purchase', { value: 5, currency: 'eur' });
-    expect(toTracify(stored(event), { customerSiteId: 'c' }).data).toMatchObject({ order_id: event.id, currency: 'EUR', amount: '5.00' });
+    expect(toTracify(stored(event), { customerSiteId: 'c' }).data).toMatchObject({
+      order_id: event.id,
+      currency: 'EUR',
+      amount: '5.00',
+    });
   });
 });
 
 describe('Tracardi', () => {
   it('leaves out unknown fields instead of sending null', () => {
-    const payload = toTracardiPayload('src', [stored(pageview(), { userAgent: undefined, ip: undefined })]);
+    const payload = toTracardiPayload('src', [
+      stored(pageview(), { userAgent: undefined, ip: undefined }),
+    ]);
     expect(JSON.stringify(payload)).not.toContain('null');
     expect(payload).not.toHaveProperty('profile');
     expect(toTracardiPayload('src', [stored(pageview())], 'p-1').profile).toEqual({ id: 'p-1' });
@@ -88,8 +103,20 @@ describe('Growlytics attribute repair', () => {
   it.each([
     ['keeps allowed types', { s: 'a', n: 1, b: true }, {}, { s: 'a', n: 1, b: true }, 0],
     ['drops nulls and non-finite numbers', { a: null, n: Number.NaN, ok: 1 }, {}, { ok: 1 }, 2],
-    ['turns objects and arrays into JSON strings', { o: { a: 1 }, l: [1, 2] }, {}, { o: '{"a":1}', l: '[1,2]' }, 2],
-    ['keeps a number attribute a number', { price: '12.5' }, { price: 'number' }, { price: 12.5 }, 1],
+    [
+      'turns objects and arrays into JSON strings',
+      { o: { a: 1 }, l: [1, 2] },
+      {},
+      { o: '{"a":1}', l: '[1,2]' },
+      2,
+    ],
+    [
+      'keeps a number attribute a number',
+      { price: '12.5' },
+      { price: 'number' },
+      { price: 12.5 },
+      1,
+    ],
     ['drops a value that cannot keep its type', { price: 'cheap' }, { price: 'number' }, {}, 1],
     ['keeps a string attribute a string', { id: 42 }, { id: 'string' }, { id: '42' }, 1],
     ['keeps a boolean attribute a boolean', { vip: 'true' }, { vip: 'boolean' }, { vip: true }, 1],
@@ -99,7 +126,10 @@ describe('Growlytics attribute repair', () => {
 
   it('keeps at most 50 attributes and remembers new types', () => {
     const types = {};
-    const result = repairAttributes(Object.fromEntries(Array.from({ length: 55 }, (_, i) => [`a${i}`, i])), types);
+    const result = repairAttributes(
+      Object.fromEntries(Array.from({ length: 55 }, (_, i) => [`a${i}`, i])),
+      types,
+    );
     expect(Object.keys(result.attributes)).toHaveLength(50);
     expect(result.repairs).toBe(5);
     expect(types).toMatchObject({ a0: 'number' });
@@ -108,23 +138,43 @@ describe('Growlytics attribute repair', () => {
 
 describe('DataCue', () => {
   it('uses the user agent field the configuration names', () => {
-    expect(toDatacue(stored(pageview()), 'user-agent')!.context).toEqual({ ip: '203.0.113.9', 'user-agent': 'UA' });
+    expect(toDatacue(stored(pageview()), 'user-agent')!.context).toEqual({
+      ip: '203.0.113.9',
+      'user-agent': 'UA',
+    });
   });
 
   it('skips pageviews other than home or a category', () => {
     expect(datacueEvent(stored(pageview({ path: '/about' })))).toBeUndefined();
-    expect(datacueEvent(stored(pageview({ path: '/c', properties: { category_id: 'shoes' } } as Partial<TrackletEvent>)))).toEqual({ type: 'pageview', subtype: 'category', category_id: 'shoes' });
+    expect(
+      datacueEvent(
+        stored(
+          pageview({ path: '/c', properties: { category_id: 'shoes' } } as Partial<TrackletEvent>),
+        ),
+      ),
+    ).toEqual({ type: 'pageview', subtype: 'category', category_id: 'shoes' });
   });
 });
 
 describe('enrichment', () => {
   it('corrects clock skew from sentAt and never dates an event after it arrived', () => {
-    const [a, b] = enrich({ v: 1, site: 's', sentAt: 5_000, events: [pageview({ timestamp: 4_000 }), pageview({ timestamp: 9_000 })] }, { receivedAt: 65_000 });
+    const [a, b] = enrich(
+      {
+        v: 1,
+        site: 's',
+        sentAt: 5_000,
+        events: [pageview({ timestamp: 4_000 }), pageview({ timestamp: 9_000 })],
+      },
+      { receivedAt: 65_000 },
+    );
     expect([a.skewMs, a.time, b.time]).toEqual([60_000, 64_000, 65_000]);
   });
 
   it.each([
-    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36', false],
+    [
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36',
+      false,
+    ],
     ['Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', true],
     ['Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/126.0 Safari/537.36', true],
     ['curl/8.5.0', true],
@@ -132,19 +182,39 @@ describe('enrichment', () => {
   ])('flags %s as bot: %s', (ua, bot) => expect(isBot(ua)).toBe(bot));
 
   it.each([
-    ['a Cubot phone', 'Mozilla/5.0 (Linux; Android 10; Cubot P40) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36', false],
-    ['an iPhone', 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1', false],
-    ['GoogleOther', 'Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36 (compatible; GoogleOther)', true],
+    [
+      'a Cubot phone',
+      'Mozilla/5.0 (Linux; Android 10; Cubot P40) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36',
+      false,
+    ],
+    [
+      'an iPhone',
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
+      false,
+    ],
+    [
+      'GoogleOther',
+      'Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36 (compatible; GoogleOther)',
+      true,
+    ],
     ['GoogleOther alone', 'GoogleOther', true],
-    ['Datadog synthetics', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 DatadogSynthetics', true],
+    [
+      'Datadog synthetics',
+      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 DatadogSynthetics',
+      true,
+    ],
     ['UptimeRobot', 'Mozilla/5.0 (compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)', true],
-  ])('judges %s by the maintained list (bot: %s), the same again from the memo', (_name, ua, bot) => {
-    expect(isBot(ua)).toBe(bot);
-    expect(isBot(ua)).toBe(bot);
-  });
+  ])(
+    'judges %s by the maintained list (bot: %s), the same again from the memo',
+    (_name, ua, bot) => {
+      expect(isBot(ua)).toBe(bot);
+      expect(isBot(ua)).toBe(bot);
+    },
+  );
 
   it('remembers at most 2000 user agents, and a verdict after eviction is still right', () => {
-    for (let i = 0; i < 2_500; i++) isBot(`Mozilla/5.0 (X11; Linux x86_64) Chrome/${i}.0 Safari/537.36`);
+    for (let i = 0; i < 2_500; i++)
+      isBot(`Mozilla/5.0 (X11; Linux x86_64) Chrome/${i}.0 Safari/537.36`);
     expect(botMemoSize()).toBe(2_000);
     expect(isBot('Mozilla/5.0 (X11; Linux x86_64) Chrome/0.0 Safari/537.36')).toBe(false);
     expect(isBot('Mozilla/5.0 (compatible; Googlebot/2.1) Chrome/0.0 Safari/537.36')).toBe(true);
@@ -155,10 +225,34 @@ describe('enrichment', () => {
   });
 
   it.each([
-    ['the socket peer when it is not trusted', '198.51.100.7', { 'x-forwarded-for': '1.2.3.4' }, [], '198.51.100.7'],
-    ['X-Forwarded-For from a trusted proxy', '10.0.0.2', { 'x-forwarded-for': '1.2.3.4, 10.0.0.3' }, ['10.0.0.0/8'], '1.2.3.4'],
-    ['the right-most untrusted hop, not a forged left one', '127.0.0.1', { 'x-forwarded-for': '6.6.6.6, 1.2.3.4' }, ['loopback'], '1.2.3.4'],
-    ['X-Real-IP when there is no X-Forwarded-For', '::ffff:127.0.0.1', { 'x-real-ip': '1.2.3.4' }, ['127.0.0.1'], '1.2.3.4'],
+    [
+      'the socket peer when it is not trusted',
+      '198.51.100.7',
+      { 'x-forwarded-for': '1.2.3.4' },
+      [],
+      '198.51.100.7',
+    ],
+    [
+      'X-Forwarded-For from a trusted proxy',
+      '10.0.0.2',
+      { 'x-forwarded-for': '1.2.3.4, 10.0.0.3' },
+      ['10.0.0.0/8'],
+      '1.2.3.4',
+    ],
+    [
+      'the right-most untrusted hop, not a forged left one',
+      '127.0.0.1',
+      { 'x-forwarded-for': '6.6.6.6, 1.2.3.4' },
+      ['loopback'],
+      '1.2.3.4',
+    ],
+    [
+      'X-Real-IP when there is no X-Forwarded-For',
+      '::ffff:127.0.0.1',
+      { 'x-real-ip': '1.2.3.4' },
+      ['127.0.0.1'],
+      '1.2.3.4',
+    ],
   ])('takes %s', (_name, remote, headers, trusted, ip) => {
     expect(clientIp(new Headers(headers), remote, trusted)).toBe(ip);
   });
@@ -189,15 +283,36 @@ describe('destination modules with a fake transport', () => {
       sent,
       state,
       context: {
-        config: { name: 'x', key: 'shop/x', site: 'shop', timeoutMs: 1000, attempts: 3, backoffBaseMs: 1, backoffMaxMs: 1, secrets: { apiKey: 'k' }, ...config } as never,
-        post: async (url: string, headers: Record<string, string>, body: unknown) => (sent.push({ url, headers, body }), { ok: true, permanent: false, json: {} }),
+        config: {
+          name: 'x',
+          key: 'shop/x',
+          site: 'shop',
+          timeoutMs: 1000,
+          attempts: 3,
+          backoffBaseMs: 1,
+          backoffMaxMs: 1,
+          secrets: { apiKey: 'k' },
+          ...config,
+        } as never,
+        post: async (url: string, headers: Record<string, string>, body: unknown) => (
+          sent.push({ url, headers, body }),
+          { ok: true, permanent: false, json: {} }
+        ),
         getState: async (visitor: string) => state.get(visitor),
-        setState: async (visitor: string, value: unknown) => void state.set(visitor, structuredClone(value)),
+        setState: async (visitor: string, value: unknown) =>
+          void state.set(visitor, structuredClone(value)),
         count: () => {},
       },
     };
   };
-  const delivery = (event: TrackletEvent, id = 1) => ({ id, destination: 'shop/x', attempts: 0, status: 'queued' as const, updatedAt: 0, stored: stored(event) });
+  const delivery = (event: TrackletEvent, id = 1) => ({
+    id,
+    destination: 'shop/x',
+    attempts: 0,
+    status: 'queued' as const,
+    updatedAt: 0,
+    stored: stored(event),
+  });
 
   it.each([
     [{}, 'authorization', 'Bearer k'],
@@ -205,9 +320,16 @@ describe('destination modules with a fake transport', () => {
     [{ apiKeyHeader: 'Authorization', apiKeyPrefix: 'Token ' }, 'Authorization', 'Token k'],
   ])('sends the Tracify key as configured: %o', async (options, header, value) => {
     const { DESTINATIONS } = await import('../../src/collector/destinations/index');
-    const fake = context({ type: 'tracify', baseUrl: 'http://127.0.0.1:1/e', customerSiteId: 'c', ...options });
+    const fake = context({
+      type: 'tracify',
+      baseUrl: 'http://127.0.0.1:1/e',
+      customerSiteId: 'c',
+      ...options,
+    });
     await DESTINATIONS.tracify.deliver([delivery(pageview())], fake.context);
-    const headers = Object.fromEntries(Object.entries(fake.sent[0].headers).map(([k, v]) => [k.toLowerCase(), v]));
+    const headers = Object.fromEntries(
+      Object.entries(fake.sent[0].headers).map(([k, v]) => [k.toLowerCase(), v]),
+    );
     expect(headers[header.toLowerCase()]).toBe(value);
   });
 

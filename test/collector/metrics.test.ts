@@ -23,17 +23,30 @@ const parse = (text: string) => {
     const match = /^(\w+)(\{[^}]*\})? (-?[\d.e+-]+|nan|[+-]inf)$/i.exec(line);
     if (!match) throw new Error(`not Prometheus text: ${line}`);
     const family = match[1].replace(/_(bucket|sum|count)$/, '');
-    if (!typed.has(match[1]) && !typed.has(family)) throw new Error(`sample before its # TYPE: ${line}`);
+    if (!typed.has(match[1]) && !typed.has(family))
+      throw new Error(`sample before its # TYPE: ${line}`);
     samples.set(match[1] + (match[2] ?? ''), Number(match[3]));
   }
   return samples;
 };
-const scrape = async () => parse(await (await fetch(relay.url + '/metrics', { headers: { Authorization: `Bearer ${TOKEN}` } })).text());
+const scrape = async () =>
+  parse(
+    await (
+      await fetch(relay.url + '/metrics', { headers: { Authorization: `Bearer ${TOKEN}` } })
+    ).text(),
+  );
 
 beforeAll(async () => {
   hook = await webhookMock();
   relay = await startRelay({
-    config: { sites: { shop: { origins: ['https://shop.example'], destinations: [{ type: 'webhook', url: hook.url + '/hook' }] } } },
+    config: {
+      sites: {
+        shop: {
+          origins: ['https://shop.example'],
+          destinations: [{ type: 'webhook', url: hook.url + '/hook' }],
+        },
+      },
+    },
     adminToken: TOKEN,
     pollMs: 20,
   });
@@ -46,7 +59,9 @@ afterAll(async () => {
 describe('/metrics', () => {
   it('is admin-only and answers Prometheus text', async () => {
     expect((await fetch(relay.url + '/metrics')).status).toBe(401);
-    const response = await fetch(relay.url + '/metrics', { headers: { Authorization: `Bearer ${TOKEN}` } });
+    const response = await fetch(relay.url + '/metrics', {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const samples = parse(await response.text());
     expect(samples.get('tracklet_queue_depth{destination="shop/webhook"}')).toBe(0);
@@ -60,33 +75,55 @@ describe('/metrics', () => {
     // One duplicate, one refused (a title that is not a string), one new.
     await post(relay.url, batch([first, { ...pageview(), title: 5 } as never, pageview()]));
     await until(() => hook.accepted.flatMap((r) => r.body.events).length >= 4);
-    await until(async () => at(await scrape(), 'tracklet_deliveries_total{destination="shop/webhook",outcome="delivered"}') >= 4);
+    await until(
+      async () =>
+        at(
+          await scrape(),
+          'tracklet_deliveries_total{destination="shop/webhook",outcome="delivered"}',
+        ) >= 4,
+    );
     const after = await scrape();
     const moved = (key: string) => at(after, key) - at(before, key);
     expect(moved('tracklet_events_total{site="shop",outcome="accepted"}')).toBe(4);
     expect(moved('tracklet_events_total{site="shop",outcome="duplicate"}')).toBe(1);
     expect(moved('tracklet_events_total{site="shop",outcome="rejected"}')).toBe(1);
     expect(moved('tracklet_http_requests_total{route="/collect",status="200"}')).toBe(2);
-    expect(moved('tracklet_deliveries_total{destination="shop/webhook",outcome="delivered"}')).toBe(4);
-    expect(moved('tracklet_delivery_duration_seconds_count{destination="shop/webhook"}')).toBeGreaterThanOrEqual(1);
+    expect(moved('tracklet_deliveries_total{destination="shop/webhook",outcome="delivered"}')).toBe(
+      4,
+    );
+    expect(
+      moved('tracklet_delivery_duration_seconds_count{destination="shop/webhook"}'),
+    ).toBeGreaterThanOrEqual(1);
     expect(at(after, 'tracklet_queue_depth{destination="shop/webhook"}')).toBe(0);
     // An unknown path is counted under one label, so a scan cannot grow the label set.
     await fetch(relay.url + '/wp-login.php');
-    expect(at(await scrape(), 'tracklet_http_requests_total{route="other",status="404"}')).toBeGreaterThanOrEqual(1);
+    expect(
+      at(await scrape(), 'tracklet_http_requests_total{route="other",status="404"}'),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('shows a queue that backs up while the destination fails, with the age of its oldest due delivery', async () => {
     hook.mode = 'fail';
     try {
       await post(relay.url, batch([pageview(), pageview()]));
-      await until(async () => (await scrape()).get('tracklet_deliveries_total{destination="shop/webhook",outcome="retry"}')! >= 2);
+      await until(
+        async () =>
+          (await scrape()).get(
+            'tracklet_deliveries_total{destination="shop/webhook",outcome="retry"}',
+          )! >= 2,
+      );
       const samples = await scrape();
       expect(samples.get('tracklet_queue_depth{destination="shop/webhook"}')).toBe(2);
     } finally {
       hook.mode = 'ok';
     }
-    await until(async () => (await scrape()).get('tracklet_queue_depth{destination="shop/webhook"}') == 0, { times: 300 });
-    expect((await scrape()).get('tracklet_queue_oldest_due_seconds{destination="shop/webhook"}')).toBe(0);
+    await until(
+      async () => (await scrape()).get('tracklet_queue_depth{destination="shop/webhook"}') == 0,
+      { times: 300 },
+    );
+    expect(
+      (await scrape()).get('tracklet_queue_oldest_due_seconds{destination="shop/webhook"}'),
+    ).toBe(0);
   });
 });
 
@@ -96,9 +133,24 @@ describe('the CLI’s logs', () => {
     const config = writeConfig(dir, {
       adminTokenEnv: 'LOG_TEST_TOKEN',
       retention: { events: 30 },
-      sites: { shop: { origins: ['https://shop.example'], destinations: [{ type: 'webhook', name: 'crm', url: 'http://127.0.0.1:9/hook', headersEnv: { 'X-Key': 'LOG_TEST_KEY' } }] } },
+      sites: {
+        shop: {
+          origins: ['https://shop.example'],
+          destinations: [
+            {
+              type: 'webhook',
+              name: 'crm',
+              url: 'http://127.0.0.1:9/hook',
+              headersEnv: { 'X-Key': 'LOG_TEST_KEY' },
+            },
+          ],
+        },
+      },
     });
-    const cli = await startCli(config, dir + '/relay.db', { LOG_TEST_TOKEN: 'admin-secret-123', LOG_TEST_KEY: 'header-secret-456' });
+    const cli = await startCli(config, dir + '/relay.db', {
+      LOG_TEST_TOKEN: 'admin-secret-123',
+      LOG_TEST_KEY: 'header-secret-456',
+    });
     try {
       // A delivery that fails (nothing listens on port 9) is logged too.
       await post(cli.url, batch([pageview()]));
@@ -107,10 +159,30 @@ describe('the CLI’s logs', () => {
       await cli.stop();
     }
     const lines = cli.stderr().trim().split('\n');
-    const entries = lines.map((line) => JSON.parse(line) as { level: number; time: number; msg: string; name: string; sites?: unknown; retentionDays?: unknown });
-    for (const entry of entries) expect(entry).toMatchObject({ level: expect.any(Number), time: expect.any(Number), msg: expect.any(String), name: 'tracklet-relay' });
+    const entries = lines.map(
+      (line) =>
+        JSON.parse(line) as {
+          level: number;
+          time: number;
+          msg: string;
+          name: string;
+          sites?: unknown;
+          retentionDays?: unknown;
+        },
+    );
+    for (const entry of entries)
+      expect(entry).toMatchObject({
+        level: expect.any(Number),
+        time: expect.any(Number),
+        msg: expect.any(String),
+        name: 'tracklet-relay',
+      });
     const started = entries.find((e) => e.msg == 'tracklet relay started');
-    expect(started).toMatchObject({ level: 30, sites: { shop: { origins: ['https://shop.example'], destinations: ['crm (webhook)'] } }, retentionDays: { events: 30 } });
+    expect(started).toMatchObject({
+      level: 30,
+      sites: { shop: { origins: ['https://shop.example'], destinations: ['crm (webhook)'] } },
+      retentionDays: { events: 30 },
+    });
     expect(entries.some((e) => e.level == 40 && e.msg.startsWith('shop/crm'))).toBe(true);
     expect(cli.stderr()).not.toContain('admin-secret-123');
     expect(cli.stderr()).not.toContain('header-secret-456');

@@ -43,7 +43,9 @@ export const startPostgres = async (): Promise<PostgresServer> => {
   }
   const run = (command: string, args: string[]) =>
     root
-      ? execFileSync('runuser', ['-u', 'postgres', '--', join(BIN, command), ...args], { stdio: 'pipe' })
+      ? execFileSync('runuser', ['-u', 'postgres', '--', join(BIN, command), ...args], {
+          stdio: 'pipe',
+        })
       : execFileSync(join(BIN, command), args, { stdio: 'pipe' });
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
@@ -51,7 +53,8 @@ export const startPostgres = async (): Promise<PostgresServer> => {
   const server: PostgresServer = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
-    start: () => void run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']),
+    start: () =>
+      void run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']),
     stop: () => void run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
     destroy: () => {
       try {

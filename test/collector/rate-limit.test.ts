@@ -4,7 +4,16 @@ import { resolveConfig } from '../../src/collector/config';
 import { createHandler } from '../../src/collector/handler';
 import { createLimiter } from '../../src/collector/rate-limit';
 import { openSqliteStore } from '../../src/collector/sqlite';
-import { batch, ensureBuilt, pageview, post, startCli, tempDir, writeConfig, type RelayProcess } from './helpers';
+import {
+  batch,
+  ensureBuilt,
+  pageview,
+  post,
+  startCli,
+  tempDir,
+  writeConfig,
+  type RelayProcess,
+} from './helpers';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 180_000 });
 
@@ -55,12 +64,22 @@ describe('the handler with a clock', () => {
   it('refills the bucket of an address as time passes', async () => {
     // The relay's clock near the real one: events far from it are refused by the ingest time window.
     let now = Date.now();
-    const config = resolveConfig({ rateLimit: { perIp: { perSecond: 1, burst: 2 } }, sites: { shop: { origins: ['*'] } } });
+    const config = resolveConfig({
+      rateLimit: { perIp: { perSecond: 1, burst: 2 } },
+      sites: { shop: { origins: ['*'] } },
+    });
     const handler = createHandler({ config, store: openSqliteStore(), now: () => now });
     const send = () =>
-      handler(new Request('http://relay/collect', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify(batch([pageview()], 'shop', now)) }), {
-        remoteAddress: '198.51.100.9',
-      });
+      handler(
+        new Request('http://relay/collect', {
+          method: 'POST',
+          headers: { 'Content-Type': 'text/plain' },
+          body: JSON.stringify(batch([pageview()], 'shop', now)),
+        }),
+        {
+          remoteAddress: '198.51.100.9',
+        },
+      );
     expect([(await send()).status, (await send()).status]).toEqual([200, 200]);
     const refused = await send();
     expect(refused.status).toBe(429);
@@ -70,17 +89,35 @@ describe('the handler with a clock', () => {
     now += 1;
     expect((await send()).status).toBe(200);
     // Loopback is exempt by default: local tools and a proxy on this host not listed in trustedProxies.
-    const local = () => handler(new Request('http://relay/collect', { method: 'POST', body: JSON.stringify(batch([pageview()], 'shop', now)) }), { remoteAddress: '::ffff:127.0.0.1' });
+    const local = () =>
+      handler(
+        new Request('http://relay/collect', {
+          method: 'POST',
+          body: JSON.stringify(batch([pageview()], 'shop', now)),
+        }),
+        { remoteAddress: '::ffff:127.0.0.1' },
+      );
     for (let i = 0; i < 5; i++) expect((await local()).status).toBe(200);
   });
 });
 
 describe('the handler without a client address', () => {
   it('still applies the site bucket', async () => {
-    const config = resolveConfig({ rateLimit: { perIp: { perSecond: 1, burst: 1 }, perSite: { perSecond: 1, burst: 2 } }, sites: { shop: { origins: ['*'] } } });
+    const config = resolveConfig({
+      rateLimit: { perIp: { perSecond: 1, burst: 1 }, perSite: { perSecond: 1, burst: 2 } },
+      sites: { shop: { origins: ['*'] } },
+    });
     const frozen = Date.now();
     const handler = createHandler({ config, store: openSqliteStore(), now: () => frozen });
-    const send = async () => (await handler(new Request('http://relay/collect', { method: 'POST', body: JSON.stringify(batch([pageview()])) }))).status;
+    const send = async () =>
+      (
+        await handler(
+          new Request('http://relay/collect', {
+            method: 'POST',
+            body: JSON.stringify(batch([pageview()])),
+          }),
+        )
+      ).status;
     expect([await send(), await send(), await send()]).toEqual([200, 200, 429]);
   });
 });
@@ -92,7 +129,10 @@ describe('the relay CLI under load from one address and one site', () => {
     const config = writeConfig(tempDir(), {
       trustedProxies: ['loopback'],
       rateLimit: { perIp: { perSecond: 1, burst: 3 }, perSite: { perSecond: 1, burst: 6 } },
-      sites: { shop: { origins: ['https://shop.example'] }, blog: { origins: ['https://shop.example'] } },
+      sites: {
+        shop: { origins: ['https://shop.example'] },
+        blog: { origins: ['https://shop.example'] },
+      },
     });
     relay = await startCli(config, ':memory:');
   });
@@ -100,7 +140,8 @@ describe('the relay CLI under load from one address and one site', () => {
     await relay?.stop();
   });
 
-  const from = (ip: string, site = 'shop') => post(relay.url, batch([pageview()], site), { 'X-Forwarded-For': ip });
+  const from = (ip: string, site = 'shop') =>
+    post(relay.url, batch([pageview()], site), { 'X-Forwarded-For': ip });
 
   it('answers 429 with Retry-After past the limit of one address, other addresses and sites unaffected, then refills', async () => {
     const statuses = [];
@@ -112,7 +153,11 @@ describe('the relay CLI under load from one address and one site', () => {
     // A page on another origin can read it, so its outbox waits instead of giving up.
     expect(refused.headers.get('access-control-allow-origin')).toBe('https://shop.example');
     expect(refused.headers.get('access-control-expose-headers')).toBe('Retry-After');
-    expect(await refused.json()).toMatchObject({ error: 'rate_limited', field: '(client)', message: expect.stringContaining('retry in 1 s') });
+    expect(await refused.json()).toMatchObject({
+      error: 'rate_limited',
+      field: '(client)',
+      message: expect.stringContaining('retry in 1 s'),
+    });
     expect((await from('203.0.113.2')).status).toBe(200);
     expect((await from('203.0.113.3', 'blog')).status).toBe(200);
     // Refill: 1 per second.
@@ -132,12 +177,15 @@ describe('the relay CLI under load from one address and one site', () => {
     expect(await refused!.json()).toMatchObject({ error: 'rate_limited', field: 'site' });
     expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect((await from('198.51.100.99', 'blog')).status).toBe(200);
-    const view = (await (await fetch(relay.url + '/status')).json()) as { rateLimited: { ip: number; site: number } };
+    const view = (await (await fetch(relay.url + '/status')).json()) as {
+      rateLimited: { ip: number; site: number };
+    };
     expect(view.rateLimited.ip).toBeGreaterThanOrEqual(1);
     expect(view.rateLimited.site).toBeGreaterThanOrEqual(1);
   });
 
   it('does not limit loopback clients by default', async () => {
-    for (let i = 0; i < 10; i++) expect((await post(relay.url, batch([pageview()], 'blog'))).status).toBe(200);
+    for (let i = 0; i < 10; i++)
+      expect((await post(relay.url, batch([pageview()], 'blog'))).status).toBe(200);
   });
 });

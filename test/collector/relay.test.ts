@@ -27,8 +27,15 @@ beforeAll(async () => {
       trustedProxies: ['loopback'],
       script: { path: '/t.js', file: join(ROOT, 'dist', 'tracklet.js') },
       sites: {
-        shop: { origins: ['https://shop.example'], destinations: [{ type: 'webhook', url: hook.url + '/hook' }] },
-        quiet: { origins: ['*'], dropBots: true, destinations: [{ type: 'webhook', url: hook.url + '/quiet' }] },
+        shop: {
+          origins: ['https://shop.example'],
+          destinations: [{ type: 'webhook', url: hook.url + '/hook' }],
+        },
+        quiet: {
+          origins: ['*'],
+          dropBots: true,
+          destinations: [{ type: 'webhook', url: hook.url + '/quiet' }],
+        },
       },
     },
     pollMs: 20,
@@ -53,13 +60,21 @@ describe('startRelay', () => {
   });
 
   it('ingests on / as well as /collect, as application/json too', async () => {
-    const response = await fetch(relay.url + '/', { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: 'https://shop.example' }, body: JSON.stringify(batch([pageview()])) });
+    const response = await fetch(relay.url + '/', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: 'https://shop.example' },
+      body: JSON.stringify(batch([pageview()])),
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('access-control-allow-origin')).toBe('https://shop.example');
   });
 
   it('answers CORS preflights for allowed origins only', async () => {
-    const preflight = (origin: string) => fetch(relay.url + '/collect', { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' } });
+    const preflight = (origin: string) =>
+      fetch(relay.url + '/collect', {
+        method: 'OPTIONS',
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' },
+      });
     const ok = await preflight('https://shop.example');
     expect(ok.status).toBe(204);
     expect(ok.headers.get('access-control-allow-headers')).toBe('Content-Type');
@@ -80,19 +95,36 @@ describe('startRelay', () => {
     const event = pageview();
     await post(relay.url, batch([event]), { 'X-Forwarded-For': '203.0.113.50' });
     let text = '';
-    for (let i = 0; i < 20 && !text.includes(event.id); i++) text += new TextDecoder().decode((await reader.read()).value);
+    for (let i = 0; i < 20 && !text.includes(event.id); i++)
+      text += new TextDecoder().decode((await reader.read()).value);
     controller.abort();
     const line = text.split('\n').find((l) => l.startsWith('data: ') && l.includes(event.id))!;
-    expect(JSON.parse(line.slice(6))).toMatchObject({ site: 'shop', event: { id: event.id }, ip: '203.0.113.50', bot: false, receivedAt: expect.any(Number), time: expect.any(Number) });
+    expect(JSON.parse(line.slice(6))).toMatchObject({
+      site: 'shop',
+      event: { id: event.id },
+      ip: '203.0.113.50',
+      bot: false,
+      receivedAt: expect.any(Number),
+      time: expect.any(Number),
+    });
   });
 
   it('serves the script first-party with its SRI hash and a year of caching on the versioned URL', async () => {
     const sri = readFileSync(join(ROOT, 'dist', 'tracklet.js.sri'), 'utf8').trim();
-    expect(relay.script).toEqual({ src: expect.stringMatching(/^\/t\.js\?v=[0-9a-f]{12}$/), integrity: sri });
+    expect(relay.script).toEqual({
+      src: expect.stringMatching(/^\/t\.js\?v=[0-9a-f]{12}$/),
+      integrity: sri,
+    });
     const versioned = await fetch(relay.url + relay.script!.src);
     expect(versioned.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
-    expect(Buffer.from(await versioned.arrayBuffer()).equals(readFileSync(join(ROOT, 'dist', 'tracklet.js')))).toBe(true);
-    expect((await fetch(relay.url + '/t.js')).headers.get('cache-control')).toBe('public, max-age=86400');
+    expect(
+      Buffer.from(await versioned.arrayBuffer()).equals(
+        readFileSync(join(ROOT, 'dist', 'tracklet.js')),
+      ),
+    ).toBe(true);
+    expect((await fetch(relay.url + '/t.js')).headers.get('cache-control')).toBe(
+      'public, max-age=86400',
+    );
     expect(await (await fetch(relay.url + '/t.js.json')).json()).toEqual(relay.script);
   });
 
@@ -102,7 +134,9 @@ describe('startRelay', () => {
     const human = pageview();
     await post(relay.url, batch([human], 'quiet'));
     await until(() => hook.accepted.some((r) => r.path == '/quiet'));
-    const ids = hook.accepted.filter((r) => r.path == '/quiet').flatMap((r) => r.body.events.map((e: { id: string }) => e.id));
+    const ids = hook.accepted
+      .filter((r) => r.path == '/quiet')
+      .flatMap((r) => r.body.events.map((e: { id: string }) => e.id));
     expect(ids).toEqual([human.id]);
     expect((await relay.store.events()).map((e) => e.event.id)).toContain(bot.id);
   });
@@ -117,10 +151,14 @@ describe('startRelay', () => {
       done++;
     }
     const perBatch = (performance.now() - t) / done;
-    console.log(`ingest: ${perBatch.toFixed(2)} ms per 20-event batch over HTTP (${((20 * 1000) / perBatch).toFixed(0)} events/s, sequential)`);
+    console.log(
+      `ingest: ${perBatch.toFixed(2)} ms per 20-event batch over HTTP (${((20 * 1000) / perBatch).toFixed(0)} events/s, sequential)`,
+    );
     // A loose bound: the number is for the log; CI machines are shared and noisy.
     expect(perBatch).toBeLessThan(1000);
-    await until(async () => (await (await fetch(relay.url + '/status')).json()).destinations[0].queued == 0);
+    await until(
+      async () => (await (await fetch(relay.url + '/status')).json()).destinations[0].queued == 0,
+    );
   });
 
   it('stops cleanly on close()', async () => {

@@ -13,7 +13,12 @@ let relay: Relay;
 
 beforeAll(ensureBuilt, 180_000);
 beforeAll(async () => {
-  relay = await startRelay({ config: { script: { path: '/js/t.js', file: join(DIST, 'tracklet.js') }, sites: { shop: { origins: ['*'] } } } });
+  relay = await startRelay({
+    config: {
+      script: { path: '/js/t.js', file: join(DIST, 'tracklet.js') },
+      sites: { shop: { origins: ['*'] } },
+    },
+  });
 });
 afterAll(() => relay?.close());
 
@@ -28,8 +33,12 @@ describe('the first-party script route', () => {
     expect(Buffer.from(await response.arrayBuffer()).equals(file)).toBe(true);
     expect(response.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(response.headers.get('cache-control')).toBe('public, max-age=86400');
-    expect(response.headers.get('x-integrity')).toBe('sha384-' + createHash('sha384').update(file).digest('base64'));
-    expect(readFileSync(join(DIST, 'tracklet.captures.js.sri'), 'utf8').trim()).toBe(response.headers.get('x-integrity'));
+    expect(response.headers.get('x-integrity')).toBe(
+      'sha384-' + createHash('sha384').update(file).digest('base64'),
+    );
+    expect(readFileSync(join(DIST, 'tracklet.captures.js.sri'), 'utf8').trim()).toBe(
+      response.headers.get('x-integrity'),
+    );
     const head = await fetch(url, { method: 'HEAD' });
     expect([head.status, head.headers.get('etag')]).toEqual([200, response.headers.get('etag')]);
     // Only beside the script: elsewhere it is not served.

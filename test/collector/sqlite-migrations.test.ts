@@ -51,7 +51,17 @@ const event = (id: string) => ({
   skewMs: 0,
   ip: '203.0.113.0',
   bot: false,
-  event: { type: 'pageview', id, anonymousId: 'a1', sessionId: 's1', timestamp: 1_000, url: 'https://shop.example/', path: '/', title: 'Home', referrer: '' },
+  event: {
+    type: 'pageview',
+    id,
+    anonymousId: 'a1',
+    sessionId: 's1',
+    timestamp: 1_000,
+    url: 'https://shop.example/',
+    path: '/',
+    title: 'Home',
+    referrer: '',
+  },
 });
 
 /** A file as an unversioned relay left it: one event queued for a webhook (with the full IP when the column exists), one dead letter, one refused event. */
@@ -64,14 +74,25 @@ const unversionedFile = (withIpColumn: boolean): string => {
   db.exec(`CREATE TRIGGER IF NOT EXISTS events_pruned AFTER DELETE ON events BEGIN
              DELETE FROM deliveries WHERE site = old.site AND event_id = old.id;
            END`);
-  const insertEvent = db.prepare('INSERT INTO events (site, id, received_at, data) VALUES (?, ?, ?, ?)');
+  const insertEvent = db.prepare(
+    'INSERT INTO events (site, id, received_at, data) VALUES (?, ?, ?, ?)',
+  );
   insertEvent.run('shop', 'e1', 1_000, JSON.stringify(event('e1')));
   insertEvent.run('shop', 'e2', 1_000, JSON.stringify(event('e2')));
-  db.prepare("INSERT INTO deliveries (destination, site, event_id, next_at, updated_at) VALUES ('shop/hook', 'shop', 'e1', 1000, 1000)").run();
-  if (withIpColumn) db.prepare("UPDATE deliveries SET ip = '203.0.113.7' WHERE event_id = 'e1'").run();
-  db.prepare("INSERT INTO deliveries (destination, site, event_id, status, attempts, next_at, updated_at, last_error) VALUES ('shop/hook', 'shop', 'e2', 'dead', 3, 1000, 1500, 'HTTP 400')").run();
-  db.prepare("INSERT INTO destination_log (destination, last_error, last_error_at) VALUES ('shop/hook', 'HTTP 400', 1500)").run();
-  db.prepare("INSERT INTO rejected_events (site, received_at, idx, field, reason, raw) VALUES ('shop', 900, 0, 'type', 'unknown', '{}')").run();
+  db.prepare(
+    "INSERT INTO deliveries (destination, site, event_id, next_at, updated_at) VALUES ('shop/hook', 'shop', 'e1', 1000, 1000)",
+  ).run();
+  if (withIpColumn)
+    db.prepare("UPDATE deliveries SET ip = '203.0.113.7' WHERE event_id = 'e1'").run();
+  db.prepare(
+    "INSERT INTO deliveries (destination, site, event_id, status, attempts, next_at, updated_at, last_error) VALUES ('shop/hook', 'shop', 'e2', 'dead', 3, 1000, 1500, 'HTTP 400')",
+  ).run();
+  db.prepare(
+    "INSERT INTO destination_log (destination, last_error, last_error_at) VALUES ('shop/hook', 'HTTP 400', 1500)",
+  ).run();
+  db.prepare(
+    "INSERT INTO rejected_events (site, received_at, idx, field, reason, raw) VALUES ('shop', 900, 0, 'type', 'unknown', '{}')",
+  ).run();
   expect(db.pragma('user_version', { simple: true })).toBe(0);
   db.close();
   return file;
@@ -90,30 +111,45 @@ describe('SQLite schema versions', () => {
   it.each([
     ['with the ip column (the last unversioned relays)', true],
     ['without the ip column (the first release)', false],
-  ])('a file made %s opens, is migrated to the newest version and keeps its rows', async (_, withIpColumn) => {
-    const file = unversionedFile(withIpColumn);
-    const store = openSqliteStore(file);
-    try {
-      expect(await store.countEvents()).toBe(2);
-      expect(await store.countRejected()).toBe(1);
-      expect(await store.status()).toEqual([{ destination: 'shop/hook', queued: 1, retrying: 0, delivered: 0, dead: 1, lastError: 'HTTP 400', lastErrorAt: 1500 }]);
-      const [leased] = await store.lease('shop/hook', 10, 2_000, 5_000);
-      expect(leased.stored.event.id).toBe('e1');
-      // The full IP queued by the old relay rides with the delivery; without the column, the stored one.
-      expect(leased.stored.ip).toBe(withIpColumn ? '203.0.113.7' : '203.0.113.0');
-      expect((await store.deadLetters('shop/hook')).map((d) => d.stored.event.id)).toEqual(['e2']);
-      // The migrated file takes new events with their full IP.
-      const fresh = { ...event('e3'), sendIp: '203.0.113.9' };
-      const { inserted } = await store.insertEvents([fresh as never], () => ['shop/hook']);
-      expect(inserted).toHaveLength(1);
-      await store.markDelivered([leased.id], 2_100);
-      const next = await store.lease('shop/hook', 10, 3_000, 6_000);
-      expect(next.map((d) => [d.stored.event.id, d.stored.ip])).toEqual([['e3', '203.0.113.9']]);
-    } finally {
-      await store.close();
-    }
-    expect(versionOf(file)).toBe(SQLITE_SCHEMA_VERSION);
-  });
+  ])(
+    'a file made %s opens, is migrated to the newest version and keeps its rows',
+    async (_, withIpColumn) => {
+      const file = unversionedFile(withIpColumn);
+      const store = openSqliteStore(file);
+      try {
+        expect(await store.countEvents()).toBe(2);
+        expect(await store.countRejected()).toBe(1);
+        expect(await store.status()).toEqual([
+          {
+            destination: 'shop/hook',
+            queued: 1,
+            retrying: 0,
+            delivered: 0,
+            dead: 1,
+            lastError: 'HTTP 400',
+            lastErrorAt: 1500,
+          },
+        ]);
+        const [leased] = await store.lease('shop/hook', 10, 2_000, 5_000);
+        expect(leased.stored.event.id).toBe('e1');
+        // The full IP queued by the old relay rides with the delivery; without the column, the stored one.
+        expect(leased.stored.ip).toBe(withIpColumn ? '203.0.113.7' : '203.0.113.0');
+        expect((await store.deadLetters('shop/hook')).map((d) => d.stored.event.id)).toEqual([
+          'e2',
+        ]);
+        // The migrated file takes new events with their full IP.
+        const fresh = { ...event('e3'), sendIp: '203.0.113.9' };
+        const { inserted } = await store.insertEvents([fresh as never], () => ['shop/hook']);
+        expect(inserted).toHaveLength(1);
+        await store.markDelivered([leased.id], 2_100);
+        const next = await store.lease('shop/hook', 10, 3_000, 6_000);
+        expect(next.map((d) => [d.stored.event.id, d.stored.ip])).toEqual([['e3', '203.0.113.9']]);
+      } finally {
+        await store.close();
+      }
+      expect(versionOf(file)).toBe(SQLITE_SCHEMA_VERSION);
+    },
+  );
 
   it('opens a migrated file again without changing it, and a new file starts at the newest version', async () => {
     const file = unversionedFile(true);
@@ -138,7 +174,9 @@ describe('SQLite schema versions', () => {
       await store.markDelivered([leased.id], 2_100);
       // e1 is delivered (pruned with its row); e2 is still dead-lettered (kept).
       expect(await store.prune('events', 10_000, 100)).toBe(1);
-      expect(await store.status()).toEqual([expect.objectContaining({ destination: 'shop/hook', delivered: 0, dead: 1 })]);
+      expect(await store.status()).toEqual([
+        expect.objectContaining({ destination: 'shop/hook', delivered: 0, dead: 1 }),
+      ]);
     } finally {
       await store.close();
     }

@@ -34,7 +34,11 @@ const project = (files: Record<string, string>): string => {
 
 /** Runs `file` in a plain Node process that must exit by itself; its output. */
 const run = (root: string, file: string): { stdout: string; stderr: string } => {
-  const result = spawnSync(process.execPath, [file], { cwd: root, encoding: 'utf8', timeout: 20_000 });
+  const result = spawnSync(process.execPath, [file], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   expect(result.signal).toBe(null);
   expect(result.status).toBe(0);
   return { stdout: result.stdout, stderr: result.stderr };
@@ -63,7 +67,13 @@ const child = `
   }`;
 
 /** No global added, the markup rendered, no ids (no tracker), nothing left running. */
-const EXPECTED = { addedGlobals: [], hasWindow: false, html: '<p>tracked: function</p>', calls: ['function', 'function', null, null], resources: [] };
+const EXPECTED = {
+  addedGlobals: [],
+  hasWindow: false,
+  html: '<p>tracked: function</p>',
+  calls: ['function', 'function', null, null],
+  resources: [],
+};
 
 describe('server-side rendering', () => {
   it('an ES module server imports tracklet and tracklet/react, renders the provider, and starts nothing', () => {
@@ -102,26 +112,28 @@ describe('server-side rendering', () => {
 });
 
 describe('tracklet/react’s types', () => {
-  it.each(['node16', 'bundler'])('type-check a TSX consumer (moduleResolution %s) from the compiled .d.ts', (resolution) => {
-    const root = project({
-      'package.json': '{ "type": "module" }',
-      'tsconfig.json': JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          noEmit: true,
-          target: 'ES2022',
-          module: resolution == 'node16' ? 'node16' : 'ESNext',
-          moduleResolution: resolution,
-          jsx: 'react-jsx',
-          lib: ['ES2022', 'DOM', 'DOM.Iterable'],
-          types: [],
-          // The libraries' own declarations are theirs to check (several times faster); ours are
-          // still read, and an error in their use shows.
-          skipLibCheck: true,
-        },
-        files: ['app.tsx'],
-      }),
-      'app.tsx': `
+  it.each(['node16', 'bundler'])(
+    'type-check a TSX consumer (moduleResolution %s) from the compiled .d.ts',
+    (resolution) => {
+      const root = project({
+        'package.json': '{ "type": "module" }',
+        'tsconfig.json': JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            noEmit: true,
+            target: 'ES2022',
+            module: resolution == 'node16' ? 'node16' : 'ESNext',
+            moduleResolution: resolution,
+            jsx: 'react-jsx',
+            lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+            types: [],
+            // The libraries' own declarations are theirs to check (several times faster); ours are
+            // still read, and an error in their use shows.
+            skipLibCheck: true,
+          },
+          files: ['app.tsx'],
+        }),
+        'app.tsx': `
         import { TrackletProvider, useTracklet, type TrackletClient } from 'tracklet/react';
         function Buy() {
           const tracklet: TrackletClient = useTracklet();
@@ -138,10 +150,11 @@ describe('tracklet/react’s types', () => {
         export const Wrong = () => <TrackletProvider options={{ endpoint: 'x', site: 's', spa: 'router' }} />;
         // @ts-expect-error: track() needs a name.
         export const NoName = () => useTracklet().track();`,
-    });
-    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const result = spawnSync(process.execPath, [tsc, '-p', root], { encoding: 'utf8' });
-    expect(result.stdout).toBe('');
-    expect(result.status).toBe(0);
-  });
+      });
+      const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+      const result = spawnSync(process.execPath, [tsc, '-p', root], { encoding: 'utf8' });
+      expect(result.stdout).toBe('');
+      expect(result.status).toBe(0);
+    },
+  );
 });

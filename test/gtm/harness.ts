@@ -15,10 +15,23 @@ import { createContext, runInContext } from 'node:vm';
  */
 export const same = (a: unknown, b: unknown): boolean => {
   if (a === b || (a !== a && b !== b)) return true;
-  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length == b.length && a.every((item, i) => same(item, b[i]));
+  if (Array.isArray(a) || Array.isArray(b))
+    return (
+      Array.isArray(a) &&
+      Array.isArray(b) &&
+      a.length == b.length &&
+      a.every((item, i) => same(item, b[i]))
+    );
   if (!a || !b || typeof a != 'object' || typeof b != 'object') return false;
   const keys = Object.keys(a);
-  return keys.length == Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && same((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
+  return (
+    keys.length == Object.keys(b).length &&
+    keys.every(
+      (key) =>
+        Object.hasOwn(b, key) &&
+        same((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+    )
+  );
 };
 
 /** A parsed .tpl file: its sections by name (TERMS_OF_SERVICE, INFO, …) as text. */
@@ -94,8 +107,17 @@ interface Permissions {
   globals: Map<string, { read: boolean; write: boolean; execute: boolean }>;
 }
 
-type Value = { type: number; string?: string; boolean?: boolean; listItem?: Value[]; mapKey?: Value[]; mapValue?: Value[] };
-type Permission = { instance: { key: { publicId: string }; param: { key: string; value: Value }[] } };
+type Value = {
+  type: number;
+  string?: string;
+  boolean?: boolean;
+  listItem?: Value[];
+  mapKey?: Value[];
+  mapValue?: Value[];
+};
+type Permission = {
+  instance: { key: { publicId: string }; param: { key: string; value: Value }[] };
+};
 
 /** Reads ___WEB_PERMISSIONS___. */
 export const parsePermissions = (json: string): Permissions => {
@@ -103,11 +125,16 @@ export const parsePermissions = (json: string): Permissions => {
   for (const { instance } of JSON.parse(json) as Permission[]) {
     const param = (key: string) => instance.param.find((p) => p.key == key)?.value;
     if (instance.key.publicId == 'logging') permissions.logging = param('environments')?.string;
-    if (instance.key.publicId == 'inject_script') permissions.injectScript = (param('urls')?.listItem ?? []).map((item) => item.string!);
+    if (instance.key.publicId == 'inject_script')
+      permissions.injectScript = (param('urls')?.listItem ?? []).map((item) => item.string!);
     if (instance.key.publicId == 'access_globals') {
       for (const item of param('keys')?.listItem ?? []) {
         const map = Object.fromEntries(item.mapKey!.map((k, n) => [k.string, item.mapValue![n]]));
-        permissions.globals.set(map.key.string!, { read: !!map.read.boolean, write: !!map.write.boolean, execute: !!map.execute.boolean });
+        permissions.globals.set(map.key.string!, {
+          read: !!map.read.boolean,
+          write: !!map.write.boolean,
+          execute: !!map.execute.boolean,
+        });
       }
     }
   }
@@ -123,12 +150,14 @@ export const urlMatches = (pattern: string, url: string): boolean => {
   const p = parse(pattern);
   const u = parse(url);
   if (!p || !u || p[1] != u[1]) return false;
-  const host = p[2] == '*' || p[2] == u[2] || (p[2].startsWith('*.') && u[2].endsWith(p[2].slice(1)));
+  const host =
+    p[2] == '*' || p[2] == u[2] || (p[2].startsWith('*.') && u[2].endsWith(p[2].slice(1)));
   return host && (u[3] ?? '/').startsWith(p[3] ?? '/');
 };
 
 /** GTM's `getType`: JavaScript's types with `null` and `array` told apart. */
-const getType = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
+const getType = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 
 /** What a scenario run reports. */
 export interface ScenarioResult {
@@ -145,7 +174,11 @@ export interface ScenarioResult {
  * Runs one scenario: `setup` then its code, in a fresh context (fresh mocks, fresh window), with
  * the template's `code` behind `runCode`.
  */
-export const runScenario = (template: { code: string; permissions: Permissions }, setup: string, scenario: Scenario): ScenarioResult => {
+export const runScenario = (
+  template: { code: string; permissions: Permissions },
+  setup: string,
+  scenario: Scenario,
+): ScenarioResult => {
   const { permissions } = template;
   const mocks = new Map<string, unknown>();
   const calls = new Map<string, unknown[][]>();
@@ -155,13 +188,22 @@ export const runScenario = (template: { code: string; permissions: Permissions }
   const window: Record<string, unknown> = {};
 
   const global = (path: string, need: 'read' | 'write' | 'execute') => {
-    if (!permissions.globals.get(path)?.[need]) throw new Error(`access_globals does not allow ${need} of "${path}"`);
+    if (!permissions.globals.get(path)?.[need])
+      throw new Error(`access_globals does not allow ${need} of "${path}"`);
   };
   const lookup = (path: string): [Record<string, unknown> | undefined, string] => {
     const keys = path.split('.');
     let parent: unknown = window;
-    for (const key of keys.slice(0, -1)) parent = parent == null ? undefined : (parent as Record<string, unknown>)[key];
-    return [parent && typeof parent == 'object' ? (parent as Record<string, unknown>) : typeof parent == 'function' ? (parent as never) : undefined, keys[keys.length - 1]];
+    for (const key of keys.slice(0, -1))
+      parent = parent == null ? undefined : (parent as Record<string, unknown>)[key];
+    return [
+      parent && typeof parent == 'object'
+        ? (parent as Record<string, unknown>)
+        : typeof parent == 'function'
+          ? (parent as never)
+          : undefined,
+      keys[keys.length - 1],
+    ];
   };
   const get = (path: string) => {
     const [parent, key] = lookup(path);
@@ -197,7 +239,8 @@ export const runScenario = (template: { code: string; permissions: Permissions }
     },
     getType,
     injectScript: (url: string) => {
-      if (!permissions.injectScript.some((pattern) => urlMatches(pattern, url))) throw new Error(`inject_script does not allow ${url}`);
+      if (!permissions.injectScript.some((pattern) => urlMatches(pattern, url)))
+        throw new Error(`inject_script does not allow ${url}`);
       // A page would load it; here nothing answers (a scenario mocks injectScript to say how it went).
     },
     logToConsole: (...args: unknown[]) => {
@@ -215,47 +258,81 @@ export const runScenario = (template: { code: string; permissions: Permissions }
   };
 
   /** An API as the template receives it: recorded, and replaced by its mock when there is one. */
-  const api = (name: string) => (...args: unknown[]) => {
-    (calls.get(name) ?? calls.set(name, []).get(name)!).push(args);
-    if (mocks.has(name)) {
-      const mock = mocks.get(name);
-      return typeof mock == 'function' ? mock(...args) : mock;
-    }
-    // gtmOnSuccess and gtmOnFailure only tell GTM how the tag went: recorded, nothing more.
-    return (apis[name] as ((...a: unknown[]) => unknown) | undefined)?.(...args);
-  };
+  const api =
+    (name: string) =>
+    (...args: unknown[]) => {
+      (calls.get(name) ?? calls.set(name, []).get(name)!).push(args);
+      if (mocks.has(name)) {
+        const mock = mocks.get(name);
+        return typeof mock == 'function' ? mock(...args) : mock;
+      }
+      // gtmOnSuccess and gtmOnFailure only tell GTM how the tag went: recorded, nothing more.
+      return (apis[name] as ((...a: unknown[]) => unknown) | undefined)?.(...args);
+    };
   const requireApi = (name: string) => {
     if (!(name in apis)) throw new Error(`require('${name}'): not provided by this harness`);
     return api(name);
   };
 
   // The sandbox has none of the browser's globals, nor the global constructors: they are shadowed.
-  const shadowed = ['window', 'document', 'globalThis', 'self', 'location', 'navigator', 'setTimeout', 'JSON', 'Math', 'Date', 'Object', 'Array', 'String', 'Number', 'Boolean', 'RegExp', 'Promise', 'Function', 'eval', 'encodeURIComponent', 'parseInt', 'parseFloat'];
+  const shadowed = [
+    'window',
+    'document',
+    'globalThis',
+    'self',
+    'location',
+    'navigator',
+    'setTimeout',
+    'JSON',
+    'Math',
+    'Date',
+    'Object',
+    'Array',
+    'String',
+    'Number',
+    'Boolean',
+    'RegExp',
+    'Promise',
+    'Function',
+    'eval',
+    'encodeURIComponent',
+    'parseInt',
+    'parseFloat',
+  ];
   // Template and scenario share one context, as they share one sandbox in GTM.
   const context = createContext({});
-  const compiled = runInContext(`(function (require, data, ${shadowed.join(', ')}) {\n${template.code}\n})`, context) as (
-    require: (name: string) => unknown,
-    data: Record<string, unknown>,
-  ) => unknown;
+  const compiled = runInContext(
+    `(function (require, data, ${shadowed.join(', ')}) {\n${template.code}\n})`,
+    context,
+  ) as (require: (name: string) => unknown, data: Record<string, unknown>) => unknown;
 
   const fail = (message: string): never => {
     throw new Error(message);
   };
-  const show = (value: unknown) => JSON.stringify(value, (_k, v) => (v === undefined ? '(undefined)' : v));
+  const show = (value: unknown) =>
+    JSON.stringify(value, (_k, v) => (v === undefined ? '(undefined)' : v));
   const assertThat = (actual: unknown, message?: string) => {
     assertions++;
-    const check = (ok: boolean, what: string) => ok || fail(message ?? `expected ${show(actual)} ${what}`);
+    const check = (ok: boolean, what: string) =>
+      ok || fail(message ?? `expected ${show(actual)} ${what}`);
     return {
       isEqualTo: (expected: unknown) => check(same(actual, expected), `to equal ${show(expected)}`),
-      isNotEqualTo: (expected: unknown) => check(!same(actual, expected), `not to equal ${show(expected)}`),
-      isStrictlyEqualTo: (expected: unknown) => check(actual === expected, `to be ${show(expected)}`),
+      isNotEqualTo: (expected: unknown) =>
+        check(!same(actual, expected), `not to equal ${show(expected)}`),
+      isStrictlyEqualTo: (expected: unknown) =>
+        check(actual === expected, `to be ${show(expected)}`),
       isDefined: () => check(actual !== undefined, 'to be defined'),
       isUndefined: () => check(actual === undefined, 'to be undefined'),
       isTrue: () => check(actual === true, 'to be true'),
       isFalse: () => check(actual === false, 'to be false'),
       isNull: () => check(actual === null, 'to be null'),
-      contains: (...items: unknown[]) => check(items.every((item) => (actual as unknown[]).some((a) => same(a, item))), `to contain ${show(items)}`),
-      hasLength: (length: number) => check((actual as unknown[]).length == length, `to have length ${length}`),
+      contains: (...items: unknown[]) =>
+        check(
+          items.every((item) => (actual as unknown[]).some((a) => same(a, item))),
+          `to contain ${show(items)}`,
+        ),
+      hasLength: (length: number) =>
+        check((actual as unknown[]).length == length, `to have length ${length}`),
     };
   };
   const assertApi = (name: string) => {
@@ -265,19 +342,28 @@ export const runScenario = (template: { code: string; permissions: Permissions }
     return {
       wasCalled: () => made().length > 0 || fail(`${name} was not called`),
       wasNotCalled: () => made().length == 0 || fail(`${name} was called: ${show(made())}`),
-      wasCalledWith: (...args: unknown[]) => withArgs(args) || fail(`${name} was not called with ${show(args)}; calls: ${show(made())}`),
-      wasNotCalledWith: (...args: unknown[]) => !withArgs(args) || fail(`${name} was called with ${show(args)}`),
+      wasCalledWith: (...args: unknown[]) =>
+        withArgs(args) || fail(`${name} was not called with ${show(args)}; calls: ${show(made())}`),
+      wasNotCalledWith: (...args: unknown[]) =>
+        !withArgs(args) || fail(`${name} was called with ${show(args)}`),
     };
   };
   const runCode = (data: Record<string, unknown>) =>
-    compiled(requireApi, { ...data, gtmOnSuccess: api('gtmOnSuccess'), gtmOnFailure: api('gtmOnFailure') });
+    compiled(requireApi, {
+      ...data,
+      gtmOnSuccess: api('gtmOnSuccess'),
+      gtmOnFailure: api('gtmOnFailure'),
+    });
   const mock = (name: string, value: unknown) => {
     if (!(name in apis)) throw new Error(`mock('${name}'): not an API this harness knows`);
     mocks.set(name, value);
   };
 
   try {
-    const test = runInContext(`(function (runCode, mock, assertApi, assertThat, fail, require) {\n${setup}\n${scenario.code}\n})`, context);
+    const test = runInContext(
+      `(function (runCode, mock, assertApi, assertThat, fail, require) {\n${setup}\n${scenario.code}\n})`,
+      context,
+    );
     test(runCode, mock, assertApi, assertThat, fail, requireApi);
     if (!assertions) throw new Error('the scenario asserts nothing');
     return { name: scenario.name, assertions, logs };
@@ -287,9 +373,14 @@ export const runScenario = (template: { code: string; permissions: Permissions }
 };
 
 /** Loads a template and runs every scenario of its own tests. */
-export const runTemplateTests = (text: string): { sections: Sections; results: ScenarioResult[] } => {
+export const runTemplateTests = (
+  text: string,
+): { sections: Sections; results: ScenarioResult[] } => {
   const sections = parseTemplate(text);
-  const template = { code: sections.SANDBOXED_JS_FOR_WEB_TEMPLATE, permissions: parsePermissions(sections.WEB_PERMISSIONS) };
+  const template = {
+    code: sections.SANDBOXED_JS_FOR_WEB_TEMPLATE,
+    permissions: parsePermissions(sections.WEB_PERMISSIONS),
+  };
   const { scenarios, setup } = parseTests(sections.TESTS);
   return { sections, results: scenarios.map((scenario) => runScenario(template, setup, scenario)) };
 };

@@ -1,8 +1,25 @@
 // Type-level tests of the npm API: `tsc --noEmit` (in `npm test`) fails if a call marked as an
 // expected error compiles, or if a correct call does not.
-import { consent, flush, getAnonymousId, identify, init, page, reset, track, type TrackletEvent, type TrackletOptions } from '../../src/index';
+import {
+  consent,
+  flush,
+  getAnonymousId,
+  identify,
+  init,
+  page,
+  reset,
+  track,
+  type TrackletEvent,
+  type TrackletOptions,
+} from '../../src/index';
 
-const options: TrackletOptions = { endpoint: '/collect', site: 'site', spa: 'hash', batchSize: 20, debug: true };
+const options: TrackletOptions = {
+  endpoint: '/collect',
+  site: 'site',
+  spa: 'hash',
+  batchSize: 20,
+  debug: true,
+};
 init(options);
 track('signup', { plan: 'pro', seats: 3, tags: ['a', 'b'], nested: { ok: true }, none: null });
 page();

@@ -4,7 +4,12 @@ import { clicks, engagement, errors, init, vitals, type TrackletEvent } from '..
 init({
   endpoint: '/collect',
   site: 'site',
-  capture: [vitals(), errors({ maxErrors: 5, ignore: ['ResizeObserver', /^Script error/] }), clicks({ outbound: true, downloads: ['pdf'] }), engagement()],
+  capture: [
+    vitals(),
+    errors({ maxErrors: 5, ignore: ['ResizeObserver', /^Script error/] }),
+    clicks({ outbound: true, downloads: ['pdf'] }),
+    engagement(),
+  ],
 });
 init({ endpoint: '/collect', site: 'site', capture: [clicks({ downloads: true })] });
 
@@ -25,13 +30,36 @@ export const fields = (event: TrackletEvent): number | string | undefined => {
     case 'error':
       return event.count;
     case 'engagement':
-      return event.engagementTime + event.scrollDepth + event.interactionCount + event.pageviewId.length;
+      return (
+        event.engagementTime + event.scrollDepth + event.interactionCount + event.pageviewId.length
+      );
   }
 };
 
 // The marketing captures and calls (docs/marketing.md).
-import { crossDomain, forms, gcm, notFound, notFoundCapture, props, set, tcf } from '../../src/index';
-init({ endpoint: '/c', site: 's', consent: 'required', capture: [props({ plan: 'pro' }), notFoundCapture(true), forms(), crossDomain(['checkout.example']), gcm(), tcf()] });
+import {
+  crossDomain,
+  forms,
+  gcm,
+  notFound,
+  notFoundCapture,
+  props,
+  set,
+  tcf,
+} from '../../src/index';
+init({
+  endpoint: '/c',
+  site: 's',
+  consent: 'required',
+  capture: [
+    props({ plan: 'pro' }),
+    notFoundCapture(true),
+    forms(),
+    crossDomain(['checkout.example']),
+    gcm(),
+    tcf(),
+  ],
+});
 set({ plan: 'pro', tier: 2, nested: { ok: true } });
 notFound();
 // @ts-expect-error set takes a properties object

@@ -17,7 +17,10 @@ const purchase: PurchaseProperties = {
   items: [{ product_id: 'p-1', quantity: 2, price: 21.25 }],
 };
 track(name, purchase);
-const cart: CommerceProperties['add_to_cart'] = { product_id: 'p-2', items: [{ product_id: 'p-2' }] };
+const cart: CommerceProperties['add_to_cart'] = {
+  product_id: 'p-2',
+  items: [{ product_id: 'p-2' }],
+};
 track(COMMERCE_EVENTS.addToCart, cart);
 track(COMMERCE_EVENTS.search, { query: 'shoes' } satisfies CommerceProperties['search']);
 

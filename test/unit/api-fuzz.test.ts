@@ -15,7 +15,13 @@ beforeAll(() => {
       return new Response(null, { status: 204 });
     }),
   );
-  init({ endpoint: 'https://c.example/collect', site: 's', flushInterval: 0, batchSize: 100, includeLocal: true });
+  init({
+    endpoint: 'https://c.example/collect',
+    site: 's',
+    flushInterval: 0,
+    batchSize: 100,
+    includeLocal: true,
+  });
 });
 
 /** Values a page may pass: any JSON-ish or exotic value, cycles included. */
@@ -33,17 +39,25 @@ const value = fc.oneof(
     withUnicodeString: true,
   }),
   fc.constantFrom(NaN, Infinity, -Infinity, Symbol('s'), () => 1, new Date(NaN), undefined, null),
-  fc.letrec((tie) => ({ node: fc.record({ a: fc.integer(), b: fc.option(tie('node'), { maxDepth: 3 }) }) })).node.map((node) => {
-    (node as Record<string, unknown>).self = node;
-    return node;
-  }),
+  fc
+    .letrec((tie) => ({
+      node: fc.record({ a: fc.integer(), b: fc.option(tie('node'), { maxDepth: 3 }) }),
+    }))
+    .node.map((node) => {
+      (node as Record<string, unknown>).self = node;
+      return node;
+    }),
 );
 
 const call = fc.oneof(
   fc.tuple(fc.constant('track' as const), value, value),
   fc.tuple(fc.constant('page' as const), value, value),
   fc.tuple(fc.constant('identify' as const), value, value),
-  fc.tuple(fc.constant('good' as const), fc.string({ minLength: 1 }), fc.dictionary(fc.string(), value, { maxKeys: 5 })),
+  fc.tuple(
+    fc.constant('good' as const),
+    fc.string({ minLength: 1 }),
+    fc.dictionary(fc.string(), value, { maxKeys: 5 }),
+  ),
 );
 
 let serial = 0;
@@ -59,13 +73,15 @@ describe('public API under random input', () => {
             const name = `good-${serial++}-${first}`;
             good.push(name);
             expect(() => track(name, second as never)).not.toThrow();
-          } else if (method == 'track') expect(() => track(first as never, second as never)).not.toThrow();
+          } else if (method == 'track')
+            expect(() => track(first as never, second as never)).not.toThrow();
           else if (method == 'page') expect(() => page(first as never)).not.toThrow();
           else expect(() => identify(first as never, second as never)).not.toThrow();
         }
         await flush();
         const sent = bodies.flatMap((body) => (JSON.parse(body) as Batch).events);
-        for (const event of sent) expect(event).toMatchObject({ id: expect.any(String), type: expect.any(String) });
+        for (const event of sent)
+          expect(event).toMatchObject({ id: expect.any(String), type: expect.any(String) });
         const names = new Set(sent.map((event: TrackletEvent) => 'name' in event && event.name));
         for (const name of good) expect(names).toContain(name);
       }),

@@ -14,7 +14,16 @@ beforeAll(() => {
   history.replaceState({}, '', '/landing');
   Object.defineProperty(navigator, 'sendBeacon', { value: () => true, configurable: true });
   tracker = createTracker(
-    resolveConfig({ endpoint: '/c', site: 's', includeLocal: true, flushInterval: 0, beforeSend: (event: TrackletEvent) => (sent.push(event), event) }, false)!,
+    resolveConfig(
+      {
+        endpoint: '/c',
+        site: 's',
+        includeLocal: true,
+        flushInterval: 0,
+        beforeSend: (event: TrackletEvent) => (sent.push(event), event),
+      },
+      false,
+    )!,
   );
 });
 
@@ -30,9 +39,13 @@ describe('tracker.attach', () => {
   });
 
   it('gives the error capture the errors kept before it arrived', async () => {
-    const early = [new ErrorEvent('error', { message: 'early boom', error: new TypeError('early boom') })];
+    const early = [
+      new ErrorEvent('error', { message: 'early boom', error: new TypeError('early boom') }),
+    ];
     tracker.attach((context) => errors()({ ...context, earlyErrors: early } as Context));
     await new Promise((done) => setTimeout(done, 1100));
-    expect(sent.filter((event) => event.type == 'error')).toMatchObject([{ message: 'early boom', errorType: 'TypeError', path: '/next' }]);
+    expect(sent.filter((event) => event.type == 'error')).toMatchObject([
+      { message: 'early boom', errorType: 'TypeError', path: '/next' },
+    ]);
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { attributionOf, campaignKey, campaignParams, isCampaignParam } from '../../src/core/attribution';
+import {
+  attributionOf,
+  campaignKey,
+  campaignParams,
+  isCampaignParam,
+} from '../../src/core/attribution';
 
 describe('attribution', () => {
   it.each([
@@ -19,7 +24,9 @@ describe('attribution', () => {
   });
 
   it('keeps campaign parameters as strings, first value wins, others dropped', () => {
-    expect(campaignParams('https://s.example/?utm_source=a&utm_source=b&trc_cid=7&q=x&GCLID=g')).toEqual({
+    expect(
+      campaignParams('https://s.example/?utm_source=a&utm_source=b&trc_cid=7&q=x&GCLID=g'),
+    ).toEqual({
       utm_source: 'a',
       trc_cid: '7',
       gclid: 'g',

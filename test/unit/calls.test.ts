@@ -14,7 +14,14 @@ beforeAll(() => {
   localStorage.clear();
   Object.defineProperty(navigator, 'sendBeacon', { value: () => true, configurable: true });
   const config = resolveConfig(
-    { endpoint: '/c', site: 's', flushInterval: 0, includeLocal: true, autoPageview: false, beforeSend: (event: TrackletEvent) => (emitted.push(event), event) },
+    {
+      endpoint: '/c',
+      site: 's',
+      flushInterval: 0,
+      includeLocal: true,
+      autoPageview: false,
+      beforeSend: (event: TrackletEvent) => (emitted.push(event), event),
+    },
     false,
   )!;
   tracker = createTracker(config);
@@ -58,17 +65,30 @@ describe('ids read once per task', () => {
     localStorage.setItem('tracklet:aid', 'from-another-tab');
     await Promise.resolve();
     tracker.track('two');
-    expect(emitted.map((event) => event.anonymousId)).toEqual([expect.not.stringMatching('from-another-tab'), 'from-another-tab']);
+    expect(emitted.map((event) => event.anonymousId)).toEqual([
+      expect.not.stringMatching('from-another-tab'),
+      'from-another-tab',
+    ]);
   });
 });
 
 describe('the usual properties', () => {
   it('are copied: changing the object after the call does not change the event', () => {
-    const properties: Record<string, unknown> = { plan: 'pro', seats: 3, trial: false, coupon: null };
+    const properties: Record<string, unknown> = {
+      plan: 'pro',
+      seats: 3,
+      trial: false,
+      coupon: null,
+    };
     tracker.track('copied', properties as never);
     properties.plan = 'free';
     properties.extra = 1;
-    expect((emitted[0] as { properties?: unknown }).properties).toEqual({ plan: 'pro', seats: 3, trial: false, coupon: null });
+    expect((emitted[0] as { properties?: unknown }).properties).toEqual({
+      plan: 'pro',
+      seats: 3,
+      trial: false,
+      coupon: null,
+    });
   });
 
   it.each([

@@ -16,7 +16,9 @@ describe('config', () => {
   });
 
   it('fills in the defaults with only endpoint and site', () => {
-    expect(resolveConfig(tag({ 'data-endpoint': 'https://c.example/collect', 'data-site': 's1' }), true)).toEqual({
+    expect(
+      resolveConfig(tag({ 'data-endpoint': 'https://c.example/collect', 'data-site': 's1' }), true),
+    ).toEqual({
       endpoint: 'https://c.example/collect',
       site: 's1',
       autoPageview: true,
@@ -49,7 +51,9 @@ describe('config', () => {
   });
 
   it('resolves a relative endpoint against the page', () => {
-    expect(resolveConfig({ endpoint: '/collect', site: 's' }, false)?.endpoint).toBe(new URL('/collect', location.href).href);
+    expect(resolveConfig({ endpoint: '/collect', site: 's' }, false)?.endpoint).toBe(
+      new URL('/collect', location.href).href,
+    );
   });
 
   it.each([
@@ -69,26 +73,67 @@ describe('config', () => {
     [{ 'data-sample-rate': '0.25' }, { sampleRate: 0.25 }],
     [{ 'data-scrub': 'false' }, { scrub: false }],
     [{ 'data-scrub-params': 'ref,user_id' }, { scrubParams: ['ref', 'user_id'] }],
-    [{ 'data-vitals': 'false', 'data-errors': 'false', 'data-clicks': 'false', 'data-engagement': 'false' }, { vitals: false, errors: false, clicks: false, engagement: false }],
-    [{ 'data-max-errors': '5', 'data-ignore-errors': 'Script error., /^x/' }, { maxErrors: 5, ignoreErrors: 'Script error., /^x/' }],
+    [
+      {
+        'data-vitals': 'false',
+        'data-errors': 'false',
+        'data-clicks': 'false',
+        'data-engagement': 'false',
+      },
+      { vitals: false, errors: false, clicks: false, engagement: false },
+    ],
+    [
+      { 'data-max-errors': '5', 'data-ignore-errors': 'Script error., /^x/' },
+      { maxErrors: 5, ignoreErrors: 'Script error., /^x/' },
+    ],
     [{ 'data-ignore-errors': '' }, { ignoreErrors: '' }],
-    [{ 'data-outbound': 'true', 'data-downloads': 'pdf,zip' }, { outbound: true, downloads: 'pdf,zip' }],
+    [
+      { 'data-outbound': 'true', 'data-downloads': 'pdf,zip' },
+      { outbound: true, downloads: 'pdf,zip' },
+    ],
   ])('reads %j', (attributes, expected) => {
-    const config = resolveConfig(tag({ 'data-endpoint': '/c', 'data-site': 's', ...attributes }), true);
+    const config = resolveConfig(
+      tag({ 'data-endpoint': '/c', 'data-site': 's', ...attributes }),
+      true,
+    );
     expect(config).toMatchObject(expected);
   });
 
   it.each([
     [{ 'data-site': 's' }, 'data-endpoint is missing: expected the collector URL'],
-    [{ 'data-endpoint': 'javascript:alert(1)', 'data-site': 's' }, 'data-endpoint is "javascript:alert(1)"'],
+    [
+      { 'data-endpoint': 'javascript:alert(1)', 'data-site': 's' },
+      'data-endpoint is "javascript:alert(1)"',
+    ],
     [{ 'data-endpoint': '/c' }, 'data-site is missing: expected a non-empty string'],
-    [{ 'data-endpoint': '/c', 'data-site': 's', 'data-spa': 'yes' }, 'data-spa is "yes": expected one of history, hash, off'],
-    [{ 'data-endpoint': '/c', 'data-site': 's', 'data-batch-size': '0' }, 'data-batch-size is "0": expected a number from 1 to 100'],
-    [{ 'data-endpoint': '/c', 'data-site': 's', 'data-batch-size': 'ten' }, 'data-batch-size is "ten"'],
-    [{ 'data-endpoint': '/c', 'data-site': 's', 'data-debug': 'maybe' }, 'data-debug is "maybe": expected "true" or "false"'],
-    [{ 'data-endpoint': '/c', 'data-site': 's', 'data-consent': 'yes' }, 'data-consent is "yes": expected one of implied, required'],
-    [{ 'data-endpoint': '/c', 'data-site': 's', 'data-sample-rate': '50' }, 'data-sample-rate is "50": expected a number from 0 to 1'],
-    [{ 'data-endpoint': '/c', 'data-site': 's', 'data-max-errors': '0' }, 'data-max-errors is "0": expected a number from 1 to 1000'],
+    [
+      { 'data-endpoint': '/c', 'data-site': 's', 'data-spa': 'yes' },
+      'data-spa is "yes": expected one of history, hash, off',
+    ],
+    [
+      { 'data-endpoint': '/c', 'data-site': 's', 'data-batch-size': '0' },
+      'data-batch-size is "0": expected a number from 1 to 100',
+    ],
+    [
+      { 'data-endpoint': '/c', 'data-site': 's', 'data-batch-size': 'ten' },
+      'data-batch-size is "ten"',
+    ],
+    [
+      { 'data-endpoint': '/c', 'data-site': 's', 'data-debug': 'maybe' },
+      'data-debug is "maybe": expected "true" or "false"',
+    ],
+    [
+      { 'data-endpoint': '/c', 'data-site': 's', 'data-consent': 'yes' },
+      'data-consent is "yes": expected one of implied, required',
+    ],
+    [
+      { 'data-endpoint': '/c', 'data-site': 's', 'data-sample-rate': '50' },
+      'data-sample-rate is "50": expected a number from 0 to 1',
+    ],
+    [
+      { 'data-endpoint': '/c', 'data-site': 's', 'data-max-errors': '0' },
+      'data-max-errors is "0": expected a number from 1 to 1000',
+    ],
     [{ 'data-endpoint': '/c', 'data-site': 's', 'data-vitals': 'no' }, 'data-vitals is "no"'],
   ])('refuses %j with one warning naming the attribute', (attributes, message) => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
@@ -99,7 +144,9 @@ describe('config', () => {
 
   it('takes lists and the beforeSend hook from init()', () => {
     const beforeSend = () => null;
-    expect(resolveConfig({ endpoint: '/c', site: 's', exclude: ['/a/*'], beforeSend }, false)).toMatchObject({
+    expect(
+      resolveConfig({ endpoint: '/c', site: 's', exclude: ['/a/*'], beforeSend }, false),
+    ).toMatchObject({
       exclude: ['/a/*'],
       beforeSend,
     });
@@ -108,7 +155,9 @@ describe('config', () => {
   it('refuses a list that is not of strings', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     expect(resolveConfig({ endpoint: '/c', site: 's', scrubParams: [1] }, false)).toBeUndefined();
-    expect(warn.mock.calls[0].join(' ')).toContain('scrubParams is [1]: expected an array of strings');
+    expect(warn.mock.calls[0].join(' ')).toContain(
+      'scrubParams is [1]: expected an array of strings',
+    );
   });
 
   it('names the option, not the attribute, for init()', () => {

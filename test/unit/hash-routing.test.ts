@@ -9,7 +9,10 @@ beforeAll(() => {
   vi.useFakeTimers();
   history.replaceState({}, '', '/app#/home');
   Object.defineProperty(navigator, 'sendBeacon', { value: () => true, configurable: true });
-  const config = resolveConfig({ endpoint: '/c', site: 's', spa: 'hash', flushInterval: 1000, includeLocal: true }, false)!;
+  const config = resolveConfig(
+    { endpoint: '/c', site: 's', spa: 'hash', flushInterval: 1000, includeLocal: true },
+    false,
+  )!;
   config.capture = [(context) => context.on('pageview', (event) => seen.push(event))];
   createTracker(config);
 });
@@ -26,7 +29,9 @@ describe('SPA pageviews (hash mode)', () => {
   });
 
   it('sends by fetch after flushInterval', async () => {
-    const fetch = vi.fn(async (_url: string, _init: RequestInit) => new Response(null, { status: 204 }));
+    const fetch = vi.fn(
+      async (_url: string, _init: RequestInit) => new Response(null, { status: 204 }),
+    );
     vi.stubGlobal('fetch', fetch);
     location.hash = '#/later';
     dispatchEvent(new HashChangeEvent('hashchange'));
@@ -34,7 +39,9 @@ describe('SPA pageviews (hash mode)', () => {
     expect(fetch).not.toHaveBeenCalled();
     await vi.advanceTimersByTimeAsync(1);
     expect(fetch).toHaveBeenCalledTimes(1);
-    expect(JSON.parse(fetch.mock.calls[0][1].body as string).events.at(-1)).toMatchObject({ path: '/app#/later' });
+    expect(JSON.parse(fetch.mock.calls[0][1].body as string).events.at(-1)).toMatchObject({
+      path: '/app#/later',
+    });
     vi.unstubAllGlobals();
   });
 });

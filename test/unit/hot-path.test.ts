@@ -13,7 +13,14 @@ beforeAll(() => {
   history.replaceState({}, '', '/first?q=1#top');
   Object.defineProperty(navigator, 'sendBeacon', { value: () => true, configurable: true });
   const config = resolveConfig(
-    { endpoint: '/c', site: 's', flushInterval: 0, includeLocal: true, autoPageview: false, beforeSend: (event: TrackletEvent) => (emitted.push(event), event) },
+    {
+      endpoint: '/c',
+      site: 's',
+      flushInterval: 0,
+      includeLocal: true,
+      autoPageview: false,
+      beforeSend: (event: TrackletEvent) => (emitted.push(event), event),
+    },
     false,
   )!;
   tracker = createTracker(config);
@@ -45,7 +52,10 @@ describe('the URL of a burst of events', () => {
     expect(new Set(emitted.map((event) => event.sessionId)).size).toBe(1);
     expect(new Set(emitted.map((event) => event.anonymousId)).size).toBe(1);
     expect(new Set(emitted.map((event) => event.id)).size).toBe(1000);
-    expect(emitted[999]).toMatchObject({ path: '/first', url: expect.stringMatching(/\/first\?q=1#top$/) });
+    expect(emitted[999]).toMatchObject({
+      path: '/first',
+      url: expect.stringMatching(/\/first\?q=1#top$/),
+    });
   });
 
   it('takes the new URL for an event tracked right after a navigation in the same task', () => {
@@ -53,7 +63,10 @@ describe('the URL of a burst of events', () => {
     tracker.track('before');
     history.pushState({}, '', '/second?x=2');
     tracker.track('after');
-    expect(emitted.filter((event) => event.type == 'event').map((event) => event.path)).toEqual(['/first', '/second']);
+    expect(emitted.filter((event) => event.type == 'event').map((event) => event.path)).toEqual([
+      '/first',
+      '/second',
+    ]);
   });
 
   it('sees the user id set by identify() in the same task', () => {

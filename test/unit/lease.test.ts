@@ -9,7 +9,10 @@ const tab = async () => {
     import('../../src/core/outbox'),
     import('../../src/config'),
   ]);
-  const options = config.resolveConfig({ endpoint: 'https://c.example/collect', site: 's' }, false)!;
+  const options = config.resolveConfig(
+    { endpoint: 'https://c.example/collect', site: 's' },
+    false,
+  )!;
   return { ...lease, outbox: outbox.createOutbox(options) };
 };
 

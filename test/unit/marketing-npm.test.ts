@@ -10,7 +10,14 @@ describe('npm set() and notFound()', () => {
     Object.defineProperty(navigator, 'sendBeacon', { value: () => true, configurable: true });
     set({ plan: 'pro' });
     notFound();
-    init({ endpoint: '/c', site: 's', includeLocal: true, flushInterval: 0, capture: [forms()], beforeSend: (event) => (sent.push(event), event) });
+    init({
+      endpoint: '/c',
+      site: 's',
+      includeLocal: true,
+      flushInterval: 0,
+      capture: [forms()],
+      beforeSend: (event) => (sent.push(event), event),
+    });
     set({ step: 2 });
     track('after');
     expect(sent).toMatchObject([

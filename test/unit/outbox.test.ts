@@ -57,9 +57,12 @@ describe('backoff', () => {
     [20, 0, 0, 300_000],
     [0, 120_000, 0, 120_000],
     [8, 1000, 0, 256_000],
-  ])('waits for retry %i (Retry-After %i ms, random %f) %i ms', (attempt, retryAfter, random, delay) => {
-    expect(backoff(attempt, retryAfter, () => random)).toBe(delay);
-  });
+  ])(
+    'waits for retry %i (Retry-After %i ms, random %f) %i ms',
+    (attempt, retryAfter, random, delay) => {
+      expect(backoff(attempt, retryAfter, () => random)).toBe(delay);
+    },
+  );
 });
 
 describe('outbox', () => {
@@ -75,21 +78,27 @@ describe('outbox', () => {
     expect(ids()).toEqual([...events, ...events].map((e) => e.id));
   });
 
-  it.each([[500], [503], [408], [429], [new TypeError('network')]])('retries with backoff after %s', async (answer) => {
-    const { fetch } = collector(answer, 204);
-    const outbox = createOutbox(config());
-    outbox.add([event()]);
-    await outbox.drain();
-    expect(fetch).toHaveBeenCalledTimes(1);
-    await vi.advanceTimersByTimeAsync(499);
-    expect(fetch).toHaveBeenCalledTimes(1);
-    await vi.advanceTimersByTimeAsync(501);
-    expect(fetch).toHaveBeenCalledTimes(2);
-    expect(stored()).toEqual([]);
-  });
+  it.each([[500], [503], [408], [429], [new TypeError('network')]])(
+    'retries with backoff after %s',
+    async (answer) => {
+      const { fetch } = collector(answer, 204);
+      const outbox = createOutbox(config());
+      outbox.add([event()]);
+      await outbox.drain();
+      expect(fetch).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(499);
+      expect(fetch).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(501);
+      expect(fetch).toHaveBeenCalledTimes(2);
+      expect(stored()).toEqual([]);
+    },
+  );
 
   it('honours Retry-After', async () => {
-    const { fetch } = collector(new Response(null, { status: 429, headers: { 'Retry-After': '120' } }), 204);
+    const { fetch } = collector(
+      new Response(null, { status: 429, headers: { 'Retry-After': '120' } }),
+      204,
+    );
     const outbox = createOutbox(config());
     outbox.add([event()]);
     await outbox.drain();
@@ -99,17 +108,20 @@ describe('outbox', () => {
     expect(fetch).toHaveBeenCalledTimes(2);
   });
 
-  it.each([[400], [413], [422]])('drops a batch the collector refuses with %i, and counts it', async (status) => {
-    const { fetch } = collector(status);
-    const outbox = createOutbox(config());
-    const dropped = stats.dropped;
-    outbox.add([event(), event()]);
-    await outbox.drain();
-    await vi.advanceTimersByTimeAsync(600_000);
-    expect(fetch).toHaveBeenCalledTimes(1);
-    expect(stored()).toEqual([]);
-    expect(stats.dropped).toBe(dropped + 2);
-  });
+  it.each([[400], [413], [422]])(
+    'drops a batch the collector refuses with %i, and counts it',
+    async (status) => {
+      const { fetch } = collector(status);
+      const outbox = createOutbox(config());
+      const dropped = stats.dropped;
+      outbox.add([event(), event()]);
+      await outbox.drain();
+      await vi.advanceTimersByTimeAsync(600_000);
+      expect(fetch).toHaveBeenCalledTimes(1);
+      expect(stored()).toEqual([]);
+      expect(stats.dropped).toBe(dropped + 2);
+    },
+  );
 
   it('retries at once when the browser comes back online', async () => {
     const { fetch } = collector(new TypeError('offline'), 204);
@@ -131,7 +143,8 @@ describe('outbox', () => {
     outbox.add(events);
     await outbox.drain();
     expect(bodies.length).toBeGreaterThan(10);
-    for (const body of bodies) expect(byteLength(JSON.stringify(body))).toBeLessThanOrEqual(MAX_BODY);
+    for (const body of bodies)
+      expect(byteLength(JSON.stringify(body))).toBeLessThanOrEqual(MAX_BODY);
     expect(ids()).toEqual(events.map((e) => e.id));
   });
 
@@ -153,23 +166,30 @@ describe('outbox', () => {
       { outboxMaxBytes: 65536 },
       (events: TrackletEvent[]) => {
         let bytes = 0;
-        return events.filter((_, i) => (bytes += byteLength(JSON.stringify(events[events.length - 1 - i]))) <= 65536).map((_, i, kept) => events[events.length - kept.length + i]);
+        return events
+          .filter(
+            (_, i) => (bytes += byteLength(JSON.stringify(events[events.length - 1 - i]))) <= 65536,
+          )
+          .map((_, i, kept) => events[events.length - kept.length + i]);
       },
     ],
-  ])('keeps the newest events within the %s cap once sends failed twice in a row', async (_, options, newest) => {
-    collector(503);
-    const outbox = createOutbox(config(options));
-    const events = Array.from({ length: 1500 }, () => event());
-    outbox.add(events);
-    const dropped = stats.dropped;
-    await outbox.drain();
-    expect(stored()).toHaveLength(1500);
-    await vi.advanceTimersByTimeAsync(1000);
-    const kept = newest(events);
-    expect(kept.length).toBeLessThan(1500);
-    expect(stored()).toEqual(kept.map((e) => e.id));
-    expect(stats.dropped).toBe(dropped + 1500 - kept.length);
-  });
+  ])(
+    'keeps the newest events within the %s cap once sends failed twice in a row',
+    async (_, options, newest) => {
+      collector(503);
+      const outbox = createOutbox(config(options));
+      const events = Array.from({ length: 1500 }, () => event());
+      outbox.add(events);
+      const dropped = stats.dropped;
+      await outbox.drain();
+      expect(stored()).toHaveLength(1500);
+      await vi.advanceTimersByTimeAsync(1000);
+      const kept = newest(events);
+      expect(kept.length).toBeLessThan(1500);
+      expect(stored()).toEqual(kept.map((e) => e.id));
+      expect(stats.dropped).toBe(dropped + 1500 - kept.length);
+    },
+  );
 
   it('drops events older than outboxMaxAge days', async () => {
     const { ids } = collector(204);
@@ -199,7 +219,9 @@ describe('outbox', () => {
     page1.hide();
     page1.hide(); // visibilitychange then pagehide: beaconed once
     expect(beacon).toHaveBeenCalledTimes(1);
-    expect(JSON.parse(beacon.mock.calls[0][1]).events.map((e: TrackletEvent) => e.id)).toEqual(events.map((e) => e.id));
+    expect(JSON.parse(beacon.mock.calls[0][1]).events.map((e: TrackletEvent) => e.id)).toEqual(
+      events.map((e) => e.id),
+    );
     await page1.drain();
     expect(ids()).toEqual([]);
     vi.advanceTimersByTime(1);
@@ -233,7 +255,10 @@ describe('outbox', () => {
     const beacon = vi.fn((_url: string, _body: string) => true);
     vi.stubGlobal('navigator', { sendBeacon: beacon });
     let answer: (response: Response) => void = () => {};
-    vi.stubGlobal('fetch', vi.fn(() => new Promise<Response>((resolve) => (answer = resolve))));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(() => new Promise<Response>((resolve) => (answer = resolve))),
+    );
     const outbox = createOutbox(config());
     outbox.add([event()]);
     const drained = outbox.drain();
@@ -265,7 +290,9 @@ describe('outbox', () => {
     const theirs = event();
     outbox.add([mine]);
     localStorage.setItem('tracklet:o:0000other', JSON.stringify([0, theirs]));
-    const key = Object.keys(localStorage).find((k) => k.startsWith('tracklet:o:') && !k.endsWith('other'))!;
+    const key = Object.keys(localStorage).find(
+      (k) => k.startsWith('tracklet:o:') && !k.endsWith('other'),
+    )!;
     await outbox.drain();
     expect(ids().sort()).toEqual([mine.id, theirs.id].sort());
     outbox.add([event()]);

@@ -15,7 +15,10 @@ beforeAll(() => {
   history.replaceState({}, '', '/start?utm_source=mail');
   beacon = vi.fn(() => true);
   Object.defineProperty(navigator, 'sendBeacon', { value: beacon, configurable: true });
-  const config = resolveConfig({ endpoint: '/collect', site: 's', capture: [record], flushInterval: 0, includeLocal: true }, false)!;
+  const config = resolveConfig(
+    { endpoint: '/collect', site: 's', capture: [record], flushInterval: 0, includeLocal: true },
+    false,
+  )!;
   tracker = createTracker(config);
 });
 beforeEach(() => {
@@ -30,14 +33,21 @@ describe('SPA pageviews (history mode)', () => {
     dispatchEvent(new Event('pagehide'));
     const body = JSON.parse(beacon.mock.calls.at(-1)![1]);
     expect(body.events).toHaveLength(1);
-    expect(body.events[0]).toMatchObject({ type: 'pageview', path: '/start', attribution: { utm_source: 'mail' } });
+    expect(body.events[0]).toMatchObject({
+      type: 'pageview',
+      path: '/start',
+      attribution: { utm_source: 'mail' },
+    });
   });
 
   it('sends one per pushState to a new URL', () => {
     history.pushState({}, '', '/a');
     history.pushState({}, '', '/b?x=1');
     expect(paths()).toEqual(['/a', '/b']);
-    expect(seen[1]).toMatchObject({ url: expect.stringMatching(/\/b\?x=1$/), referrer: expect.stringMatching(/\/a$/) });
+    expect(seen[1]).toMatchObject({
+      url: expect.stringMatching(/\/b\?x=1$/),
+      referrer: expect.stringMatching(/\/a$/),
+    });
   });
 
   it('sends none for replaceState or pushState to the same URL, or a hash change', () => {
@@ -52,7 +62,9 @@ describe('SPA pageviews (history mode)', () => {
     history.replaceState({}, '', '/replaced');
     history.pushState({}, '', '/next');
     // A back navigation: the browser moves the URL without calling the history API, then fires popstate.
-    (window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM.setURL(location.origin + '/replaced');
+    (window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM.setURL(
+      location.origin + '/replaced',
+    );
     dispatchEvent(new PopStateEvent('popstate'));
     expect(paths()).toEqual(['/replaced', '/next', '/replaced']);
   });
@@ -83,14 +95,20 @@ describe('SPA pageviews (history mode)', () => {
 describe('batching', () => {
   it('sends by fetch once the batch is full, not before', async () => {
     dispatchEvent(new Event('pagehide'));
-    const fetch = vi.fn(async (_url: string, _init: RequestInit) => new Response(null, { status: 204 }));
+    const fetch = vi.fn(
+      async (_url: string, _init: RequestInit) => new Response(null, { status: 204 }),
+    );
     vi.stubGlobal('fetch', fetch);
     for (let i = 0; i < 9; i++) tracker.track('e' + i);
     await new Promise((done) => setTimeout(done, 10));
     expect(fetch).not.toHaveBeenCalled();
     tracker.track('e9');
     await vi.waitFor(() => expect(fetch).toHaveBeenCalledTimes(1));
-    expect(fetch.mock.calls[0][1]).toMatchObject({ method: 'POST', keepalive: true, credentials: 'omit' });
+    expect(fetch.mock.calls[0][1]).toMatchObject({
+      method: 'POST',
+      keepalive: true,
+      credentials: 'omit',
+    });
     expect(JSON.parse(fetch.mock.calls[0][1].body as string).events).toHaveLength(10);
     vi.unstubAllGlobals();
   });

@@ -1,7 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/config';
 import type { Config, TrackletOptions } from '../../src/core/contract';
-import { createPrivacy, gateStats, MAX_WAITING, pathPattern, sampleOf } from '../../src/core/privacy';
+import {
+  createPrivacy,
+  gateStats,
+  MAX_WAITING,
+  pathPattern,
+  sampleOf,
+} from '../../src/core/privacy';
 import { randomId } from '../../src/core/id';
 import { clear, read, write } from '../../src/core/storage';
 import { setDebug } from '../../src/core/log';
@@ -42,7 +48,8 @@ beforeEach(() => {
 afterEach(() => {
   vi.restoreAllMocks();
   setDebug(false);
-  for (const name of ['webdriver', 'doNotTrack', 'globalPrivacyControl']) delete (navigator as unknown as Record<string, unknown>)[name];
+  for (const name of ['webdriver', 'doNotTrack', 'globalPrivacyControl'])
+    delete (navigator as unknown as Record<string, unknown>)[name];
 });
 
 describe('consent', () => {
@@ -143,24 +150,36 @@ describe('page-wide exclusions', () => {
     ['localhost (happy-dom runs on it)', {}, () => {}],
     ['an automated browser', {}, () => setNavigator('webdriver', true)],
     ['Do Not Track', { includeLocal: true }, () => setNavigator('doNotTrack', '1')],
-    ['Global Privacy Control', { includeLocal: true }, () => setNavigator('globalPrivacyControl', true)],
+    [
+      'Global Privacy Control',
+      { includeLocal: true },
+      () => setNavigator('globalPrivacyControl', true),
+    ],
   ])('sends and stores nothing on %s, and says so once in debug mode', (_, options, setUp) => {
     setUp();
     setDebug(true);
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     const sent: TrackletEvent[] = [];
-    const { pass_ } = createPrivacy({ ...config(), includeLocal: false, ...options }, (e) => sent.push(e));
+    const { pass_ } = createPrivacy({ ...config(), includeLocal: false, ...options }, (e) =>
+      sent.push(e),
+    );
     pass_(event());
     pass_(event());
     write('aid', 'x');
     expect(sent).toEqual([]);
     expect(localStorage.length).toBe(0);
-    expect(log.mock.calls.filter((call) => call.join(' ').includes('not tracking'))).toHaveLength(1);
+    expect(log.mock.calls.filter((call) => call.join(' ').includes('not tracking'))).toHaveLength(
+      1,
+    );
   });
 
   it.each([
     ['includeLocal', { includeLocal: true }, () => setNavigator('webdriver', true)],
-    ["privacySignals: 'ignore'", { privacySignals: 'ignore' as const }, () => setNavigator('globalPrivacyControl', true)],
+    [
+      "privacySignals: 'ignore'",
+      { privacySignals: 'ignore' as const },
+      () => setNavigator('globalPrivacyControl', true),
+    ],
   ])('sends with %s', (_, options, setUp) => {
     setUp();
     const { sent, pass_ } = gate(options);
@@ -218,7 +237,9 @@ describe('scrubbing and beforeSend', () => {
     const url = 'https://s.example/?email=bob@example.com&utm_source=x&token=abc&ref=r';
     const on = gate({ scrubParams: ['ref'] });
     on.pass_(event({ url }));
-    expect(on.sent[0].url).toBe(`https://s.example/?email=${MASK}&utm_source=x&token=${MASK}&ref=${MASK}`);
+    expect(on.sent[0].url).toBe(
+      `https://s.example/?email=${MASK}&utm_source=x&token=${MASK}&ref=${MASK}`,
+    );
     const off = gate({ scrub: false });
     off.pass_(event({ url }));
     expect(off.sent[0].url).toBe(url);

@@ -5,9 +5,18 @@
  * assertions see what is stored. The wire shape itself is tested in wire.test.ts.
  */
 const parse = JSON.parse;
-JSON.parse = function (text: string, reviver?: (this: unknown, key: string, value: unknown) => unknown) {
+JSON.parse = function (
+  text: string,
+  reviver?: (this: unknown, key: string, value: unknown) => unknown,
+) {
   const value = parse(text, reviver);
-  if (value && value.v === 2 && Array.isArray(value.events) && value.common && typeof value.common == 'object') {
+  if (
+    value &&
+    value.v === 2 &&
+    Array.isArray(value.events) &&
+    value.common &&
+    typeof value.common == 'object'
+  ) {
     const { common, ...body } = value;
     body.events = value.events.map((event: object) => ({ ...common, ...event }));
     return body;

@@ -11,21 +11,36 @@ import { createTracker } from '../../src/tracker';
 import type { TrackletEvent } from '../../src/types';
 
 const config = (options: Record<string, unknown> = {}) =>
-  resolveConfig({ endpoint: 'https://c.example/collect', site: 's', includeLocal: true, ...options }, false)!;
+  resolveConfig(
+    { endpoint: 'https://c.example/collect', site: 's', includeLocal: true, ...options },
+    false,
+  )!;
 
 /** Watches listeners added to and removed from the window and the document; returns those still on. */
 const watchListeners = () => {
   type Call = [type: string, listener: unknown, options?: boolean | AddEventListenerOptions];
   const capture = (options?: boolean | AddEventListenerOptions) =>
     typeof options == 'boolean' ? options : !!options?.capture;
-  const spies = ([['window', globalThis], ['document', document]] as const).map(
-    ([name, target]) => [name, vi.spyOn(target, 'addEventListener'), vi.spyOn(target, 'removeEventListener')] as const,
+  const spies = (
+    [
+      ['window', globalThis],
+      ['document', document],
+    ] as const
+  ).map(
+    ([name, target]) =>
+      [
+        name,
+        vi.spyOn(target, 'addEventListener'),
+        vi.spyOn(target, 'removeEventListener'),
+      ] as const,
   );
   return () =>
     spies.flatMap(([name, add, remove]) => {
       const live = (add.mock.calls as Call[]).slice();
       for (const [type, listener, options] of remove.mock.calls as Call[]) {
-        const index = live.findIndex((call) => call[0] == type && call[1] == listener && capture(call[2]) == capture(options));
+        const index = live.findIndex(
+          (call) => call[0] == type && call[1] == listener && capture(call[2]) == capture(options),
+        );
         if (index >= 0) live.splice(index, 1);
       }
       return live.map(([type]) => name + ' ' + type);
@@ -61,14 +76,25 @@ describe('a stopped tracker', () => {
     const live = watchListeners();
     const pushState = history.pushState;
     const tracker = createTracker(
-      config({ spa: 'hash', capture: [errors(), clicks({ outbound: true }), engagement(), forms()] }),
+      config({
+        spa: 'hash',
+        capture: [errors(), clicks({ outbound: true }), engagement(), forms()],
+      }),
     );
     tracker.track('signup');
     dispatchEvent(new ErrorEvent('error', { message: 'boom', error: new TypeError('boom') }));
     await vi.advanceTimersByTimeAsync(0);
     // Running: the tracker's, the outbox's and the captures' listeners, the flush and error timers.
     expect(live()).toEqual(
-      expect.arrayContaining(['window popstate', 'window hashchange', 'window pagehide', 'window online', 'window error', 'document click', 'document submit']),
+      expect.arrayContaining([
+        'window popstate',
+        'window hashchange',
+        'window pagehide',
+        'window online',
+        'window error',
+        'document click',
+        'document submit',
+      ]),
     );
     expect(vi.getTimerCount()).toBeGreaterThan(0);
     expect(history.pushState).not.toBe(pushState);
@@ -103,7 +129,18 @@ describe('a stopped outbox', () => {
   it('schedules no retry and ignores the browser coming back online', async () => {
     const live = watchListeners();
     const outbox = createOutbox(config());
-    outbox.add([{ id: 'e1', type: 'event', name: 'x', timestamp: Date.now(), anonymousId: 'a', sessionId: 's', url: 'https://s.example/', path: '/' }]);
+    outbox.add([
+      {
+        id: 'e1',
+        type: 'event',
+        name: 'x',
+        timestamp: Date.now(),
+        anonymousId: 'a',
+        sessionId: 's',
+        url: 'https://s.example/',
+        path: '/',
+      },
+    ]);
     await outbox.drain();
     expect(fetch).toHaveBeenCalledTimes(1);
     expect(vi.getTimerCount()).toBe(1);

@@ -1,5 +1,14 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { clear, CONSENT_KEY, Persist, persisting, read, remove, setPersist, write } from '../../src/core/storage';
+import {
+  clear,
+  CONSENT_KEY,
+  Persist,
+  persisting,
+  read,
+  remove,
+  setPersist,
+  write,
+} from '../../src/core/storage';
 
 beforeEach(() => {
   vi.restoreAllMocks();

@@ -18,9 +18,24 @@ beforeAll(() => {
   beacon = vi.fn((_url: string, _body: unknown) => true);
   Object.defineProperty(navigator, 'sendBeacon', { value: beacon, configurable: true });
   // The outbox posts with fetch and beacons at page hide: both are recorded as (url, body).
-  vi.stubGlobal('fetch', vi.fn((url: string, init: RequestInit) => (beacon(url, init.body), Promise.resolve(new Response(null, { status: 204 })))));
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(
+      (url: string, init: RequestInit) => (
+        beacon(url, init.body),
+        Promise.resolve(new Response(null, { status: 204 }))
+      ),
+    ),
+  );
   const config = resolveConfig(
-    { endpoint: '/collect', site: 's', capture: [capture], flushInterval: 0, includeLocal: true, consent: 'required' },
+    {
+      endpoint: '/collect',
+      site: 's',
+      capture: [capture],
+      flushInterval: 0,
+      includeLocal: true,
+      consent: 'required',
+    },
     false,
   )!;
   tracker = createTracker(config);
@@ -47,7 +62,8 @@ describe('the privacy gate in the tracker', () => {
     const text = bodies().join('\n');
     const events = bodies().flatMap((body) => JSON.parse(body).events);
     expect(events.map((event) => event.type)).toEqual(['pageview', 'error', 'event']);
-    for (const secret of ['bob@example.com', 'abc', 's3cr3t', 'k9']) expect(text).not.toContain(secret);
+    for (const secret of ['bob@example.com', 'abc', 's3cr3t', 'k9'])
+      expect(text).not.toContain(secret);
     expect(events[0].attribution).toEqual({ utm_source: 'x' });
     expect(events[1]).toMatchObject({
       message: 'Cannot load https://api.example/u?auth=[redacted] for [redacted]',

@@ -31,14 +31,22 @@ describe('transport', () => {
     const fetch = vi.fn(async () => new Response(null, { status: 204 }));
     vi.stubGlobal('fetch', fetch);
     expect((await post('https://c.example/collect', '{"v":1}'))?.status).toBe(204);
-    expect(fetch).toHaveBeenCalledWith('https://c.example/collect', { method: 'POST', body: '{"v":1}', keepalive: true, credentials: 'omit' });
+    expect(fetch).toHaveBeenCalledWith('https://c.example/collect', {
+      method: 'POST',
+      body: '{"v":1}',
+      keepalive: true,
+      credentials: 'omit',
+    });
   });
 
   it.each([
     ['rejects (network error, keepalive quota)', () => Promise.reject(new TypeError('failed'))],
-    ['throws', () => {
-      throw new TypeError('no fetch');
-    }],
+    [
+      'throws',
+      () => {
+        throw new TypeError('no fetch');
+      },
+    ],
   ])('resolves to undefined when fetch %s', async (_, fetch) => {
     vi.stubGlobal('fetch', fetch);
     expect(await post('https://c.example/collect', 'body')).toBeUndefined();
@@ -47,9 +55,13 @@ describe('transport', () => {
   it.each([
     ['accepts', () => true, true],
     ['refuses (quota)', () => false, false],
-    ['throws', () => {
-      throw new TypeError('quota');
-    }, false],
+    [
+      'throws',
+      () => {
+        throw new TypeError('quota');
+      },
+      false,
+    ],
     ['is missing', undefined, false],
   ])('reports whether sendBeacon %s', (_, sendBeacon, expected) => {
     vi.stubGlobal('navigator', { sendBeacon });

@@ -24,13 +24,23 @@ export const boundProperties = (properties: Record<string, unknown>): Record<str
   const entries = Object.entries(clean)
     .filter(([key]) => key.length <= MAX_KEY_LENGTH)
     .slice(0, MAX_KEYS);
-  while (entries.length && JSON.stringify(Object.fromEntries(entries)).length > MAX_PROPERTIES_BYTES) entries.pop();
+  while (
+    entries.length &&
+    JSON.stringify(Object.fromEntries(entries)).length > MAX_PROPERTIES_BYTES
+  )
+    entries.pop();
   return Object.fromEntries(entries);
 };
 
 /** Which endpoint an event goes to, or none (identify has no place in the documented API). */
 const endpointOf = (event: TrackletEvent): keyof typeof LIMITS | undefined =>
-  event.type == 'vital' ? 'vitals' : event.type == 'error' ? 'errors' : event.type == 'identify' ? undefined : 'track';
+  event.type == 'vital'
+    ? 'vitals'
+    : event.type == 'error'
+      ? 'errors'
+      : event.type == 'identify'
+        ? undefined
+        : 'track';
 
 /** Fields every Databuddy item shares. */
 const common = ({ event, time, receivedAt }: StoredEvent) => ({
@@ -51,10 +61,22 @@ export const toDatabuddy = (stored: StoredEvent): Record<string, unknown> | unde
       return {
         ...common(stored),
         name: 'page_view',
-        properties: boundProperties({ page: event.path, url: event.url, title: event.title, referrer: event.referrer || undefined, ...campaign, ...event.properties, ...(event.status && { status: event.status }) }),
+        properties: boundProperties({
+          page: event.path,
+          url: event.url,
+          title: event.title,
+          referrer: event.referrer || undefined,
+          ...campaign,
+          ...event.properties,
+          ...(event.status && { status: event.status }),
+        }),
       };
     case 'event':
-      return { ...common(stored), name: event.name.slice(0, 256), properties: boundProperties({ ...campaign, ...event.properties }) };
+      return {
+        ...common(stored),
+        name: event.name.slice(0, 256),
+        properties: boundProperties({ ...campaign, ...event.properties }),
+      };
     case 'engagement':
       // As Databuddy's own tracker reports leaving a page.
       return {
@@ -97,9 +119,20 @@ export const databuddy: Destination<ConfigOf<'databuddy'>> = {
     for (const endpoint of ['track', 'vitals', 'errors'] as const) {
       const mine = mapped.filter((m) => endpointOf(m.delivery.stored.event) == endpoint);
       const query = endpoint == 'track' ? `website_id=${clientId}` : `client_id=${clientId}`;
-      const auth: Record<string, string> = endpoint == 'track' && config.secrets.apiKey ? { Authorization: `Bearer ${config.secrets.apiKey}` } : {};
+      const auth: Record<string, string> =
+        endpoint == 'track' && config.secrets.apiKey
+          ? { Authorization: `Bearer ${config.secrets.apiKey}` }
+          : {};
       const size = Math.min(config.batchSize ?? LIMITS[endpoint], LIMITS[endpoint]);
-      outcomes.push(...(await postBatches(mine, size, (part) => post(join(base, `/${endpoint}?${query}`), { ...headers, ...auth }, part.map((m) => m.value)))));
+      outcomes.push(
+        ...(await postBatches(mine, size, (part) =>
+          post(
+            join(base, `/${endpoint}?${query}`),
+            { ...headers, ...auth },
+            part.map((m) => m.value),
+          ),
+        )),
+      );
     }
     return outcomes;
   },

@@ -7,7 +7,17 @@
  */
 import type { StoredEvent } from '../store';
 import type { ConfigOf, Destination } from './types';
-import { commerceName, compact, isKnownEvent, itemsOf, join, mapEach, postEach, propertiesOf, str } from './util';
+import {
+  commerceName,
+  compact,
+  isKnownEvent,
+  itemsOf,
+  join,
+  mapEach,
+  postEach,
+  propertiesOf,
+  str,
+} from './util';
 
 /** The document's API host. */
 export const DATACUE_URL = 'https://api.datacue.co';
@@ -19,7 +29,13 @@ export const datacueEvent = (stored: StoredEvent): Record<string, unknown> | und
   const cart = () =>
     itemsOf(properties).map((item) =>
       // The two order examples disagree (variant/price vs variant_id/unit_price); variant_id is what every other example uses.
-      compact({ product_id: item.product_id, variant_id: item.variant_id, quantity: item.quantity ?? 1, unit_price: item.price, currency: item.currency ?? str(properties.currency) }),
+      compact({
+        product_id: item.product_id,
+        variant_id: item.variant_id,
+        quantity: item.quantity ?? 1,
+        unit_price: item.price,
+        currency: item.currency ?? str(properties.currency),
+      }),
     );
   if (event.type == 'pageview') {
     const category = str(properties.category_id);
@@ -28,12 +44,22 @@ export const datacueEvent = (stored: StoredEvent): Record<string, unknown> | und
   }
   switch (commerceName(event)) {
     case 'product_view':
-      return compact({ type: 'pageview', subtype: 'product', product_id: str(properties.product_id), variant_id: str(properties.variant_id) });
+      return compact({
+        type: 'pageview',
+        subtype: 'product',
+        product_id: str(properties.product_id),
+        variant_id: str(properties.variant_id),
+      });
     case 'add_to_cart':
       // viewcart takes the whole cart: `items` when the page gave it, else the product just added.
       return { type: 'viewcart', cart: itemsOf(properties).map((item) => item.product_id) };
     case 'checkout_start':
-      return compact({ type: 'order', subtype: 'started', order_id: str(properties.order_id), cart: cart() });
+      return compact({
+        type: 'order',
+        subtype: 'started',
+        order_id: str(properties.order_id),
+        cart: cart(),
+      });
     case 'purchase':
       return compact({
         type: 'order',
@@ -51,7 +77,10 @@ export const datacueEvent = (stored: StoredEvent): Record<string, unknown> | und
 };
 
 /** The whole DataCue body. */
-export const toDatacue = (stored: StoredEvent, userAgentField: string): Record<string, unknown> | undefined => {
+export const toDatacue = (
+  stored: StoredEvent,
+  userAgentField: string,
+): Record<string, unknown> | undefined => {
   const event = datacueEvent(stored);
   if (!event) return undefined;
   return {
@@ -68,8 +97,13 @@ export const datacue: Destination<ConfigOf<'datacue'>> = {
   batchSize: (config) => config.batchSize ?? 50,
   async deliver(deliveries, { config, post }) {
     const url = join(config.baseUrl ?? DATACUE_URL, '/v1/events');
-    const headers = { 'Content-Type': 'application/json', Authorization: 'Basic ' + Buffer.from(config.secrets.apiKey + ':').toString('base64') };
-    const { mapped, failed } = mapEach(deliveries, (d) => toDatacue(d.stored, config.userAgentField ?? 'user_agent'));
+    const headers = {
+      'Content-Type': 'application/json',
+      Authorization: 'Basic ' + Buffer.from(config.secrets.apiKey + ':').toString('base64'),
+    };
+    const { mapped, failed } = mapEach(deliveries, (d) =>
+      toDatacue(d.stored, config.userAgentField ?? 'user_agent'),
+    );
     return [...failed, ...(await postEach(mapped, (body) => post(url, headers, body)))];
   },
 };

@@ -34,26 +34,66 @@ const NAMES: Record<string, string> = {
 
 /** The event name Growlytics gets (before shortening). */
 export const growlyticsName = (event: TrackletEvent): string =>
-  event.type == 'event' ? (NAMES[commerceName(event) ?? ''] ?? event.name) : { pageview: 'Page Viewed', identify: 'Identify', vital: 'Web Vital', error: 'Error', engagement: 'Engagement' }[event.type];
+  event.type == 'event'
+    ? (NAMES[commerceName(event) ?? ''] ?? event.name)
+    : {
+        pageview: 'Page Viewed',
+        identify: 'Identify',
+        vital: 'Web Vital',
+        error: 'Error',
+        engagement: 'Engagement',
+      }[event.type];
 
 /** The raw attributes of an event, before repair. */
 const rawAttributes = ({ event }: StoredEvent): Record<string, unknown> => {
   const page = { url: event.url, path: event.path, ...event.attribution };
   switch (event.type) {
     case 'pageview':
-      return { ...page, title: event.title, referrer: event.referrer, ...event.properties, ...(event.status && { status: event.status }) };
+      return {
+        ...page,
+        title: event.title,
+        referrer: event.referrer,
+        ...event.properties,
+        ...(event.status && { status: event.status }),
+      };
     case 'vital':
-      return { ...page, metric_name: event.metricName, metric_value: event.metricValue, rating: event.rating, metric_id: event.metricId, navigation_type: event.navigationType };
+      return {
+        ...page,
+        metric_name: event.metricName,
+        metric_value: event.metricValue,
+        rating: event.rating,
+        metric_id: event.metricId,
+        navigation_type: event.navigationType,
+      };
     case 'error':
-      return { ...page, ...compact({ message: event.message, error_type: event.errorType, filename: event.filename, lineno: event.lineno, colno: event.colno, count: event.count }) };
+      return {
+        ...page,
+        ...compact({
+          message: event.message,
+          error_type: event.errorType,
+          filename: event.filename,
+          lineno: event.lineno,
+          colno: event.colno,
+          count: event.count,
+        }),
+      };
     case 'engagement':
-      return { ...page, engagement_time_ms: Math.round(event.engagementTime), scroll_depth: event.scrollDepth, interaction_count: event.interactionCount, pageview_id: event.pageviewId };
+      return {
+        ...page,
+        engagement_time_ms: Math.round(event.engagementTime),
+        scroll_depth: event.scrollDepth,
+        interaction_count: event.interactionCount,
+        pageview_id: event.pageviewId,
+      };
     default:
       return { ...page, ...propertiesOf(event) };
   }
 };
 
-const coerce = (value: string | number | boolean, type: AttributeType): string | number | boolean | undefined => {
+const coerce = (
+  value: string | number | boolean,
+  type: AttributeType,
+): string | number | boolean | undefined => {
   if (type == 'string') return String(value);
   if (type == 'number') {
     const n = typeof value == 'boolean' ? undefined : Number(value);
@@ -66,13 +106,22 @@ const coerce = (value: string | number | boolean, type: AttributeType): string |
 export type AttributeTypes = Record<string, AttributeType>;
 
 /** The commerce properties (src/commerce.ts) that are numbers, whatever a first sender made of them. */
-const BUILT_IN: AttributeTypes = { price: 'number', value: 'number', quantity: 'number', amount: 'number', revenue: 'number' };
+const BUILT_IN: AttributeTypes = {
+  price: 'number',
+  value: 'number',
+  quantity: 'number',
+  amount: 'number',
+  revenue: 'number',
+};
 
 /** Most attribute names whose type is remembered; past it, new names are typed by each value alone. */
 export const MAX_REMEMBERED = 1000;
 
 /** A map without a prototype (`constructor`, `toString`, `__proto__` are names like any other), of at most `limit` names. */
-export const typeMap = (sources: (AttributeTypes | undefined)[], limit = Infinity): AttributeTypes => {
+export const typeMap = (
+  sources: (AttributeTypes | undefined)[],
+  limit = Infinity,
+): AttributeTypes => {
   const map = Object.create(null) as AttributeTypes;
   let size = 0;
   for (const source of sources)
@@ -89,9 +138,16 @@ export const typeMap = (sources: (AttributeTypes | undefined)[], limit = Infinit
 };
 
 /** Sets a key as an own data property (plain assignment to `__proto__` would change the prototype). */
-const define = <T>(target: Record<string, T>, key: string, value: T) => Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+const define = <T>(target: Record<string, T>, key: string, value: T) =>
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 
-const own = <T>(map: Record<string, T> | undefined, key: string): T | undefined => (map && Object.hasOwn(map, key) ? map[key] : undefined);
+const own = <T>(map: Record<string, T> | undefined, key: string): T | undefined =>
+  map && Object.hasOwn(map, key) ? map[key] : undefined;
 
 /**
  * Repairs attributes to Growlytics' rules. An attribute's type comes from `declared` (the config's
@@ -99,14 +155,24 @@ const own = <T>(map: Record<string, T> | undefined, key: string): T | undefined 
  * sent with, as Growlytics itself keeps it), else from its value; new names are remembered in
  * `types` up to `MAX_REMEMBERED`. Returns the attributes and how many repairs were made.
  */
-export const repairAttributes = (raw: Record<string, unknown>, types: AttributeTypes, declared: AttributeTypes = BUILT_IN): { attributes: Attributes; repairs: number } => {
+export const repairAttributes = (
+  raw: Record<string, unknown>,
+  types: AttributeTypes,
+  declared: AttributeTypes = BUILT_IN,
+): { attributes: Attributes; repairs: number } => {
   const attributes: Attributes = {};
   let kept = 0;
   let repairs = 0;
   for (const [name, original] of Object.entries(raw)) {
     let value: string | number | boolean | undefined;
-    if (original == null || (typeof original == 'number' && !Number.isFinite(original))) value = undefined;
-    else if (typeof original == 'string' || typeof original == 'number' || typeof original == 'boolean') value = original;
+    if (original == null || (typeof original == 'number' && !Number.isFinite(original)))
+      value = undefined;
+    else if (
+      typeof original == 'string' ||
+      typeof original == 'number' ||
+      typeof original == 'boolean'
+    )
+      value = original;
     else value = JSON.stringify(original);
     if (value !== original) repairs++;
     if (value === undefined) continue;
@@ -128,7 +194,11 @@ export const repairAttributes = (raw: Record<string, unknown>, types: AttributeT
 };
 
 /** The Growlytics body of an event (types: the attribute type registry, updated; declared: types that win). */
-export const toGrowlytics = (stored: StoredEvent, types: AttributeTypes, declared?: AttributeTypes): { body: Record<string, unknown>; repairs: number } => {
+export const toGrowlytics = (
+  stored: StoredEvent,
+  types: AttributeTypes,
+  declared?: AttributeTypes,
+): { body: Record<string, unknown>; repairs: number } => {
   const { event } = stored;
   let name = growlyticsName(event);
   let { attributes, repairs } = repairAttributes(rawAttributes(stored), types, declared);
@@ -136,7 +206,15 @@ export const toGrowlytics = (stored: StoredEvent, types: AttributeTypes, declare
     name = name.slice(0, MAX_NAME);
     repairs++;
   }
-  return { body: { customerId: event.userId ?? event.anonymousId, name, time: Math.round(stored.time), attributes }, repairs };
+  return {
+    body: {
+      customerId: event.userId ?? event.anonymousId,
+      name,
+      time: Math.round(stored.time),
+      attributes,
+    },
+    repairs,
+  };
 };
 
 /** The Growlytics destination (`type: "growlytics"`). */
@@ -150,14 +228,23 @@ export const growlytics: Destination<ConfigOf<'growlytics'>> = {
     const declared = typeMap([BUILT_IN, config.attributeTypes]);
     const known = JSON.stringify(remembered ?? {});
     const url = join(config.baseUrl ?? GROWLYTICS_URL, '/track/event');
-    const headers = { 'Content-Type': 'application/json', Accept: 'application/json', 'x-growlytics-key': config.secrets.apiKey };
+    const headers = {
+      'Content-Type': 'application/json',
+      Accept: 'application/json',
+      'x-growlytics-key': config.secrets.apiKey,
+    };
     const outcomes: Outcome[] = [];
     for (const delivery of deliveries) {
       let mapped;
       try {
         mapped = toGrowlytics(delivery.stored, types, declared);
       } catch (error) {
-        outcomes.push({ deliveries: [delivery], ok: false, permanent: true, error: `cannot map event ${delivery.stored.event.id}: ${(error as Error).message}` });
+        outcomes.push({
+          deliveries: [delivery],
+          ok: false,
+          permanent: true,
+          error: `cannot map event ${delivery.stored.event.id}: ${(error as Error).message}`,
+        });
         continue;
       }
       if (mapped.repairs) count('repairs', mapped.repairs);

@@ -8,7 +8,16 @@
 import type { TrackletEvent } from '../../types';
 import type { StoredEvent } from '../store';
 import type { ConfigOf, Destination, Outcome } from './types';
-import { compact, isKnownEvent, join, mapEach, postBatches, propertiesOf, withoutNulls, type Mapped } from './util';
+import {
+  compact,
+  isKnownEvent,
+  join,
+  mapEach,
+  postBatches,
+  propertiesOf,
+  withoutNulls,
+  type Mapped,
+} from './util';
 
 /** Tracardi's names for Tracklet's events; other custom events keep their name, kebab-cased. */
 const NAMES: Record<string, string> = { add_to_cart: 'product-in-basket' };
@@ -43,15 +52,38 @@ export const tracardiType = (event: TrackletEvent): string => {
 const propertiesFor = (event: TrackletEvent): Record<string, unknown> => {
   switch (event.type) {
     case 'pageview':
-      return { pageTitle: event.title, ...propertiesOf(event), ...(event.status && { status: event.status }) };
+      return {
+        pageTitle: event.title,
+        ...propertiesOf(event),
+        ...(event.status && { status: event.status }),
+      };
     case 'identify':
       return { userId: event.userId, ...propertiesOf(event) };
     case 'vital':
-      return { metricName: event.metricName, metricValue: event.metricValue, rating: event.rating, metricId: event.metricId, navigationType: event.navigationType };
+      return {
+        metricName: event.metricName,
+        metricValue: event.metricValue,
+        rating: event.rating,
+        metricId: event.metricId,
+        navigationType: event.navigationType,
+      };
     case 'error':
-      return compact({ message: event.message, errorType: event.errorType, filename: event.filename, lineno: event.lineno, colno: event.colno, stack: event.stack, count: event.count });
+      return compact({
+        message: event.message,
+        errorType: event.errorType,
+        filename: event.filename,
+        lineno: event.lineno,
+        colno: event.colno,
+        stack: event.stack,
+        count: event.count,
+      });
     case 'engagement':
-      return { engagementTime: event.engagementTime, scrollDepth: event.scrollDepth, interactionCount: event.interactionCount, pageviewId: event.pageviewId };
+      return {
+        engagementTime: event.engagementTime,
+        scrollDepth: event.scrollDepth,
+        interactionCount: event.interactionCount,
+        pageviewId: event.pageviewId,
+      };
     default:
       return propertiesOf(event);
   }
@@ -60,7 +92,12 @@ const propertiesFor = (event: TrackletEvent): Record<string, unknown> => {
 /** One Tracardi event. */
 export const toTracardiEvent = (stored: StoredEvent): Record<string, unknown> => {
   const { event } = stored;
-  const page = compact({ url: event.url, path: event.path, title: event.type == 'pageview' ? event.title : undefined, referrer: event.type == 'pageview' ? event.referrer : undefined });
+  const page = compact({
+    url: event.url,
+    path: event.path,
+    title: event.type == 'pageview' ? event.title : undefined,
+    referrer: event.type == 'pageview' ? event.referrer : undefined,
+  });
   return {
     id: event.id,
     type: tracardiType(event),
@@ -72,13 +109,22 @@ export const toTracardiEvent = (stored: StoredEvent): Record<string, unknown> =>
 };
 
 /** A tracker payload for events of one visitor session (`mapped`: their Tracardi events, when already made). */
-export const toTracardiPayload = (sourceId: string, events: StoredEvent[], profileId?: string, mapped?: Record<string, unknown>[]): Record<string, unknown> => {
+export const toTracardiPayload = (
+  sourceId: string,
+  events: StoredEvent[],
+  profileId?: string,
+  mapped?: Record<string, unknown>[],
+): Record<string, unknown> => {
   const first = events[0];
   return {
     source: { id: sourceId },
     session: { id: first.event.sessionId },
     ...(profileId ? { profile: { id: profileId } } : {}),
-    context: compact({ userAgent: first.userAgent, ip: first.ip, userId: events.find((e) => e.event.userId)?.event.userId }),
+    context: compact({
+      userAgent: first.userAgent,
+      ip: first.ip,
+      userId: events.find((e) => e.event.userId)?.event.userId,
+    }),
     properties: {},
     events: mapped ?? events.map(toTracardiEvent),
     options: {},
@@ -109,9 +155,14 @@ export const tracardi: Destination<ConfigOf<'tracardi'>> = {
           state?.profileId,
           part.map((m) => m.value),
         );
-        const result = await post(join(config.baseUrl, '/track'), { 'Content-Type': 'application/json' }, payload);
+        const result = await post(
+          join(config.baseUrl, '/track'),
+          { 'Content-Type': 'application/json' },
+          payload,
+        );
         const returned = (result.json as { profile?: { id?: unknown } } | undefined)?.profile?.id;
-        if (result.ok && typeof returned == 'string' && returned && returned != state?.profileId) await setState(visitor, { profileId: returned });
+        if (result.ok && typeof returned == 'string' && returned && returned != state?.profileId)
+          await setState(visitor, { profileId: returned });
         return result;
       };
       outcomes.push(...(await postBatches(group, config.batchSize ?? 100, send)));

@@ -9,7 +9,18 @@
 import type { TrackletEvent } from '../../types';
 import type { StoredEvent } from '../store';
 import type { ConfigOf, Destination, Outcome } from './types';
-import { commerceName, emailOf, isKnownEvent, itemsOf, num, postBatches, propertiesOf, sha256, str, type Mapped } from './util';
+import {
+  commerceName,
+  emailOf,
+  isKnownEvent,
+  itemsOf,
+  num,
+  postBatches,
+  propertiesOf,
+  sha256,
+  str,
+  type Mapped,
+} from './util';
 
 type TracifyType = 'pageview' | 'productview' | 'addtocart' | 'purchase' | 'conversion';
 
@@ -19,14 +30,20 @@ interface VisitorState {
   pending?: { session: string; attribution: Record<string, string> };
 }
 
-const TYPES: Record<string, TracifyType> = { product_view: 'productview', add_to_cart: 'addtocart', purchase: 'purchase', conversion: 'conversion' };
+const TYPES: Record<string, TracifyType> = {
+  product_view: 'productview',
+  add_to_cart: 'addtocart',
+  purchase: 'purchase',
+  conversion: 'conversion',
+};
 
 /** The Tracify type of an event, if it has one. */
 export const tracifyType = (event: TrackletEvent): TracifyType | undefined =>
   event.type == 'pageview' ? 'pageview' : TYPES[commerceName(event) ?? ''];
 
 /** `%Y-%m-%d %H:%M:%S` in UTC. */
-export const tracifyDatetime = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+export const tracifyDatetime = (ms: number): string =>
+  new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 
 /** A money amount as the examples write it: a string, two decimals. */
 const amount = (value: unknown): string | undefined => {
@@ -40,7 +57,12 @@ const amount = (value: unknown): string | undefined => {
  */
 export const toTracify = (
   stored: StoredEvent,
-  options: { customerSiteId: string; origin?: string; emailHash?: string; attribution?: Record<string, string> },
+  options: {
+    customerSiteId: string;
+    origin?: string;
+    emailHash?: string;
+    attribution?: Record<string, string>;
+  },
 ): Record<string, unknown> => {
   const { event } = stored;
   const type = tracifyType(event)!;
@@ -64,7 +86,8 @@ export const toTracify = (
     data[idKey] = str(properties[idKey]) ?? event.id;
     const currency = str(properties.currency)?.toUpperCase();
     const total = amount(properties.value ?? properties.amount);
-    if (!currency || !/^[A-Z]{3}$/.test(currency)) throw new Error(`${event.type} ${event.id}: ${type} needs an ISO-4217 currency`);
+    if (!currency || !/^[A-Z]{3}$/.test(currency))
+      throw new Error(`${event.type} ${event.id}: ${type} needs an ISO-4217 currency`);
     if (total == undefined) throw new Error(`${event.type} ${event.id}: ${type} needs a value`);
     data.currency = currency;
     data.amount = total;
@@ -76,18 +99,28 @@ export const toTracify = (
       });
     }
   }
-  return { url: event.url, customer_site_id: options.customerSiteId, identity_data: identity, datetime: tracifyDatetime(stored.time), type, data };
+  return {
+    url: event.url,
+    customer_site_id: options.customerSiteId,
+    identity_data: identity,
+    datetime: tracifyDatetime(stored.time),
+    type,
+    data,
+  };
 };
 
 /** The Tracify destination (`type: "tracify"`). */
 export const tracify: Destination<ConfigOf<'tracify'>> = {
   // Identify and attribution-carrying events are taken too: they teach the visitor's email and campaign.
-  accepts: ({ event }) => isKnownEvent(event) && (tracifyType(event) != undefined || event.type == 'identify' || !!event.attribution),
+  accepts: ({ event }) =>
+    isKnownEvent(event) &&
+    (tracifyType(event) != undefined || event.type == 'identify' || !!event.attribution),
   batchSize: (config) => config.batchSize ?? 100,
   async deliver(deliveries, { config, post, getState, setState }) {
     const states = new Map<string, VisitorState>();
     const stateOf = async (visitor: string) => {
-      if (!states.has(visitor)) states.set(visitor, ((await getState(visitor)) as VisitorState) ?? {});
+      if (!states.has(visitor))
+        states.set(visitor, ((await getState(visitor)) as VisitorState) ?? {});
       return states.get(visitor)!;
     };
     const outcomes: Outcome[] = [];
@@ -99,25 +132,49 @@ export const tracify: Destination<ConfigOf<'tracify'>> = {
       const email = emailOf(event);
       if (email) state.email = sha256(email);
       if (!tracifyType(event)) {
-        if (event.attribution) state.pending = { session: event.sessionId, attribution: event.attribution };
+        if (event.attribution)
+          state.pending = { session: event.sessionId, attribution: event.attribution };
         outcomes.push({ deliveries: [delivery], ok: true });
         continue;
       }
       let attribution = event.attribution;
-      if (!attribution && state.pending?.session == event.sessionId && !usedPending.has(event.anonymousId)) {
+      if (
+        !attribution &&
+        state.pending?.session == event.sessionId &&
+        !usedPending.has(event.anonymousId)
+      ) {
         attribution = state.pending.attribution;
         usedPending.add(event.anonymousId);
       }
       try {
-        items.push({ delivery, value: toTracify(delivery.stored, { customerSiteId: config.customerSiteId, origin: config.origin, emailHash: state.email, attribution }) });
+        items.push({
+          delivery,
+          value: toTracify(delivery.stored, {
+            customerSiteId: config.customerSiteId,
+            origin: config.origin,
+            emailHash: state.email,
+            attribution,
+          }),
+        });
       } catch (error) {
-        outcomes.push({ deliveries: [delivery], ok: false, permanent: true, error: `cannot map event ${event.id}: ${(error as Error).message}` });
+        outcomes.push({
+          deliveries: [delivery],
+          ok: false,
+          permanent: true,
+          error: `cannot map event ${event.id}: ${(error as Error).message}`,
+        });
       }
     }
     const header = config.apiKeyHeader ?? 'Authorization';
-    const prefix = config.apiKeyPrefix ?? (header.toLowerCase() == 'authorization' ? 'Bearer ' : '');
-    const headers = { 'Content-Type': 'application/json', [header]: prefix + config.secrets.apiKey };
-    const sent = await postBatches(items, config.batchSize ?? 100, (part) => post(config.baseUrl, headers, { events: part.map((m) => m.value) }));
+    const prefix =
+      config.apiKeyPrefix ?? (header.toLowerCase() == 'authorization' ? 'Bearer ' : '');
+    const headers = {
+      'Content-Type': 'application/json',
+      [header]: prefix + config.secrets.apiKey,
+    };
+    const sent = await postBatches(items, config.batchSize ?? 100, (part) =>
+      post(config.baseUrl, headers, { events: part.map((m) => m.value) }),
+    );
     const allSent = sent.every((o) => o.ok);
     outcomes.push(...sent);
     // Pending campaign parameters are spent only once an event carried them out.

@@ -10,14 +10,17 @@ const COMMERCE_NAMES = new Set<string>(Object.values(COMMERCE_EVENTS));
 
 /** The standard commerce name of a custom event, if it is one. */
 export const commerceName = (event: TrackletEvent): CommerceEventName | undefined =>
-  event.type == 'event' && COMMERCE_NAMES.has(event.name) ? (event.name as CommerceEventName) : undefined;
+  event.type == 'event' && COMMERCE_NAMES.has(event.name)
+    ? (event.name as CommerceEventName)
+    : undefined;
 
 /**
  * True for the event types and vital metrics this relay knows. Others (a newer tracker's) are
  * stored and sent to webhooks, which take the wire format as is; every other destination skips them.
  */
 export const isKnownEvent = (event: TrackletEvent): boolean =>
-  (KNOWN_TYPES as readonly string[]).includes(event.type) && (event.type != 'vital' || (KNOWN_METRICS as readonly string[]).includes(event.metricName));
+  (KNOWN_TYPES as readonly string[]).includes(event.type) &&
+  (event.type != 'vital' || (KNOWN_METRICS as readonly string[]).includes(event.metricName));
 
 /** Lowercase hex SHA-256. */
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -27,7 +30,8 @@ export const sha256 = (text: string): string => createHash('sha256').update(text
  * own stack, not recursion, so no nesting depth can overflow the call stack.
  */
 export const withoutNulls = (value: unknown): unknown => {
-  const copy = (x: unknown): unknown => (Array.isArray(x) ? [] : x && typeof x == 'object' ? {} : x);
+  const copy = (x: unknown): unknown =>
+    Array.isArray(x) ? [] : x && typeof x == 'object' ? {} : x;
   const root = copy(value);
   const stack: [source: unknown, target: unknown][] = [[value, root]];
   while (stack.length) {
@@ -45,7 +49,12 @@ export const withoutNulls = (value: unknown): unknown => {
         if (item == null) continue;
         const child = copy(item);
         // defineProperty: a key named `__proto__` stays a plain key.
-        Object.defineProperty(target, key, { value: child, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(target, key, {
+          value: child,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         stack.push([item, child]);
       }
     }
@@ -62,7 +71,11 @@ export const compact = <T extends Record<string, unknown>>(object: T): Partial<T
 
 /** A property as a string, if it is a string or a number. */
 export const str = (value: unknown): string | undefined =>
-  typeof value == 'string' ? value : typeof value == 'number' && Number.isFinite(value) ? String(value) : undefined;
+  typeof value == 'string'
+    ? value
+    : typeof value == 'number' && Number.isFinite(value)
+      ? String(value)
+      : undefined;
 
 /** A property as a finite number, if it is one or a numeric string. */
 export const num = (value: unknown): number | undefined => {
@@ -72,7 +85,11 @@ export const num = (value: unknown): number | undefined => {
 
 /** The product lines of a commerce event: `items[]`, or the event's own product fields. */
 export const itemsOf = (properties: Record<string, unknown> = {}): CommerceItem[] => {
-  const lines = Array.isArray(properties.items) ? properties.items : properties.product_id != null ? [properties] : [];
+  const lines = Array.isArray(properties.items)
+    ? properties.items
+    : properties.product_id != null
+      ? [properties]
+      : [];
   return lines
     .filter((x): x is Record<string, unknown> => !!x && typeof x == 'object')
     .map((x) => ({
@@ -88,7 +105,11 @@ export const itemsOf = (properties: Record<string, unknown> = {}): CommerceItem[
 
 /** The properties of an event (custom and pageview), `{}` when none. */
 export const propertiesOf = (event: TrackletEvent): Record<string, unknown> =>
-  (event.type == 'event' || event.type == 'pageview' ? event.properties : event.type == 'identify' ? event.traits : undefined) ?? {};
+  (event.type == 'event' || event.type == 'pageview'
+    ? event.properties
+    : event.type == 'identify'
+      ? event.traits
+      : undefined) ?? {};
 
 /** Splits a list into chunks of at most `size`. */
 export const chunk = <T>(list: T[], size: number): T[][] => {
@@ -120,14 +141,22 @@ export interface Mapped<T> {
  * Maps each delivery on its own: one whose mapping throws fails alone, permanently (the same
  * event would throw again), with the reason; the others go on.
  */
-export const mapEach = <T>(deliveries: Delivery[], map: (delivery: Delivery) => T): { mapped: Mapped<T>[]; failed: Outcome[] } => {
+export const mapEach = <T>(
+  deliveries: Delivery[],
+  map: (delivery: Delivery) => T,
+): { mapped: Mapped<T>[]; failed: Outcome[] } => {
   const mapped: Mapped<T>[] = [];
   const failed: Outcome[] = [];
   for (const delivery of deliveries) {
     try {
       mapped.push({ delivery, value: map(delivery) });
     } catch (error) {
-      failed.push({ deliveries: [delivery], ok: false, permanent: true, error: `cannot map event ${delivery.stored.event.id}: ${(error as Error).message}` });
+      failed.push({
+        deliveries: [delivery],
+        ok: false,
+        permanent: true,
+        error: `cannot map event ${delivery.stored.event.id}: ${(error as Error).message}`,
+      });
     }
   }
   return { mapped, failed };
@@ -141,12 +170,19 @@ const CONTENT_REFUSALS = new Set([400, 413, 422]);
  * and sends each half, down to single events, so only the refused events fail. Auth and endpoint
  * refusals (401, 403, 404) concern every event alike and are not split.
  */
-export const sendNarrowing = async <T>(items: Mapped<T>[], send: (items: Mapped<T>[]) => Promise<HttpResult>): Promise<Outcome[]> => {
+export const sendNarrowing = async <T>(
+  items: Mapped<T>[],
+  send: (items: Mapped<T>[]) => Promise<HttpResult>,
+): Promise<Outcome[]> => {
   const result = await send(items);
   const deliveries = items.map((item) => item.delivery);
-  if (result.ok || items.length < 2 || !CONTENT_REFUSALS.has(result.status ?? 0)) return [outcome(deliveries, result)];
+  if (result.ok || items.length < 2 || !CONTENT_REFUSALS.has(result.status ?? 0))
+    return [outcome(deliveries, result)];
   const half = Math.ceil(items.length / 2);
-  return [...(await sendNarrowing(items.slice(0, half), send)), ...(await sendNarrowing(items.slice(half), send))];
+  return [
+    ...(await sendNarrowing(items.slice(0, half), send)),
+    ...(await sendNarrowing(items.slice(half), send)),
+  ];
 };
 
 /**
@@ -154,21 +190,36 @@ export const sendNarrowing = async <T>(items: Mapped<T>[], send: (items: Mapped<
  * it), narrowing a batch whose content the API refuses (see `sendNarrowing`). The destinations
  * that post JSON batches share it.
  */
-export const postBatches = async <T>(items: Mapped<T>[], size: number, send: (items: Mapped<T>[]) => Promise<HttpResult>): Promise<Outcome[]> => {
+export const postBatches = async <T>(
+  items: Mapped<T>[],
+  size: number,
+  send: (items: Mapped<T>[]) => Promise<HttpResult>,
+): Promise<Outcome[]> => {
   const outcomes: Outcome[] = [];
   for (const group of chunk(items, size)) outcomes.push(...(await sendNarrowing(group, send)));
   return outcomes;
 };
 
 /** Each delivery sent on its own, one request each; a mapping that gave nothing is done without a request. */
-export const postEach = async <T>(items: Mapped<T | undefined>[], send: (value: T) => Promise<HttpResult>): Promise<Outcome[]> => {
+export const postEach = async <T>(
+  items: Mapped<T | undefined>[],
+  send: (value: T) => Promise<HttpResult>,
+): Promise<Outcome[]> => {
   const outcomes: Outcome[] = [];
-  for (const { delivery, value } of items) outcomes.push(value === undefined ? { deliveries: [delivery], ok: true } : outcome([delivery], await send(value)));
+  for (const { delivery, value } of items)
+    outcomes.push(
+      value === undefined
+        ? { deliveries: [delivery], ok: true }
+        : outcome([delivery], await send(value)),
+    );
   return outcomes;
 };
 
 /** An email to identify the visitor by: `traits.email`, or a user id that is an email. */
 export const emailOf = (event: TrackletEvent): string | undefined => {
-  const candidate = event.type == 'identify' ? (str(event.traits?.email) ?? event.userId) : event.userId;
-  return candidate && /^[^@\s]+@[^@\s]+$/.test(candidate) ? candidate.trim().toLowerCase() : undefined;
+  const candidate =
+    event.type == 'identify' ? (str(event.traits?.email) ?? event.userId) : event.userId;
+  return candidate && /^[^@\s]+@[^@\s]+$/.test(candidate)
+    ? candidate.trim().toLowerCase()
+    : undefined;
 };

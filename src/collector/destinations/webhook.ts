@@ -13,9 +13,17 @@ export const webhook: Destination<ConfigOf<'webhook'>> = {
   lanes: () => 4,
   async deliver(deliveries, { config, post }) {
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-    for (const [key, value] of Object.entries(config.secrets)) if (key.startsWith('header:')) headers[key.slice(7)] = value;
+    for (const [key, value] of Object.entries(config.secrets))
+      if (key.startsWith('header:')) headers[key.slice(7)] = value;
     const url = config.url ?? config.secrets.url;
     const items = deliveries.map((delivery) => ({ delivery, value: delivery.stored.event }));
-    return postBatches(items, config.batchSize ?? 100, (part) => post(url, headers, { v: 1, site: config.site, sentAt: Date.now(), events: part.map((m) => m.value) }));
+    return postBatches(items, config.batchSize ?? 100, (part) =>
+      post(url, headers, {
+        v: 1,
+        site: config.site,
+        sentAt: Date.now(),
+        events: part.map((m) => m.value),
+      }),
+    );
   },
 };

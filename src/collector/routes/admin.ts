@@ -14,7 +14,14 @@ import type { EventStream } from './stream';
 import type { Ingest } from './ingest';
 
 /** The paths behind the admin guard. */
-export const ADMIN_PATHS = new Set(['/status', '/metrics', '/dead-letters', '/dead-letters/requeue', '/events/stream', '/erase']);
+export const ADMIN_PATHS = new Set([
+  '/status',
+  '/metrics',
+  '/dead-letters',
+  '/dead-letters/requeue',
+  '/events/stream',
+  '/erase',
+]);
 
 /** What the admin routes work with. */
 export interface AdminOptions {
@@ -45,11 +52,22 @@ export interface Admin {
 /** Creates the admin routes. */
 export function createAdmin(options: AdminOptions): Admin {
   const { config, store, worker } = options;
-  const allowedHosts = new Set([...(config.allowedHosts ?? []), ...(config.host ? [config.host] : [])].map((h) => h.toLowerCase()));
+  const allowedHosts = new Set(
+    [...(config.allowedHosts ?? []), ...(config.host ? [config.host] : [])].map((h) =>
+      h.toLowerCase(),
+    ),
+  );
   const { adminBodyBytes } = { ...DEFAULT_LIMITS, ...config.limits };
   // Errors are redacted when stored; shown again here, so that rows stored by an older relay are too.
-  const secrets = new Map(Object.values(config.sites).flatMap((s) => s.destinations.map((d) => [d.key, Object.values(d.secrets)] as const)));
-  const shown = <T extends { destination: string; lastError?: string }>(row: T): T => (row.lastError ? { ...row, lastError: redact(row.lastError, secrets.get(row.destination)) } : row);
+  const secrets = new Map(
+    Object.values(config.sites).flatMap((s) =>
+      s.destinations.map((d) => [d.key, Object.values(d.secrets)] as const),
+    ),
+  );
+  const shown = <T extends { destination: string; lastError?: string }>(row: T): T =>
+    row.lastError
+      ? { ...row, lastError: redact(row.lastError, secrets.get(row.destination)) }
+      : row;
 
   const isAdmin = (request: Request, url: URL): boolean => {
     if (!config.adminToken) return true;
@@ -68,15 +86,34 @@ export function createAdmin(options: AdminOptions): Admin {
     const host = request.headers.get('host');
     if (host == null || allowedHosts.has('*')) return true;
     const name = host.toLowerCase().replace(/:\d*$/, '');
-    return isLoopbackHost(name) || allowedHosts.has(name) || allowedHosts.has(name.replace(/^\[(.*)\]$/, '$1'));
+    return (
+      isLoopbackHost(name) ||
+      allowedHosts.has(name) ||
+      allowedHosts.has(name.replace(/^\[(.*)\]$/, '$1'))
+    );
   };
 
   const guard = (request: Request, url: URL): Response | undefined => {
     if (!isAllowedHost(request))
-      return refuse(403, 'host_not_allowed', 'Host', `admin routes answer to loopback names, "host" and allowedHosts only, not "${(request.headers.get('host') ?? '').slice(0, 100)}"`);
+      return refuse(
+        403,
+        'host_not_allowed',
+        'Host',
+        `admin routes answer to loopback names, "host" and allowedHosts only, not "${(request.headers.get('host') ?? '').slice(0, 100)}"`,
+      );
     if (isAdmin(request, url)) return undefined;
-    const header = options.queryToken == 'stream' && url.searchParams.has('token') && url.pathname != '/events/stream';
-    return refuse(401, 'unauthorized', 'Authorization', header ? 'send the admin token as "Authorization: Bearer <token>"; ?token= is accepted on /events/stream only' : 'a valid admin token is required');
+    const header =
+      options.queryToken == 'stream' &&
+      url.searchParams.has('token') &&
+      url.pathname != '/events/stream';
+    return refuse(
+      401,
+      'unauthorized',
+      'Authorization',
+      header
+        ? 'send the admin token as "Authorization: Bearer <token>"; ?token= is accepted on /events/stream only'
+        : 'a valid admin token is required',
+    );
   };
 
   const status = async () => {
@@ -85,9 +122,20 @@ export function createAdmin(options: AdminOptions): Admin {
     const ingest = options.ingest.stats();
     const destinations = Object.values(config.sites).flatMap((site) =>
       site.destinations.map((d) => ({
-        ...shown(counts.get(d.key) ?? { destination: d.key, queued: 0, retrying: 0, delivered: 0, dead: 0 }),
+        ...shown(
+          counts.get(d.key) ?? {
+            destination: d.key,
+            queued: 0,
+            retrying: 0,
+            delivered: 0,
+            dead: 0,
+          },
+        ),
         type: d.type,
-        counters: { ...stats[d.key]?.counters, ...(ingest.skipped.has(d.key) ? { skippedUnknown: ingest.skipped.get(d.key)! } : {}) },
+        counters: {
+          ...stats[d.key]?.counters,
+          ...(ingest.skipped.has(d.key) ? { skippedUnknown: ingest.skipped.get(d.key)! } : {}),
+        },
         recent: stats[d.key]?.recent ?? [],
       })),
     );
@@ -98,28 +146,54 @@ export function createAdmin(options: AdminOptions): Admin {
       suppressedEvents: ingest.suppressedEvents,
       ...(options.retention ? { retention: { pruned: options.retention.pruned() } } : {}),
       destinations,
-      stream: { subscribers: stream.subscribers, queuedBytes: stream.queuedBytes, dropped: stream.dropped, refused: stream.refused },
+      stream: {
+        subscribers: stream.subscribers,
+        queuedBytes: stream.queuedBytes,
+        dropped: stream.dropped,
+        refused: stream.refused,
+      },
       rateLimited: ingest.rateLimited,
     });
   };
 
   const metrics = async () => {
-    if (!options.metrics) return refuse(404, 'not_found', 'path', 'metrics are not enabled on this handler');
-    return new Response(await options.metrics.text(), { headers: { 'Content-Type': options.metrics.registry.contentType, 'Cache-Control': 'no-store' } });
+    if (!options.metrics)
+      return refuse(404, 'not_found', 'path', 'metrics are not enabled on this handler');
+    return new Response(await options.metrics.text(), {
+      headers: {
+        'Content-Type': options.metrics.registry.contentType,
+        'Cache-Control': 'no-store',
+      },
+    });
   };
 
   const deadLetters = async (url: URL) => {
-    const letters = await store.deadLetters(url.searchParams.get('destination') ?? undefined, Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 1000));
+    const letters = await store.deadLetters(
+      url.searchParams.get('destination') ?? undefined,
+      Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 1000),
+    );
     return json(200, { deadLetters: letters.map(shown) });
   };
 
-  return { guard, status, metrics, deadLetters, requeue: (request) => requeue(options, request, adminBodyBytes), erase: (request) => erase(options, request, adminBodyBytes) };
+  return {
+    guard,
+    status,
+    metrics,
+    deadLetters,
+    requeue: (request) => requeue(options, request, adminBodyBytes),
+    erase: (request) => erase(options, request, adminBodyBytes),
+  };
 }
 
 /** `POST /dead-letters/requeue` with `{ destination?, ids? }`: dead letters queued again. */
-const requeue = async ({ store, worker, now }: AdminOptions, request: Request, limit: number): Promise<Response> => {
+const requeue = async (
+  { store, worker, now }: AdminOptions,
+  request: Request,
+  limit: number,
+): Promise<Response> => {
   const text = await readLimited(request, limit);
-  if (text == undefined) return refuse(413, 'body_too_large', '(body)', `the limit is ${limit} bytes`);
+  if (text == undefined)
+    return refuse(413, 'body_too_large', '(body)', `the limit is ${limit} bytes`);
   let body: { destination?: unknown; ids?: unknown } = {};
   try {
     body = (text ? JSON.parse(text) : {}) ?? {};
@@ -127,14 +201,20 @@ const requeue = async ({ store, worker, now }: AdminOptions, request: Request, l
     return refuse(400, 'invalid_json', '(body)', 'the body is not JSON');
   }
   const destination = typeof body.destination == 'string' ? body.destination : undefined;
-  const ids = Array.isArray(body.ids) ? body.ids.filter((x): x is number => Number.isInteger(x)) : undefined;
+  const ids = Array.isArray(body.ids)
+    ? body.ids.filter((x): x is number => Number.isInteger(x))
+    : undefined;
   const requeued = await store.requeue(destination, ids, now());
   if (requeued) worker?.kick();
   return json(200, { requeued });
 };
 
 /** `POST /erase` with `{ anonymousId }` or `{ userId }`: the visitor's rows deleted and their later events suppressed. */
-const erase = async ({ store, worker, now, suppression }: AdminOptions, request: Request, limit: number): Promise<Response> => {
+const erase = async (
+  { store, worker, now, suppression }: AdminOptions,
+  request: Request,
+  limit: number,
+): Promise<Response> => {
   const text = await readLimited(request, limit);
   let body: { anonymousId?: unknown; userId?: unknown } | undefined;
   try {
@@ -142,9 +222,11 @@ const erase = async ({ store, worker, now, suppression }: AdminOptions, request:
   } catch {
     body = undefined;
   }
-  const pick = (value: unknown) => (typeof value == 'string' && value.length > 0 && value.length <= 512 ? value : undefined);
+  const pick = (value: unknown) =>
+    typeof value == 'string' && value.length > 0 && value.length <= 512 ? value : undefined;
   const who = { anonymousId: pick(body?.anonymousId), userId: pick(body?.userId) };
-  if (!who.anonymousId == !who.userId) return refuse(400, 'invalid_body', '(body)', 'send {"anonymousId": "…"} or {"userId": "…"}');
+  if (!who.anonymousId == !who.userId)
+    return refuse(400, 'invalid_body', '(body)', 'send {"anonymousId": "…"} or {"userId": "…"}');
   const result = await store.erase(who, now());
   // Their deliveries the worker holds from ingests are gone from the store: not sent either.
   const gone = idSets(result.suppressed);

@@ -9,28 +9,50 @@ export interface Answer {
 }
 
 /** A JSON answer that no cache keeps. */
-export const jsonAnswer = (status: number, body: unknown, headers: Record<string, string> = {}): Answer => ({
+export const jsonAnswer = (
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Answer => ({
   status,
   headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
   body: JSON.stringify(body),
 });
 
 /** An answer as a web Response. */
-export const toResponse = (answer: Answer): Response => new Response(answer.body, { status: answer.status, headers: answer.headers });
+export const toResponse = (answer: Answer): Response =>
+  new Response(answer.body, { status: answer.status, headers: answer.headers });
 
 /** A JSON Response that no cache keeps. */
-export const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response => toResponse(jsonAnswer(status, body, headers));
+export const json = (
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response => toResponse(jsonAnswer(status, body, headers));
 
 /** A refusal that names what is wrong, as `{ error, field, message }`. */
-export const refusal = (status: number, error: string, field: string, message: string, headers?: Record<string, string>): Answer =>
-  jsonAnswer(status, { error, field, message }, headers);
+export const refusal = (
+  status: number,
+  error: string,
+  field: string,
+  message: string,
+  headers?: Record<string, string>,
+): Answer => jsonAnswer(status, { error, field, message }, headers);
 
 /** A refusal as a web Response. */
-export const refuse = (status: number, error: string, field: string, message: string, headers?: Record<string, string>): Response =>
-  toResponse(refusal(status, error, field, message, headers));
+export const refuse = (
+  status: number,
+  error: string,
+  field: string,
+  message: string,
+  headers?: Record<string, string>,
+): Response => toResponse(refusal(status, error, field, message, headers));
 
 /** What the relay answers when a request fails inside it; the detail goes to the log only. */
-export const INTERNAL = { error: 'internal', message: 'the relay could not answer this request; the detail is in its log' };
+export const INTERNAL = {
+  error: 'internal',
+  message: 'the relay could not answer this request; the detail is in its log',
+};
 
 /** Reads a body up to `limit` bytes; undefined past it. */
 export const readLimited = async (request: Request, limit: number): Promise<string | undefined> => {

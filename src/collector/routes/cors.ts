@@ -2,10 +2,17 @@
 
 /** CORS headers for an answer to `origin`; `Retry-After` is exposed so that a cross-origin page's outbox can honour it. */
 export const corsHeaders = (origin: string | null, allowed: boolean): Record<string, string> =>
-  origin && allowed ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'Retry-After', Vary: 'Origin' } : { Vary: 'Origin' };
+  origin && allowed
+    ? {
+        'Access-Control-Allow-Origin': origin,
+        'Access-Control-Expose-Headers': 'Retry-After',
+        Vary: 'Origin',
+      }
+    : { Vary: 'Origin' };
 
 /** True when `origin` may send to some site of this relay (`*` in any site's origins: every origin). */
-export const originAllowed = (allOrigins: Set<string>, origin: string | null): boolean => !origin || allOrigins.has('*') || allOrigins.has(origin);
+export const originAllowed = (allOrigins: Set<string>, origin: string | null): boolean =>
+  !origin || allOrigins.has('*') || allOrigins.has(origin);
 
 /** The preflight answer on any path: 204 for an origin some site allows, 403 otherwise. */
 export const preflight = (allOrigins: Set<string>, request: Request): Response => {

@@ -11,7 +11,13 @@ import { clientIp, enrich, keptIp } from '../enrich';
 import type { Metrics } from '../metrics';
 import { createLimiter } from '../rate-limit';
 import { checkEvents, parseEnvelope, type Candidates, type Refusal } from '../schema';
-import { REJECTED_RAW_MAX, type Delivery, type RejectedEvent, type Store, type StoredEvent } from '../store';
+import {
+  REJECTED_RAW_MAX,
+  type Delivery,
+  type RejectedEvent,
+  type Store,
+  type StoredEvent,
+} from '../store';
 import { isSuppressed, type Suppression } from '../suppression';
 import type { TrackletEvent } from '../../types';
 import { canonicalBody } from '../wire';
@@ -46,7 +52,11 @@ export interface IngestOptions {
 export interface Ingest {
   ingest(request: IngestRequest, client: ClientInfo | undefined): Promise<Answer>;
   /** Events dropped as an erased visitor's, requests refused by each rate limit, and per destination events of an unknown type it skipped. */
-  stats(): { suppressedEvents: number; rateLimited: { ip: number; site: number; tracked: number }; skipped: Map<string, number> };
+  stats(): {
+    suppressedEvents: number;
+    rateLimited: { ip: number; site: number; tracked: number };
+    skipped: Map<string, number>;
+  };
 }
 
 /** Destinations whose APIs take the client IP (Tracify's identity hashes, Tracardi's and DataCue's context). */
@@ -63,11 +73,20 @@ const rawOf = (candidate: unknown): string => {
 
 /** A 429 naming the limit, with the seconds until a retry can succeed. */
 const limited = (field: string, seconds: number, headers: Record<string, string>) =>
-  refusal(429, 'rate_limited', field, `too many requests from this ${field == 'site' ? 'site' : 'address'}; retry in ${seconds} s`, { ...headers, 'Retry-After': String(seconds) });
+  refusal(
+    429,
+    'rate_limited',
+    field,
+    `too many requests from this ${field == 'site' ? 'site' : 'address'}; retry in ${seconds} s`,
+    { ...headers, 'Retry-After': String(seconds) },
+  );
 
 /** The store is out of reach (a database restart, a failover): nothing was stored, so the browser's outbox keeps the batch and sends it again later. */
 const storeUnavailable = (headers: Record<string, string>) =>
-  refusal(503, 'store_unavailable', '(store)', 'events not stored, send them again later', { ...headers, 'Retry-After': '5' });
+  refusal(503, 'store_unavailable', '(store)', 'events not stored, send them again later', {
+    ...headers,
+    'Retry-After': '5',
+  });
 
 /** The JSON body as a wire envelope (v1 or v2), or the refusal naming what is wrong with it. */
 const readEnvelope = (text: string, headers: Record<string, string>): Candidates | Answer => {
@@ -78,24 +97,54 @@ const readEnvelope = (text: string, headers: Record<string, string>): Candidates
     return refusal(400, 'invalid_json', '(body)', 'the body is not JSON', headers);
   }
   const canonical = canonicalBody(body);
-  if ('problem' in canonical) return refusal(400, 'invalid_body', canonical.problem.field, canonical.problem.message, headers);
+  if ('problem' in canonical)
+    return refusal(
+      400,
+      'invalid_body',
+      canonical.problem.field,
+      canonical.problem.message,
+      headers,
+    );
   const parsed = parseEnvelope(canonical.body);
-  if ('problem' in parsed) return refusal(400, 'invalid_body', parsed.problem.field, parsed.problem.message, headers);
+  if ('problem' in parsed)
+    return refusal(400, 'invalid_body', parsed.problem.field, parsed.problem.message, headers);
   return parsed.candidates;
 };
 
 /** The answer once the events are stored: what was accepted, or, when nothing could be, the first bad field. */
-const accepted = (inserted: number, duplicates: number, dropped: number, rejected: Refusal[], anyAccepted: boolean, headers: Record<string, string>) => {
+const accepted = (
+  inserted: number,
+  duplicates: number,
+  dropped: number,
+  rejected: Refusal[],
+  anyAccepted: boolean,
+  headers: Record<string, string>,
+) => {
   const answers = rejected.map(({ index, field, reason }) => ({ index, field, reason }));
   // Nothing in the body could be stored: refused as a whole, naming the first bad field as for a broken envelope.
   if (!anyAccepted) {
     const first = rejected[0];
-    const field = first.field == 'sentAt' ? 'sentAt' : first.field == '(event)' ? `events.${first.index}` : `events.${first.index}.${first.field}`;
-    return jsonAnswer(400, { error: 'invalid_body', field, message: first.reason, rejected: answers }, headers);
+    const field =
+      first.field == 'sentAt'
+        ? 'sentAt'
+        : first.field == '(event)'
+          ? `events.${first.index}`
+          : `events.${first.index}.${first.field}`;
+    return jsonAnswer(
+      400,
+      { error: 'invalid_body', field, message: first.reason, rejected: answers },
+      headers,
+    );
   }
   return jsonAnswer(
     200,
-    { ok: true, accepted: inserted, duplicates, ...(dropped ? { suppressed: dropped } : {}), ...(rejected.length ? { rejected: answers } : {}) },
+    {
+      ok: true,
+      accepted: inserted,
+      duplicates,
+      ...(dropped ? { suppressed: dropped } : {}),
+      ...(rejected.length ? { rejected: answers } : {}),
+    },
     headers,
   );
 };
@@ -127,8 +176,21 @@ export function createIngest(options: IngestOptions): Ingest {
       return limited('(client)', ipWait, headers);
     }
     if (!type.startsWith('text/plain') && !type.startsWith('application/json'))
-      return refusal(415, 'unsupported_media_type', 'Content-Type', 'send text/plain or application/json', headers);
-    const tooLarge = () => refusal(413, 'body_too_large', '(body)', `the limit is ${config.maxBodyBytes} bytes`, headers);
+      return refusal(
+        415,
+        'unsupported_media_type',
+        'Content-Type',
+        'send text/plain or application/json',
+        headers,
+      );
+    const tooLarge = () =>
+      refusal(
+        413,
+        'body_too_large',
+        '(body)',
+        `the limit is ${config.maxBodyBytes} bytes`,
+        headers,
+      );
     if (Number(request.headers.get('content-length') ?? 0) > config.maxBodyBytes) return tooLarge();
     const text = await request.text(config.maxBodyBytes);
     if (text == undefined) return tooLarge();
@@ -136,14 +198,34 @@ export function createIngest(options: IngestOptions): Ingest {
   };
 
   /** The envelope's site, if it is configured, the request's origin may send for it and its rate limit allows. */
-  const siteOf = (candidates: Candidates, origin: string | null, exempt: boolean, headers: Record<string, string>): SiteConfig | Answer => {
-    const site = Object.hasOwn(config.sites, candidates.site) ? config.sites[candidates.site] : undefined;
-    if (!site) return refusal(403, 'unknown_site', 'site', `no site "${candidates.site.slice(0, 100)}" is configured`, headers);
+  const siteOf = (
+    candidates: Candidates,
+    origin: string | null,
+    exempt: boolean,
+    headers: Record<string, string>,
+  ): SiteConfig | Answer => {
+    const site = Object.hasOwn(config.sites, candidates.site)
+      ? config.sites[candidates.site]
+      : undefined;
+    if (!site)
+      return refusal(
+        403,
+        'unknown_site',
+        'site',
+        `no site "${candidates.site.slice(0, 100)}" is configured`,
+        headers,
+      );
     // No Origin header: not a browser (or a same-origin GET-like request); browsers always send it on cross-site POSTs.
     if (origin && !site.origins.includes('*') && !site.origins.includes(origin))
       // Readable by the page (CORS allowed on the refusal only): its outbox then drops the batch as
       // refused instead of retrying an unreadable answer until the events expire.
-      return refusal(403, 'origin_not_allowed', 'Origin', `${origin} may not send events for site "${candidates.site}"`, corsHeaders(origin, true));
+      return refusal(
+        403,
+        'origin_not_allowed',
+        'Origin',
+        `${origin} may not send events for site "${candidates.site}"`,
+        corsHeaders(origin, true),
+      );
     const siteWait = exempt ? 0 : siteLimiter.take(candidates.site);
     if (siteWait) {
       counters.rateLimitedSite++;
@@ -156,34 +238,53 @@ export function createIngest(options: IngestOptions): Ingest {
   const router = (site: SiteConfig, unknown: Set<TrackletEvent>) => (stored: StoredEvent) => {
     if (site.dropBots && stored.bot) return [];
     const taking = site.destinations.filter((d) => DESTINATIONS[d.type].accepts(stored, d));
-    if (unknown.has(stored.event)) for (const d of site.destinations) if (!taking.includes(d)) skipped.set(d.key, (skipped.get(d.key) ?? 0) + 1);
+    if (unknown.has(stored.event))
+      for (const d of site.destinations)
+        if (!taking.includes(d)) skipped.set(d.key, (skipped.get(d.key) ?? 0) + 1);
     return taking.map((d) => d.key);
   };
 
   /** Stores the refused events and the accepted ones (queued for `route`); the error when the store is out of reach. */
-  const save = async (events: StoredEvent[], kept: RejectedEvent[], route: (stored: StoredEvent) => string[]) => {
+  const save = async (
+    events: StoredEvent[],
+    kept: RejectedEvent[],
+    route: (stored: StoredEvent) => string[],
+  ) => {
     // Queued already leased to this process's worker when it has room: it sends them from memory.
     const leaseUntil = events.length ? worker?.handOff?.() : undefined;
     const result = await Promise.all([
       kept.length ? store.insertRejected(kept) : undefined,
-      events.length ? store.insertEvents(events, route, leaseUntil ? { leaseUntil } : undefined) : { inserted: [], duplicates: 0 },
+      events.length
+        ? store.insertEvents(events, route, leaseUntil ? { leaseUntil } : undefined)
+        : { inserted: [], duplicates: 0 },
     ])
       .then(([, stored]) => stored)
       .catch((error: Error) => error);
     if (result instanceof Error) return result;
-    const { inserted, duplicates, leased } = result as { inserted: StoredEvent[]; duplicates: number; leased?: Delivery[] };
+    const { inserted, duplicates, leased } = result as {
+      inserted: StoredEvent[];
+      duplicates: number;
+      leased?: Delivery[];
+    };
     publish(inserted, leased, leaseUntil);
     return { inserted, duplicates };
   };
 
   /** Stored events to the live stream, and to the worker: from memory when they were leased to it. */
-  const publish = (inserted: StoredEvent[], leased: Delivery[] | undefined, leaseUntil: number | undefined) => {
+  const publish = (
+    inserted: StoredEvent[],
+    leased: Delivery[] | undefined,
+    leaseUntil: number | undefined,
+  ) => {
     options.publish(inserted);
     if (leased && leaseUntil && worker?.offer) worker.offer(leased, leaseUntil);
     else if (inserted.length) worker?.kick();
   };
 
-  const ingest = async (request: IngestRequest, client: ClientInfo | undefined): Promise<Answer> => {
+  const ingest = async (
+    request: IngestRequest,
+    client: ClientInfo | undefined,
+  ): Promise<Answer> => {
     const admitted = await admit(request, client);
     if ('status' in admitted) return admitted;
     const { origin, headers, ip } = admitted;
@@ -193,20 +294,40 @@ export function createIngest(options: IngestOptions): Ingest {
     if ('status' in site) return site;
     const receivedAt = options.now();
     const checked = checkEvents(candidates, receivedAt);
-    const erased = await options.suppression.current().catch((error: Error) => void log(`ingest: suppression list not read: ${error.message}`));
+    const erased = await options.suppression
+      .current()
+      .catch((error: Error) => void log(`ingest: suppression list not read: ${error.message}`));
     if (!erased) {
       metrics?.storeError();
       return storeUnavailable(headers);
     }
-    const wanted = erased.anonymousIds.size || erased.userIds.size ? checked.accepted.filter((event) => !isSuppressed(event, erased)) : checked.accepted;
+    const wanted =
+      erased.anonymousIds.size || erased.userIds.size
+        ? checked.accepted.filter((event) => !isSuppressed(event, erased))
+        : checked.accepted;
     const dropped = checked.accepted.length - wanted.length;
     counters.suppressedEvents += dropped;
     const events = enrich(
       { v: 1, site: candidates.site, sentAt: candidates.sentAt, events: wanted },
-      { receivedAt, ip, userAgent: request.headers.get('user-agent') ?? undefined, origin: origin ?? undefined, storeIp, sendIp: site.destinations.some((d) => IP_DESTINATIONS.has(d.type)) },
+      {
+        receivedAt,
+        ip,
+        userAgent: request.headers.get('user-agent') ?? undefined,
+        origin: origin ?? undefined,
+        storeIp,
+        sendIp: site.destinations.some((d) => IP_DESTINATIONS.has(d.type)),
+      },
     );
     const ipKept = keptIp(ip, storeIp);
-    const kept: RejectedEvent[] = checked.rejected.map((r) => ({ site: candidates.site, receivedAt, index: r.index, field: r.field, reason: r.reason, raw: rawOf(candidates.events[r.index]), ...(ipKept ? { ip: ipKept } : {}) }));
+    const kept: RejectedEvent[] = checked.rejected.map((r) => ({
+      site: candidates.site,
+      receivedAt,
+      index: r.index,
+      field: r.field,
+      reason: r.reason,
+      raw: rawOf(candidates.events[r.index]),
+      ...(ipKept ? { ip: ipKept } : {}),
+    }));
     const saved = await save(events, kept, router(site, checked.unknown));
     if (saved instanceof Error) {
       log(`ingest: events not stored: ${saved.message}`);
@@ -217,12 +338,23 @@ export function createIngest(options: IngestOptions): Ingest {
     metrics?.events(candidates.site, 'duplicate', saved.duplicates);
     metrics?.events(candidates.site, 'rejected', checked.rejected.length);
     metrics?.events(candidates.site, 'suppressed', dropped);
-    return accepted(saved.inserted.length, saved.duplicates, dropped, checked.rejected, checked.accepted.length > 0, headers);
+    return accepted(
+      saved.inserted.length,
+      saved.duplicates,
+      dropped,
+      checked.rejected,
+      checked.accepted.length > 0,
+      headers,
+    );
   };
 
   const stats = () => ({
     suppressedEvents: counters.suppressedEvents,
-    rateLimited: { ip: counters.rateLimitedIp, site: counters.rateLimitedSite, tracked: ipLimiter.size() + siteLimiter.size() },
+    rateLimited: {
+      ip: counters.rateLimitedIp,
+      site: counters.rateLimitedSite,
+      tracked: ipLimiter.size() + siteLimiter.size(),
+    },
     skipped,
   });
   return { ingest, stats };

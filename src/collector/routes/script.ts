@@ -20,7 +20,12 @@ export const loadScript = (script: { path: string; file: string }): ScriptInfo =
   const body = readFileSync(script.file);
   const digest = createHash('sha384').update(body).digest();
   const version = createHash('sha256').update(body).digest('hex').slice(0, 12);
-  return { path: script.path, src: `${script.path}?v=${version}`, integrity: 'sha384-' + digest.toString('base64'), body };
+  return {
+    path: script.path,
+    src: `${script.path}?v=${version}`,
+    integrity: 'sha384-' + digest.toString('base64'),
+    body,
+  };
 };
 
 /**
@@ -30,7 +35,9 @@ export const loadScript = (script: { path: string; file: string }): ScriptInfo =
 export const loadBeside = (script: { path: string; file: string }): ScriptInfo[] =>
   BESIDE_FILES.flatMap((name) => {
     const file = join(dirname(script.file), name);
-    return existsSync(file) ? [loadScript({ path: posix.join(posix.dirname(script.path), name), file })] : [];
+    return existsSync(file)
+      ? [loadScript({ path: posix.join(posix.dirname(script.path), name), file })]
+      : [];
   });
 
 const versionOf = (script: ScriptInfo) => script.src.split('v=')[1];
@@ -49,10 +56,18 @@ const scriptResponse = (script: ScriptInfo, method: string, cacheControl: string
 
 /** The script itself: a versioned URL never changes content, so it may be cached for a year; the bare path revalidates daily. */
 export const serveScript = (script: ScriptInfo, request: Request, url: URL): Response =>
-  scriptResponse(script, request.method, url.searchParams.get('v') == versionOf(script) ? 'public, max-age=31536000, immutable' : 'public, max-age=86400');
+  scriptResponse(
+    script,
+    request.method,
+    url.searchParams.get('v') == versionOf(script)
+      ? 'public, max-age=31536000, immutable'
+      : 'public, max-age=86400',
+  );
 
 /** A file beside the script, fetched by its bare name (the first file knows no version): revalidated daily by its ETag. */
-export const serveBeside = (file: ScriptInfo, request: Request): Response => scriptResponse(file, request.method, 'public, max-age=86400');
+export const serveBeside = (file: ScriptInfo, request: Request): Response =>
+  scriptResponse(file, request.method, 'public, max-age=86400');
 
 /** The script's src and integrity as JSON, for pages that build the tag themselves. */
-export const serveScriptInfo = (script: ScriptInfo): Response => json(200, { src: script.src, integrity: script.integrity });
+export const serveScriptInfo = (script: ScriptInfo): Response =>
+  json(200, { src: script.src, integrity: script.integrity });

@@ -37,7 +37,8 @@ const replayed = async (store: Store, count: number, replayBytes: number): Promi
       if (bytes > replayBytes) full = true;
       else messages.push(message);
     }
-    if (full || events.length < page || page == count) return encoder.encode(messages.reverse().join(''));
+    if (full || events.length < page || page == count)
+      return encoder.encode(messages.reverse().join(''));
   }
 };
 
@@ -48,12 +49,15 @@ export function createEventStream(store: Store, limits: Limits): EventStream {
   // Subscriptions reading their replay: counted, so that concurrent requests cannot pass the cap.
   let starting = 0;
   /** Bytes queued for a subscriber and not yet taken by its connection. */
-  const behind = (controller: Subscriber) => limits.streamBufferBytes - (controller.desiredSize ?? 0);
+  const behind = (controller: Subscriber) =>
+    limits.streamBufferBytes - (controller.desiredSize ?? 0);
 
   const publish = (events: StoredEvent[]) => {
     if (!streams.size) return;
     // The full IP kept for destinations is no business of the live stream's.
-    const chunk = encoder.encode(events.map(({ sendIp, ...e }) => `data: ${JSON.stringify(e)}\n\n`).join(''));
+    const chunk = encoder.encode(
+      events.map(({ sendIp, ...e }) => `data: ${JSON.stringify(e)}\n\n`).join(''),
+    );
     for (const controller of streams) {
       try {
         // A subscriber that does not read would grow this queue without bound: once it is
@@ -89,7 +93,13 @@ export function createEventStream(store: Store, limits: Limits): EventStream {
   const open = (url: URL): Response => {
     if (streams.size + starting >= limits.streamSubscribers) {
       counters.refused++;
-      return refuse(503, 'too_many_subscribers', '(stream)', `at most ${limits.streamSubscribers} event stream subscribers at once`, { 'Retry-After': '10' });
+      return refuse(
+        503,
+        'too_many_subscribers',
+        '(stream)',
+        `at most ${limits.streamSubscribers} event stream subscribers at once`,
+        { 'Retry-After': '10' },
+      );
     }
     let self: Subscriber;
     let heartbeat: ReturnType<typeof setInterval>;
@@ -117,7 +127,13 @@ export function createEventStream(store: Store, limits: Limits): EventStream {
       { highWaterMark: limits.streamBufferBytes, size: (chunk) => chunk.byteLength },
     );
     // No CORS: the stream carries visitors' IPs and ids, for the operator's own pages only.
-    return new Response(body, { headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' } });
+    return new Response(body, {
+      headers: {
+        'Content-Type': 'text/event-stream',
+        'Cache-Control': 'no-store',
+        Connection: 'keep-alive',
+      },
+    });
   };
 
   const stats = () => ({

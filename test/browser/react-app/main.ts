@@ -8,7 +8,15 @@
  * `pushState` for a navigation and `replaceState` of the same URL otherwise (the first mount, a
  * `router.refresh()`); back and forward come as `popstate`.
  */
-import { createElement as h, StrictMode, useEffect, useInsertionEffect, useRef, useState, type ReactNode } from 'react';
+import {
+  createElement as h,
+  StrictMode,
+  useEffect,
+  useInsertionEffect,
+  useRef,
+  useState,
+  type ReactNode,
+} from 'react';
 import { createRoot } from 'react-dom/client';
 import { TrackletProvider, useTracklet } from 'tracklet/react';
 
@@ -50,8 +58,20 @@ function HistoryUpdater({ route }: { route: Route }): null {
   return null;
 }
 
-function Link({ href, go, children }: { href: string; go: (href: string) => void; children?: ReactNode }) {
-  return h('a', { href, onClick: (event: { preventDefault(): void }) => (event.preventDefault(), go(href)) }, children);
+function Link({
+  href,
+  go,
+  children,
+}: {
+  href: string;
+  go: (href: string) => void;
+  children?: ReactNode;
+}) {
+  return h(
+    'a',
+    { href, onClick: (event: { preventDefault(): void }) => (event.preventDefault(), go(href)) },
+    children,
+  );
 }
 
 function BuyButton({ sku }: { sku: string }) {
@@ -82,7 +102,11 @@ function Page({ url }: { url: string }) {
       h(ProductViewed, { sku: '42' }),
       h(BuyButton, { sku: '42' }),
       // A second provider deeper in the tree (another site): it must start nothing.
-      h(TrackletProvider, { options: { endpoint: '/collect', site: 'second-provider', includeLocal: true } }, h('p', null, 'Nested provider')),
+      h(
+        TrackletProvider,
+        { options: { endpoint: '/collect', site: 'second-provider', includeLocal: true } },
+        h('p', null, 'Nested provider'),
+      ),
     );
   if (path == '/app/about') return h('h1', null, 'About');
   return h('h1', null, 'Home');
@@ -98,11 +122,14 @@ function App() {
     return () => removeEventListener('popstate', onPop);
   }, []);
   const go = (href: string) => setRoute({ url: href, version: 0, pendingPush: true });
-  const refresh = () => setRoute((current) => ({ url: current.url, version: current.version + 1, pendingPush: false }));
+  const refresh = () =>
+    setRoute((current) => ({ url: current.url, version: current.version + 1, pendingPush: false }));
   return h(
     // A new options object on every render, as an inline prop is: it must not start a second tracker.
     TrackletProvider,
-    { options: { endpoint: '/collect', site: 'react-app', includeLocal: true, flushInterval: 100 } },
+    {
+      options: { endpoint: '/collect', site: 'react-app', includeLocal: true, flushInterval: 100 },
+    },
     h(HistoryUpdater, { route }),
     h(
       'nav',

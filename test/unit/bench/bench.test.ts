@@ -12,13 +12,45 @@ import { headline, peerWins } from '../../../bench/lib/report.mjs';
 import { startupFromTrace } from '../../../bench/lib/trace.mjs';
 
 const ORIGIN = 'http://127.0.0.1:4000';
-const tag = { src: '/dist/tracklet.js', owns: (path: string) => path.startsWith('/dist/') || path == '/t/tracklet-page.js' };
+const tag = {
+  src: '/dist/tracklet.js',
+  owns: (path: string) => path.startsWith('/dist/') || path == '/t/tracklet-page.js',
+};
 /** A complete trace event ("X") of `dur` µs at `ts` µs on the renderer's main thread unless told. */
-const x = (name: string, ts: number, dur: number, data: Record<string, unknown> = {}, thread = { pid: 1, tid: 1 }) => ({ ph: 'X', name, ts, dur, ...thread, args: { data } });
-const script = (name: string, ts: number, dur: number, path: string, thread?: { pid: number; tid: number }) => x(name, ts, dur, { url: ORIGIN + path }, thread);
-const send = (ts: number, path: string) => ({ ph: 'I', name: 'ResourceSendRequest', ts, pid: 1, tid: 1, args: { data: { url: ORIGIN + path } } });
+const x = (
+  name: string,
+  ts: number,
+  dur: number,
+  data: Record<string, unknown> = {},
+  thread = { pid: 1, tid: 1 },
+) => ({ ph: 'X', name, ts, dur, ...thread, args: { data } });
+const script = (
+  name: string,
+  ts: number,
+  dur: number,
+  path: string,
+  thread?: { pid: number; tid: number },
+) => x(name, ts, dur, { url: ORIGIN + path }, thread);
+const send = (ts: number, path: string) => ({
+  ph: 'I',
+  name: 'ResourceSendRequest',
+  ts,
+  pid: 1,
+  tid: 1,
+  args: { data: { url: ORIGIN + path } },
+});
 /** The window's load event: its dispatch, and the main frame's MarkLoad inside it. */
-const load = (ts: number, dur: number) => [x('EventDispatch', ts, dur, { type: 'load' }), { ph: 'I', name: 'MarkLoad', ts: ts + dur - 1, pid: 1, tid: 1, args: { data: { isMainFrame: true } } }];
+const load = (ts: number, dur: number) => [
+  x('EventDispatch', ts, dur, { type: 'load' }),
+  {
+    ph: 'I',
+    name: 'MarkLoad',
+    ts: ts + dur - 1,
+    pid: 1,
+    tid: 1,
+    args: { data: { isMainFrame: true } },
+  },
+];
 
 describe('start-up from a trace', () => {
   it('counts the tracker’s script from its first file until its first request leaves, nested calls once', () => {
@@ -91,11 +123,20 @@ describe('start-up from a trace', () => {
   });
 
   it('gives nothing when the tracker’s file never ran', () => {
-    expect(startupFromTrace([script('EvaluateScript', 1_000, 4_000, '/t/plausible.js')], tag, ORIGIN)).toEqual({});
+    expect(
+      startupFromTrace([script('EvaluateScript', 1_000, 4_000, '/t/plausible.js')], tag, ORIGIN),
+    ).toEqual({});
   });
 });
 
-const sizeRow = (id: string, brotli: number, extra: Record<string, unknown> = {}) => ({ id, label: id, min: brotli * 3, gzip: brotli + 100, brotli, ...extra });
+const sizeRow = (id: string, brotli: number, extra: Record<string, unknown> = {}) => ({
+  id,
+  label: id,
+  min: brotli * 3,
+  gzip: brotli + 100,
+  brotli,
+  ...extra,
+});
 const results = {
   sizes: [
     sizeRow('tracklet-first', 2_900, { group: 'tracklet' }),
@@ -109,7 +150,11 @@ const results = {
   browser: {
     throttle: 4,
     visits: { tracklet: { requests: 2, bytes: 3_000 }, plausible: { requests: 14, bytes: 1_800 } },
-    shortVisits: { tracklet: { requests: 2, bytes: 900 }, plausible: { requests: 12, bytes: 1_800 }, openpanel: { requests: 12, bytes: 2_000 } },
+    shortVisits: {
+      tracklet: { requests: 2, bytes: 900 },
+      plausible: { requests: 12, bytes: 1_800 },
+      openpanel: { requests: 12, bytes: 2_000 },
+    },
   },
   summaries: {
     tracklet: { start: { median: 20 }, task: { median: 8 }, task3000: { median: 12 } },
@@ -123,11 +168,17 @@ describe('Tracklet against the best peer', () => {
   const row = (start: string) => rows.find((r) => r.figure.startsWith(start))!;
 
   it('compares each figure with the best comparable peer (not web-vitals, not a loader alone) and gives the ratio', () => {
-    expect(row('script tag, first file')).toMatchObject({ ours: 2_900, best: { id: 'plausible', value: 2_335 } });
+    expect(row('script tag, first file')).toMatchObject({
+      ours: 2_900,
+      best: { id: 'plausible', value: 2_335 },
+    });
     expect(row('script tag, first file').ratio).toBeCloseTo(2_900 / 2_335);
     expect(row('npm').best.id).toBe('plausible');
     expect(row('npm').ratio).toBeCloseTo(2_700 / 2_335);
-    expect(row('script time to start')).toMatchObject({ ours: 20, best: { id: 'plausible', value: 18 } });
+    expect(row('script time to start')).toMatchObject({
+      ours: 20,
+      best: { id: 'plausible', value: 18 },
+    });
     expect(row('1,000')).toMatchObject({ ours: 8, best: { id: 'openpanel', value: 20 } });
     expect(row('bytes sent')).toMatchObject({ ours: 900, best: { id: 'plausible', value: 1_800 } });
     expect(row('bytes sent').ratio).toBeCloseTo(0.5);
@@ -147,11 +198,15 @@ describe('Tracklet against the best peer', () => {
 /** POSTs `body` to `url`; resolves to the status and the parsed answer. */
 const post = (url: string, body: string) =>
   new Promise<{ status: number; json: Record<string, unknown> }>((done, fail) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'text/plain' } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => done({ status: res.statusCode!, json: JSON.parse(text) }));
-    });
+    const req = request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'text/plain' } },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => done({ status: res.statusCode!, json: JSON.parse(text) }));
+      },
+    );
     req.on('error', fail);
     req.end(body);
   });
@@ -159,13 +214,32 @@ const post = (url: string, body: string) =>
 describe('the floor server', () => {
   it('stores every event of each batch it accepts, and refuses a body that is not a batch', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tracklet-floor-test-'));
-    const child = spawn(process.execPath, [join(import.meta.dirname, '../../../bench/lib/floor-server.mjs'), join(dir, 'floor.sqlite')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, '../../../bench/lib/floor-server.mjs'), join(dir, 'floor.sqlite')],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     try {
       const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
       const { url } = JSON.parse((await lines.next()).value);
-      const batch = (from: number) => JSON.stringify({ v: 1, site: 'shop', events: Array.from({ length: 20 }, (_, i) => ({ type: 'event', name: 'x', id: `e${from + i}` })) });
-      expect(await post(url + '/collect', batch(0))).toEqual({ status: 202, json: { accepted: 20 } });
-      expect(await post(url + '/collect', batch(20))).toEqual({ status: 202, json: { accepted: 20 } });
+      const batch = (from: number) =>
+        JSON.stringify({
+          v: 1,
+          site: 'shop',
+          events: Array.from({ length: 20 }, (_, i) => ({
+            type: 'event',
+            name: 'x',
+            id: `e${from + i}`,
+          })),
+        });
+      expect(await post(url + '/collect', batch(0))).toEqual({
+        status: 202,
+        json: { accepted: 20 },
+      });
+      expect(await post(url + '/collect', batch(20))).toEqual({
+        status: 202,
+        json: { accepted: 20 },
+      });
       expect((await post(url + '/collect', 'not json')).status).toBe(400);
       child.stdin!.end();
       expect(JSON.parse((await lines.next()).value)).toEqual({ stored: 40 });
@@ -179,9 +253,23 @@ describe('the floor server', () => {
 describe('benchmark events in a request', () => {
   it('counts each event of a wire-v2 body whose shared name went into common, and text occurrences otherwise', async () => {
     const { marksIn } = await import('../../../bench/lib/server.mjs');
-    const v2 = JSON.stringify({ v: 2, site: 's', sentAt: 1, common: { name: 'bench_event', anonymousId: 'a' }, events: [{ id: '1' }, { id: '2' }, { id: '3', name: 'other' }] });
+    const v2 = JSON.stringify({
+      v: 2,
+      site: 's',
+      sentAt: 1,
+      common: { name: 'bench_event', anonymousId: 'a' },
+      events: [{ id: '1' }, { id: '2' }, { id: '3', name: 'other' }],
+    });
     expect(marksIn(v2, v2)).toBe(2);
-    const v1 = JSON.stringify({ v: 1, site: 's', sentAt: 1, events: [{ id: '1', name: 'bench_event' }, { id: '2', name: 'bench_event' }] });
+    const v1 = JSON.stringify({
+      v: 1,
+      site: 's',
+      sentAt: 1,
+      events: [
+        { id: '1', name: 'bench_event' },
+        { id: '2', name: 'bench_event' },
+      ],
+    });
     expect(marksIn(v1, v1)).toBe(2);
     expect(marksIn('n=bench_event', 'n=bench_event')).toBe(1);
   });

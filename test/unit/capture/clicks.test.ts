@@ -17,7 +17,9 @@ const element = (html: string): HTMLElement => {
 
 describe('click capture helpers', () => {
   it('reads data-tracklet-prop-* attributes as properties, names as written', () => {
-    const button = element('<button data-tracklet-event="signup" data-tracklet-prop-plan="pro" data-tracklet-prop-billing-cycle="yearly" data-other="x">Go</button>');
+    const button = element(
+      '<button data-tracklet-event="signup" data-tracklet-prop-plan="pro" data-tracklet-prop-billing-cycle="yearly" data-other="x">Go</button>',
+    );
     expect(propsOf(button)).toEqual({ plan: 'pro', 'billing-cycle': 'yearly' });
   });
 
@@ -37,15 +39,20 @@ describe('click capture helpers', () => {
 describe('click capture', () => {
   it('sends the tagged event with its properties for a click anywhere inside the element', () => {
     const test = startCapture(clicks());
-    const button = element('<button data-tracklet-event="signup" data-tracklet-prop-plan="pro"><span>Sign up</span></button>');
+    const button = element(
+      '<button data-tracklet-event="signup" data-tracklet-prop-plan="pro"><span>Sign up</span></button>',
+    );
     button.querySelector('span')!.click();
-    expect(test.events).toMatchObject([{ type: 'event', name: 'signup', properties: { plan: 'pro' } }]);
+    expect(test.events).toMatchObject([
+      { type: 'event', name: 'signup', properties: { plan: 'pro' } },
+    ]);
     expect(test.flushes).toBe(0);
   });
 
   it('works for elements added after it started, with one listener', () => {
     const test = startCapture(clicks());
-    for (const name of ['a', 'b', 'c']) element(`<div data-tracklet-event="${name}">x</div>`).click();
+    for (const name of ['a', 'b', 'c'])
+      element(`<div data-tracklet-event="${name}">x</div>`).click();
     element('<div>untagged</div>').click();
     expect(test.events.map((event) => 'name' in event && event.name)).toEqual(['a', 'b', 'c']);
   });
@@ -84,7 +91,8 @@ describe('click capture', () => {
     const link = element(`<a href="${href}">link</a>`);
     link.click();
     expect(test.events.map((event) => 'name' in event && event.name)).toEqual(names);
-    for (const event of test.events) expect(event).toMatchObject({ properties: { url: (link as HTMLAnchorElement).href } });
+    for (const event of test.events)
+      expect(event).toMatchObject({ properties: { url: (link as HTMLAnchorElement).href } });
     expect(test.flushes).toBe(names.length ? 1 : 0);
   });
 

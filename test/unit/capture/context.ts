@@ -3,7 +3,13 @@
  * test fire the lifecycle hooks the tracker would.
  */
 import { resolveConfig } from '../../../src/config';
-import type { Capture, Context, EventFields, Hooks, TrackletOptions } from '../../../src/core/contract';
+import type {
+  Capture,
+  Context,
+  EventFields,
+  Hooks,
+  TrackletOptions,
+} from '../../../src/core/contract';
 import type { TrackletEvent } from '../../../src/types';
 import { safe } from '../../../src/core/safe';
 
@@ -21,17 +27,29 @@ export interface TestContext {
 let ids = 0;
 
 /** Starts `capture` against a recording context; `options` adds to endpoint and site. */
-export const startCapture = (capture: Capture, options: Partial<TrackletOptions> = {}): TestContext => {
+export const startCapture = (
+  capture: Capture,
+  options: Partial<TrackletOptions> = {},
+): TestContext => {
   const handlers: { [K in keyof Hooks]?: ((...args: Hooks[K]) => void)[] } = {};
   const test: TestContext = {
     events: [],
     flushes: 0,
     failing: false,
     context: {
-      config: resolveConfig({ endpoint: 'https://c.example/collect', site: 's', ...options }, false)!,
+      config: resolveConfig(
+        { endpoint: 'https://c.example/collect', site: 's', ...options },
+        false,
+      )!,
       emit: (fields: EventFields) => {
         if (test.failing) throw new Error('pipeline failure');
-        const event = { id: 'e' + ++ids, timestamp: Date.now(), url: location.href, path: location.pathname, ...fields } as TrackletEvent;
+        const event = {
+          id: 'e' + ++ids,
+          timestamp: Date.now(),
+          url: location.href,
+          path: location.pathname,
+          ...fields,
+        } as TrackletEvent;
         test.events.push(event);
         return event;
       },

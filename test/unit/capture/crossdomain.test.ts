@@ -1,11 +1,31 @@
 // The cross-domain linker's rules: the parameter's freshness and browser check, hosts, URL surgery, adoption.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { adopt, browserHash, crossDomain, encodePayload, isLinked, MAX_AGE, PARAM, parseDomains, readPayload, withParam, type LinkerPayload } from '../../../src/capture/crossdomain';
+import {
+  adopt,
+  browserHash,
+  crossDomain,
+  encodePayload,
+  isLinked,
+  MAX_AGE,
+  PARAM,
+  parseDomains,
+  readPayload,
+  withParam,
+  type LinkerPayload,
+} from '../../../src/capture/crossdomain';
 import { read, write, clear } from '../../../src/core/storage';
 import { startCapture } from './context';
 
 const NOW = 1_700_000_000_000;
-const payload = (over: Partial<LinkerPayload> = {}): LinkerPayload => ({ v: 1, a: 'anon-1', s: 'sess-1', t: NOW, f: browserHash(), r: { utm_source: 'news' }, ...over });
+const payload = (over: Partial<LinkerPayload> = {}): LinkerPayload => ({
+  v: 1,
+  a: 'anon-1',
+  s: 'sess-1',
+  t: NOW,
+  f: browserHash(),
+  r: { utm_source: 'news' },
+  ...over,
+});
 
 beforeEach(() => {
   clear();
@@ -21,7 +41,12 @@ describe('readPayload', () => {
     ['from the future beyond the skew', payload(), NOW - 6000, 'stale'],
     ['another browser', payload({ f: 'zzz' }), NOW, 'another browser'],
     ['an id that is not one', payload({ a: 'bad id!' }), NOW, 'malformed'],
-    ['attribution with an object value', payload({ r: { x: {} as unknown as string } }), NOW, 'malformed'],
+    [
+      'attribution with an object value',
+      payload({ r: { x: {} as unknown as string } }),
+      NOW,
+      'malformed',
+    ],
     ['another version', { ...payload(), v: 2 } as unknown as LinkerPayload, NOW, 'malformed'],
   ])('%s → %s', (_name, value, now, expected) => {
     const result = readPayload(encodePayload(value), now, browserHash());
@@ -34,7 +59,9 @@ describe('readPayload', () => {
   });
 
   it('round-trips attribution with any characters', () => {
-    const value = payload({ r: { referrer: 'https://ö.example/?q=a&b=ü', utm_campaign: 'spring 🌸' } });
+    const value = payload({
+      r: { referrer: 'https://ö.example/?q=a&b=ü', utm_campaign: 'spring 🌸' },
+    });
     expect(readPayload(encodePayload(value), NOW, browserHash())).toEqual(value);
   });
 });
@@ -77,7 +104,12 @@ describe('adopt', () => {
     expect(location.pathname + location.search + location.hash).toBe('/pay?step=1#top');
     expect(history.state).toEqual({ kept: 1 });
     expect(read('aid')).toBe('anon-1');
-    expect(JSON.parse(read('session')!)).toMatchObject({ id: 'sess-1', last: NOW + 500, campaign: '', pending: { utm_source: 'news' } });
+    expect(JSON.parse(read('session')!)).toMatchObject({
+      id: 'sess-1',
+      last: NOW + 500,
+      campaign: '',
+      pending: { utm_source: 'news' },
+    });
   });
 
   it('removes a stale link and adopts nothing', () => {
@@ -101,7 +133,10 @@ describe('decoration', () => {
     link.addEventListener('click', (event) => event.preventDefault());
     link.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
     const value = new URL(link.href).searchParams.get(PARAM)!;
-    expect(readPayload(value, Date.now(), browserHash())).toMatchObject({ a: 'anon-9', s: 'sess-9' });
+    expect(readPayload(value, Date.now(), browserHash())).toMatchObject({
+      a: 'anon-9',
+      s: 'sess-9',
+    });
     const out = document.getElementById('out') as HTMLAnchorElement;
     out.addEventListener('click', (event) => event.preventDefault());
     out.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));

@@ -3,7 +3,8 @@ import { engagement, IDLE, scrollDepth } from '../../../src/capture/engagement';
 import type { EngagementEvent } from '../../../src/types';
 import { startCapture, type TestContext } from './context';
 
-const set = (target: object, key: string, value: unknown) => Object.defineProperty(target, key, { value, configurable: true });
+const set = (target: object, key: string, value: unknown) =>
+  Object.defineProperty(target, key, { value, configurable: true });
 
 /** A document `height` px tall in a 1000 px window, scrolled to `top`. */
 const layout = (height: number, top = 0) => {
@@ -22,8 +23,10 @@ const visibility = (state: 'visible' | 'hidden', test?: TestContext) => {
   document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
   if (state == 'hidden') test?.fire('hide');
 };
-const engagements = (test: TestContext) => test.events.filter((event): event is EngagementEvent => event.type == 'engagement');
-const input = (type = 'pointerdown') => document.body.dispatchEvent(new Event(type, { bubbles: true }));
+const engagements = (test: TestContext) =>
+  test.events.filter((event): event is EngagementEvent => event.type == 'engagement');
+const input = (type = 'pointerdown') =>
+  document.body.dispatchEvent(new Event(type, { bubbles: true }));
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 });
@@ -92,7 +95,9 @@ describe('engagement capture', () => {
     input('pointerdown');
     vi.advanceTimersByTime(4000);
     visibility('hidden', test);
-    expect(engagements(test)).toMatchObject([{ engagementTime: 10_000 + IDLE + 4000, interactionCount: 2 }]);
+    expect(engagements(test)).toMatchObject([
+      { engagementTime: 10_000 + IDLE + 4000, interactionCount: 2 },
+    ]);
   });
 
   it('counts reading without input as engagement for the idle time', () => {
@@ -161,11 +166,21 @@ describe('engagement capture', () => {
     layout(1000, 0);
     const second = test.pageview('/next');
     expect(test.events.map((event) => event.type)).toEqual(['pageview', 'engagement', 'pageview']);
-    expect(engagements(test)[0]).toMatchObject({ pageviewId: first.id, path: '/start', scrollDepth: 50, engagementTime: 2000 });
+    expect(engagements(test)[0]).toMatchObject({
+      pageviewId: first.id,
+      path: '/start',
+      scrollDepth: 50,
+      engagementTime: 2000,
+    });
     expect(engagements(test)[0].url).toMatch(/\/start$/);
     vi.advanceTimersByTime(3000);
     visibility('hidden', test);
-    expect(engagements(test)[1]).toMatchObject({ pageviewId: second.id, path: '/next', scrollDepth: 100, engagementTime: 3000 });
+    expect(engagements(test)[1]).toMatchObject({
+      pageviewId: second.id,
+      path: '/next',
+      scrollDepth: 100,
+      engagementTime: 3000,
+    });
   });
 
   it('sends nothing before the first pageview', () => {

@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { describe as describeValue, errors, ignored, normalise, parsePatterns } from '../../../src/capture/errors';
+import {
+  describe as describeValue,
+  errors,
+  ignored,
+  normalise,
+  parsePatterns,
+} from '../../../src/capture/errors';
 import { startCapture } from './context';
 
 beforeEach(() => vi.useFakeTimers());
@@ -8,7 +14,8 @@ afterEach(() => vi.useRealTimers());
 const thrown = (error: unknown, init: Partial<ErrorEventInit> = {}) =>
   new ErrorEvent('error', {
     error,
-    message: error instanceof Error ? 'Uncaught ' + error.name + ': ' + error.message : String(error),
+    message:
+      error instanceof Error ? 'Uncaught ' + error.name + ': ' + error.message : String(error),
     filename: 'https://s.example/app.js',
     lineno: 10,
     colno: 5,
@@ -34,7 +41,9 @@ describe('error normalisation', () => {
   });
 
   it('keeps a cross-origin "Script error." as such', () => {
-    expect(normalise(thrown(null, { message: 'Script error.', filename: '', lineno: 0, colno: 0 }))).toEqual({
+    expect(
+      normalise(thrown(null, { message: 'Script error.', filename: '', lineno: 0, colno: 0 })),
+    ).toEqual({
       type: 'error',
       message: 'Script error.',
       errorType: 'Error',
@@ -79,7 +88,15 @@ describe('error capture', () => {
     dispatchEvent(thrown(new TypeError('boom')));
     expect(events).toHaveLength(0);
     vi.advanceTimersByTime(1000);
-    expect(events).toMatchObject([{ type: 'error', errorType: 'TypeError', message: 'Uncaught TypeError: boom', lineno: 10, count: 1 }]);
+    expect(events).toMatchObject([
+      {
+        type: 'error',
+        errorType: 'TypeError',
+        message: 'Uncaught TypeError: boom',
+        lineno: 10,
+        count: 1,
+      },
+    ]);
   });
 
   it('sends identical errors once with their count, and later repeats as one more count at page end', () => {
@@ -108,7 +125,10 @@ describe('error capture', () => {
   });
 
   it('npm options override the config: maxErrors and ignore patterns', () => {
-    const test = startCapture(errors({ maxErrors: 1, ignore: ['noise', /^Uncaught Error: skip/] }), { maxErrors: 50 });
+    const test = startCapture(
+      errors({ maxErrors: 1, ignore: ['noise', /^Uncaught Error: skip/] }),
+      { maxErrors: 50 },
+    );
     dispatchEvent(thrown(new Error('noise here')));
     dispatchEvent(thrown(new Error('skip me')));
     dispatchEvent(thrown(new Error('kept')));

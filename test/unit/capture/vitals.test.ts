@@ -13,7 +13,16 @@ vi.mock('web-vitals', () => {
 });
 
 const metric = (fields: Partial<Metric>): Metric =>
-  ({ name: 'LCP', value: 0, rating: 'good', delta: 0, id: 'v5-1', entries: [], navigationType: 'navigate', ...fields }) as Metric;
+  ({
+    name: 'LCP',
+    value: 0,
+    rating: 'good',
+    delta: 0,
+    id: 'v5-1',
+    entries: [],
+    navigationType: 'navigate',
+    ...fields,
+  }) as Metric;
 
 beforeEach(() => {
   reporters.length = 0;
@@ -55,7 +64,10 @@ describe('vitals', () => {
     cls(metric({ name: 'CLS', value: 0.01, id: 'v5-cls' }));
     cls(metric({ name: 'CLS', value: 0.2, rating: 'needs-improvement', id: 'v5-cls' }));
     inp(metric({ name: 'INP', value: 300, rating: 'needs-improvement', id: 'v5-inp' }));
-    expect(test.events.map((event) => 'metricName' in event && event.metricName)).toEqual(['TTFB', 'FCP']);
+    expect(test.events.map((event) => 'metricName' in event && event.metricName)).toEqual([
+      'TTFB',
+      'FCP',
+    ]);
     test.fire('hide');
     expect(test.events.slice(2)).toMatchObject([
       { metricName: 'LCP', metricValue: 900 },
@@ -71,7 +83,9 @@ describe('vitals', () => {
     test.fire('hide');
     reporters[1](metric({ name: 'CLS', value: 0.2, id: 'v5-cls' }));
     test.fire('hide');
-    expect(test.events).toMatchObject([{ type: 'vital', metricName: 'CLS', metricValue: 0.05, path: '/landing' }]);
+    expect(test.events).toMatchObject([
+      { type: 'vital', metricName: 'CLS', metricValue: 0.05, path: '/landing' },
+    ]);
     expect(test.events[0].url).toMatch(/\/landing$/);
   });
 
@@ -79,8 +93,12 @@ describe('vitals', () => {
     const { events } = startCapture(vitals());
     history.pushState({}, '', '/restored');
     dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
-    reporters[3](metric({ name: 'FCP', value: 12, id: 'v5-new', navigationType: 'back-forward-cache' }));
-    expect(events).toMatchObject([{ metricName: 'FCP', path: '/restored', navigationType: 'back-forward-cache' }]);
+    reporters[3](
+      metric({ name: 'FCP', value: 12, id: 'v5-new', navigationType: 'back-forward-cache' }),
+    );
+    expect(events).toMatchObject([
+      { metricName: 'FCP', path: '/restored', navigationType: 'back-forward-cache' },
+    ]);
   });
 
   it('contains a failure while sending a metric', () => {

@@ -14,7 +14,10 @@ function gtag(..._args: unknown[]) {
 const start = (capture: ReturnType<typeof gcm>) => {
   const choices: boolean[] = [];
   const test = startCapture(() => {});
-  const stop = capture({ ...test.context, consent: (granted) => choices.push(granted) }) as () => void;
+  const stop = capture({
+    ...test.context,
+    consent: (granted) => choices.push(granted),
+  }) as () => void;
   return { choices, stop };
 };
 
@@ -26,8 +29,14 @@ afterEach(() => {
 
 describe('Google Consent Mode v2', () => {
   it.each([
-    [['consent', 'default', { analytics_storage: 'denied' }], ['default', 'denied']],
-    [['consent', 'update', { analytics_storage: 'granted', ad_storage: 'denied' }], ['update', 'granted']],
+    [
+      ['consent', 'default', { analytics_storage: 'denied' }],
+      ['default', 'denied'],
+    ],
+    [
+      ['consent', 'update', { analytics_storage: 'granted', ad_storage: 'denied' }],
+      ['update', 'granted'],
+    ],
     [['consent', 'update', { ad_storage: 'granted' }], undefined],
     [['consent', 'default', { analytics_storage: 'granted', region: ['ES'] }], undefined],
     [['config', 'G-1', {}], undefined],
@@ -79,7 +88,12 @@ describe('Google Consent Mode v2', () => {
 });
 
 describe('IAB TCF v2.2', () => {
-  const data = (over: Partial<TCData>): TCData => ({ gdprApplies: true, eventStatus: 'useractioncomplete', purpose: { consents: {} }, ...over });
+  const data = (over: Partial<TCData>): TCData => ({
+    gdprApplies: true,
+    eventStatus: 'useractioncomplete',
+    purpose: { consents: {} },
+    ...over,
+  });
   it.each([
     [data({ purpose: { consents: { 1: true, 8: true } } }), true],
     [data({ purpose: { consents: { 1: true } } }), false],
@@ -98,7 +112,12 @@ describe('IAB TCF v2.2', () => {
     const listeners: ((d: TCData, ok: boolean) => void)[] = [];
     const removed: unknown[] = [];
     vi.advanceTimersByTime(1000);
-    win.__tcfapi = (command: string, version: number, callback: (d: TCData, ok: boolean) => void, parameter?: unknown) => {
+    win.__tcfapi = (
+      command: string,
+      version: number,
+      callback: (d: TCData, ok: boolean) => void,
+      parameter?: unknown,
+    ) => {
       if (version != 2) return;
       if (command == 'addEventListener') {
         listeners.push(callback);
