@@ -18,7 +18,10 @@ export { vitals } from './capture/vitals';
 export { errors } from './capture/errors';
 export { clicks } from './capture/clicks';
 export { engagement } from './capture/engagement';
-/** Marketing captures (docs/marketing.md): properties on every event, 404s, forms, cross-domain linker, consent platforms. */
+/**
+ * Marketing captures (docs/marketing.md): properties on every event, 404s, forms, cross-domain
+ * linker, consent platforms.
+ */
 export { props } from './capture/props';
 export { notFound as notFoundCapture } from './capture/notfound';
 export { forms } from './capture/forms';
@@ -27,7 +30,10 @@ export { gcm } from './consent/gcm';
 export { tcf } from './consent/tcf';
 export type { Context } from './core/contract';
 export type * from './types';
-/** Tracklet's standard commerce events: `track(COMMERCE_EVENTS.purchase, properties)`, typed by `CommerceProperties`. */
+/**
+ * Tracklet's standard commerce events: `track(COMMERCE_EVENTS.purchase, properties)`, typed by
+ * `CommerceProperties`.
+ */
 export { COMMERCE_EVENTS } from './commerce';
 export type * from './commerce';
 

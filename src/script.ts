@@ -62,7 +62,10 @@ const loadCaptures: Capture = ({ config }) => {
   load(CAPTURES);
 };
 
-/** Starts with the options of `tracklet('init', …)` (from the third file) under the tag's attributes, and its captures. */
+/**
+ * Starts with the options of `tracklet('init', …)` (from the third file) under the tag's
+ * attributes, and its captures.
+ */
 const go = (capture: Capture[] = [], options?: object) =>
   start(
     { ...options, ...fromAttributes(script), capture: [loadCaptures, ...capture] } as never,

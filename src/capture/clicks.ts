@@ -6,7 +6,10 @@ import { safe } from '../core/safe';
 export interface ClickOptions {
   /** Send `outbound_click` with `url` for links to other hosts. Default false (`data-outbound`). */
   outbound?: boolean;
-  /** Send `file_download` with `url` for links to files: true for {@link DOWNLOADS}, or the extensions. Default off (`data-downloads`). */
+  /**
+   * Send `file_download` with `url` for links to files: true for {@link DOWNLOADS}, or the
+   * extensions. Default off (`data-downloads`).
+   */
   downloads?: boolean | string[];
 }
 

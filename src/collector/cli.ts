@@ -1,7 +1,8 @@
 /**
  * `tracklet-relay`: runs the relay, or inspects its queue.
  *
- *   tracklet-relay [serve] --config relay.json [--port 8787] [--host 0.0.0.0] [--store relay.db | --store postgres://…] [--admin-open]
+ *   tracklet-relay [serve] --config relay.json [--port 8787] [--host 0.0.0.0] [--store relay.db |
+ * --store postgres://…] [--admin-open]
  *   tracklet-relay check --config relay.json
  *   tracklet-relay status --config relay.json [--json]
  *   tracklet-relay dead-letters --config relay.json [--destination site/name] [--requeue] [--limit 100]
@@ -254,7 +255,8 @@ const serveRelay = async (config: RelayConfig, port: number, host: string, stora
   process.stdout.write(`tracklet relay listening on ${relay.url} (storage ${redact(storage)})\n`);
   if (relay.script)
     process.stdout.write(
-      `script: <script defer src="${relay.script.src}" integrity="${relay.script.integrity}" crossorigin="anonymous"></script>\n`,
+      `script: <script defer src="${relay.script.src}" ` +
+        `integrity="${relay.script.integrity}" crossorigin="anonymous"></script>\n`,
     );
   // What runs, without a secret: sites, origins and destinations by name and type, the settings that matter.
   logger.info(

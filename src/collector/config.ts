@@ -149,7 +149,10 @@ export const configFileSchema = v.strictObject({
     v.strictObject({
       perIp: v.optional(bucket),
       perSite: v.optional(bucket),
-      /** Requests from loopback (a local process, or a proxy on this host not listed in trustedProxies) are not limited. */
+      /**
+       * Requests from loopback (a local process, or a proxy on this host not listed in
+       * trustedProxies) are not limited.
+       */
       exemptLoopback: v.optional(v.boolean()),
       /** Buckets kept at most; past it, full and least recently used ones are forgotten. */
       maxTracked: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
@@ -286,7 +289,10 @@ export const DEFAULTS = {
   backoffMaxMs: 300_000,
 };
 
-/** Defaults of `limits`: short enough that slow clients cannot hold the server, long enough for a phone on a bad network. */
+/**
+ * Defaults of `limits`: short enough that slow clients cannot hold the server, long enough for a
+ * phone on a bad network.
+ */
 export const DEFAULT_LIMITS: Limits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
@@ -413,7 +419,8 @@ export const resolveConfig = (
   const limits = { ...DEFAULT_LIMITS, ...file.limits };
   if (limits.headersTimeoutMs > limits.requestTimeoutMs)
     throw new ConfigError(
-      `limits.headersTimeoutMs: ${limits.headersTimeoutMs} is longer than limits.requestTimeoutMs (${limits.requestTimeoutMs})`,
+      `limits.headersTimeoutMs: ${limits.headersTimeoutMs} is longer ` +
+        `than limits.requestTimeoutMs (${limits.requestTimeoutMs})`,
     );
   const adminToken = file.adminTokenEnv ? readEnv('adminTokenEnv', file.adminTokenEnv) : undefined;
   const adminOpen = file.adminOpen ?? false;

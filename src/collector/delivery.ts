@@ -34,7 +34,10 @@ export interface Worker {
    * worker and `offer` them; undefined when the worker holds enough in memory (they are queued unleased).
    */
   handOff?(): number | undefined;
-  /** Deliveries an ingest queued leased until `leaseUntil` (see `handOff`): sent from memory, not read back from the store. */
+  /**
+   * Deliveries an ingest queued leased until `leaseUntil` (see `handOff`): sent from memory, not
+   * read back from the store.
+   */
   offer?(deliveries: Delivery[], leaseUntil: number): void;
   /** Drops the held deliveries whose event matches (an erased visitor's: the store deleted their rows). */
   forget?(matches: (stored: Delivery['stored']) => boolean): void;
@@ -179,13 +182,16 @@ export const postJson = async (
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<HttpResult> => {
-  // The HTTP client would refuse such a header, and a request smuggled through one must never leave: name it, never its value.
+  // The HTTP client would refuse such a header, and a request smuggled through one must never
+  // leave: name it, never its value.
   const broken = Object.keys(headers).find((name) => /[\r\n\0]/.test(headers[name]));
   if (broken)
     return {
       ok: false,
       permanent: false,
-      error: `header ${broken.slice(0, 64)} has a value with a line break or NUL (check the environment variable it comes from)`,
+      error:
+        `header ${broken.slice(0, 64)} has a value with a line ` +
+        `break or NUL (check the environment variable it comes from)`,
     };
   try {
     const target = new URL(url);
@@ -305,7 +311,10 @@ export function startWorker(
 
   // When the loop wakes next at the latest because a batch lingers (see `lingers`); none: after pollMs.
   let lingerUntil: number | undefined;
-  /** True (and the next pass is set for when it has waited LINGER_MS) when `d`'s batch from ingests is not full and its oldest waited less than LINGER_MS. */
+  /**
+   * True (and the next pass is set for when it has waited LINGER_MS) when `d`'s batch from ingests
+   * is not full and its oldest waited less than LINGER_MS.
+   */
   const lingers = (d: DestinationConfig, batch: number) => {
     const queue = handed.get(d.key);
     if (!queue?.length || queue.length >= batch) return false;
@@ -325,7 +334,8 @@ export function startWorker(
     const module = DESTINATIONS[d.type];
     const context = {
       config: d,
-      // Once the destination said Retry-After, the rest of this lease is not sent (a module may loop over many requests).
+      // Once the destination said Retry-After, the rest of this lease is not sent (a module may
+      // loop over many requests).
       post: async (
         url: string,
         headers: Record<string, string>,

@@ -48,7 +48,8 @@ export const compileTrust = (entries: string[]): Trust => {
       proxyaddr.compile(entry);
     } catch (error) {
       throw new TypeError(
-        `trustedProxies.${i}: "${entry}" is not an IP address, a CIDR range or loopback/linklocal/uniquelocal (${(error as Error).message})`,
+        `trustedProxies.${i}: "${entry}" is not an IP address, a CIDR range ` +
+          `or loopback/linklocal/uniquelocal (${(error as Error).message})`,
       );
     }
   });

@@ -158,7 +158,10 @@ export function createHandler(options: HandlerOptions): RelayHandler {
   const find = (method: string, path: string) =>
     routes.find((route) => route.path == path && route.methods.includes(method));
 
-  /** Preflight on any path, then the first matching route; admin paths pass the admin guard first, whatever the method. */
+  /**
+   * Preflight on any path, then the first matching route; admin paths pass the admin guard first,
+   * whatever the method.
+   */
   const answer = async (call: Call): Promise<Response> => {
     const { method } = call.request;
     const { pathname } = call.url;

@@ -1,6 +1,7 @@
 /**
  * `tracklet/collector`: the relay (the package export and this folder keep their first name,
- * `collector`, which users import; everything inside calls it the relay). `startRelay()` runs it in-process (the CLI, the demo and the
+ * `collector`, which users import; everything inside calls it the relay). `startRelay()` runs it
+ * in-process (the CLI, the demo and the
  * tests use it); `createHandler()` gives the bare web-standard handler for other runtimes.
  */
 import { checkAdminExposure, resolveConfig, type RelayConfig } from './config';
@@ -59,7 +60,10 @@ export interface StartRelayOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** SQLite file or `postgres://` URL; default the config's `storage`, else `:memory:`. Ignored when `store` is given. */
+  /**
+   * SQLite file or `postgres://` URL; default the config's `storage`, else `:memory:`. Ignored when
+   * `store` is given.
+   */
   storePath?: string;
   store?: Store;
   /** Overrides `delivery.pollMs` (tests use short ones). */

@@ -45,7 +45,10 @@ export interface Metrics {
   text(): Promise<string>;
 }
 
-/** Creates the relay's metrics on a registry of their own (with the process's default metrics); `destinations` are the queue keys to report. */
+/**
+ * Creates the relay's metrics on a registry of their own (with the process's default metrics);
+ * `destinations` are the queue keys to report.
+ */
 export function createMetrics(
   store: Store,
   options: { destinations?: string[]; retention?: Retention; now?: () => number } = {},

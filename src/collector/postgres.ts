@@ -96,10 +96,18 @@ const PRUNE: Record<PruneKind, string> = {
              RETURNING site, id),
            cascade AS (DELETE FROM deliveries d USING gone WHERE d.site = gone.site AND d.event_id = gone.id)
            SELECT count(*)::int AS n FROM gone`,
-  delivered: `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'delivered' AND updated_at < $1 LIMIT $2)`,
-  deadLetters: `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'dead' AND updated_at < $1 LIMIT $2)`,
-  visitorState: `DELETE FROM visitor_state WHERE (destination, visitor) IN (SELECT destination, visitor FROM visitor_state WHERE updated_at < $1 LIMIT $2)`,
-  rejected: `DELETE FROM rejected_events WHERE id IN (SELECT id FROM rejected_events WHERE received_at < $1 ORDER BY id LIMIT $2)`,
+  delivered:
+    `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries ` +
+    `WHERE status = 'delivered' AND updated_at < $1 LIMIT $2)`,
+  deadLetters:
+    `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries ` +
+    `WHERE status = 'dead' AND updated_at < $1 LIMIT $2)`,
+  visitorState:
+    `DELETE FROM visitor_state WHERE (destination, visitor) IN (SELECT ` +
+    `destination, visitor FROM visitor_state WHERE updated_at < $1 LIMIT $2)`,
+  rejected:
+    `DELETE FROM rejected_events WHERE id IN (SELECT id FROM ` +
+    `rejected_events WHERE received_at < $1 ORDER BY id LIMIT $2)`,
 };
 
 /** Any fixed number: processes starting together queue on it, so one migrates and the others see the result. */
@@ -124,7 +132,8 @@ const loadPg = async () => {
     return (await import('pg')).default;
   } catch (error) {
     throw new Error(
-      `the PostgreSQL store needs the "pg" package: run \`npm install pg\` next to tracklet (${(error as Error).message})`,
+      `the PostgreSQL store needs the "pg" package: run \`npm ` +
+        `install pg\` next to tracklet (${(error as Error).message})`,
     );
   }
 };
@@ -137,7 +146,8 @@ const migrate = async (client: PoolClient) => {
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await client.query(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY ' +
+        'KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
     );
     const { rows } = await client.query('SELECT version FROM schema_migrations');
     const applied = new Set(rows.map((r) => r.version));
@@ -326,7 +336,8 @@ export async function openPostgresStore(
       if (!ids.length) return;
       await query(
         logDelivered(
-          `UPDATE deliveries SET status = 'delivered', lease_until = 0, ip = NULL, updated_at = $2 WHERE id = ANY($1::bigint[])`,
+          `UPDATE deliveries SET status = 'delivered', lease_until = ` +
+            `0, ip = NULL, updated_at = $2 WHERE id = ANY($1::bigint[])`,
         ),
         [ids, now],
       );
@@ -341,7 +352,8 @@ export async function openPostgresStore(
       if (!ids.length) return;
       await query(
         logFailed(
-          `UPDATE deliveries SET attempts = attempts + 1, next_at = $4, lease_until = 0, last_error = $2, updated_at = $3 WHERE id = ANY($1::bigint[])`,
+          `UPDATE deliveries SET attempts = attempts + 1, next_at = $4, lease_until ` +
+            `= 0, last_error = $2, updated_at = $3 WHERE id = ANY($1::bigint[])`,
         ),
         [ids, error, now, at],
       );
@@ -351,7 +363,8 @@ export async function openPostgresStore(
       if (!ids.length) return;
       await query(
         logFailed(
-          `UPDATE deliveries SET status = 'dead', attempts = attempts + 1, lease_until = 0, ip = NULL, last_error = $2, updated_at = $3 WHERE id = ANY($1::bigint[])`,
+          `UPDATE deliveries SET status = 'dead', attempts = attempts + 1, lease_until ` +
+            `= 0, ip = NULL, last_error = $2, updated_at = $3 WHERE id = ANY($1::bigint[])`,
         ),
         [ids, error, now],
       );
@@ -496,7 +509,8 @@ export async function openPostgresStore(
         const rejected =
           (
             await client.query(
-              'DELETE FROM rejected_events WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) n WHERE position(n in raw) > 0)',
+              'DELETE FROM rejected_events WHERE EXISTS (SELECT 1 FROM ' +
+                'unnest($1::text[]) n WHERE position(n in raw) > 0)',
               [names],
             )
           ).rowCount ?? 0;

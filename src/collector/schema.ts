@@ -18,7 +18,10 @@ const DAY_MS = 86_400_000;
 export const BOUNDS = {
   /** `sentAt` at most this far ahead of the relay's clock, else every event of the body is refused. */
   sentAtAheadMs: 3650 * DAY_MS,
-  /** A skew-corrected time ahead of the receive time by up to this is clamped to it (jitter); further ahead, refused. */
+  /**
+   * A skew-corrected time ahead of the receive time by up to this is clamped to it (jitter);
+   * further ahead, refused.
+   */
   clampAheadMs: DAY_MS,
   /** A skew-corrected time older than this is refused (the tracker's outbox gives up after 7 days). */
   maxAgeMs: 30 * DAY_MS,
@@ -261,7 +264,9 @@ export const checkEvent = (candidate: unknown, receivedAt: number, skewMs: numbe
     return {
       problem: {
         field: 'timestamp',
-        message: `more than ${BOUNDS.clampAheadMs / 3_600_000} h ahead of the relay's clock after correcting the sender's clock`,
+        message:
+          `more than ${BOUNDS.clampAheadMs / 3_600_000} h ahead of ` +
+          `the relay's clock after correcting the sender's clock`,
       },
     };
   if (time < receivedAt - BOUNDS.maxAgeMs)
@@ -274,7 +279,10 @@ export const checkEvent = (candidate: unknown, receivedAt: number, skewMs: numbe
   return { event, known };
 };
 
-/** The problem with a body's `sentAt` more than `BOUNDS.sentAtAheadMs` ahead of `receivedAt` (≥ 0 is the envelope's check). */
+/**
+ * The problem with a body's `sentAt` more than `BOUNDS.sentAtAheadMs` ahead of `receivedAt` (≥ 0 is
+ * the envelope's check).
+ */
 export const sentAtProblem = (sentAt: number, receivedAt: number): SchemaProblem | undefined =>
   sentAt > receivedAt + BOUNDS.sentAtAheadMs
     ? {

@@ -119,7 +119,8 @@ const statements = (db: Database.Database) => {
     'INSERT OR IGNORE INTO events (site, id, received_at, data) VALUES (?, ?, ?, ?)',
   );
   const insertDelivery = db.prepare(
-    'INSERT OR IGNORE INTO deliveries (destination, site, event_id, next_at, updated_at, ip, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    'INSERT OR IGNORE INTO deliveries (destination, site, event_id, ' +
+      'next_at, updated_at, ip, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   // In the order of deliveries_queued (whose entries end with the row id): the first due rows are read
   // and the scan stops at the limit, however long the queue (ORDER BY id alone sorted all of it).
@@ -137,10 +138,12 @@ const statements = (db: Database.Database) => {
   );
   const release = db.prepare(`UPDATE deliveries SET lease_until = 0 WHERE ${IDS}`);
   const retry = db.prepare(
-    `UPDATE deliveries SET attempts = attempts + 1, next_at = ?, lease_until = 0, last_error = ?, updated_at = ? WHERE ${IDS}`,
+    `UPDATE deliveries SET attempts = attempts + 1, next_at = ?, ` +
+      `lease_until = 0, last_error = ?, updated_at = ? WHERE ${IDS}`,
   );
   const dead = db.prepare(
-    `UPDATE deliveries SET status = 'dead', attempts = attempts + 1, lease_until = 0, ip = NULL, last_error = ?, updated_at = ? WHERE ${IDS}`,
+    `UPDATE deliveries SET status = 'dead', attempts = attempts + 1, ` +
+      `lease_until = 0, ip = NULL, last_error = ?, updated_at = ? WHERE ${IDS}`,
   );
   const destinationsOf = db
     .prepare(`SELECT DISTINCT destination FROM deliveries WHERE ${IDS}`)
@@ -227,33 +230,42 @@ const pruneStatements = (db: Database.Database): Record<PruneKind, Database.Stat
        ORDER BY received_at LIMIT ?)`,
   ),
   delivered: db.prepare(
-    `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'delivered' AND updated_at < ? LIMIT ?)`,
+    `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries ` +
+      `WHERE status = 'delivered' AND updated_at < ? LIMIT ?)`,
   ),
   deadLetters: db.prepare(
     `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'dead' AND updated_at < ? LIMIT ?)`,
   ),
   visitorState: db.prepare(
-    'DELETE FROM visitor_state WHERE (destination, visitor) IN (SELECT destination, visitor FROM visitor_state WHERE updated_at < ? LIMIT ?)',
+    'DELETE FROM visitor_state WHERE (destination, visitor) IN (SELECT ' +
+      'destination, visitor FROM visitor_state WHERE updated_at < ? LIMIT ?)',
   ),
   rejected: db.prepare(
-    'DELETE FROM rejected_events WHERE id IN (SELECT id FROM rejected_events WHERE received_at < ? ORDER BY id LIMIT ?)',
+    'DELETE FROM rejected_events WHERE id IN (SELECT id FROM ' +
+      'rejected_events WHERE received_at < ? ORDER BY id LIMIT ?)',
   ),
 });
 
-/** Deletes a visitor's rows (and, by user id, those of every anonymous id it was seen with) and suppresses their ids. */
+/**
+ * Deletes a visitor's rows (and, by user id, those of every anonymous id it was seen with) and
+ * suppresses their ids.
+ */
 const eraser = (db: Database.Database) =>
   db.transaction((who: { anonymousId?: string; userId?: string }, now: number): Erased => {
     const anonymousIds = new Set<string>(who.anonymousId ? [who.anonymousId] : []);
     if (who.userId)
       for (const id of db
         .prepare(
-          `SELECT DISTINCT json_extract(data, '$.event.anonymousId') FROM events WHERE json_extract(data, '$.event.userId') = ?`,
+          `SELECT DISTINCT json_extract(data, '$.event.anonymousId') ` +
+            `FROM events WHERE json_extract(data, '$.event.userId') = ?`,
         )
         .pluck()
         .all(who.userId) as string[])
         anonymousIds.add(id);
     const ids = JSON.stringify([...anonymousIds]);
-    const match = `(json_extract(data, '$.event.anonymousId') IN (SELECT value FROM json_each(?)) OR json_extract(data, '$.event.userId') = ?)`;
+    const match =
+      `(json_extract(data, '$.event.anonymousId') IN (SELECT value ` +
+      `FROM json_each(?)) OR json_extract(data, '$.event.userId') = ?)`;
     const deliveries = db
       .prepare(
         `DELETE FROM deliveries WHERE (site, event_id) IN (SELECT site, id FROM events WHERE ${match})`,
@@ -529,7 +541,8 @@ export function openSqliteStore(path = ':memory:'): Store {
     async events(limit = 1000) {
       const rows = db
         .prepare(
-          'SELECT data FROM (SELECT data, received_at FROM events ORDER BY received_at DESC LIMIT ?) ORDER BY received_at',
+          'SELECT data FROM (SELECT data, received_at FROM events ' +
+            'ORDER BY received_at DESC LIMIT ?) ORDER BY received_at',
         )
         .pluck()
         .all(limit) as string[];

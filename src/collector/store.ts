@@ -139,7 +139,10 @@ export interface Store {
   countRejected(): Promise<number>;
   /** Deletes up to `limit` rows of `kind` last changed before `before` (epoch ms); returns how many. */
   prune(kind: PruneKind, before: number, limit: number): Promise<number>;
-  /** Deletes what the store holds of a visitor and suppresses their ids, so later events of them are dropped at ingest. */
+  /**
+   * Deletes what the store holds of a visitor and suppresses their ids, so later events of them are
+   * dropped at ingest.
+   */
   erase(who: EraseRequest, now: number): Promise<Erased>;
   /** The suppressed ids (erased visitors). */
   suppressed(): Promise<{ anonymousIds: string[]; userIds: string[] }>;

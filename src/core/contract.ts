@@ -12,7 +12,10 @@ export interface TrackletOptions {
   site: string;
   /** Send a pageview when the tracker starts. Default true. */
   autoPageview?: boolean;
-  /** Pageviews on SPA navigation: `history` (pushState, replaceState, popstate), `hash` (also hashchange) or `off`. Default `history`. */
+  /**
+   * Pageviews on SPA navigation: `history` (pushState, replaceState, popstate), `hash` (also
+   * hashchange) or `off`. Default `history`.
+   */
   spa?: 'history' | 'hash' | 'off';
   /** Flush when this many events are queued (1–100). Default 10. */
   batchSize?: number;
@@ -28,7 +31,10 @@ export interface TrackletOptions {
   outboxMaxAge?: number;
   /** Log every step of the pipeline to the console. Default false. */
   debug?: boolean;
-  /** `required`: nothing is stored or sent until `consent(true)`; events wait in memory meanwhile. Default `implied`. */
+  /**
+   * `required`: nothing is stored or sent until `consent(true)`; events wait in memory meanwhile.
+   * Default `implied`.
+   */
   consent?: 'implied' | 'required';
   /** `none`: no localStorage, sessionStorage or cookies; ids last for the page. Default `local`. */
   storage?: 'local' | 'none';
@@ -40,7 +46,10 @@ export interface TrackletOptions {
   exclude?: string[];
   /** Share of sessions tracked (0–1), decided once per session from its id. Default 1. */
   sampleRate?: number;
-  /** Mask e-mail addresses and sensitive URL parameters in every URL, referrer, attribution and error text. Default true. */
+  /**
+   * Mask e-mail addresses and sensitive URL parameters in every URL, referrer, attribution and
+   * error text. Default true.
+   */
   scrub?: boolean;
   /** Parameter names masked on top of the defaults (`email`, `token`, `password`, `auth`, `key`, `session`…). */
   scrubParams?: string[];
@@ -55,7 +64,10 @@ export interface TrackletOptions {
   errors?: boolean;
   /** Script tag: clicks on `data-tracklet-event` elements (`data-clicks="false"` turns it off). Default true. */
   clicks?: boolean;
-  /** Script tag: engagement time, scroll depth and interactions (`data-engagement="false"` turns it off). Default true. */
+  /**
+   * Script tag: engagement time, scroll depth and interactions (`data-engagement="false"` turns it
+   * off). Default true.
+   */
   engagement?: boolean;
   /** Errors sent per page view at most (1–1000). Default 20. */
   maxErrors?: number;
@@ -63,7 +75,10 @@ export interface TrackletOptions {
   ignoreErrors?: string;
   /** Send `outbound_click` for links to other hosts. Default false. */
   outbound?: boolean;
-  /** Send `file_download` for links to files: `"true"` for the usual extensions, or a comma list (`"pdf,zip"`). Default off. */
+  /**
+   * Send `file_download` for links to files: `"true"` for the usual extensions, or a comma list
+   * (`"pdf,zip"`). Default off.
+   */
   downloads?: string;
   /** npm only: the capture modules to run, e.g. `[vitals, errors]` (what is not imported is not bundled). */
   capture?: Capture[];
@@ -73,7 +88,10 @@ export interface TrackletOptions {
 export type Config = Required<Omit<TrackletOptions, 'capture' | 'beforeSend'>> &
   Pick<TrackletOptions, 'beforeSend'> & { capture: Capture[] };
 
-/** A capture module: started with the tracker's context, returns a function that stops it (removes its listeners and timers). */
+/**
+ * A capture module: started with the tracker's context, returns a function that stops it (removes
+ * its listeners and timers).
+ */
 export type Capture = (context: Context) => void | (() => void);
 
 /** Distributes a type over a union, so `Omit` keeps each event kind's own fields. */

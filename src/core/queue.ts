@@ -7,7 +7,10 @@ import { safe } from './safe';
 export { stats };
 
 export interface Queue {
-  /** Queues an event: stored in the outbox at the end of the task, sent when the batch is full or within `flushInterval`. */
+  /**
+   * Queues an event: stored in the outbox at the end of the task, sent when the batch is full or
+   * within `flushInterval`.
+   */
   push(event: TrackletEvent): void;
   /**
    * Stores what is queued and hands the outbox to the network. `hiding` when the page is going

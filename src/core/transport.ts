@@ -12,7 +12,8 @@ export const byteLength = (text: string): number => {
   if (!/[^\0-\x7f]/.test(text)) return bytes;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    // Two extra bytes for U+0800..U+FFFF, one for U+0080..U+07FF; a surrogate pair (4 bytes) is two code units counted +1 each.
+    // Two extra bytes for U+0800..U+FFFF, one for U+0080..U+07FF; a surrogate pair (4 bytes) is two
+    // code units counted +1 each.
     if (code > 0x7ff) bytes += code >= 0xd800 && code <= 0xdfff ? 1 : 2;
     else if (code > 0x7f) bytes++;
   }

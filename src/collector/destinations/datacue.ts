@@ -28,7 +28,8 @@ export const datacueEvent = (stored: StoredEvent): Record<string, unknown> | und
   const properties = propertiesOf(event);
   const cart = () =>
     itemsOf(properties).map((item) =>
-      // The two order examples disagree (variant/price vs variant_id/unit_price); variant_id is what every other example uses.
+      // The two order examples disagree (variant/price vs variant_id/unit_price); variant_id is
+      // what every other example uses.
       compact({
         product_id: item.product_id,
         variant_id: item.variant_id,

@@ -117,7 +117,10 @@ const BUILT_IN: AttributeTypes = {
 /** Most attribute names whose type is remembered; past it, new names are typed by each value alone. */
 export const MAX_REMEMBERED = 1000;
 
-/** A map without a prototype (`constructor`, `toString`, `__proto__` are names like any other), of at most `limit` names. */
+/**
+ * A map without a prototype (`constructor`, `toString`, `__proto__` are names like any other), of
+ * at most `limit` names.
+ */
 export const typeMap = (
   sources: (AttributeTypes | undefined)[],
   limit = Infinity,

@@ -99,7 +99,8 @@ export function createAdmin(options: AdminOptions): Admin {
         403,
         'host_not_allowed',
         'Host',
-        `admin routes answer to loopback names, "host" and allowedHosts only, not "${(request.headers.get('host') ?? '').slice(0, 100)}"`,
+        `admin routes answer to loopback names, "host" and allowedHosts ` +
+          `only, not "${(request.headers.get('host') ?? '').slice(0, 100)}"`,
       );
     if (isAdmin(request, url)) return undefined;
     const header =
@@ -209,7 +210,10 @@ const requeue = async (
   return json(200, { requeued });
 };
 
-/** `POST /erase` with `{ anonymousId }` or `{ userId }`: the visitor's rows deleted and their later events suppressed. */
+/**
+ * `POST /erase` with `{ anonymousId }` or `{ userId }`: the visitor's rows deleted and their later
+ * events suppressed.
+ */
 const erase = async (
   { store, worker, now, suppression }: AdminOptions,
   request: Request,

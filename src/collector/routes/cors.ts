@@ -1,6 +1,9 @@
 /** CORS: the headers every ingest answer carries, and the preflight (`OPTIONS`) answer. */
 
-/** CORS headers for an answer to `origin`; `Retry-After` is exposed so that a cross-origin page's outbox can honour it. */
+/**
+ * CORS headers for an answer to `origin`; `Retry-After` is exposed so that a cross-origin page's
+ * outbox can honour it.
+ */
 export const corsHeaders = (origin: string | null, allowed: boolean): Record<string, string> =>
   origin && allowed
     ? {

@@ -51,7 +51,10 @@ export interface IngestOptions {
 /** The ingest route and its counters. */
 export interface Ingest {
   ingest(request: IngestRequest, client: ClientInfo | undefined): Promise<Answer>;
-  /** Events dropped as an erased visitor's, requests refused by each rate limit, and per destination events of an unknown type it skipped. */
+  /**
+   * Events dropped as an erased visitor's, requests refused by each rate limit, and per destination
+   * events of an unknown type it skipped.
+   */
   stats(): {
     suppressedEvents: number;
     rateLimited: { ip: number; site: number; tracked: number };
@@ -81,7 +84,10 @@ const limited = (field: string, seconds: number, headers: Record<string, string>
     { ...headers, 'Retry-After': String(seconds) },
   );
 
-/** The store is out of reach (a database restart, a failover): nothing was stored, so the browser's outbox keeps the batch and sends it again later. */
+/**
+ * The store is out of reach (a database restart, a failover): nothing was stored, so the browser's
+ * outbox keeps the batch and sends it again later.
+ */
 const storeUnavailable = (headers: Record<string, string>) =>
   refusal(503, 'store_unavailable', '(store)', 'events not stored, send them again later', {
     ...headers,
@@ -234,7 +240,10 @@ export function createIngest(options: IngestOptions): Ingest {
     return site;
   };
 
-  /** The destinations of `site` that take a stored event; a type or metric this relay does not know is counted for those that skip it. */
+  /**
+   * The destinations of `site` that take a stored event; a type or metric this relay does not know
+   * is counted for those that skip it.
+   */
   const router = (site: SiteConfig, unknown: Set<TrackletEvent>) => (stored: StoredEvent) => {
     if (site.dropBots && stored.bot) return [];
     const taking = site.destinations.filter((d) => DESTINATIONS[d.type].accepts(stored, d));

@@ -54,7 +54,10 @@ const scriptResponse = (script: ScriptInfo, method: string, cacheControl: string
     },
   });
 
-/** The script itself: a versioned URL never changes content, so it may be cached for a year; the bare path revalidates daily. */
+/**
+ * The script itself: a versioned URL never changes content, so it may be cached for a year; the
+ * bare path revalidates daily.
+ */
 export const serveScript = (script: ScriptInfo, request: Request, url: URL): Response =>
   scriptResponse(
     script,
@@ -64,7 +67,10 @@ export const serveScript = (script: ScriptInfo, request: Request, url: URL): Res
       : 'public, max-age=86400',
   );
 
-/** A file beside the script, fetched by its bare name (the first file knows no version): revalidated daily by its ETag. */
+/**
+ * A file beside the script, fetched by its bare name (the first file knows no version): revalidated
+ * daily by its ETag.
+ */
 export const serveBeside = (file: ScriptInfo, request: Request): Response =>
   scriptResponse(file, request.method, 'public, max-age=86400');
 
