@@ -72,7 +72,9 @@ describe('web vitals in Chromium', () => {
   });
 
   it('sends INP after a slow interaction, when the page is hidden', async () => {
-    const slow = `<button id="slow" onclick="const end = performance.now() + 150; while (performance.now() < end);">Slow</button>`;
+    const slow =
+      `<button id="slow" onclick="const end = performance.now() ` +
+      `+ 150; while (performance.now() < end);">Slow</button>`;
     server.route('/inp', html(scriptTag({ 'flush-interval': '100' }), slow));
     const page = await open('/inp');
     await page.click('#slow');
@@ -290,38 +292,46 @@ const about = (actual: number, expected: number) => {
 describe('engagement in Chromium', () => {
   const tall = '<div style="height:4000px;background:linear-gradient(#fff,#ccc)">Tall</div>';
 
-  it('ends a page view on SPA navigation with its scroll depth and engaged time, before the next pageview', async () => {
-    server.route('/article', html(scriptTag({ 'flush-interval': '100' }), tall));
-    const page = await open('/article');
-    // Half of the document seen: the bottom of the window at half its height.
-    await page.evaluate(() => scrollTo(0, document.documentElement.scrollHeight / 2 - innerHeight));
-    await page.waitForTimeout(2000);
-    const navigated = await page.evaluate(() => {
-      history.pushState({}, '', '/article/next');
-      return Date.now();
-    });
-    await server.waitFor(() => ofType('pageview').length == 2 && ofType('engagement').length == 1);
-    const [first, second] = ofType('pageview');
-    const [engaged] = ofType<EngagementEvent>('engagement');
-    expect(engaged).toMatchObject({
-      path: '/article',
-      url: `${server.origin}/article`,
-      pageviewId: first.id,
-    });
-    expect(engaged.scrollDepth).toBeGreaterThanOrEqual(48);
-    expect(engaged.scrollDepth).toBeLessThanOrEqual(52);
-    // At least the 2 s waited after scrolling; at most the time since the pageview (the clock starts
-    // then, or when the page first becomes visible if it loaded hidden).
-    expect(engaged.engagementTime).toBeGreaterThanOrEqual(2000);
-    expect(engaged.engagementTime).toBeLessThanOrEqual(navigated - first.timestamp + 50);
-    const order = server
-      .events()
-      .filter((event) => event.path.startsWith('/article') && event.type != 'vital')
-      .map((event) => event.type);
-    expect(order).toEqual(['pageview', 'engagement', 'pageview']);
-    expect(second.path).toBe('/article/next');
-    await close(page);
-  });
+  it(
+    'ends a page view on SPA navigation with its scroll ' +
+      'depth and engaged time, before the next pageview',
+    async () => {
+      server.route('/article', html(scriptTag({ 'flush-interval': '100' }), tall));
+      const page = await open('/article');
+      // Half of the document seen: the bottom of the window at half its height.
+      await page.evaluate(() =>
+        scrollTo(0, document.documentElement.scrollHeight / 2 - innerHeight),
+      );
+      await page.waitForTimeout(2000);
+      const navigated = await page.evaluate(() => {
+        history.pushState({}, '', '/article/next');
+        return Date.now();
+      });
+      await server.waitFor(
+        () => ofType('pageview').length == 2 && ofType('engagement').length == 1,
+      );
+      const [first, second] = ofType('pageview');
+      const [engaged] = ofType<EngagementEvent>('engagement');
+      expect(engaged).toMatchObject({
+        path: '/article',
+        url: `${server.origin}/article`,
+        pageviewId: first.id,
+      });
+      expect(engaged.scrollDepth).toBeGreaterThanOrEqual(48);
+      expect(engaged.scrollDepth).toBeLessThanOrEqual(52);
+      // At least the 2 s waited after scrolling; at most the time since the pageview (the clock starts
+      // then, or when the page first becomes visible if it loaded hidden).
+      expect(engaged.engagementTime).toBeGreaterThanOrEqual(2000);
+      expect(engaged.engagementTime).toBeLessThanOrEqual(navigated - first.timestamp + 50);
+      const order = server
+        .events()
+        .filter((event) => event.path.startsWith('/article') && event.type != 'vital')
+        .map((event) => event.type);
+      expect(order).toEqual(['pageview', 'engagement', 'pageview']);
+      expect(second.path).toBe('/article/next');
+      await close(page);
+    },
+  );
 
   it('does not count the time the page was hidden', async () => {
     server.route('/tab', html(scriptTag({ 'flush-interval': '100' }), tall));

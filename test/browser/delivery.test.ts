@@ -51,48 +51,52 @@ const report = (scenario: string, facts: Record<string, unknown>) =>
   console.log(`[delivery] ${scenario}: ${JSON.stringify(facts)}`);
 
 describe('delivery in real Chromium', () => {
-  it('keeps events through a collector answering 503 for a whole page view, and delivers them from the next page with the same ids', async () => {
-    server.collectorStatus = 503;
-    const { page, errors } = await open('/down', { 'flush-interval': '100' });
-    await page.evaluate(() => ['a', 'b', 'c'].forEach((name) => window.tracklet.track(name)));
-    const refusedIds = () => [
-      ...new Set(server.received.flatMap((request) => ids(request.batch!.events))),
-    ];
-    const refused = () =>
-      server.received
-        .flatMap((request) => request.batch!.events)
-        .map((event) => ('name' in event ? event.name : event.type));
-    // The pageview and the three events (and whatever the captures add) are refused, and retried.
-    await expect
-      .poll(() => ['pageview', 'a', 'b', 'c'].every((name) => refused().includes(name)), {
-        timeout: 15_000,
-      })
-      .toBe(true);
-    const tracked = refusedIds();
-    const carrying = (id: string) =>
-      server.received.filter((request) => ids(request.batch!.events).includes(id)).length;
-    await expect
-      .poll(() => Math.min(...tracked.map(carrying)), { timeout: 15_000 })
-      .toBeGreaterThanOrEqual(2);
-    // Leaving the page beacons the events: also refused.
-    const requests = server.received.length;
-    await open('/up', {}, page);
-    await expect.poll(() => server.received.length).toBeGreaterThan(requests);
-    server.collectorStatus = 204;
-    await server.waitFor((events) => tracked.every((id) => ids(events).includes(id)), 20_000);
-    const accepted = server.received.filter(
-      (request) =>
-        request.status < 300 && request.batch!.events.some((event) => tracked.includes(event.id)),
-    );
-    expect(accepted.every((request) => request.headers.referer?.endsWith('/up'))).toBe(true);
-    expect(errors).toEqual([]);
-    report('503 for a page view, then recovery', {
-      requests503: server.received.filter((request) => request.status == 503).length,
-      eventsTracked: tracked.length,
-      arrivedFromNextPage: tracked.length,
-      copiesReceivedPerEvent: tracked.map((id) => copies().get(id)),
-    });
-  });
+  it(
+    'keeps events through a collector answering 503 for a whole page ' +
+      'view, and delivers them from the next page with the same ids',
+    async () => {
+      server.collectorStatus = 503;
+      const { page, errors } = await open('/down', { 'flush-interval': '100' });
+      await page.evaluate(() => ['a', 'b', 'c'].forEach((name) => window.tracklet.track(name)));
+      const refusedIds = () => [
+        ...new Set(server.received.flatMap((request) => ids(request.batch!.events))),
+      ];
+      const refused = () =>
+        server.received
+          .flatMap((request) => request.batch!.events)
+          .map((event) => ('name' in event ? event.name : event.type));
+      // The pageview and the three events (and whatever the captures add) are refused, and retried.
+      await expect
+        .poll(() => ['pageview', 'a', 'b', 'c'].every((name) => refused().includes(name)), {
+          timeout: 15_000,
+        })
+        .toBe(true);
+      const tracked = refusedIds();
+      const carrying = (id: string) =>
+        server.received.filter((request) => ids(request.batch!.events).includes(id)).length;
+      await expect
+        .poll(() => Math.min(...tracked.map(carrying)), { timeout: 15_000 })
+        .toBeGreaterThanOrEqual(2);
+      // Leaving the page beacons the events: also refused.
+      const requests = server.received.length;
+      await open('/up', {}, page);
+      await expect.poll(() => server.received.length).toBeGreaterThan(requests);
+      server.collectorStatus = 204;
+      await server.waitFor((events) => tracked.every((id) => ids(events).includes(id)), 20_000);
+      const accepted = server.received.filter(
+        (request) =>
+          request.status < 300 && request.batch!.events.some((event) => tracked.includes(event.id)),
+      );
+      expect(accepted.every((request) => request.headers.referer?.endsWith('/up'))).toBe(true);
+      expect(errors).toEqual([]);
+      report('503 for a page view, then recovery', {
+        requests503: server.received.filter((request) => request.status == 503).length,
+        eventsTracked: tracked.length,
+        arrivedFromNextPage: tracked.length,
+        copiesReceivedPerEvent: tracked.map((id) => copies().get(id)),
+      });
+    },
+  );
 
   it('retries when the browser comes back online', async () => {
     const { page, errors } = await open('/offline', { 'flush-interval': '100' });

@@ -76,7 +76,9 @@ const customs = () =>
 
 describe('the GTM template on a page', () => {
   it('sends an event tag fired before the script loaded (queued) and one fired after (direct), once each', async () => {
-    const early = `<script>runTag({ tagType: 'track', eventName: 'early', eventProperties: [{ name: 'sku', value: 'A1' }, { name: 'price', value: 9.5 }] })</script>`;
+    const early =
+      `<script>runTag({ tagType: 'track', eventName: 'early', eventProperties: ` +
+      `[{ name: 'sku', value: 'A1' }, { name: 'price', value: 9.5 }] })</script>`;
     server.route(
       '/gtm/track',
       html(

@@ -42,38 +42,43 @@ describe('cross-domain linker', () => {
       '/',
       html(
         tag(checkout),
-        `<a id="pay" href="${checkout.origin}/pay?step=1#top">Pay</a><form id="f" action="${checkout.origin}/search" method="get"><input name="q" value="shoes"><button id="go">Go</button></form>`,
+        `<a id="pay" href="${checkout.origin}/pay?step=1#top">Pay</a><form id="f" action="${checkout.origin}/search" ` +
+          `method="get"><input name="q" value="shoes"><button id="go">Go</button></form>`,
       ),
     );
     checkout.route('/pay', html(tag(shop), '<p>Pay</p>'));
     checkout.route('/search', html(tag(shop), '<p>Results</p>'));
   };
 
-  it('keeps one anonymous id, session and attribution across two origins, and the parameter never reaches url or referrer', async () => {
-    pages();
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${shop.origin}/?utm_source=news&utm_campaign=spring`);
-    const [landing] = await shop.waitFor((events) =>
-      events.some((event) => event.type == 'pageview'),
-    );
-    expect(landing.attribution).toMatchObject({ utm_source: 'news', utm_campaign: 'spring' });
-    await ready(page);
-    await page.click('#pay');
-    await page.waitForURL(`${checkout.origin}/pay?step=1#top`);
-    const [arrival] = await checkout.waitFor((events) =>
-      events.some((event) => event.type == 'pageview'),
-    );
-    expect(arrival.anonymousId).toBe(landing.anonymousId);
-    expect(arrival.sessionId).toBe(landing.sessionId);
-    expect(arrival.attribution).toEqual(landing.attribution);
-    expect(arrival.url).toBe(`${checkout.origin}/pay?step=1#top`);
-    expect(arrival.url + (arrival as { referrer: string }).referrer).not.toContain('_tl');
-    expect(page.url()).toBe(`${checkout.origin}/pay?step=1#top`);
-    expect(ofType(checkout, 'pageview')).toHaveLength(1);
-    // And back: the shop link from checkout carries the same visitor home.
-    await context.close();
-  });
+  it(
+    'keeps one anonymous id, session and attribution across two ' +
+      'origins, and the parameter never reaches url or referrer',
+    async () => {
+      pages();
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${shop.origin}/?utm_source=news&utm_campaign=spring`);
+      const [landing] = await shop.waitFor((events) =>
+        events.some((event) => event.type == 'pageview'),
+      );
+      expect(landing.attribution).toMatchObject({ utm_source: 'news', utm_campaign: 'spring' });
+      await ready(page);
+      await page.click('#pay');
+      await page.waitForURL(`${checkout.origin}/pay?step=1#top`);
+      const [arrival] = await checkout.waitFor((events) =>
+        events.some((event) => event.type == 'pageview'),
+      );
+      expect(arrival.anonymousId).toBe(landing.anonymousId);
+      expect(arrival.sessionId).toBe(landing.sessionId);
+      expect(arrival.attribution).toEqual(landing.attribution);
+      expect(arrival.url).toBe(`${checkout.origin}/pay?step=1#top`);
+      expect(arrival.url + (arrival as { referrer: string }).referrer).not.toContain('_tl');
+      expect(page.url()).toBe(`${checkout.origin}/pay?step=1#top`);
+      expect(ofType(checkout, 'pageview')).toHaveLength(1);
+      // And back: the shop link from checkout carries the same visitor home.
+      await context.close();
+    },
+  );
 
   it('decorates a GET form submission with a field, and the landing adopts it', async () => {
     pages();
@@ -98,59 +103,63 @@ describe('cross-domain linker', () => {
     await context.close();
   });
 
-  it('does not adopt a stale link (over 2 minutes) nor one copied into another browser, and still removes it', async () => {
-    pages();
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.clock.install();
-    await page.goto(`${shop.origin}/?utm_source=news`);
-    const [landing] = await shop.waitFor((events) =>
-      events.some((event) => event.type == 'pageview'),
-    );
-    await ready(page);
-    // Decorate without following, as a visitor's click does, then keep the link for later.
-    const link = await page.evaluate(() => {
-      const anchor = document.querySelector<HTMLAnchorElement>('#pay')!;
-      anchor.addEventListener('click', (event) => event.preventDefault());
-      anchor.click();
-      return anchor.href;
-    });
-    expect(link).toContain('_tl=');
-    // Stale: the same browser, 2 minutes and 1 second later.
-    await page.clock.fastForward(121_000);
-    await page.goto(link);
-    await checkout.waitFor((events) => events.some((event) => event.type == 'pageview'));
-    const [stale] = ofType(checkout, 'pageview');
-    expect(stale.anonymousId).not.toBe(landing.anonymousId);
-    expect(stale.sessionId).not.toBe(landing.sessionId);
-    expect(stale.url).not.toContain('_tl');
-    expect(page.url()).not.toContain('_tl');
-    // Copied: fresh, but opened by another browser (another user agent).
-    const fresh = await (async () => {
-      const again = await context.newPage();
-      await again.goto(`${shop.origin}/`);
-      await ready(again);
-      return again.evaluate(() => {
+  it(
+    'does not adopt a stale link (over 2 minutes) nor one ' +
+      'copied into another browser, and still removes it',
+    async () => {
+      pages();
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.clock.install();
+      await page.goto(`${shop.origin}/?utm_source=news`);
+      const [landing] = await shop.waitFor((events) =>
+        events.some((event) => event.type == 'pageview'),
+      );
+      await ready(page);
+      // Decorate without following, as a visitor's click does, then keep the link for later.
+      const link = await page.evaluate(() => {
         const anchor = document.querySelector<HTMLAnchorElement>('#pay')!;
         anchor.addEventListener('click', (event) => event.preventDefault());
         anchor.click();
         return anchor.href;
       });
-    })();
-    checkout.clear();
-    const other = await browser.newContext({
-      userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Someone else',
-    });
-    const stranger = await other.newPage();
-    await stranger.goto(fresh);
-    const [copied] = await checkout.waitFor((events) =>
-      events.some((event) => event.type == 'pageview'),
-    );
-    expect(copied.anonymousId).not.toBe(landing.anonymousId);
-    expect(copied.url).not.toContain('_tl');
-    await other.close();
-    await context.close();
-  });
+      expect(link).toContain('_tl=');
+      // Stale: the same browser, 2 minutes and 1 second later.
+      await page.clock.fastForward(121_000);
+      await page.goto(link);
+      await checkout.waitFor((events) => events.some((event) => event.type == 'pageview'));
+      const [stale] = ofType(checkout, 'pageview');
+      expect(stale.anonymousId).not.toBe(landing.anonymousId);
+      expect(stale.sessionId).not.toBe(landing.sessionId);
+      expect(stale.url).not.toContain('_tl');
+      expect(page.url()).not.toContain('_tl');
+      // Copied: fresh, but opened by another browser (another user agent).
+      const fresh = await (async () => {
+        const again = await context.newPage();
+        await again.goto(`${shop.origin}/`);
+        await ready(again);
+        return again.evaluate(() => {
+          const anchor = document.querySelector<HTMLAnchorElement>('#pay')!;
+          anchor.addEventListener('click', (event) => event.preventDefault());
+          anchor.click();
+          return anchor.href;
+        });
+      })();
+      checkout.clear();
+      const other = await browser.newContext({
+        userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Someone else',
+      });
+      const stranger = await other.newPage();
+      await stranger.goto(fresh);
+      const [copied] = await checkout.waitFor((events) =>
+        events.some((event) => event.type == 'pageview'),
+      );
+      expect(copied.anonymousId).not.toBe(landing.anonymousId);
+      expect(copied.url).not.toContain('_tl');
+      await other.close();
+      await context.close();
+    },
+  );
 });
 
 /** A Consent Mode page: gtag() as Google documents it, a default denied, the update later. */
@@ -161,59 +170,63 @@ const gcmPage = (defaults: string) =>
   );
 
 describe('consent platforms', () => {
-  it('Google Consent Mode v2: a default denied waits, an update granted sends, an update denied drops and clears', async () => {
-    shop.route('/gcm', gcmPage(`{ad_storage:'denied',analytics_storage:'denied'}`));
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${shop.origin}/gcm`);
-    await ready(page);
-    await page.evaluate(() => window.tracklet.track('waiting'));
-    await page.waitForTimeout(400);
-    expect(shop.received).toHaveLength(0);
-    expect(
-      await page.evaluate(() =>
-        Object.keys(localStorage).filter(
-          (key) => key.startsWith('tracklet:') && key != 'tracklet:consent',
+  it(
+    'Google Consent Mode v2: a default denied waits, an ' +
+      'update granted sends, an update denied drops and clears',
+    async () => {
+      shop.route('/gcm', gcmPage(`{ad_storage:'denied',analytics_storage:'denied'}`));
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${shop.origin}/gcm`);
+      await ready(page);
+      await page.evaluate(() => window.tracklet.track('waiting'));
+      await page.waitForTimeout(400);
+      expect(shop.received).toHaveLength(0);
+      expect(
+        await page.evaluate(() =>
+          Object.keys(localStorage).filter(
+            (key) => key.startsWith('tracklet:') && key != 'tracklet:consent',
+          ),
         ),
-      ),
-    ).toEqual([]);
-    // A tag manager replacing push after Tracklet does not hide later updates.
-    await page.evaluate(() => {
-      const layer = (
-        window as unknown as { dataLayer: unknown[] & { push: (...a: unknown[]) => number } }
-      ).dataLayer;
-      const previous = layer.push;
-      layer.push = function (...items: unknown[]) {
-        return previous.apply(layer, items);
-      };
-      (window as unknown as { gtag: (...a: unknown[]) => void }).gtag('consent', 'update', {
-        analytics_storage: 'granted',
+      ).toEqual([]);
+      // A tag manager replacing push after Tracklet does not hide later updates.
+      await page.evaluate(() => {
+        const layer = (
+          window as unknown as { dataLayer: unknown[] & { push: (...a: unknown[]) => number } }
+        ).dataLayer;
+        const previous = layer.push;
+        layer.push = function (...items: unknown[]) {
+          return previous.apply(layer, items);
+        };
+        (window as unknown as { gtag: (...a: unknown[]) => void }).gtag('consent', 'update', {
+          analytics_storage: 'granted',
+        });
       });
-    });
-    await shop.waitFor(
-      (events) =>
-        events.some((event) => event.type == 'pageview') &&
-        events.some((event) => event.type == 'event'),
-    );
-    expect(await page.evaluate(() => localStorage.getItem('tracklet:aid'))).toBeTruthy();
-    await page.evaluate(() =>
-      (window as unknown as { gtag: (...a: unknown[]) => void }).gtag('consent', 'update', {
-        analytics_storage: 'denied',
-      }),
-    );
-    await page.evaluate(() => window.tracklet.track('after_revoke'));
-    await page.waitForTimeout(400);
-    expect(shop.events().some((event) => (event as { name?: string }).name == 'after_revoke')).toBe(
-      false,
-    );
-    expect(
-      await page.evaluate(() => [
-        localStorage.getItem('tracklet:aid'),
-        localStorage.getItem('tracklet:consent'),
-      ]),
-    ).toEqual([null, '0']);
-    await context.close();
-  });
+      await shop.waitFor(
+        (events) =>
+          events.some((event) => event.type == 'pageview') &&
+          events.some((event) => event.type == 'event'),
+      );
+      expect(await page.evaluate(() => localStorage.getItem('tracklet:aid'))).toBeTruthy();
+      await page.evaluate(() =>
+        (window as unknown as { gtag: (...a: unknown[]) => void }).gtag('consent', 'update', {
+          analytics_storage: 'denied',
+        }),
+      );
+      await page.evaluate(() => window.tracklet.track('after_revoke'));
+      await page.waitForTimeout(400);
+      expect(
+        shop.events().some((event) => (event as { name?: string }).name == 'after_revoke'),
+      ).toBe(false);
+      expect(
+        await page.evaluate(() => [
+          localStorage.getItem('tracklet:aid'),
+          localStorage.getItem('tracklet:consent'),
+        ]),
+      ).toEqual([null, '0']);
+      await context.close();
+    },
+  );
 
   it('Google Consent Mode v2: a default granted sends at once', async () => {
     shop.route('/gcm-granted', gcmPage(`{analytics_storage:'granted'}`));
@@ -226,10 +239,13 @@ describe('consent platforms', () => {
     await context.close();
   });
 
-  it('IAB TCF v2.2: purposes 1 and 8 grant and send what waited, a later choice without purpose 8 revokes and clears', async () => {
-    // A CMP stub as the CMP API specifies: addEventListener calls back now with the current
-    // TC data and again on every change, each with eventStatus and listenerId.
-    const cmp = `<script>(function(){var listeners=[],data={tcString:'x',gdprApplies:true,eventStatus:'cmpuishown',cmpStatus:'loaded',purpose:{consents:{},legitimateInterests:{}},vendor:{consents:{}}};
+  it(
+    'IAB TCF v2.2: purposes 1 and 8 grant and send what waited, ' +
+      'a later choice without purpose 8 revokes and clears',
+    async () => {
+      // A CMP stub as the CMP API specifies: addEventListener calls back now with the current
+      // TC data and again on every change, each with eventStatus and listenerId.
+      const cmp = `<script>(function(){var listeners=[],data={tcString:'x',gdprApplies:true,eventStatus:'cmpuishown',cmpStatus:'loaded',purpose:{consents:{},legitimateInterests:{}},vendor:{consents:{}}};
       window.__tcfapi=function(command,version,callback,parameter){
         if(version!==2){callback(null,false);return}
         if(command==='addEventListener'){var id=listeners.length;listeners.push(callback);callback(Object.assign({},data,{listenerId:id}),true)}
@@ -238,73 +254,79 @@ describe('consent platforms', () => {
       };
       window.choose=function(consents){data=Object.assign({},data,{eventStatus:'useractioncomplete',purpose:{consents:consents,legitimateInterests:{}}});listeners.forEach(function(cb,id){cb&&cb(Object.assign({},data,{listenerId:id}),true)})};
     })();</script>`;
-    shop.route(
-      '/tcf',
-      html(
-        cmp + scriptTag({ consent: 'required', 'consent-source': 'tcf', 'flush-interval': '100' }),
-      ),
-    );
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${shop.origin}/tcf`);
-    await ready(page);
-    await page.waitForTimeout(300);
-    // The banner is shown: nothing is sent or stored meanwhile.
-    expect(shop.received).toHaveLength(0);
-    expect(await page.evaluate(() => localStorage.getItem('tracklet:aid'))).toBeNull();
-    await page.evaluate(() =>
-      (window as unknown as { choose: (c: object) => void }).choose({ 1: true, 8: true }),
-    );
-    await shop.waitFor((events) => events.some((event) => event.type == 'pageview'));
-    expect(
-      await page.evaluate(() => [
-        localStorage.getItem('tracklet:consent'),
-        !!localStorage.getItem('tracklet:aid'),
-      ]),
-    ).toEqual(['1', true]);
-    // Purpose 1 alone is not enough: the new choice revokes.
-    await page.evaluate(() =>
-      (window as unknown as { choose: (c: object) => void }).choose({ 1: true }),
-    );
-    await page.evaluate(() => window.tracklet.track('after_revoke'));
-    await page.waitForTimeout(400);
-    expect(shop.events().some((event) => (event as { name?: string }).name == 'after_revoke')).toBe(
-      false,
-    );
-    expect(
-      await page.evaluate(() => [
-        localStorage.getItem('tracklet:consent'),
-        localStorage.getItem('tracklet:aid'),
-      ]),
-    ).toEqual(['0', null]);
-    await context.close();
-  });
+      shop.route(
+        '/tcf',
+        html(
+          cmp +
+            scriptTag({ consent: 'required', 'consent-source': 'tcf', 'flush-interval': '100' }),
+        ),
+      );
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${shop.origin}/tcf`);
+      await ready(page);
+      await page.waitForTimeout(300);
+      // The banner is shown: nothing is sent or stored meanwhile.
+      expect(shop.received).toHaveLength(0);
+      expect(await page.evaluate(() => localStorage.getItem('tracklet:aid'))).toBeNull();
+      await page.evaluate(() =>
+        (window as unknown as { choose: (c: object) => void }).choose({ 1: true, 8: true }),
+      );
+      await shop.waitFor((events) => events.some((event) => event.type == 'pageview'));
+      expect(
+        await page.evaluate(() => [
+          localStorage.getItem('tracklet:consent'),
+          !!localStorage.getItem('tracklet:aid'),
+        ]),
+      ).toEqual(['1', true]);
+      // Purpose 1 alone is not enough: the new choice revokes.
+      await page.evaluate(() =>
+        (window as unknown as { choose: (c: object) => void }).choose({ 1: true }),
+      );
+      await page.evaluate(() => window.tracklet.track('after_revoke'));
+      await page.waitForTimeout(400);
+      expect(
+        shop.events().some((event) => (event as { name?: string }).name == 'after_revoke'),
+      ).toBe(false);
+      expect(
+        await page.evaluate(() => [
+          localStorage.getItem('tracklet:consent'),
+          localStorage.getItem('tracklet:aid'),
+        ]),
+      ).toEqual(['0', null]);
+      await context.close();
+    },
+  );
 });
 
 describe('tag managers, properties, 404s and forms', () => {
-  it("tracklet('init') configures a tag without data-* attributes, with the calls queued before it; a second init warns", async () => {
-    const stub = `<script>window.tracklet=window.tracklet||function(){(tracklet.q=tracklet.q||[]).push(arguments)};tracklet('track','before_init');tracklet('init',{endpoint:'/collect',site:'gtm-site',includeLocal:true,flushInterval:100,props:{plan:'pro'}})</script>`;
-    shop.route('/gtm', html(stub + '<script defer src="/dist/tracklet.js"></script>'));
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const warnings: string[] = [];
-    page.on('console', (message) => message.type() == 'warning' && warnings.push(message.text()));
-    await page.goto(`${shop.origin}/gtm`);
-    await shop.waitFor(
-      (events) =>
-        events.some((event) => event.type == 'pageview') &&
-        events.some((event) => event.type == 'event'),
-    );
-    expect(shop.received[0].batch!.site).toBe('gtm-site');
-    expect(ofType(shop, 'pageview')[0].properties).toEqual({ plan: 'pro' });
-    expect(ofType(shop, 'event')[0]).toMatchObject({
-      name: 'before_init',
-      properties: { plan: 'pro' },
-    });
-    await page.evaluate(() => window.tracklet('init', { endpoint: '/elsewhere', site: 'other' }));
-    expect(warnings).toEqual([expect.stringContaining('init: started already')]);
-    await context.close();
-  });
+  it(
+    "tracklet('init') configures a tag without data-* attributes, " +
+      'with the calls queued before it; a second init warns',
+    async () => {
+      const stub = `<script>window.tracklet=window.tracklet||function(){(tracklet.q=tracklet.q||[]).push(arguments)};tracklet('track','before_init');tracklet('init',{endpoint:'/collect',site:'gtm-site',includeLocal:true,flushInterval:100,props:{plan:'pro'}})</script>`;
+      shop.route('/gtm', html(stub + '<script defer src="/dist/tracklet.js"></script>'));
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const warnings: string[] = [];
+      page.on('console', (message) => message.type() == 'warning' && warnings.push(message.text()));
+      await page.goto(`${shop.origin}/gtm`);
+      await shop.waitFor(
+        (events) =>
+          events.some((event) => event.type == 'pageview') &&
+          events.some((event) => event.type == 'event'),
+      );
+      expect(shop.received[0].batch!.site).toBe('gtm-site');
+      expect(ofType(shop, 'pageview')[0].properties).toEqual({ plan: 'pro' });
+      expect(ofType(shop, 'event')[0]).toMatchObject({
+        name: 'before_init',
+        properties: { plan: 'pro' },
+      });
+      await page.evaluate(() => window.tracklet('init', { endpoint: '/elsewhere', site: 'other' }));
+      expect(warnings).toEqual([expect.stringContaining('init: started already')]);
+      await context.close();
+    },
+  );
 
   it('a tag without data-endpoint and no init sends nothing and says nothing', async () => {
     shop.route('/waiting', html('<script defer src="/dist/tracklet.js" data-site="s"></script>'));
@@ -378,7 +400,8 @@ describe('tag managers, properties, 404s and forms', () => {
       '/form',
       html(
         scriptTag({ forms: 'true', 'flush-interval': '100' }),
-        `<form id="signup" name="newsletter" action="/thanks?secret=1" method="post"><input name="email" value="bob@example.com"><button id="send">Send</button></form>`,
+        `<form id="signup" name="newsletter" action="/thanks?secret=1" method="post"><input ` +
+          `name="email" value="bob@example.com"><button id="send">Send</button></form>`,
       ),
     );
     shop.route('/thanks', html('', 'thanks'));

@@ -44,39 +44,43 @@ const trackAndWait = async (page: Page) => {
 };
 
 describe('consent', () => {
-  it('sends and stores nothing until consent(true), then sends the waiting events and remembers the choice', async () => {
-    server.route('/consent', html(scriptTag({ consent: 'required' })));
-    const context = await browser.newContext();
-    const page = await open(context, '/consent?utm_source=news');
-    await trackAndWait(page);
-    expect(server.received).toHaveLength(0);
-    expect(await stored(page, context)).toEqual({ local: {}, session: {}, cookies: 0 });
+  it(
+    'sends and stores nothing until consent(true), then ' +
+      'sends the waiting events and remembers the choice',
+    async () => {
+      server.route('/consent', html(scriptTag({ consent: 'required' })));
+      const context = await browser.newContext();
+      const page = await open(context, '/consent?utm_source=news');
+      await trackAndWait(page);
+      expect(server.received).toHaveLength(0);
+      expect(await stored(page, context)).toEqual({ local: {}, session: {}, cookies: 0 });
 
-    await page.evaluate(() => {
-      window.tracklet.consent(true);
-      return window.tracklet.flush();
-    });
-    await server.waitFor(() => byType('pageview').length == 1 && byType('event').length == 1);
-    expect(byType('pageview')[0]).toMatchObject({
-      path: '/consent',
-      attribution: { utm_source: 'news' },
-    });
-    const { local } = await stored(page, context);
-    expect(local).toMatchObject({
-      'tracklet:consent': '1',
-      'tracklet:aid': byType('event')[0].anonymousId,
-    });
+      await page.evaluate(() => {
+        window.tracklet.consent(true);
+        return window.tracklet.flush();
+      });
+      await server.waitFor(() => byType('pageview').length == 1 && byType('event').length == 1);
+      expect(byType('pageview')[0]).toMatchObject({
+        path: '/consent',
+        attribution: { utm_source: 'news' },
+      });
+      const { local } = await stored(page, context);
+      expect(local).toMatchObject({
+        'tracklet:consent': '1',
+        'tracklet:aid': byType('event')[0].anonymousId,
+      });
 
-    // The next page needs no new consent call, and keeps the visitor's ids.
-    await page.goto(`${server.origin}/consent`);
-    await page.waitForFunction(() => window.tracklet?.version);
-    await page.evaluate(() => window.tracklet.flush());
-    await server.waitFor(() => byType('pageview').length == 2);
-    const [first, second] = byType('pageview');
-    expect(second.anonymousId).toBe(first.anonymousId);
-    expect(second.sessionId).toBe(first.sessionId);
-    await context.close();
-  });
+      // The next page needs no new consent call, and keeps the visitor's ids.
+      await page.goto(`${server.origin}/consent`);
+      await page.waitForFunction(() => window.tracklet?.version);
+      await page.evaluate(() => window.tracklet.flush());
+      await server.waitFor(() => byType('pageview').length == 2);
+      const [first, second] = byType('pageview');
+      expect(second.anonymousId).toBe(first.anonymousId);
+      expect(second.sessionId).toBe(first.sessionId);
+      await context.close();
+    },
+  );
 
   it('takes consent queued by the stub before the script loaded', async () => {
     const stub = `<script>window.tracklet=window.tracklet||function(){(tracklet.q=tracklet.q||[]).push(arguments)};tracklet('track','early');tracklet('consent',true)</script>`;

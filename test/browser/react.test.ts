@@ -80,91 +80,99 @@ describe.each(['development', 'production'] as const)('a React app built by Vite
     serve(dir);
   }, 120_000);
 
-  it('sends one pageview per route change, none for replaceState of the same URL, and one tracker however often it renders', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(server.origin + '/app/');
-    await server.waitFor(() => pageviews().length == 1);
-    // StrictMode mounted, unmounted and mounted the app again in development: the effect ran twice.
-    expect(await page.evaluate(() => window.appMounts)).toBe(mode == 'development' ? 2 : 1);
+  it(
+    'sends one pageview per route change, none for replaceState ' +
+      'of the same URL, and one tracker however often it renders',
+    async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(server.origin + '/app/');
+      await server.waitFor(() => pageviews().length == 1);
+      // StrictMode mounted, unmounted and mounted the app again in development: the effect ran twice.
+      expect(await page.evaluate(() => window.appMounts)).toBe(mode == 'development' ? 2 : 1);
 
-    const steps: [action: () => Promise<unknown>, path: string | undefined][] = [
-      [() => page.click('a[href="/app/products"]'), '/app/products'],
-      [() => page.click('a[href="/app/products/42"]'), '/app/products/42'],
-      // router.refresh(): a new tree for the same URL, written with replaceState. Not a route change.
-      [() => page.click('#refresh'), undefined],
-      [() => page.click('#buy'), undefined],
-      [() => page.goBack(), '/app/products'],
-      [() => page.goForward(), '/app/products/42'],
-      [() => page.click('a[href="/app/about?from=nav"]'), '/app/about'],
-      // A link to the page already shown: the router replaces the entry with the same URL.
-      [() => page.click('a[href="/app/about?from=nav"]'), undefined],
-    ];
-    const expected = ['/app/'];
-    for (const [action, path] of steps) {
-      await action();
-      if (path) expected.push(path);
-      await page.waitForFunction((path) => !path || location.pathname == path, path);
-      await server.waitFor(() => pageviews().length >= expected.length);
-    }
-    await server.waitFor(() => customs().length == 3);
-    // Whatever a duplicate tracker or a missed replaceState would have sent has had time to arrive.
-    await page.waitForTimeout(500);
-    await context.close();
+      const steps: [action: () => Promise<unknown>, path: string | undefined][] = [
+        [() => page.click('a[href="/app/products"]'), '/app/products'],
+        [() => page.click('a[href="/app/products/42"]'), '/app/products/42'],
+        // router.refresh(): a new tree for the same URL, written with replaceState. Not a route change.
+        [() => page.click('#refresh'), undefined],
+        [() => page.click('#buy'), undefined],
+        [() => page.goBack(), '/app/products'],
+        [() => page.goForward(), '/app/products/42'],
+        [() => page.click('a[href="/app/about?from=nav"]'), '/app/about'],
+        // A link to the page already shown: the router replaces the entry with the same URL.
+        [() => page.click('a[href="/app/about?from=nav"]'), undefined],
+      ];
+      const expected = ['/app/'];
+      for (const [action, path] of steps) {
+        await action();
+        if (path) expected.push(path);
+        await page.waitForFunction((path) => !path || location.pathname == path, path);
+        await server.waitFor(() => pageviews().length >= expected.length);
+      }
+      await server.waitFor(() => customs().length == 3);
+      // Whatever a duplicate tracker or a missed replaceState would have sent has had time to arrive.
+      await page.waitForTimeout(500);
+      await context.close();
 
-    expect(pageviews().map((event) => event.path)).toEqual(expected);
-    // Each pageview's referrer is the previous route (the same tracker saw them all).
-    expect(
-      pageviews()
-        .map((event) => new URL(event.referrer || 'http://none/').pathname)
-        .slice(1),
-    ).toEqual(expected.slice(0, -1));
-    expect(pageviews().map((event) => new URL(event.url).search)).toEqual(
-      expected.map((path) => (path == '/app/about' ? '?from=nav' : '')),
-    );
-    // The product page's mount effect sent product_viewed on each of its two views; the button once.
-    expect(customs().map((event) => [event.name, event.path])).toEqual([
-      ['product_viewed', '/app/products/42'],
-      ['add_to_cart', '/app/products/42'],
-      ['product_viewed', '/app/products/42'],
-    ]);
-    expect(customs()[1].properties).toEqual({ sku: '42' });
-    expect(new Set(server.events().map((event) => event.sessionId)).size).toBe(1);
-    // The nested provider (site "second-provider") started nothing; the layout re-rendered many times.
-    expect(new Set(server.received.map((request) => request.batch?.site))).toEqual(
-      new Set(['react-app']),
-    );
-    expect(errors).toEqual([]);
-  });
+      expect(pageviews().map((event) => event.path)).toEqual(expected);
+      // Each pageview's referrer is the previous route (the same tracker saw them all).
+      expect(
+        pageviews()
+          .map((event) => new URL(event.referrer || 'http://none/').pathname)
+          .slice(1),
+      ).toEqual(expected.slice(0, -1));
+      expect(pageviews().map((event) => new URL(event.url).search)).toEqual(
+        expected.map((path) => (path == '/app/about' ? '?from=nav' : '')),
+      );
+      // The product page's mount effect sent product_viewed on each of its two views; the button once.
+      expect(customs().map((event) => [event.name, event.path])).toEqual([
+        ['product_viewed', '/app/products/42'],
+        ['add_to_cart', '/app/products/42'],
+        ['product_viewed', '/app/products/42'],
+      ]);
+      expect(customs()[1].properties).toEqual({ sku: '42' });
+      expect(new Set(server.events().map((event) => event.sessionId)).size).toBe(1);
+      // The nested provider (site "second-provider") started nothing; the layout re-rendered many times.
+      expect(new Set(server.received.map((request) => request.batch?.site))).toEqual(
+        new Set(['react-app']),
+      );
+      expect(errors).toEqual([]);
+    },
+  );
 
-  it('keeps what a component sends before the provider’s effect ran (a deep link) and sends it once, after the first pageview', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    // Children's effects run before their parents': product_viewed is sent before init().
-    const warnings: string[] = [];
-    page.on('console', (message) => message.type() == 'warning' && warnings.push(message.text()));
-    await page.goto(server.origin + '/app/products/42');
-    await server.waitFor(() => customs().length == 1);
-    await page.waitForTimeout(500);
-    await context.close();
-    expect(server.events().map((event) => [event.type, event.path])).toEqual([
-      ['pageview', '/app/products/42'],
-      ['event', '/app/products/42'],
-    ]);
-    expect(customs()[0]).toMatchObject({
-      name: 'product_viewed',
-      properties: { sku: '42' },
-      sessionId: pageviews()[0].sessionId,
-    });
-    // The nested provider's effect ran first, and was ignored: the outer provider's options apply
-    // (its site, and its 100 ms flush interval rather than the default 5 s).
-    expect(new Set(server.received.map((request) => request.batch?.site))).toEqual(
-      new Set(['react-app']),
-    );
-    expect(
-      warnings.filter((text) => /TrackletProvider inside another/.test(text)).length,
-    ).toBeGreaterThan(0);
-  });
+  it(
+    'keeps what a component sends before the provider’s effect ' +
+      'ran (a deep link) and sends it once, after the first pageview',
+    async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      // Children's effects run before their parents': product_viewed is sent before init().
+      const warnings: string[] = [];
+      page.on('console', (message) => message.type() == 'warning' && warnings.push(message.text()));
+      await page.goto(server.origin + '/app/products/42');
+      await server.waitFor(() => customs().length == 1);
+      await page.waitForTimeout(500);
+      await context.close();
+      expect(server.events().map((event) => [event.type, event.path])).toEqual([
+        ['pageview', '/app/products/42'],
+        ['event', '/app/products/42'],
+      ]);
+      expect(customs()[0]).toMatchObject({
+        name: 'product_viewed',
+        properties: { sku: '42' },
+        sessionId: pageviews()[0].sessionId,
+      });
+      // The nested provider's effect ran first, and was ignored: the outer provider's options apply
+      // (its site, and its 100 ms flush interval rather than the default 5 s).
+      expect(new Set(server.received.map((request) => request.batch?.site))).toEqual(
+        new Set(['react-app']),
+      );
+      expect(
+        warnings.filter((text) => /TrackletProvider inside another/.test(text)).length,
+      ).toBeGreaterThan(0);
+    },
+  );
 });

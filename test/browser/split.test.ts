@@ -51,56 +51,62 @@ const serveScripts = (dir: string, delay: number, status = 200) => {
 };
 
 describe('the second file', () => {
-  it('reports LCP, CLS, INP, FCP and TTFB, and an earlier error, when it arrives after all of them happened', async () => {
-    scope = '/late/page';
-    const served = serveScripts('/late', 3000);
-    const slow = `<button id="slow" onclick="const end = performance.now() + 150; while (performance.now() < end);">Slow</button>`;
-    server.route(
-      '/late/page',
-      html(
-        scriptTag({ 'flush-interval': '100' }, '/late/tracklet.js'),
-        `<h1>Largest text on the page</h1>${slow}`,
-      ),
-    );
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    // The second file holds up the load event while it is on its way: wait for the DOM only.
-    await page.goto(server.origin + '/late/page', { waitUntil: 'domcontentloaded' });
-    await page.waitForFunction(() => window.tracklet?.version);
-    await page.waitForTimeout(300);
-    // A layout shift, a slow interaction and an uncaught error, all before the second file arrives.
-    await page.evaluate(() =>
-      document.body.insertAdjacentHTML('afterbegin', '<div style="height:300px"></div>'),
-    );
-    await page.waitForTimeout(200);
-    await page.click('#slow');
-    await page.evaluate(() =>
-      setTimeout(() => {
-        throw new Error('thrown before the second file');
-      }),
-    );
-    const doneBefore = Date.now();
-    await server.waitFor(() => names().includes('FCP') && names().includes('TTFB'));
-    expect(served.answered! - served.requested).toBeGreaterThanOrEqual(2900);
-    expect(served.answered!).toBeGreaterThan(doneBefore);
-    await page.goto(`${server.origin}/elsewhere`);
-    await server.waitFor(() => names().length == 5 && ofType('error').length == 1);
-    expect(names()).toEqual(['CLS', 'FCP', 'INP', 'LCP', 'TTFB']);
-    const byName = Object.fromEntries(
-      ofType<VitalEvent>('vital').map((vital) => [vital.metricName, vital]),
-    );
-    expect(byName.CLS.metricValue).toBeGreaterThan(0);
-    expect(byName.INP.metricValue).toBeGreaterThanOrEqual(100);
-    expect(byName.LCP.metricValue).toBeGreaterThan(0);
-    expect(ofType<ErrorEvent>('error')[0]).toMatchObject({
-      message: 'Uncaught Error: thrown before the second file',
-      errorType: 'Error',
-    });
-    expect(errors).toEqual(['thrown before the second file']);
-    await context.close();
-  });
+  it(
+    'reports LCP, CLS, INP, FCP and TTFB, and an earlier ' +
+      'error, when it arrives after all of them happened',
+    async () => {
+      scope = '/late/page';
+      const served = serveScripts('/late', 3000);
+      const slow =
+        `<button id="slow" onclick="const end = performance.now() ` +
+        `+ 150; while (performance.now() < end);">Slow</button>`;
+      server.route(
+        '/late/page',
+        html(
+          scriptTag({ 'flush-interval': '100' }, '/late/tracklet.js'),
+          `<h1>Largest text on the page</h1>${slow}`,
+        ),
+      );
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      // The second file holds up the load event while it is on its way: wait for the DOM only.
+      await page.goto(server.origin + '/late/page', { waitUntil: 'domcontentloaded' });
+      await page.waitForFunction(() => window.tracklet?.version);
+      await page.waitForTimeout(300);
+      // A layout shift, a slow interaction and an uncaught error, all before the second file arrives.
+      await page.evaluate(() =>
+        document.body.insertAdjacentHTML('afterbegin', '<div style="height:300px"></div>'),
+      );
+      await page.waitForTimeout(200);
+      await page.click('#slow');
+      await page.evaluate(() =>
+        setTimeout(() => {
+          throw new Error('thrown before the second file');
+        }),
+      );
+      const doneBefore = Date.now();
+      await server.waitFor(() => names().includes('FCP') && names().includes('TTFB'));
+      expect(served.answered! - served.requested).toBeGreaterThanOrEqual(2900);
+      expect(served.answered!).toBeGreaterThan(doneBefore);
+      await page.goto(`${server.origin}/elsewhere`);
+      await server.waitFor(() => names().length == 5 && ofType('error').length == 1);
+      expect(names()).toEqual(['CLS', 'FCP', 'INP', 'LCP', 'TTFB']);
+      const byName = Object.fromEntries(
+        ofType<VitalEvent>('vital').map((vital) => [vital.metricName, vital]),
+      );
+      expect(byName.CLS.metricValue).toBeGreaterThan(0);
+      expect(byName.INP.metricValue).toBeGreaterThanOrEqual(100);
+      expect(byName.LCP.metricValue).toBeGreaterThan(0);
+      expect(ofType<ErrorEvent>('error')[0]).toMatchObject({
+        message: 'Uncaught Error: thrown before the second file',
+        errorType: 'Error',
+      });
+      expect(errors).toEqual(['thrown before the second file']);
+      await context.close();
+    },
+  );
 
   it('leaves pageviews and custom events working when it fails to load', async () => {
     scope = '/broken/page';

@@ -113,7 +113,8 @@ describe('the CLI with bad configuration', () => {
     }
     expect(error?.status).toBe(1);
     expect(error?.stderr.trim()).toBe(
-      `tracklet-relay: bad config in ${path}: sites.shop.destinations.0.apiKeyEnv: environment variable NOT_SET_ANYWHERE is not set`,
+      `tracklet-relay: bad config in ${path}: sites.shop.destinations.0.apiKeyEnv: ` +
+        `environment variable NOT_SET_ANYWHERE is not set`,
     );
   });
 });

@@ -209,18 +209,22 @@ describe('Tracify', () => {
     ]);
   });
 
-  it('puts campaign parameters and the referrer on the first event of each session, even one carried by a vital', () => {
-    const [first, ...rest] = events();
-    expect(first.data).toMatchObject({
-      Referer: 'https://ref.example/post',
-      origin: 'https://shop.example',
-      utm_source: 'fb',
-      utm_medium: 'paid',
-      trc_mcmp_id: '111',
-    });
-    expect(rest[0].data).not.toHaveProperty('utm_source');
-    expect(rest.at(-1).data).toMatchObject({ utm_source: 'news', utm_campaign: 'spring' });
-  });
+  it(
+    'puts campaign parameters and the referrer on the first ' +
+      'event of each session, even one carried by a vital',
+    () => {
+      const [first, ...rest] = events();
+      expect(first.data).toMatchObject({
+        Referer: 'https://ref.example/post',
+        origin: 'https://shop.example',
+        utm_source: 'fb',
+        utm_medium: 'paid',
+        trc_mcmp_id: '111',
+      });
+      expect(rest[0].data).not.toHaveProperty('utm_source');
+      expect(rest.at(-1).data).toMatchObject({ utm_source: 'news', utm_campaign: 'spring' });
+    },
+  );
 
   it('hashes IP|UA, IP and UA, and the email once identified', () => {
     const [first] = events();

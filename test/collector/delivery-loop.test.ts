@@ -96,18 +96,22 @@ const setUp = async (delivery: Record<string, unknown> = {}) => {
 };
 
 describe('the delivery loop', () => {
-  it('runOnce() during a pass resolves once what arrived meanwhile is sent, with no poll due for a minute', async () => {
-    const { hook, handler, worker } = await setUp();
-    hook.hold();
-    expect((await post(handler, body(1))).status).toBe(200);
-    // The first pass is under way: its request waits at the webhook.
-    await until(() => hook.arrived.length == 1);
-    expect((await post(handler, body(2))).status).toBe(200);
-    const flushed = worker.runOnce();
-    hook.release();
-    await flushed;
-    expect(hook.requests.flat()).toHaveLength(3);
-  });
+  it(
+    'runOnce() during a pass resolves once what arrived ' +
+      'meanwhile is sent, with no poll due for a minute',
+    async () => {
+      const { hook, handler, worker } = await setUp();
+      hook.hold();
+      expect((await post(handler, body(1))).status).toBe(200);
+      // The first pass is under way: its request waits at the webhook.
+      await until(() => hook.arrived.length == 1);
+      expect((await post(handler, body(2))).status).toBe(200);
+      const flushed = worker.runOnce();
+      hook.release();
+      await flushed;
+      expect(hook.requests.flat()).toHaveLength(3);
+    },
+  );
 
   it('a kick while the loop waits for a poll a minute away runs a pass at once', async () => {
     const { hook, worker, store } = await setUp();

@@ -142,31 +142,39 @@ describe('deliveries handed from ingest to the worker', () => {
     expect(Date.now() - started).toBeLessThan(LINGER_MS + 1000);
   });
 
-  it('to a webhook travel in several batches at once: a full batch does not wait for the answer to the one in flight', async () => {
-    const { hook, handler } = await setUp();
-    hook.hold();
-    await post(handler, body(20));
-    await until(() => hook.arrived.length == 1);
-    // 100 events (the webhook's batch) wait while the first request has no answer yet.
-    for (let i = 0; i < 5; i++) await post(handler, body(20));
-    await until(() => hook.arrived.length == 2);
-    expect(hook.arrived.map((ids) => ids.length)).toEqual([20, 100]);
-    expect(hook.requests).toEqual([]);
-    hook.release();
-    await until(() => hook.requests.flat().length == 120);
-  });
+  it(
+    'to a webhook travel in several batches at once: a full ' +
+      'batch does not wait for the answer to the one in flight',
+    async () => {
+      const { hook, handler } = await setUp();
+      hook.hold();
+      await post(handler, body(20));
+      await until(() => hook.arrived.length == 1);
+      // 100 events (the webhook's batch) wait while the first request has no answer yet.
+      for (let i = 0; i < 5; i++) await post(handler, body(20));
+      await until(() => hook.arrived.length == 2);
+      expect(hook.arrived.map((ids) => ids.length)).toEqual([20, 100]);
+      expect(hook.requests).toEqual([]);
+      hook.release();
+      await until(() => hook.requests.flat().length == 120);
+    },
+  );
 
-  it('are handed back to the store when the worker stops before sending them, due at once for the next worker', async () => {
-    const { hook, store, worker, handler } = await setUp();
-    hook.hold();
-    await post(handler, body(5));
-    // The first body is in flight (the hook holds its answer); the second waits in memory.
-    await until(() => hook.arrived.length == 1);
-    await post(handler, body(7));
-    await worker.stop();
-    const now = Date.now();
-    expect((await store.lease('shop/webhook', 100, now, now + 60_000)).length).toBe(12);
-  });
+  it(
+    'are handed back to the store when the worker stops ' +
+      'before sending them, due at once for the next worker',
+    async () => {
+      const { hook, store, worker, handler } = await setUp();
+      hook.hold();
+      await post(handler, body(5));
+      // The first body is in flight (the hook holds its answer); the second waits in memory.
+      await until(() => hook.arrived.length == 1);
+      await post(handler, body(7));
+      await worker.stop();
+      const now = Date.now();
+      expect((await store.lease('shop/webhook', 100, now, now + 60_000)).length).toBe(12);
+    },
+  );
 
   it('of a visitor erased while they wait are not sent', async () => {
     const { hook, handler } = await setUp();

@@ -82,7 +82,10 @@ const health = async () => {
 const H = 'Host: 127.0.0.1:PORT\r\n';
 const LONG = 'a'.repeat(20_000);
 
-/** [name, parts, expectation]: '4xx' must be answered with a 4xx; 'no-5xx' may be served (a valid request in an odd form). */
+/**
+ * [name, parts, expectation]: '4xx' must be answered with a 4xx; 'no-5xx' may be served (a valid
+ * request in an odd form).
+ */
 const CASES: [string, (string | Buffer | number)[], '4xx' | 'no-5xx'][] = [
   ['OPTIONS * with a normal Host', [`OPTIONS * HTTP/1.1\r\n${H}\r\n`], '4xx'],
   ['a Host with a space', ['GET /health HTTP/1.1\r\nHost: a b\r\n\r\n'], '4xx'],
@@ -297,7 +300,9 @@ describe('the relay CLI under malformed HTTP', () => {
 
   it('survives 300 random mutations of a valid request (seeded, bounded in time)', async () => {
     const body = '{"v":1,"site":"shop","sentAt":1700000000000,"events":[]}';
-    const valid = `POST /collect HTTP/1.1\r\n${H}Content-Type: text/plain\r\nOrigin: https://shop.example\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const valid =
+      `POST /collect HTTP/1.1\r\n${H}Content-Type: text/plain\r\nOrigin: ` +
+      `https://shop.example\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
     let seed = 16;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const started = performance.now();

@@ -452,65 +452,69 @@ describe('Retry-After', () => {
 });
 
 describe('a Retry-After in the worker', () => {
-  it('holds the rest of the lease for that destination without counting attempts; another destination goes on', async () => {
-    const hits: Record<string, number> = { '/g/track/event': 0, '/w': 0 };
-    const server = createServer((req, res) => {
-      req.resume().on('end', () => {
-        hits[req.url!]++;
-        if (req.url!.startsWith('/g'))
-          return void res.writeHead(429, { 'Retry-After': '60' }).end();
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+  it(
+    'holds the rest of the lease for that destination ' +
+      'without counting attempts; another destination goes on',
+    async () => {
+      const hits: Record<string, number> = { '/g/track/event': 0, '/w': 0 };
+      const server = createServer((req, res) => {
+        req.resume().on('end', () => {
+          hits[req.url!]++;
+          if (req.url!.startsWith('/g'))
+            return void res.writeHead(429, { 'Retry-After': '60' }).end();
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+        });
       });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const store = openSqliteStore();
-    try {
-      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const config = resolveConfig(
-        {
-          delivery: { pollMs: 60_000, backoffBaseMs: 10, backoffMaxMs: 10 },
-          sites: {
-            shop: {
-              origins: ['*'],
-              destinations: [
-                { type: 'growlytics', baseUrl: base + '/g', apiKeyEnv: 'GL' },
-                { type: 'webhook', url: base + '/w' },
-              ],
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const store = openSqliteStore();
+      try {
+        const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const config = resolveConfig(
+          {
+            delivery: { pollMs: 60_000, backoffBaseMs: 10, backoffMaxMs: 10 },
+            sites: {
+              shop: {
+                origins: ['*'],
+                destinations: [
+                  { type: 'growlytics', baseUrl: base + '/g', apiKeyEnv: 'GL' },
+                  { type: 'webhook', url: base + '/w' },
+                ],
+              },
             },
           },
-        },
-        { GL: 'gl-key' },
-      );
-      await store.insertEvents(
-        [1, 2, 3].map(() => stored(pageview())),
-        () => ['shop/growlytics', 'shop/webhook'],
-      );
-      const worker = startWorker(store, config);
-      const started = Date.now();
-      await worker.runOnce();
-      await worker.runOnce();
-      await worker.stop();
-      expect(hits['/g/track/event']).toBe(1);
-      expect(hits['/w']).toBe(1);
-      const counts = Object.fromEntries((await store.status()).map((c) => [c.destination, c]));
-      expect(counts['shop/webhook']).toMatchObject({ delivered: 3 });
-      expect(counts['shop/growlytics']).toMatchObject({ delivered: 0, queued: 3, dead: 0 });
-      // The refused one waits the full minute; the two held back were never sent and kept their attempts.
-      expect(
-        (await store.lease('shop/growlytics', 10, started + 59_000, started + 59_500)).map(
-          (d) => d.attempts,
-        ),
-      ).toEqual([0, 0]);
-      expect(
-        (await store.lease('shop/growlytics', 10, started + 61_000, started + 62_000))
-          .map((d) => d.attempts)
-          .sort(),
-      ).toEqual([0, 0, 1]);
-    } finally {
-      await store.close();
-      await new Promise((r) => server.close(r));
-    }
-  });
+          { GL: 'gl-key' },
+        );
+        await store.insertEvents(
+          [1, 2, 3].map(() => stored(pageview())),
+          () => ['shop/growlytics', 'shop/webhook'],
+        );
+        const worker = startWorker(store, config);
+        const started = Date.now();
+        await worker.runOnce();
+        await worker.runOnce();
+        await worker.stop();
+        expect(hits['/g/track/event']).toBe(1);
+        expect(hits['/w']).toBe(1);
+        const counts = Object.fromEntries((await store.status()).map((c) => [c.destination, c]));
+        expect(counts['shop/webhook']).toMatchObject({ delivered: 3 });
+        expect(counts['shop/growlytics']).toMatchObject({ delivered: 0, queued: 3, dead: 0 });
+        // The refused one waits the full minute; the two held back were never sent and kept their attempts.
+        expect(
+          (await store.lease('shop/growlytics', 10, started + 59_000, started + 59_500)).map(
+            (d) => d.attempts,
+          ),
+        ).toEqual([0, 0]);
+        expect(
+          (await store.lease('shop/growlytics', 10, started + 61_000, started + 62_000))
+            .map((d) => d.attempts)
+            .sort(),
+        ).toEqual([0, 0, 1]);
+      } finally {
+        await store.close();
+        await new Promise((r) => server.close(r));
+      }
+    },
+  );
 });
 
 describe('errors without secrets', () => {

@@ -135,62 +135,66 @@ const home = (visitor: string, over: Partial<TrackletEvent> = {}) =>
   });
 
 describe('bad events beside good ones', () => {
-  it('good events of two visitors reach every destination; sentAt 1e20 and a far-future timestamp are refused and visible', async () => {
-    const { mocks, relay, cli, settled } = await everyDestination();
-    const good = [
-      home('visitor-a'),
-      home('visitor-b'),
-      home('visitor-a', {
-        type: 'event',
-        name: 'purchase',
-        properties: { order_id: 'o1', value: 20, currency: 'EUR' },
-      } as Partial<TrackletEvent>),
-    ];
-    const future = home('visitor-c', { timestamp: Date.now() + 30 * DAY });
-    const response = await post(relay.url, batch([good[0], future, good[1], good[2]]));
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({
-      ok: true,
-      accepted: 3,
-      duplicates: 0,
-      rejected: [{ index: 1, field: 'timestamp', reason: expect.stringContaining('ahead') }],
-    });
-    const broken = await post(relay.url, batch([home('visitor-d')], 'shop', 1e20));
-    expect(broken.status).toBe(400);
-    expect(await broken.json()).toMatchObject({
-      error: 'invalid_body',
-      field: 'sentAt',
-      rejected: [{ index: 0, field: 'sentAt' }],
-    });
+  it(
+    'good events of two visitors reach every destination; sentAt ' +
+      '1e20 and a far-future timestamp are refused and visible',
+    async () => {
+      const { mocks, relay, cli, settled } = await everyDestination();
+      const good = [
+        home('visitor-a'),
+        home('visitor-b'),
+        home('visitor-a', {
+          type: 'event',
+          name: 'purchase',
+          properties: { order_id: 'o1', value: 20, currency: 'EUR' },
+        } as Partial<TrackletEvent>),
+      ];
+      const future = home('visitor-c', { timestamp: Date.now() + 30 * DAY });
+      const response = await post(relay.url, batch([good[0], future, good[1], good[2]]));
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({
+        ok: true,
+        accepted: 3,
+        duplicates: 0,
+        rejected: [{ index: 1, field: 'timestamp', reason: expect.stringContaining('ahead') }],
+      });
+      const broken = await post(relay.url, batch([home('visitor-d')], 'shop', 1e20));
+      expect(broken.status).toBe(400);
+      expect(await broken.json()).toMatchObject({
+        error: 'invalid_body',
+        field: 'sentAt',
+        rejected: [{ index: 0, field: 'sentAt' }],
+      });
 
-    const s = await settled();
-    for (const d of s.destinations) {
-      expect(d.dead, d.destination).toBe(0);
-      expect(d.delivered, d.destination).toBe(3);
-    }
-    for (const [name, mock] of Object.entries(mocks)) expect(mock.violations, name).toEqual([]);
-    expect(hookIds(mocks.webhook).sort()).toEqual(good.map((e) => e.id).sort());
-    // Each time a destination got is a real one, within the window of now.
-    const times = [
-      ...mocks.tracardi.accepted.flatMap((r) =>
-        r.body.events.map((e: { time: { create: string } }) => Date.parse(e.time.create)),
-      ),
-      ...mocks.datacue.accepted.map((r) => Date.parse(r.body.timestamp)),
-      ...mocks.growlytics.accepted.map((r) => r.body.time),
-    ];
-    expect(times.length).toBeGreaterThan(0);
-    for (const t of times) expect(Math.abs(Date.now() - t)).toBeLessThan(DAY);
+      const s = await settled();
+      for (const d of s.destinations) {
+        expect(d.dead, d.destination).toBe(0);
+        expect(d.delivered, d.destination).toBe(3);
+      }
+      for (const [name, mock] of Object.entries(mocks)) expect(mock.violations, name).toEqual([]);
+      expect(hookIds(mocks.webhook).sort()).toEqual(good.map((e) => e.id).sort());
+      // Each time a destination got is a real one, within the window of now.
+      const times = [
+        ...mocks.tracardi.accepted.flatMap((r) =>
+          r.body.events.map((e: { time: { create: string } }) => Date.parse(e.time.create)),
+        ),
+        ...mocks.datacue.accepted.map((r) => Date.parse(r.body.timestamp)),
+        ...mocks.growlytics.accepted.map((r) => r.body.time),
+      ];
+      expect(times.length).toBeGreaterThan(0);
+      for (const t of times) expect(Math.abs(Date.now() - t)).toBeLessThan(DAY);
 
-    expect(s.events).toBe(3);
-    expect((s as unknown as { rejected: number }).rejected).toBe(2);
-    const listed = JSON.parse(await cli('rejected', '--json'));
-    expect(listed).toMatchObject([
-      { site: 'shop', index: 1, field: 'timestamp', raw: expect.stringContaining(future.id) },
-      { site: 'shop', index: 0, field: 'sentAt', reason: expect.stringContaining('ahead') },
-    ]);
-    expect(await cli('status')).toMatch(/events refused: 2/);
-    expect(await cli('rejected')).toMatch(/2 refused event\(s\) shown, 2 in all/);
-  });
+      expect(s.events).toBe(3);
+      expect((s as unknown as { rejected: number }).rejected).toBe(2);
+      const listed = JSON.parse(await cli('rejected', '--json'));
+      expect(listed).toMatchObject([
+        { site: 'shop', index: 1, field: 'timestamp', raw: expect.stringContaining(future.id) },
+        { site: 'shop', index: 0, field: 'sentAt', reason: expect.stringContaining('ahead') },
+      ]);
+      expect(await cli('status')).toMatch(/events refused: 2/);
+      expect(await cli('rejected')).toMatch(/2 refused event\(s\) shown, 2 in all/);
+    },
+  );
 
   it('properties nested 3,000 deep are refused at ingest, the relay keeps serving and stores the rest', async () => {
     const { relay, settled, mocks } = await everyDestination();
@@ -297,44 +301,48 @@ describe('a destination that answers 429 with Retry-After', () => {
 });
 
 describe('a batch API refusing one event (400)', () => {
-  it('is narrowed down: only that event is dead-lettered, the rest delivered; the secret webhook URL appears nowhere', async () => {
-    const hookUrlOf = (mock: Mock) => mock.url + '/hooks/T0/s3cr3t-path?token=t0ken-value';
-    // The webhook URL comes from the environment (urlEnv): set once the mock's port is known.
-    const mock = await webhookMock();
-    cleanup.push(() => mock.close());
-    const { relay, settled, cli } = await everyDestination(
-      { url: undefined, urlEnv: 'HOOK_URL', batchSize: 16 },
-      { HOOK_URL: hookUrlOf(mock) },
-    );
-    const events = Array.from({ length: 12 }, (_, i) => home(`visitor-${i % 3}`));
-    const bad = events[7];
-    mock.refuseIf = (body) => body.events.some((e: TrackletEvent) => e.id == bad.id);
-    expect((await post(relay.url, batch(events))).status).toBe(200);
-    const s = await settled();
-    const hook = s.destinations.find((d) => d.destination == 'shop/webhook')!;
-    expect(hook).toMatchObject({ delivered: 11, dead: 1 });
-    expect(hookIds(mock).sort()).toEqual(
-      events
-        .filter((e) => e != bad)
-        .map((e) => e.id)
-        .sort(),
-    );
-    // 12 events: at most 1 + 2·⌈log2 12⌉ requests to isolate one.
-    expect(mock.log.length).toBeLessThanOrEqual(9);
-    const { deadLetters } = await (
-      await fetch(relay.url + '/dead-letters', { headers: { Authorization: `Bearer ${TOKEN}` } })
-    ).json();
-    expect(
-      deadLetters.map((d: { stored: { event: { id: string } } }) => d.stored.event.id),
-    ).toEqual([bad.id]);
-    const shown = [
-      JSON.stringify(deadLetters),
-      JSON.stringify(s),
-      relay.stderr(),
-      await cli('status'),
-      await cli('dead-letters'),
-    ].join('\n');
-    expect(shown).toContain('HTTP 400');
-    expect(shown).not.toMatch(/s3cr3t|t0ken/);
-  });
+  it(
+    'is narrowed down: only that event is dead-lettered, the ' +
+      'rest delivered; the secret webhook URL appears nowhere',
+    async () => {
+      const hookUrlOf = (mock: Mock) => mock.url + '/hooks/T0/s3cr3t-path?token=t0ken-value';
+      // The webhook URL comes from the environment (urlEnv): set once the mock's port is known.
+      const mock = await webhookMock();
+      cleanup.push(() => mock.close());
+      const { relay, settled, cli } = await everyDestination(
+        { url: undefined, urlEnv: 'HOOK_URL', batchSize: 16 },
+        { HOOK_URL: hookUrlOf(mock) },
+      );
+      const events = Array.from({ length: 12 }, (_, i) => home(`visitor-${i % 3}`));
+      const bad = events[7];
+      mock.refuseIf = (body) => body.events.some((e: TrackletEvent) => e.id == bad.id);
+      expect((await post(relay.url, batch(events))).status).toBe(200);
+      const s = await settled();
+      const hook = s.destinations.find((d) => d.destination == 'shop/webhook')!;
+      expect(hook).toMatchObject({ delivered: 11, dead: 1 });
+      expect(hookIds(mock).sort()).toEqual(
+        events
+          .filter((e) => e != bad)
+          .map((e) => e.id)
+          .sort(),
+      );
+      // 12 events: at most 1 + 2·⌈log2 12⌉ requests to isolate one.
+      expect(mock.log.length).toBeLessThanOrEqual(9);
+      const { deadLetters } = await (
+        await fetch(relay.url + '/dead-letters', { headers: { Authorization: `Bearer ${TOKEN}` } })
+      ).json();
+      expect(
+        deadLetters.map((d: { stored: { event: { id: string } } }) => d.stored.event.id),
+      ).toEqual([bad.id]);
+      const shown = [
+        JSON.stringify(deadLetters),
+        JSON.stringify(s),
+        relay.stderr(),
+        await cli('status'),
+        await cli('dead-letters'),
+      ].join('\n');
+      expect(shown).toContain('HTTP 400');
+      expect(shown).not.toMatch(/s3cr3t|t0ken/);
+    },
+  );
 });

@@ -1,4 +1,7 @@
-/** The relay's side of the marketing features: 404 pageviews, properties on every event, form submissions, the third file's route. */
+/**
+ * The relay's side of the marketing features: 404 pageviews, properties on every event, form
+ * submissions, the third file's route.
+ */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

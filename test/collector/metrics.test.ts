@@ -128,63 +128,67 @@ describe('/metrics', () => {
 });
 
 describe('the CLI’s logs', () => {
-  it('are one JSON object per line with a level; the start-up summary names sites and destinations, never a secret', async () => {
-    const dir = tempDir();
-    const config = writeConfig(dir, {
-      adminTokenEnv: 'LOG_TEST_TOKEN',
-      retention: { events: 30 },
-      sites: {
-        shop: {
-          origins: ['https://shop.example'],
-          destinations: [
-            {
-              type: 'webhook',
-              name: 'crm',
-              url: 'http://127.0.0.1:9/hook',
-              headersEnv: { 'X-Key': 'LOG_TEST_KEY' },
-            },
-          ],
+  it(
+    'are one JSON object per line with a level; the start-up ' +
+      'summary names sites and destinations, never a secret',
+    async () => {
+      const dir = tempDir();
+      const config = writeConfig(dir, {
+        adminTokenEnv: 'LOG_TEST_TOKEN',
+        retention: { events: 30 },
+        sites: {
+          shop: {
+            origins: ['https://shop.example'],
+            destinations: [
+              {
+                type: 'webhook',
+                name: 'crm',
+                url: 'http://127.0.0.1:9/hook',
+                headersEnv: { 'X-Key': 'LOG_TEST_KEY' },
+              },
+            ],
+          },
         },
-      },
-    });
-    const cli = await startCli(config, dir + '/relay.db', {
-      LOG_TEST_TOKEN: 'admin-secret-123',
-      LOG_TEST_KEY: 'header-secret-456',
-    });
-    try {
-      // A delivery that fails (nothing listens on port 9) is logged too.
-      await post(cli.url, batch([pageview()]));
-      await until(() => cli.stderr().includes('shop/crm'), { times: 100 });
-    } finally {
-      await cli.stop();
-    }
-    const lines = cli.stderr().trim().split('\n');
-    const entries = lines.map(
-      (line) =>
-        JSON.parse(line) as {
-          level: number;
-          time: number;
-          msg: string;
-          name: string;
-          sites?: unknown;
-          retentionDays?: unknown;
-        },
-    );
-    for (const entry of entries)
-      expect(entry).toMatchObject({
-        level: expect.any(Number),
-        time: expect.any(Number),
-        msg: expect.any(String),
-        name: 'tracklet-relay',
       });
-    const started = entries.find((e) => e.msg == 'tracklet relay started');
-    expect(started).toMatchObject({
-      level: 30,
-      sites: { shop: { origins: ['https://shop.example'], destinations: ['crm (webhook)'] } },
-      retentionDays: { events: 30 },
-    });
-    expect(entries.some((e) => e.level == 40 && e.msg.startsWith('shop/crm'))).toBe(true);
-    expect(cli.stderr()).not.toContain('admin-secret-123');
-    expect(cli.stderr()).not.toContain('header-secret-456');
-  });
+      const cli = await startCli(config, dir + '/relay.db', {
+        LOG_TEST_TOKEN: 'admin-secret-123',
+        LOG_TEST_KEY: 'header-secret-456',
+      });
+      try {
+        // A delivery that fails (nothing listens on port 9) is logged too.
+        await post(cli.url, batch([pageview()]));
+        await until(() => cli.stderr().includes('shop/crm'), { times: 100 });
+      } finally {
+        await cli.stop();
+      }
+      const lines = cli.stderr().trim().split('\n');
+      const entries = lines.map(
+        (line) =>
+          JSON.parse(line) as {
+            level: number;
+            time: number;
+            msg: string;
+            name: string;
+            sites?: unknown;
+            retentionDays?: unknown;
+          },
+      );
+      for (const entry of entries)
+        expect(entry).toMatchObject({
+          level: expect.any(Number),
+          time: expect.any(Number),
+          msg: expect.any(String),
+          name: 'tracklet-relay',
+        });
+      const started = entries.find((e) => e.msg == 'tracklet relay started');
+      expect(started).toMatchObject({
+        level: 30,
+        sites: { shop: { origins: ['https://shop.example'], destinations: ['crm (webhook)'] } },
+        retentionDays: { events: 30 },
+      });
+      expect(entries.some((e) => e.level == 40 && e.msg.startsWith('shop/crm'))).toBe(true);
+      expect(cli.stderr()).not.toContain('admin-secret-123');
+      expect(cli.stderr()).not.toContain('header-secret-456');
+    },
+  );
 });

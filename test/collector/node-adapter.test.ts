@@ -111,7 +111,8 @@ describe('POST /collect through the Node adapter', () => {
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(new URL(relay.url).port), '127.0.0.1', () =>
         socket.write(
-          'POST /collect HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}',
+          'POST /collect HTTP/1.1\r\nHost: a.example\r\nHost: ' +
+            'b.example\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}',
         ),
       );
       let text = '';

@@ -38,66 +38,70 @@ describe.each([
     pg?.destroy();
   });
 
-  it('prunes exactly what is older than configured, while ingest goes on, and counts it in /status', async (context) => {
-    if (!relay) return context.skip();
-    const day = 86_400_000;
-    const old = (i: number): StoredEvent => ({
-      site: 'shop',
-      event: pageview({ id: `old-${i}` }),
-      receivedAt: Date.now() - day - 60_000 - i,
-      time: 0,
-      skewMs: 0,
-      bot: false,
-    });
-    const young = (i: number): StoredEvent => ({
-      site: 'shop',
-      event: pageview({ id: `young-${i}` }),
-      receivedAt: Date.now() - day + 600_000,
-      time: 0,
-      skewMs: 0,
-      bot: false,
-    });
-    // More than one pruning batch (1,000) of old events, and some just inside the window.
-    for (let i = 0; i < 2500; i += 500)
+  it(
+    'prunes exactly what is older than configured, ' +
+      'while ingest goes on, and counts it in /status',
+    async (context) => {
+      if (!relay) return context.skip();
+      const day = 86_400_000;
+      const old = (i: number): StoredEvent => ({
+        site: 'shop',
+        event: pageview({ id: `old-${i}` }),
+        receivedAt: Date.now() - day - 60_000 - i,
+        time: 0,
+        skewMs: 0,
+        bot: false,
+      });
+      const young = (i: number): StoredEvent => ({
+        site: 'shop',
+        event: pageview({ id: `young-${i}` }),
+        receivedAt: Date.now() - day + 600_000,
+        time: 0,
+        skewMs: 0,
+        bot: false,
+      });
+      // More than one pruning batch (1,000) of old events, and some just inside the window.
+      for (let i = 0; i < 2500; i += 500)
+        await relay.store.insertEvents(
+          Array.from({ length: 500 }, (_, k) => old(i + k)),
+          () => [],
+        );
       await relay.store.insertEvents(
-        Array.from({ length: 500 }, (_, k) => old(i + k)),
+        Array.from({ length: 50 }, (_, k) => young(k)),
         () => [],
       );
-    await relay.store.insertEvents(
-      Array.from({ length: 50 }, (_, k) => young(k)),
-      () => [],
-    );
-    await relay.store.insertRejected([
-      {
-        site: 'shop',
-        receivedAt: Date.now() - 2 * day,
-        index: 0,
-        field: 'f',
-        reason: 'old',
-        raw: '{}',
-      },
-      { site: 'shop', receivedAt: Date.now(), index: 0, field: 'f', reason: 'new', raw: '{}' },
-    ]);
-    // Visitors keep sending while the pruner runs.
-    let sent = 0;
-    const ingest = (async () => {
-      for (let i = 0; i < 40; i++) {
-        const response = await post(relay.url, batch([pageview({ id: `live-${i}` })]));
-        if (response.status == 200) sent++;
-      }
-    })();
-    const removed = await relay.retention.runOnce();
-    await ingest;
-    expect(removed).toEqual({ events: 2500, rejected: 1 });
-    expect(sent).toBe(40);
-    const ids = (await relay.store.events(10_000)).map((s) => s.event.id);
-    expect(ids.filter((id) => id.startsWith('old-'))).toEqual([]);
-    expect(ids.filter((id) => id.startsWith('young-'))).toHaveLength(50);
-    expect(ids.filter((id) => id.startsWith('live-'))).toHaveLength(40);
-    expect((await relay.store.rejected()).map((r) => r.reason)).toEqual(['new']);
-    const status = await (await fetch(relay.url + '/status', { headers: admin })).json();
-    expect(status.retention).toEqual({ pruned: { events: 2500, rejected: 1 } });
-  });
+      await relay.store.insertRejected([
+        {
+          site: 'shop',
+          receivedAt: Date.now() - 2 * day,
+          index: 0,
+          field: 'f',
+          reason: 'old',
+          raw: '{}',
+        },
+        { site: 'shop', receivedAt: Date.now(), index: 0, field: 'f', reason: 'new', raw: '{}' },
+      ]);
+      // Visitors keep sending while the pruner runs.
+      let sent = 0;
+      const ingest = (async () => {
+        for (let i = 0; i < 40; i++) {
+          const response = await post(relay.url, batch([pageview({ id: `live-${i}` })]));
+          if (response.status == 200) sent++;
+        }
+      })();
+      const removed = await relay.retention.runOnce();
+      await ingest;
+      expect(removed).toEqual({ events: 2500, rejected: 1 });
+      expect(sent).toBe(40);
+      const ids = (await relay.store.events(10_000)).map((s) => s.event.id);
+      expect(ids.filter((id) => id.startsWith('old-'))).toEqual([]);
+      expect(ids.filter((id) => id.startsWith('young-'))).toHaveLength(50);
+      expect(ids.filter((id) => id.startsWith('live-'))).toHaveLength(40);
+      expect((await relay.store.rejected()).map((r) => r.reason)).toEqual(['new']);
+      const status = await (await fetch(relay.url + '/status', { headers: admin })).json();
+      expect(status.retention).toEqual({ pruned: { events: 2500, rejected: 1 } });
+    },
+  );
 
   it('refuses an age that is not a positive number of days, naming the key', async () => {
     await expect(startRelay({ config: { sites, retention: { events: -1 } } })).rejects.toThrow(

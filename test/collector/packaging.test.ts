@@ -1,4 +1,7 @@
-/** The package as others consume it: require() from CommonJS, the relay's compiled types, the CLI's flags, the image's command. */
+/**
+ * The package as others consume it: require() from CommonJS, the relay's compiled types, the CLI's
+ * flags, the image's command.
+ */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -123,62 +126,66 @@ describe('the CLI’s own flags', () => {
 });
 
 describe('the container image’s command', () => {
-  it('runs the Dockerfile’s exact ENTRYPOINT and CMD against the built tree, paths and port mapped to a temp dir', async () => {
-    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-    const array = (keyword: string) =>
-      JSON.parse(new RegExp(`^${keyword} (\\[.*\\])$`, 'm').exec(dockerfile)![1]) as string[];
-    const entrypoint = array('ENTRYPOINT');
-    const command = array('CMD');
-    expect(entrypoint[0]).toBe('node');
-    const data = join(dir, 'data');
-    mkdirSync(data, { recursive: true });
-    writeFileSync(
-      join(dir, 'relay.json'),
-      JSON.stringify({
-        adminTokenEnv: 'TRACKLET_ADMIN_TOKEN',
-        sites: { shop: { origins: ['*'], destinations: [] } },
-      }),
-    );
-    // Only what a container maps differs: the mounted config and volume, and a free port on loopback.
-    const mapped = command.map(
-      (arg) =>
-        ({
-          '/config/relay.json': join(dir, 'relay.json'),
-          '/data/relay.db': join(data, 'relay.db'),
-          '8787': '0',
-          '0.0.0.0': '127.0.0.1',
-        })[arg] ?? arg,
-    );
-    const child = spawn(process.execPath, [...entrypoint.slice(1), ...mapped], {
-      cwd: ROOT,
-      env: { ...process.env, TRACKLET_ADMIN_TOKEN: 'docker-test-token', NODE_ENV: 'production' },
-    });
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        let err = '';
-        const timer = setTimeout(() => reject(new Error('no listening line: ' + err)), 20_000);
-        child.stderr.on('data', (d) => (err += d));
-        child.stdout.on('data', (d) => {
-          out += d;
-          const match = /listening on (http:\/\/\S+)/.exec(out);
-          if (match) (clearTimeout(timer), resolve(match[1]));
+  it(
+    'runs the Dockerfile’s exact ENTRYPOINT and CMD against ' +
+      'the built tree, paths and port mapped to a temp dir',
+    async () => {
+      const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+      const array = (keyword: string) =>
+        JSON.parse(new RegExp(`^${keyword} (\\[.*\\])$`, 'm').exec(dockerfile)![1]) as string[];
+      const entrypoint = array('ENTRYPOINT');
+      const command = array('CMD');
+      expect(entrypoint[0]).toBe('node');
+      const data = join(dir, 'data');
+      mkdirSync(data, { recursive: true });
+      writeFileSync(
+        join(dir, 'relay.json'),
+        JSON.stringify({
+          adminTokenEnv: 'TRACKLET_ADMIN_TOKEN',
+          sites: { shop: { origins: ['*'], destinations: [] } },
+        }),
+      );
+      // Only what a container maps differs: the mounted config and volume, and a free port on loopback.
+      const mapped = command.map(
+        (arg) =>
+          ({
+            '/config/relay.json': join(dir, 'relay.json'),
+            '/data/relay.db': join(data, 'relay.db'),
+            '8787': '0',
+            '0.0.0.0': '127.0.0.1',
+          })[arg] ?? arg,
+      );
+      const child = spawn(process.execPath, [...entrypoint.slice(1), ...mapped], {
+        cwd: ROOT,
+        env: { ...process.env, TRACKLET_ADMIN_TOKEN: 'docker-test-token', NODE_ENV: 'production' },
+      });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          let err = '';
+          const timer = setTimeout(() => reject(new Error('no listening line: ' + err)), 20_000);
+          child.stderr.on('data', (d) => (err += d));
+          child.stdout.on('data', (d) => {
+            out += d;
+            const match = /listening on (http:\/\/\S+)/.exec(out);
+            if (match) (clearTimeout(timer), resolve(match[1]));
+          });
+          child.once('exit', (code) => reject(new Error(`exited with ${code}: ${err}`)));
         });
-        child.once('exit', (code) => reject(new Error(`exited with ${code}: ${err}`)));
-      });
-      expect(await (await fetch(url + '/health')).json()).toEqual({ status: 'ok' });
-      const answer = await fetch(url + '/collect', {
-        method: 'POST',
-        headers: { 'Content-Type': 'text/plain' },
-        body: JSON.stringify(batch([pageview()])),
-      });
-      expect(await answer.json()).toEqual({ ok: true, accepted: 1, duplicates: 0 });
-      const status = await fetch(url + '/status', {
-        headers: { Authorization: 'Bearer docker-test-token' },
-      });
-      expect((await status.json()).events).toBe(1);
-    } finally {
-      child.kill('SIGTERM');
-    }
-  });
+        expect(await (await fetch(url + '/health')).json()).toEqual({ status: 'ok' });
+        const answer = await fetch(url + '/collect', {
+          method: 'POST',
+          headers: { 'Content-Type': 'text/plain' },
+          body: JSON.stringify(batch([pageview()])),
+        });
+        expect(await answer.json()).toEqual({ ok: true, accepted: 1, duplicates: 0 });
+        const status = await fetch(url + '/status', {
+          headers: { Authorization: 'Bearer docker-test-token' },
+        });
+        expect((await status.json()).events).toBe(1);
+      } finally {
+        child.kill('SIGTERM');
+      }
+    },
+  );
 });

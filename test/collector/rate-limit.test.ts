@@ -143,27 +143,31 @@ describe('the relay CLI under load from one address and one site', () => {
   const from = (ip: string, site = 'shop') =>
     post(relay.url, batch([pageview()], site), { 'X-Forwarded-For': ip });
 
-  it('answers 429 with Retry-After past the limit of one address, other addresses and sites unaffected, then refills', async () => {
-    const statuses = [];
-    for (let i = 0; i < 3; i++) statuses.push((await from('203.0.113.1')).status);
-    expect(statuses).toEqual([200, 200, 200]);
-    const refused = await from('203.0.113.1');
-    expect(refused.status).toBe(429);
-    expect(refused.headers.get('retry-after')).toBe('1');
-    // A page on another origin can read it, so its outbox waits instead of giving up.
-    expect(refused.headers.get('access-control-allow-origin')).toBe('https://shop.example');
-    expect(refused.headers.get('access-control-expose-headers')).toBe('Retry-After');
-    expect(await refused.json()).toMatchObject({
-      error: 'rate_limited',
-      field: '(client)',
-      message: expect.stringContaining('retry in 1 s'),
-    });
-    expect((await from('203.0.113.2')).status).toBe(200);
-    expect((await from('203.0.113.3', 'blog')).status).toBe(200);
-    // Refill: 1 per second.
-    await new Promise((r) => setTimeout(r, 1100));
-    expect((await from('203.0.113.1')).status).toBe(200);
-  });
+  it(
+    'answers 429 with Retry-After past the limit of one address, ' +
+      'other addresses and sites unaffected, then refills',
+    async () => {
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await from('203.0.113.1')).status);
+      expect(statuses).toEqual([200, 200, 200]);
+      const refused = await from('203.0.113.1');
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      // A page on another origin can read it, so its outbox waits instead of giving up.
+      expect(refused.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+      expect(refused.headers.get('access-control-expose-headers')).toBe('Retry-After');
+      expect(await refused.json()).toMatchObject({
+        error: 'rate_limited',
+        field: '(client)',
+        message: expect.stringContaining('retry in 1 s'),
+      });
+      expect((await from('203.0.113.2')).status).toBe(200);
+      expect((await from('203.0.113.3', 'blog')).status).toBe(200);
+      // Refill: 1 per second.
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await from('203.0.113.1')).status).toBe(200);
+    },
+  );
 
   it('limits a site across addresses, other sites unaffected', async () => {
     // The site bucket (6, 1/s) was partly spent above; many addresses together empty it.

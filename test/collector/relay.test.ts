@@ -152,7 +152,8 @@ describe('startRelay', () => {
     }
     const perBatch = (performance.now() - t) / done;
     console.log(
-      `ingest: ${perBatch.toFixed(2)} ms per 20-event batch over HTTP (${((20 * 1000) / perBatch).toFixed(0)} events/s, sequential)`,
+      `ingest: ${perBatch.toFixed(2)} ms per 20-event batch over HTTP ` +
+        `(${((20 * 1000) / perBatch).toFixed(0)} events/s, sequential)`,
     );
     // A loose bound: the number is for the log; CI machines are shared and noisy.
     expect(perBatch).toBeLessThan(1000);

@@ -174,63 +174,67 @@ describe.runIf(postgresAvailable())(
     const allAcked = (ids: string[]) => () =>
       ['/a', '/b'].every((path) => ids.every((id) => hook.acked[path].has(id)));
 
-    it('stores every event once and delivers it to each destination exactly once, batches interleaved between two processes', async () => {
-      const { config, database } = await setUp({ leaseMs: 10_000 });
-      const relays = [await startRelay(config, database), await startRelay(config, database)];
-      const sent: string[] = [];
-      const results: { accepted: number; duplicates: number }[] = [];
-      for (let i = 0; i < 30; i++) {
-        const body = batch(events(5));
-        sent.push(...body.events.map((e) => e.id));
-        // Every fifth batch reaches both processes at once, as after a retried beacon behind a load balancer.
-        const targets = i % 5 == 0 ? relays : [relays[i % 2]];
-        for (const response of await Promise.all(targets.map((r) => post(r.url, body)))) {
-          expect(response.status).toBe(200);
-          results.push(await response.json());
+    it(
+      'stores every event once and delivers it to each destination ' +
+        'exactly once, batches interleaved between two processes',
+      async () => {
+        const { config, database } = await setUp({ leaseMs: 10_000 });
+        const relays = [await startRelay(config, database), await startRelay(config, database)];
+        const sent: string[] = [];
+        const results: { accepted: number; duplicates: number }[] = [];
+        for (let i = 0; i < 30; i++) {
+          const body = batch(events(5));
+          sent.push(...body.events.map((e) => e.id));
+          // Every fifth batch reaches both processes at once, as after a retried beacon behind a load balancer.
+          const targets = i % 5 == 0 ? relays : [relays[i % 2]];
+          for (const response of await Promise.all(targets.map((r) => post(r.url, body)))) {
+            expect(response.status).toBe(200);
+            results.push(await response.json());
+          }
         }
-      }
-      expect(results.reduce((n, r) => n + r.accepted, 0)).toBe(150);
-      expect(results.reduce((n, r) => n + r.duplicates, 0)).toBe(30);
-      await until(allAcked(sent), { times: 600, everyMs: 100 });
-      // Give both workers several more polls to send anything twice.
-      await new Promise((r) => setTimeout(r, 1000));
-      for (const path of ['/a', '/b']) {
-        expect([...hook.received[path].values()].every((times) => times.length == 1)).toBe(true);
-        expect(hook.received[path].size).toBe(150);
-      }
-      expect(await countStored(database)).toBe(150);
-      // Both processes did part of the sending.
-      for (const relay of relays) {
-        const status = await (await fetch(relay.url + '/status')).json();
-        expect(status.destinations.some((d: { recent: unknown[] }) => d.recent.length > 0)).toBe(
-          true,
+        expect(results.reduce((n, r) => n + r.accepted, 0)).toBe(150);
+        expect(results.reduce((n, r) => n + r.duplicates, 0)).toBe(30);
+        await until(allAcked(sent), { times: 600, everyMs: 100 });
+        // Give both workers several more polls to send anything twice.
+        await new Promise((r) => setTimeout(r, 1000));
+        for (const path of ['/a', '/b']) {
+          expect([...hook.received[path].values()].every((times) => times.length == 1)).toBe(true);
+          expect(hook.received[path].size).toBe(150);
+        }
+        expect(await countStored(database)).toBe(150);
+        // Both processes did part of the sending.
+        for (const relay of relays) {
+          const status = await (await fetch(relay.url + '/status')).json();
+          expect(status.destinations.some((d: { recent: unknown[] }) => d.recent.length > 0)).toBe(
+            true,
+          );
+        }
+        await Promise.all(relays.map((r) => r.stop()));
+        // `tracklet-relay status` reads the shared queue from any machine.
+        const shown = JSON.parse(
+          execFileSync(process.execPath, [
+            CLI,
+            'status',
+            '--json',
+            '--config',
+            config,
+            '--store',
+            database,
+          ]).toString(),
         );
-      }
-      await Promise.all(relays.map((r) => r.stop()));
-      // `tracklet-relay status` reads the shared queue from any machine.
-      const shown = JSON.parse(
-        execFileSync(process.execPath, [
-          CLI,
-          'status',
-          '--json',
-          '--config',
-          config,
-          '--store',
-          database,
-        ]).toString(),
-      );
-      expect(shown.events).toBe(150);
-      expect(
-        shown.destinations.map((d: { delivered: number; queued: number }) => [
-          d.delivered,
-          d.queued,
-        ]),
-      ).toEqual([
-        [150, 0],
-        [150, 0],
-      ]);
-      await hook.close();
-    });
+        expect(shown.events).toBe(150);
+        expect(
+          shown.destinations.map((d: { delivered: number; queued: number }) => [
+            d.delivered,
+            d.queued,
+          ]),
+        ).toEqual([
+          [150, 0],
+          [150, 0],
+        ]);
+        await hook.close();
+      },
+    );
 
     it('takes over the leased deliveries of a process killed mid-send once their lease runs out', async () => {
       const { config, database } = await setUp({ leaseMs: 1500 });

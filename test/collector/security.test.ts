@@ -242,70 +242,77 @@ describe('the event stream', () => {
     await until(async () => (await statusView()).stream.subscribers == 0, { times: 50 });
   });
 
-  it('drops a subscriber that does not read once it is 64 KiB behind and closes its connection; one that reads stays', async () => {
-    const port = Number(new URL(relay.url).port);
-    const socket = connect(port, '127.0.0.1');
-    let received = 0;
-    let closed = false;
-    socket.on('data', (d) => {
-      received += d.length;
-      // Reads the answer's head, then stops reading for good.
-      socket.pause();
-    });
-    socket.on('error', () => {});
-    socket.on('close', () => (closed = true));
-    await new Promise((r) => socket.once('connect', r));
-    socket.write(
-      `GET /events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`,
-    );
-    // Beside it, a subscriber that reads: it must keep up and stay.
-    const controller = new AbortController();
-    const reading = await fetch(relay.url + '/events/stream', {
-      headers: auth,
-      signal: controller.signal,
-    });
-    let readBytes = 0;
-    const reader = reading.body!.getReader();
-    void (async () => {
-      for (;;) {
-        const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
-        if (done) break;
-        readBytes += value!.byteLength;
-      }
-    })();
-    await until(async () => (await statusView()).stream.subscribers == 2, { times: 50 });
-    const before = (await statusView()).stream.dropped;
-    // ~100 KiB per batch: the kernel's socket buffers fill first, then the relay's queue.
-    const padding = 'x'.repeat(1000);
-    const started = performance.now();
-    let sent = 0;
-    let maxQueued = 0;
-    while (performance.now() - started < 60_000 && sent < 400) {
-      const events = Array.from({ length: 80 }, () =>
-        pageview({ properties: { padding } } as never),
+  it(
+    'drops a subscriber that does not read once it is 64 KiB ' +
+      'behind and closes its connection; one that reads stays',
+    async () => {
+      const port = Number(new URL(relay.url).port);
+      const socket = connect(port, '127.0.0.1');
+      let received = 0;
+      let closed = false;
+      socket.on('data', (d) => {
+        received += d.length;
+        // Reads the answer's head, then stops reading for good.
+        socket.pause();
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => (closed = true));
+      await new Promise((r) => socket.once('connect', r));
+      socket.write(
+        `GET /events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`,
       );
-      expect((await post(relay.url, batch(events))).status).toBe(200);
-      sent++;
+      // Beside it, a subscriber that reads: it must keep up and stay.
+      const controller = new AbortController();
+      const reading = await fetch(relay.url + '/events/stream', {
+        headers: auth,
+        signal: controller.signal,
+      });
+      let readBytes = 0;
+      const reader = reading.body!.getReader();
+      void (async () => {
+        for (;;) {
+          const { done, value } = await reader
+            .read()
+            .catch(() => ({ done: true, value: undefined }));
+          if (done) break;
+          readBytes += value!.byteLength;
+        }
+      })();
+      await until(async () => (await statusView()).stream.subscribers == 2, { times: 50 });
+      const before = (await statusView()).stream.dropped;
+      // ~100 KiB per batch: the kernel's socket buffers fill first, then the relay's queue.
+      const padding = 'x'.repeat(1000);
+      const started = performance.now();
+      let sent = 0;
+      let maxQueued = 0;
+      while (performance.now() - started < 60_000 && sent < 400) {
+        const events = Array.from({ length: 80 }, () =>
+          pageview({ properties: { padding } } as never),
+        );
+        expect((await post(relay.url, batch(events))).status).toBe(200);
+        sent++;
+        const view = (await statusView()).stream;
+        maxQueued = Math.max(maxQueued, view.queuedBytes);
+        if (view.dropped > before) break;
+      }
       const view = (await statusView()).stream;
-      maxQueued = Math.max(maxQueued, view.queuedBytes);
-      if (view.dropped > before) break;
-    }
-    const view = (await statusView()).stream;
-    console.log(
-      `slow subscriber dropped after ${sent} batches of ~100 KiB; relay queue peaked at ${maxQueued} bytes (cap 65536); client read ${received} bytes`,
-    );
-    expect(view.dropped).toBe(before + 1);
-    expect(view.subscribers).toBe(1);
-    // The cap plus at most one publish (one body's events, ~120 KiB here).
-    expect(maxQueued).toBeLessThanOrEqual(65_536 + 200_000);
-    expect(readBytes).toBeGreaterThan(sent * 100_000);
-    controller.abort();
-    // The relay ended the connection: once the client reads what the kernel buffered, it ends.
-    socket.removeAllListeners('data');
-    socket.resume();
-    await until(() => closed, { times: 100 });
-    socket.destroy();
-  });
+      console.log(
+        `slow subscriber dropped after ${sent} batches of ~100 KiB; relay queue ` +
+          `peaked at ${maxQueued} bytes (cap 65536); client read ${received} bytes`,
+      );
+      expect(view.dropped).toBe(before + 1);
+      expect(view.subscribers).toBe(1);
+      // The cap plus at most one publish (one body's events, ~120 KiB here).
+      expect(maxQueued).toBeLessThanOrEqual(65_536 + 200_000);
+      expect(readBytes).toBeGreaterThan(sent * 100_000);
+      controller.abort();
+      // The relay ended the connection: once the client reads what the kernel buffered, it ends.
+      socket.removeAllListeners('data');
+      socket.resume();
+      await until(() => closed, { times: 100 });
+      socket.destroy();
+    },
+  );
 
   it('bounds replay= in bytes, keeping the newest events', async () => {
     const ids: string[] = [];

@@ -64,7 +64,10 @@ const event = (id: string) => ({
   },
 });
 
-/** A file as an unversioned relay left it: one event queued for a webhook (with the full IP when the column exists), one dead letter, one refused event. */
+/**
+ * A file as an unversioned relay left it: one event queued for a webhook (with the full IP when the
+ * column exists), one dead letter, one refused event.
+ */
 const unversionedFile = (withIpColumn: boolean): string => {
   const file = join(dir, `old-${files++}.db`);
   const db = new Database(file);
@@ -80,18 +83,21 @@ const unversionedFile = (withIpColumn: boolean): string => {
   insertEvent.run('shop', 'e1', 1_000, JSON.stringify(event('e1')));
   insertEvent.run('shop', 'e2', 1_000, JSON.stringify(event('e2')));
   db.prepare(
-    "INSERT INTO deliveries (destination, site, event_id, next_at, updated_at) VALUES ('shop/hook', 'shop', 'e1', 1000, 1000)",
+    'INSERT INTO deliveries (destination, site, event_id, next_at, ' +
+      "updated_at) VALUES ('shop/hook', 'shop', 'e1', 1000, 1000)",
   ).run();
   if (withIpColumn)
     db.prepare("UPDATE deliveries SET ip = '203.0.113.7' WHERE event_id = 'e1'").run();
   db.prepare(
-    "INSERT INTO deliveries (destination, site, event_id, status, attempts, next_at, updated_at, last_error) VALUES ('shop/hook', 'shop', 'e2', 'dead', 3, 1000, 1500, 'HTTP 400')",
+    'INSERT INTO deliveries (destination, site, event_id, status, attempts, next_at, updated_at, ' +
+      "last_error) VALUES ('shop/hook', 'shop', 'e2', 'dead', 3, 1000, 1500, 'HTTP 400')",
   ).run();
   db.prepare(
     "INSERT INTO destination_log (destination, last_error, last_error_at) VALUES ('shop/hook', 'HTTP 400', 1500)",
   ).run();
   db.prepare(
-    "INSERT INTO rejected_events (site, received_at, idx, field, reason, raw) VALUES ('shop', 900, 0, 'type', 'unknown', '{}')",
+    'INSERT INTO rejected_events (site, received_at, idx, field, ' +
+      "reason, raw) VALUES ('shop', 900, 0, 'type', 'unknown', '{}')",
   ).run();
   expect(db.pragma('user_version', { simple: true })).toBe(0);
   db.close();

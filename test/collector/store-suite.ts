@@ -168,49 +168,53 @@ export function storeSuite(name: string, makeStore: () => Promise<StorePlace>): 
       expect(ids(await store.lease('shop/hook', 10, 6_000, 7_000))).toEqual(['a', 'b']);
     });
 
-    it('queues an ingest already leased when asked: returns those deliveries as a lease would read them, hidden until the lease runs out', async () => {
-      const { store, open } = await fresh();
-      const other = await open();
-      const sent = stored('a', 'shop', 1_000, { ip: '203.0.113.0', sendIp: '203.0.113.7' });
-      const result = await store.insertEvents(
-        [sent, stored('b', 'shop', 1_001)],
-        toAll(['shop/hook', 'shop/crm']),
-        { leaseUntil: 60_000 },
-      );
-      expect(result.inserted.map((s) => s.event.id)).toEqual(['a', 'b']);
-      const leased = result.leased ?? [];
-      expect(leased.map((d) => `${d.destination} ${d.stored.event.id}`).sort()).toEqual([
-        'shop/crm a',
-        'shop/crm b',
-        'shop/hook a',
-        'shop/hook b',
-      ]);
-      // The same as a lease reads back: the stored event (no sendIp) with the full IP over the stored one.
-      const read = { ...sent, ip: '203.0.113.7' } as Partial<StoredEvent>;
-      delete read.sendIp;
-      expect(
-        leased.find((d) => d.destination == 'shop/hook' && d.stored.event.id == 'a'),
-      ).toMatchObject({ attempts: 0, status: 'queued', stored: read });
-      expect(
-        leased.find((d) => d.destination == 'shop/hook' && d.stored.event.id == 'a')!.stored,
-      ).not.toHaveProperty('sendIp');
-      // Another process (or the poll) cannot lease them before the lease runs out; then it can.
-      expect(await other.lease('shop/hook', 10, 59_999, 120_000)).toEqual([]);
-      const later = await other.lease('shop/hook', 10, 60_000, 120_000);
-      expect(later.map((d) => d.id).sort()).toEqual(
-        leased
-          .filter((d) => d.destination == 'shop/hook')
-          .map((d) => d.id)
-          .sort(),
-      );
-      expect(later.find((d) => d.stored.event.id == 'a')!.stored).toEqual(read);
-      // A duplicate is neither stored nor queued again.
-      const again = await store.insertEvents([stored('a')], toAll(['shop/hook']), {
-        leaseUntil: 60_000,
-      });
-      expect(again).toMatchObject({ inserted: [], duplicates: 1 });
-      expect(again.leased ?? []).toEqual([]);
-    });
+    it(
+      'queues an ingest already leased when asked: returns those deliveries ' +
+        'as a lease would read them, hidden until the lease runs out',
+      async () => {
+        const { store, open } = await fresh();
+        const other = await open();
+        const sent = stored('a', 'shop', 1_000, { ip: '203.0.113.0', sendIp: '203.0.113.7' });
+        const result = await store.insertEvents(
+          [sent, stored('b', 'shop', 1_001)],
+          toAll(['shop/hook', 'shop/crm']),
+          { leaseUntil: 60_000 },
+        );
+        expect(result.inserted.map((s) => s.event.id)).toEqual(['a', 'b']);
+        const leased = result.leased ?? [];
+        expect(leased.map((d) => `${d.destination} ${d.stored.event.id}`).sort()).toEqual([
+          'shop/crm a',
+          'shop/crm b',
+          'shop/hook a',
+          'shop/hook b',
+        ]);
+        // The same as a lease reads back: the stored event (no sendIp) with the full IP over the stored one.
+        const read = { ...sent, ip: '203.0.113.7' } as Partial<StoredEvent>;
+        delete read.sendIp;
+        expect(
+          leased.find((d) => d.destination == 'shop/hook' && d.stored.event.id == 'a'),
+        ).toMatchObject({ attempts: 0, status: 'queued', stored: read });
+        expect(
+          leased.find((d) => d.destination == 'shop/hook' && d.stored.event.id == 'a')!.stored,
+        ).not.toHaveProperty('sendIp');
+        // Another process (or the poll) cannot lease them before the lease runs out; then it can.
+        expect(await other.lease('shop/hook', 10, 59_999, 120_000)).toEqual([]);
+        const later = await other.lease('shop/hook', 10, 60_000, 120_000);
+        expect(later.map((d) => d.id).sort()).toEqual(
+          leased
+            .filter((d) => d.destination == 'shop/hook')
+            .map((d) => d.id)
+            .sort(),
+        );
+        expect(later.find((d) => d.stored.event.id == 'a')!.stored).toEqual(read);
+        // A duplicate is neither stored nor queued again.
+        const again = await store.insertEvents([stored('a')], toAll(['shop/hook']), {
+          leaseUntil: 60_000,
+        });
+        expect(again).toMatchObject({ inserted: [], duplicates: 1 });
+        expect(again.leased ?? []).toEqual([]);
+      },
+    );
 
     it('never gives one delivery to two handles leasing at the same moment', async () => {
       const { store, open } = await fresh();
@@ -467,54 +471,58 @@ export function storeSuite(name: string, makeStore: () => Promise<StorePlace>): 
       expect((await again.rejected(1)).map((r) => r.receivedAt)).toEqual([2_000]);
     });
 
-    it('prunes exactly what is older than the cut-off, in bounded steps, and keeps events still owed to a destination', async () => {
-      const { store } = await fresh();
-      // Old (received at 1,000–1,004) and new (5,000) events; one old event is still queued, one dead-lettered.
-      await store.insertEvents(
-        ['o1', 'o2', 'o3', 'o4', 'o5'].map((id, i) => stored(id, 'shop', 1_000 + i)),
-        toAll(['d']),
-      );
-      await store.insertEvents([stored('n1', 'shop', 5_000)], toAll(['d']));
-      const leased = await store.lease('d', 10, 6_000, 7_000);
-      const byId = new Map(leased.map((d) => [d.stored.event.id, d.id]));
-      await store.markDelivered(
-        ['o1', 'o2', 'o3', 'n1'].map((id) => byId.get(id)!),
-        1_500,
-      );
-      await store.deadLetter([byId.get('o5')!], 'HTTP 400', 1_500);
-      await store.release([byId.get('o4')!]);
-      await store.setState('d', 'anon-old', { a: 1 });
-      await store.insertRejected([
-        { site: 'shop', receivedAt: 1_000, index: 0, field: 'f', reason: 'r', raw: '{}' },
-      ]);
+    it(
+      'prunes exactly what is older than the cut-off, in bounded ' +
+        'steps, and keeps events still owed to a destination',
+      async () => {
+        const { store } = await fresh();
+        // Old (received at 1,000–1,004) and new (5,000) events; one old event is still queued, one dead-lettered.
+        await store.insertEvents(
+          ['o1', 'o2', 'o3', 'o4', 'o5'].map((id, i) => stored(id, 'shop', 1_000 + i)),
+          toAll(['d']),
+        );
+        await store.insertEvents([stored('n1', 'shop', 5_000)], toAll(['d']));
+        const leased = await store.lease('d', 10, 6_000, 7_000);
+        const byId = new Map(leased.map((d) => [d.stored.event.id, d.id]));
+        await store.markDelivered(
+          ['o1', 'o2', 'o3', 'n1'].map((id) => byId.get(id)!),
+          1_500,
+        );
+        await store.deadLetter([byId.get('o5')!], 'HTTP 400', 1_500);
+        await store.release([byId.get('o4')!]);
+        await store.setState('d', 'anon-old', { a: 1 });
+        await store.insertRejected([
+          { site: 'shop', receivedAt: 1_000, index: 0, field: 'f', reason: 'r', raw: '{}' },
+        ]);
 
-      expect(await store.prune('events', 3_000, 2)).toBe(2);
-      expect(await store.prune('events', 3_000, 2)).toBe(1);
-      // o4 is queued and o5 dead-lettered: kept.
-      expect(await store.prune('events', 3_000, 2)).toBe(0);
-      expect((await store.events()).map((e) => e.event.id).sort()).toEqual(['n1', 'o4', 'o5']);
-      // The pruned events' delivered rows went with them; the rest of the queue is untouched.
-      expect((await store.status()).find((c) => c.destination == 'd')).toMatchObject({
-        queued: 1,
-        delivered: 1,
-        dead: 1,
-      });
-      expect(await store.prune('delivered', 1_000, 10)).toBe(0);
-      expect(await store.prune('deadLetters', 2_000, 10)).toBe(1);
-      expect((await store.status()).find((c) => c.destination == 'd')).toMatchObject({
-        queued: 1,
-        delivered: 1,
-        dead: 0,
-      });
-      expect(await store.prune('visitorState', Date.now() + 1_000, 10)).toBe(1);
-      expect(await store.getState('d', 'anon-old')).toBeUndefined();
-      expect(await store.prune('rejected', 999, 10)).toBe(0);
-      expect(await store.prune('rejected', 1_001, 10)).toBe(1);
-      // Still leasable: o4's delivery kept its event.
-      expect((await store.lease('d', 10, 8_000, 9_000)).map((d) => d.stored.event.id)).toEqual([
-        'o4',
-      ]);
-    });
+        expect(await store.prune('events', 3_000, 2)).toBe(2);
+        expect(await store.prune('events', 3_000, 2)).toBe(1);
+        // o4 is queued and o5 dead-lettered: kept.
+        expect(await store.prune('events', 3_000, 2)).toBe(0);
+        expect((await store.events()).map((e) => e.event.id).sort()).toEqual(['n1', 'o4', 'o5']);
+        // The pruned events' delivered rows went with them; the rest of the queue is untouched.
+        expect((await store.status()).find((c) => c.destination == 'd')).toMatchObject({
+          queued: 1,
+          delivered: 1,
+          dead: 1,
+        });
+        expect(await store.prune('delivered', 1_000, 10)).toBe(0);
+        expect(await store.prune('deadLetters', 2_000, 10)).toBe(1);
+        expect((await store.status()).find((c) => c.destination == 'd')).toMatchObject({
+          queued: 1,
+          delivered: 1,
+          dead: 0,
+        });
+        expect(await store.prune('visitorState', Date.now() + 1_000, 10)).toBe(1);
+        expect(await store.getState('d', 'anon-old')).toBeUndefined();
+        expect(await store.prune('rejected', 999, 10)).toBe(0);
+        expect(await store.prune('rejected', 1_001, 10)).toBe(1);
+        // Still leasable: o4's delivery kept its event.
+        expect((await store.lease('d', 10, 8_000, 9_000)).map((d) => d.stored.event.id)).toEqual([
+          'o4',
+        ]);
+      },
+    );
 
     it('erases a visitor by anonymous id or user id and remembers the ids as suppressed', async () => {
       const { store, open } = await fresh();
@@ -582,28 +590,32 @@ export function storeSuite(name: string, makeStore: () => Promise<StorePlace>): 
       await again.ping();
     });
 
-    it('keeps the full IP for sending with the queued deliveries only, never with the event, and forgets it once settled', async () => {
-      const { store } = await fresh();
-      await store.insertEvents(
-        [
-          stored('ip1', 'shop', 1_000, { ip: '203.0.113.0', sendIp: '203.0.113.57' }),
-          stored('ip2', 'shop', 1_001, { ip: '203.0.113.0', sendIp: '203.0.113.58' }),
-        ],
-        toAll(['d']),
-      );
-      expect((await store.events()).map((e) => [e.ip, 'sendIp' in e])).toEqual([
-        ['203.0.113.0', false],
-        ['203.0.113.0', false],
-      ]);
-      const leased = await store.lease('d', 10, 2_000, 3_000);
-      expect(leased.map((d) => d.stored.ip)).toEqual(['203.0.113.57', '203.0.113.58']);
-      await store.deadLetter([leased[1].id], 'HTTP 400', 2_100);
-      expect((await store.deadLetters('d')).map((d) => d.stored.ip)).toEqual(['203.0.113.0']);
-      await store.retryAt([leased[0].id], 2_500, 'HTTP 503', 2_100);
-      expect((await store.lease('d', 10, 4_000, 5_000)).map((d) => d.stored.ip)).toEqual([
-        '203.0.113.57',
-      ]);
-    });
+    it(
+      'keeps the full IP for sending with the queued deliveries ' +
+        'only, never with the event, and forgets it once settled',
+      async () => {
+        const { store } = await fresh();
+        await store.insertEvents(
+          [
+            stored('ip1', 'shop', 1_000, { ip: '203.0.113.0', sendIp: '203.0.113.57' }),
+            stored('ip2', 'shop', 1_001, { ip: '203.0.113.0', sendIp: '203.0.113.58' }),
+          ],
+          toAll(['d']),
+        );
+        expect((await store.events()).map((e) => [e.ip, 'sendIp' in e])).toEqual([
+          ['203.0.113.0', false],
+          ['203.0.113.0', false],
+        ]);
+        const leased = await store.lease('d', 10, 2_000, 3_000);
+        expect(leased.map((d) => d.stored.ip)).toEqual(['203.0.113.57', '203.0.113.58']);
+        await store.deadLetter([leased[1].id], 'HTTP 400', 2_100);
+        expect((await store.deadLetters('d')).map((d) => d.stored.ip)).toEqual(['203.0.113.0']);
+        await store.retryAt([leased[0].id], 2_500, 'HTTP 503', 2_100);
+        expect((await store.lease('d', 10, 4_000, 5_000)).map((d) => d.stored.ip)).toEqual([
+          '203.0.113.57',
+        ]);
+      },
+    );
 
     it("cuts a refused event's raw JSON to the size cap", async () => {
       const { store } = await fresh();

@@ -158,7 +158,8 @@ describe('the harness', () => {
   const template = { code, permissions: parsePermissions(sections.WEB_PERMISSIONS) };
   const { setup } = parseTests(sections.TESTS);
   const data =
-    "{ tagType: 'init', scriptUrl: 'https://cdn.example.com/tracklet.js', endpoint: 'https://relay.example.com/collect', site: 'shop' }";
+    "{ tagType: 'init', scriptUrl: 'https://cdn.example.com/tracklet.js', " +
+    "endpoint: 'https://relay.example.com/collect', site: 'shop' }";
 
   it('fails a scenario whose assertion does not hold, and one that asserts nothing', () => {
     const wrong = runScenario(template, setup, {

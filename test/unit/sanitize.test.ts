@@ -135,17 +135,21 @@ describe('sanitize', () => {
     expect(warn).not.toHaveBeenCalled();
   });
 
-  it('serialises with the JSON of load time, ignoring a page that patched JSON.stringify or Array.prototype.toJSON', () => {
-    const original = JSON.stringify;
-    JSON.stringify = () => {
-      throw new Error('patched');
-    };
-    (Array.prototype as unknown as { toJSON: () => string }).toJSON = () => 'broken';
-    try {
-      expect(stringify({ a: [1, 2], d: { b: [true] } })).toBe('{"a":[1,2],"d":{"b":[true]}}');
-    } finally {
-      JSON.stringify = original;
-      delete (Array.prototype as unknown as { toJSON?: unknown }).toJSON;
-    }
-  });
+  it(
+    'serialises with the JSON of load time, ignoring a page ' +
+      'that patched JSON.stringify or Array.prototype.toJSON',
+    () => {
+      const original = JSON.stringify;
+      JSON.stringify = () => {
+        throw new Error('patched');
+      };
+      (Array.prototype as unknown as { toJSON: () => string }).toJSON = () => 'broken';
+      try {
+        expect(stringify({ a: [1, 2], d: { b: [true] } })).toBe('{"a":[1,2],"d":{"b":[true]}}');
+      } finally {
+        JSON.stringify = original;
+        delete (Array.prototype as unknown as { toJSON?: unknown }).toJSON;
+      }
+    },
+  );
 });

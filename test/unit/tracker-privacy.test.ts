@@ -56,20 +56,24 @@ describe('the privacy gate in the tracker', () => {
     expect(localStorage.length).toBe(0);
   });
 
-  it('on consent(true) sends them with e-mail addresses and tokens scrubbed from every field, campaign kept', async () => {
-    tracker.consent(true);
-    await tracker.flush();
-    const text = bodies().join('\n');
-    const events = bodies().flatMap((body) => JSON.parse(body).events);
-    expect(events.map((event) => event.type)).toEqual(['pageview', 'error', 'event']);
-    for (const secret of ['bob@example.com', 'abc', 's3cr3t', 'k9'])
-      expect(text).not.toContain(secret);
-    expect(events[0].attribution).toEqual({ utm_source: 'x' });
-    expect(events[1]).toMatchObject({
-      message: 'Cannot load https://api.example/u?auth=[redacted] for [redacted]',
-      filename: 'https://s.example/app.js?key=[redacted]',
-    });
-    expect(localStorage.getItem('tracklet:consent')).toBe('1');
-    expect(localStorage.getItem('tracklet:aid')).toBe(events[0].anonymousId);
-  });
+  it(
+    'on consent(true) sends them with e-mail addresses ' +
+      'and tokens scrubbed from every field, campaign kept',
+    async () => {
+      tracker.consent(true);
+      await tracker.flush();
+      const text = bodies().join('\n');
+      const events = bodies().flatMap((body) => JSON.parse(body).events);
+      expect(events.map((event) => event.type)).toEqual(['pageview', 'error', 'event']);
+      for (const secret of ['bob@example.com', 'abc', 's3cr3t', 'k9'])
+        expect(text).not.toContain(secret);
+      expect(events[0].attribution).toEqual({ utm_source: 'x' });
+      expect(events[1]).toMatchObject({
+        message: 'Cannot load https://api.example/u?auth=[redacted] for [redacted]',
+        filename: 'https://s.example/app.js?key=[redacted]',
+      });
+      expect(localStorage.getItem('tracklet:consent')).toBe('1');
+      expect(localStorage.getItem('tracklet:aid')).toBe(events[0].anonymousId);
+    },
+  );
 });

@@ -167,22 +167,29 @@ describe('Tracklet against the best peer', () => {
   const rows = headline(results);
   const row = (start: string) => rows.find((r) => r.figure.startsWith(start))!;
 
-  it('compares each figure with the best comparable peer (not web-vitals, not a loader alone) and gives the ratio', () => {
-    expect(row('script tag, first file')).toMatchObject({
-      ours: 2_900,
-      best: { id: 'plausible', value: 2_335 },
-    });
-    expect(row('script tag, first file').ratio).toBeCloseTo(2_900 / 2_335);
-    expect(row('npm').best.id).toBe('plausible');
-    expect(row('npm').ratio).toBeCloseTo(2_700 / 2_335);
-    expect(row('script time to start')).toMatchObject({
-      ours: 20,
-      best: { id: 'plausible', value: 18 },
-    });
-    expect(row('1,000')).toMatchObject({ ours: 8, best: { id: 'openpanel', value: 20 } });
-    expect(row('bytes sent')).toMatchObject({ ours: 900, best: { id: 'plausible', value: 1_800 } });
-    expect(row('bytes sent').ratio).toBeCloseTo(0.5);
-  });
+  it(
+    'compares each figure with the best comparable peer (not ' +
+      'web-vitals, not a loader alone) and gives the ratio',
+    () => {
+      expect(row('script tag, first file')).toMatchObject({
+        ours: 2_900,
+        best: { id: 'plausible', value: 2_335 },
+      });
+      expect(row('script tag, first file').ratio).toBeCloseTo(2_900 / 2_335);
+      expect(row('npm').best.id).toBe('plausible');
+      expect(row('npm').ratio).toBeCloseTo(2_700 / 2_335);
+      expect(row('script time to start')).toMatchObject({
+        ours: 20,
+        best: { id: 'plausible', value: 18 },
+      });
+      expect(row('1,000')).toMatchObject({ ours: 8, best: { id: 'openpanel', value: 20 } });
+      expect(row('bytes sent')).toMatchObject({
+        ours: 900,
+        best: { id: 'plausible', value: 1_800 },
+      });
+      expect(row('bytes sent').ratio).toBeCloseTo(0.5);
+    },
+  );
 
   it('lists every figure where a peer still wins, and none where Tracklet does', () => {
     const wins = peerWins(results);
@@ -251,26 +258,30 @@ describe('the floor server', () => {
 });
 
 describe('benchmark events in a request', () => {
-  it('counts each event of a wire-v2 body whose shared name went into common, and text occurrences otherwise', async () => {
-    const { marksIn } = await import('../../../bench/lib/server.mjs');
-    const v2 = JSON.stringify({
-      v: 2,
-      site: 's',
-      sentAt: 1,
-      common: { name: 'bench_event', anonymousId: 'a' },
-      events: [{ id: '1' }, { id: '2' }, { id: '3', name: 'other' }],
-    });
-    expect(marksIn(v2, v2)).toBe(2);
-    const v1 = JSON.stringify({
-      v: 1,
-      site: 's',
-      sentAt: 1,
-      events: [
-        { id: '1', name: 'bench_event' },
-        { id: '2', name: 'bench_event' },
-      ],
-    });
-    expect(marksIn(v1, v1)).toBe(2);
-    expect(marksIn('n=bench_event', 'n=bench_event')).toBe(1);
-  });
+  it(
+    'counts each event of a wire-v2 body whose shared name ' +
+      'went into common, and text occurrences otherwise',
+    async () => {
+      const { marksIn } = await import('../../../bench/lib/server.mjs');
+      const v2 = JSON.stringify({
+        v: 2,
+        site: 's',
+        sentAt: 1,
+        common: { name: 'bench_event', anonymousId: 'a' },
+        events: [{ id: '1' }, { id: '2' }, { id: '3', name: 'other' }],
+      });
+      expect(marksIn(v2, v2)).toBe(2);
+      const v1 = JSON.stringify({
+        v: 1,
+        site: 's',
+        sentAt: 1,
+        events: [
+          { id: '1', name: 'bench_event' },
+          { id: '2', name: 'bench_event' },
+        ],
+      });
+      expect(marksIn(v1, v1)).toBe(2);
+      expect(marksIn('n=bench_event', 'n=bench_event')).toBe(1);
+    },
+  );
 });

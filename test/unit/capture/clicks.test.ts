@@ -18,7 +18,8 @@ const element = (html: string): HTMLElement => {
 describe('click capture helpers', () => {
   it('reads data-tracklet-prop-* attributes as properties, names as written', () => {
     const button = element(
-      '<button data-tracklet-event="signup" data-tracklet-prop-plan="pro" data-tracklet-prop-billing-cycle="yearly" data-other="x">Go</button>',
+      '<button data-tracklet-event="signup" data-tracklet-prop-plan="pro" ' +
+        'data-tracklet-prop-billing-cycle="yearly" data-other="x">Go</button>',
     );
     expect(propsOf(button)).toEqual({ plan: 'pro', 'billing-cycle': 'yearly' });
   });

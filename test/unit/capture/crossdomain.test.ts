@@ -97,20 +97,24 @@ describe('hosts and URLs', () => {
 describe('adopt', () => {
   const context = () => startCapture(() => {}, { includeLocal: true }).context;
 
-  it("takes a fresh link's ids and attribution before the first pageview, and the parameter out of the address bar", () => {
-    history.replaceState({ kept: 1 }, '', `/pay?step=1&${PARAM}=${encodePayload(payload())}#top`);
-    const test = { ...context(), read, write };
-    expect(adopt(test, NOW + 500)).toBeUndefined();
-    expect(location.pathname + location.search + location.hash).toBe('/pay?step=1#top');
-    expect(history.state).toEqual({ kept: 1 });
-    expect(read('aid')).toBe('anon-1');
-    expect(JSON.parse(read('session')!)).toMatchObject({
-      id: 'sess-1',
-      last: NOW + 500,
-      campaign: '',
-      pending: { utm_source: 'news' },
-    });
-  });
+  it(
+    "takes a fresh link's ids and attribution before the " +
+      'first pageview, and the parameter out of the address bar',
+    () => {
+      history.replaceState({ kept: 1 }, '', `/pay?step=1&${PARAM}=${encodePayload(payload())}#top`);
+      const test = { ...context(), read, write };
+      expect(adopt(test, NOW + 500)).toBeUndefined();
+      expect(location.pathname + location.search + location.hash).toBe('/pay?step=1#top');
+      expect(history.state).toEqual({ kept: 1 });
+      expect(read('aid')).toBe('anon-1');
+      expect(JSON.parse(read('session')!)).toMatchObject({
+        id: 'sess-1',
+        last: NOW + 500,
+        campaign: '',
+        pending: { utm_source: 'news' },
+      });
+    },
+  );
 
   it('removes a stale link and adopts nothing', () => {
     history.replaceState({}, '', `/pay?${PARAM}=${encodePayload(payload())}`);
@@ -121,28 +125,38 @@ describe('adopt', () => {
 });
 
 describe('decoration', () => {
-  it('decorates a left or middle click to a listed host with the current ids, not a right click nor other hosts', () => {
-    write('aid', 'anon-9');
-    write('session', JSON.stringify({ id: 'sess-9', last: Date.now(), campaign: '' }));
-    document.body.innerHTML = `<a id="in" href="https://checkout.example/pay">in</a><a id="out" href="https://elsewhere.example/">out</a>`;
-    const test = startCapture(() => {});
-    const stop = crossDomain(['checkout.example'])({ ...test.context, read, write }) as () => void;
-    const link = document.getElementById('in') as HTMLAnchorElement;
-    link.dispatchEvent(new MouseEvent('auxclick', { bubbles: true, button: 2 }));
-    expect(link.href).not.toContain(PARAM);
-    link.addEventListener('click', (event) => event.preventDefault());
-    link.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
-    const value = new URL(link.href).searchParams.get(PARAM)!;
-    expect(readPayload(value, Date.now(), browserHash())).toMatchObject({
-      a: 'anon-9',
-      s: 'sess-9',
-    });
-    const out = document.getElementById('out') as HTMLAnchorElement;
-    out.addEventListener('click', (event) => event.preventDefault());
-    out.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
-    expect(out.href).toBe('https://elsewhere.example/');
-    stop();
-  });
+  it(
+    'decorates a left or middle click to a listed host with ' +
+      'the current ids, not a right click nor other hosts',
+    () => {
+      write('aid', 'anon-9');
+      write('session', JSON.stringify({ id: 'sess-9', last: Date.now(), campaign: '' }));
+      document.body.innerHTML =
+        `<a id="in" href="https://checkout.example/pay">in</a><a ` +
+        `id="out" href="https://elsewhere.example/">out</a>`;
+      const test = startCapture(() => {});
+      const stop = crossDomain(['checkout.example'])({
+        ...test.context,
+        read,
+        write,
+      }) as () => void;
+      const link = document.getElementById('in') as HTMLAnchorElement;
+      link.dispatchEvent(new MouseEvent('auxclick', { bubbles: true, button: 2 }));
+      expect(link.href).not.toContain(PARAM);
+      link.addEventListener('click', (event) => event.preventDefault());
+      link.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
+      const value = new URL(link.href).searchParams.get(PARAM)!;
+      expect(readPayload(value, Date.now(), browserHash())).toMatchObject({
+        a: 'anon-9',
+        s: 'sess-9',
+      });
+      const out = document.getElementById('out') as HTMLAnchorElement;
+      out.addEventListener('click', (event) => event.preventDefault());
+      out.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
+      expect(out.href).toBe('https://elsewhere.example/');
+      stop();
+    },
+  );
 
   it('does not share ids while consent is pending', () => {
     write('aid', 'anon-9');

@@ -27,26 +27,30 @@ afterEach(() => {
 });
 
 describe('beforeEach', () => {
-  it("runs the step before the page's own beforeSend, which sees its result and may still drop the event; stops when told", () => {
-    const config = resolveConfig(
-      {
-        endpoint: '/c',
-        site: 's',
-        beforeSend: (event: TrackletEvent) =>
-          event.type == 'event' && event.name == 'drop' ? null : event,
-      },
-      false,
-    )!;
-    const stop = beforeEachStep(config, (event) => ((event as { mark?: number }).mark = 1));
-    expect(config.beforeSend!({ type: 'event', name: 'keep' } as TrackletEvent)).toMatchObject({
-      mark: 1,
-    });
-    expect(config.beforeSend!({ type: 'event', name: 'drop' } as TrackletEvent)).toBeNull();
-    stop();
-    expect(config.beforeSend!({ type: 'event', name: 'keep' } as TrackletEvent)).not.toHaveProperty(
-      'mark',
-    );
-  });
+  it(
+    "runs the step before the page's own beforeSend, which sees " +
+      'its result and may still drop the event; stops when told',
+    () => {
+      const config = resolveConfig(
+        {
+          endpoint: '/c',
+          site: 's',
+          beforeSend: (event: TrackletEvent) =>
+            event.type == 'event' && event.name == 'drop' ? null : event,
+        },
+        false,
+      )!;
+      const stop = beforeEachStep(config, (event) => ((event as { mark?: number }).mark = 1));
+      expect(config.beforeSend!({ type: 'event', name: 'keep' } as TrackletEvent)).toMatchObject({
+        mark: 1,
+      });
+      expect(config.beforeSend!({ type: 'event', name: 'drop' } as TrackletEvent)).toBeNull();
+      stop();
+      expect(
+        config.beforeSend!({ type: 'event', name: 'keep' } as TrackletEvent),
+      ).not.toHaveProperty('mark');
+    },
+  );
 
   it('leaves the event as it was when the step throws', () => {
     const config = resolveConfig({ endpoint: '/c', site: 's' }, false)!;
@@ -134,7 +138,9 @@ describe('notFound', () => {
 
 describe('forms', () => {
   it('sends form_submit with id, name, method and action path, never a value, and flushes', () => {
-    document.body.innerHTML = `<form id="signup" name="news" method="POST" action="/thanks?email=bob@example.com#x"><input name="email" value="bob@example.com"><input name="id" value="shadow"><button>Go</button></form>`;
+    document.body.innerHTML =
+      `<form id="signup" name="news" method="POST" action="/thanks?email=bob@example.com#x"><input ` +
+      `name="email" value="bob@example.com"><input name="id" value="shadow"><button>Go</button></form>`;
     const test = startCapture(forms());
     const form = document.querySelector('form')!;
     form.addEventListener('submit', (event) => event.preventDefault());
@@ -156,7 +162,9 @@ describe('forms', () => {
   });
 
   it('names the host of an action on another site, and a button’s formaction wins', () => {
-    document.body.innerHTML = `<form action="https://pay.example/checkout?x=1"><button formaction="/local">Go</button></form>`;
+    document.body.innerHTML =
+      `<form action="https://pay.example/checkout?x=1"><button ` +
+      `formaction="/local">Go</button></form>`;
     const form = document.querySelector('form')!;
     expect(formProps(form)).toEqual({
       form_id: '',

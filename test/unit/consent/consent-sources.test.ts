@@ -70,21 +70,25 @@ describe('Google Consent Mode v2', () => {
     expect(start(gcm()).choices).toEqual([false]);
   });
 
-  it('sees each update once when a tag manager installs its own push over Tracklet’s, and the items still land in the array', () => {
-    win.dataLayer = [] as unknown as Layer;
-    const { choices } = start(gcm());
-    const layer = win.dataLayer!;
-    const seen: unknown[] = [];
-    const previous = layer.push;
-    layer.push = function (...items: unknown[]) {
-      seen.push(...items);
-      return previous.apply(layer, items);
-    };
-    gtag('consent', 'update', { analytics_storage: 'granted' });
-    expect(choices).toEqual([true]);
-    expect(seen).toHaveLength(1);
-    expect(layer).toHaveLength(1);
-  });
+  it(
+    'sees each update once when a tag manager installs its own ' +
+      'push over Tracklet’s, and the items still land in the array',
+    () => {
+      win.dataLayer = [] as unknown as Layer;
+      const { choices } = start(gcm());
+      const layer = win.dataLayer!;
+      const seen: unknown[] = [];
+      const previous = layer.push;
+      layer.push = function (...items: unknown[]) {
+        seen.push(...items);
+        return previous.apply(layer, items);
+      };
+      gtag('consent', 'update', { analytics_storage: 'granted' });
+      expect(choices).toEqual([true]);
+      expect(seen).toHaveLength(1);
+      expect(layer).toHaveLength(1);
+    },
+  );
 });
 
 describe('IAB TCF v2.2', () => {
