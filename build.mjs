@@ -43,9 +43,11 @@ const browser = {
 export const VARIANTS = [
   { name: 'tracklet', entry: 'src/script.ts', format: 'iife', flags: {} },
   { name: 'tracklet.debug', entry: 'src/script.ts', format: 'iife', flags: { DEBUG: true } },
-  // The second file both load from next to themselves: web-vitals and the vitals, errors, clicks and engagement captures.
+  // The second file both load from next to themselves: web-vitals and the vitals, errors, clicks
+  // and engagement captures.
   { name: 'tracklet.captures', entry: 'src/captures.ts', format: 'iife', flags: {} },
-  // The third file, fetched before the start only by tags that use it: init(), props, 404s, forms, cross-domain, consent platforms.
+  // The third file, fetched before the start only by tags that use it: init(), props, 404s, forms,
+  // cross-domain, consent platforms.
   { name: 'tracklet.marketing', entry: 'src/marketing.ts', format: 'iife', flags: {} },
 ];
 
@@ -164,7 +166,10 @@ function withExtensions(dir) {
   }
 }
 
-/** Prints sizes and the SRI hash of each script-tag file (for `integrity=` attributes), and writes it to `<file>.sri`. */
+/**
+ * Prints sizes and the SRI hash of each script-tag file (for `integrity=` attributes), and writes
+ * it to `<file>.sri`.
+ */
 function report() {
   const kb = (n) => (n / 1024).toFixed(2) + ' kB';
   for (const name of ['tracklet.js', 'tracklet.captures.js', 'tracklet.marketing.js']) {
@@ -172,7 +177,8 @@ function report() {
     const sri = 'sha384-' + createHash('sha384').update(file).digest('base64');
     writeFileSync(`dist/${name}.sri`, sri + '\n');
     console.log(
-      `dist/${name}  ${kb(file.length)} min, ${kb(gzipSync(file, { level: 9 }).length)} gzip, ${kb(brotliCompressSync(file).length)} brotli`,
+      `dist/${name}  ${kb(file.length)} min, ${kb(gzipSync(file, { level: 9 }).length)} ` +
+        `gzip, ${kb(brotliCompressSync(file).length)} brotli`,
     );
     console.log(`  integrity="${sri}"`);
   }

@@ -197,7 +197,10 @@ const load = (url, connections) =>
 const percentile = (sorted, p) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-/** One scenario: start `processes` relays on `store`, load them together, wait for every accepted event to be delivered. */
+/**
+ * One scenario: start `processes` relays on `store`, load them together, wait for every accepted
+ * event to be delivered.
+ */
 const scenario = async (label, store, processes, pgUrl, pgPid) => {
   const hook = await startWebhook();
   const dir = mkdtempSync(join(tmpdir(), 'tracklet-bench-'));
@@ -352,7 +355,8 @@ const main = async () => {
   const pgUrl = process.env.DATABASE_URL ?? own.url;
   const sqliteDir = mkdtempSync(join(tmpdir(), 'tracklet-bench-sqlite-'));
   say(
-    `relay scale bench: ${DURATION} s per run, ${CONNECTIONS} connections, ${BATCH} events per request, ${cpus().length} cores, load ${loadavg()[0].toFixed(1)}`,
+    `relay scale bench: ${DURATION} s per run, ${CONNECTIONS} connections, ${BATCH} ` +
+      `events per request, ${cpus().length} cores, load ${loadavg()[0].toFixed(1)}`,
   );
   const rows = [];
   try {

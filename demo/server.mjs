@@ -243,7 +243,8 @@ const main = async () => {
   });
   if (values.help) {
     console.log(
-      'Usage: npm run demo -- [--port 8080] [--host 127.0.0.1] [--store .tmp/demo.db]\n(or PORT=8080 HOST=127.0.0.1 STORE=… npm run demo)',
+      'Usage: npm run demo -- [--port 8080] [--host 127.0.0.1] [--store ' +
+        '.tmp/demo.db]\n(or PORT=8080 HOST=127.0.0.1 STORE=… npm run demo)',
     );
     return;
   }
@@ -263,7 +264,9 @@ const main = async () => {
     demo = await startDemo({ port, host, storePath });
   } catch (error) {
     const hints = {
-      EADDRINUSE: `Port ${port} on ${host} is already in use (is another demo still running?).\nPick another port: npm run demo -- --port ${port + 1}   (or PORT=${port + 1} npm run demo)`,
+      EADDRINUSE:
+        `Port ${port} on ${host} is already in use (is another demo still running?).\nPick ` +
+        `another port: npm run demo -- --port ${port + 1}   (or PORT=${port + 1} npm run demo)`,
       EACCES: `Port ${port} needs more privileges. Pick a port above 1024: npm run demo -- --port 8080`,
       EADDRNOTAVAIL: `Cannot listen on ${host}: not an address of this machine. Try --host 127.0.0.1`,
     };

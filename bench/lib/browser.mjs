@@ -138,7 +138,10 @@ const openPage = async (browser, server, { throttle = THROTTLE, route = true } =
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
-/** Waits until the server holds `marks` benchmark events, or nothing arrived for `idle` ms (DELIVERY_WINDOW at most). */
+/**
+ * Waits until the server holds `marks` benchmark events, or nothing arrived for `idle` ms
+ * (DELIVERY_WINDOW at most).
+ */
 const settle = async (server, marks, idle = 3500) => {
   const end = Date.now() + DELIVERY_WINDOW;
   let count = server.requests.length;

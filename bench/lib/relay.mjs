@@ -392,7 +392,8 @@ export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
   for (const row of rows)
     if (row.statuses?.[429])
       notes.push(
-        `${row.target} answered 429 (rate limited) ${row.statuses[429]} times: its rate limit must be off or high in the bench's relay config (measureRelay in bench/lib/relay.mjs), or its figure is not its throughput`,
+        `${row.target} answered 429 (rate limited) ${row.statuses[429]} times: its rate limit must be off or high ` +
+          `in the bench's relay config (measureRelay in bench/lib/relay.mjs), or its figure is not its throughput`,
       );
   if (ROUNDS > 1)
     for (const row of rows)

@@ -134,7 +134,8 @@ export const peerWins = (results) => {
     for (const peer of row.peers)
       if (row.ours != null && peer.value < row.ours)
         wins.push(
-          `${peer.label}: ${row.figure}: ${fmt(row, peer.value)} vs Tracklet ${fmt(row, row.ours)} (Tracklet ÷ peer ${ratio(row.ours / Math.max(peer.value, 0.1))})`,
+          `${peer.label}: ${row.figure}: ${fmt(row, peer.value)} vs Tracklet ` +
+            `${fmt(row, row.ours)} (Tracklet ÷ peer ${ratio(row.ours / Math.max(peer.value, 0.1))})`,
         );
   const peers = comparablePeers(sizes);
   if (browser) {
@@ -158,7 +159,8 @@ export const peerWins = (results) => {
       const visitTheirs = browser.visits[peer.id];
       if (visitTheirs && visitOurs && visitTheirs.bytes < visitOurs.bytes)
         wins.push(
-          `${peer.label}: ${int(visitTheirs.bytes)} bytes sent in the longer visit vs Tracklet ${int(visitOurs.bytes)} (Tracklet ÷ peer ${ratio(visitOurs.bytes / Math.max(visitTheirs.bytes, 1))})`,
+          `${peer.label}: ${int(visitTheirs.bytes)} bytes sent in the longer visit vs Tracklet ` +
+            `${int(visitOurs.bytes)} (Tracklet ÷ peer ${ratio(visitOurs.bytes / Math.max(visitTheirs.bytes, 1))})`,
         );
     }
   }
@@ -203,7 +205,8 @@ export const markdown = (results) => {
   const { machine, sizes, browser, summaries, relay, wins, notes, seconds } = results;
   const out = [];
   out.push(
-    `Measured ${machine.date} on ${machine.nproc} cores (${machine.cpu}), ${machine.chromium}, Node ${machine.node}; \`npm run bench\` took ${int(seconds)} s.`,
+    `Measured ${machine.date} on ${machine.nproc} cores (${machine.cpu}), ` +
+      `${machine.chromium}, Node ${machine.node}; \`npm run bench\` took ${int(seconds)} s.`,
   );
   out.push(
     "The machine is shared: figures are medians with the run's min–max in brackets, and they move between runs.",
@@ -258,7 +261,8 @@ export const markdown = (results) => {
   if (browser) {
     const startKeys = ['start', 'firstFile', 'after', 'tbt', 'longTasks', 'task', 'task3000'];
     out.push(
-      `\n### Start-up and calls (Chromium ${browser.version}, CPU throttled ${browser.throttle}× unless said, median of ${browser.reps} runs, trackers alternating)\n`,
+      `\n### Start-up and calls (Chromium ${browser.version}, CPU throttled ${browser.throttle}× ` +
+        `unless said, median of ${browser.reps} runs, trackers alternating)\n`,
     );
     out.push(
       table(
@@ -320,7 +324,8 @@ export const markdown = (results) => {
       );
     out.push('\n### Network\n');
     out.push(
-      'The visit of the table above: landing, 10 custom events, one SPA navigation, the tab closed. A longer visit: landing with campaign parameters, 3 SPA navigations, 5 custom events, 1 error, a click, page hide by navigating away.\n',
+      'The visit of the table above: landing, 10 custom events, one SPA navigation, the tab closed. A longer visit: landing ' +
+        'with campaign parameters, 3 SPA navigations, 5 custom events, 1 error, a click, page hide by navigating away.\n',
     );
     out.push(
       table(

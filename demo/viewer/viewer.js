@@ -226,7 +226,8 @@ const sessionHeader = (session) => {
     el(
       'div',
       { class: 'facts' },
-      `${clock(session.first).slice(0, 8)} · ${duration(session.last - session.first)} · ${plural(pages, 'page')} · ${plural(session.events.length, 'event')}`,
+      `${clock(session.first).slice(0, 8)} · ${duration(session.last - session.first)} ` +
+        `· ${plural(pages, 'page')} · ${plural(session.events.length, 'event')}`,
     ),
   );
 };
