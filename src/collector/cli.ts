@@ -23,7 +23,9 @@ import { startRelay } from './index';
 // Bundled at build time: esbuild keeps only the `version` field.
 import { version } from '../../package.json';
 
-const USAGE = `usage: tracklet-relay [serve|check|status|dead-letters|rejected|erase] --config <file> [--port n] [--host h] [--store file|postgres://…] [--admin-open]
+const USAGE =
+  `usage: tracklet-relay [serve|check|status|dead-letters|rejected|erase] --config ` +
+  `<file> [--port n] [--host h] [--store file|postgres://…] [--admin-open]
        status [--json]   dead-letters [--destination site/name] [--requeue] [--limit n]   rejected [--limit n] [--json]
        erase (--anonymous-id id | --user-id id) [--json]`;
 
@@ -45,7 +47,9 @@ Deletes a visitor's stored events, queued deliveries, destination state and refu
 suppresses the ids so later events of them are dropped at ingest (a running relay reads the list
 within a minute). A user id also erases every anonymous id seen with it. What destinations already
 received is not erased here: ask each of them.`,
-  'dead-letters': `usage: tracklet-relay dead-letters --config <file> [--store …] [--destination site/name] [--limit n] [--json] [--requeue]
+  'dead-letters':
+    `usage: tracklet-relay dead-letters --config <file> [--store …] ` +
+    `[--destination site/name] [--limit n] [--json] [--requeue]
 Lists deliveries that failed for good; --requeue sends them again (a running relay picks them up).`,
 };
 
@@ -130,9 +134,14 @@ const erase = (values: Flags, storage: string) => {
   return withStore(storage, async (store) => {
     const erased = await store.erase(who, Date.now());
     if (values.json) return void process.stdout.write(JSON.stringify(erased, null, 2) + '\n');
+    const suppressed = [
+      ...erased.suppressed.anonymousIds.map((id) => `anonymousId ${id}`),
+      ...erased.suppressed.userIds.map((id) => `userId ${id}`),
+    ];
     process.stdout.write(
-      `erased ${erased.events} event(s), ${erased.deliveries} delivery row(s), ${erased.visitorState} destination state row(s), ${erased.rejected} refused event(s)\n` +
-        `suppressed: ${[...erased.suppressed.anonymousIds.map((id) => `anonymousId ${id}`), ...erased.suppressed.userIds.map((id) => `userId ${id}`)].join(', ')}\n` +
+      `erased ${erased.events} event(s), ${erased.deliveries} delivery row(s), ` +
+        `${erased.visitorState} destination state row(s), ${erased.rejected} refused event(s)\n` +
+        `suppressed: ${suppressed.join(', ')}\n` +
         'events already delivered to destinations are not erased by the relay: request erasure from each destination\n',
     );
   });
@@ -197,7 +206,8 @@ const rejected = async (store: Store, values: Flags) => {
   if (values.json) return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
   for (const r of rows)
     process.stdout.write(
-      `${new Date(r.receivedAt).toISOString()}\t${r.site}\tevents.${r.index}\t${r.field}\t${r.reason}\t${r.raw.slice(0, 200)}\n`,
+      `${new Date(r.receivedAt).toISOString()}\t${r.site}\tevents.${r.index}\t${r.field}\t` +
+        `${r.reason}\t${r.raw.slice(0, 200)}\n`,
     );
   process.stdout.write(
     `${rows.length} refused event(s) shown, ${await store.countRejected()} in all\n`,
@@ -220,7 +230,8 @@ const deadLetters = async (store: Store, values: Flags, secretsOf: (key: string)
   if (values.json) return void process.stdout.write(JSON.stringify(letters, null, 2) + '\n');
   for (const l of letters)
     process.stdout.write(
-      `${l.id}\t${l.destination}\t${l.stored.event.type}\t${l.stored.event.id}\tattempts=${l.attempts}\t${l.lastError ?? ''}\n`,
+      `${l.id}\t${l.destination}\t${l.stored.event.type}\t${l.stored.event.id}\tattempts=` +
+        `${l.attempts}\t${l.lastError ?? ''}\n`,
     );
   process.stdout.write(`${letters.length} dead letter(s)\n`);
 };

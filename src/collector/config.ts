@@ -390,7 +390,9 @@ export const resolveConfig = (
       for (const [key, value] of Object.entries(secrets))
         if (/[\r\n\0]/.test(value))
           throw new ConfigError(
-            `${at}: the value of ${key.startsWith('header:') ? `headersEnv.${key.slice(7)}` : key + 'Env'} contains a line break or NUL`,
+            `${at}: the value of ` +
+              `${key.startsWith('header:') ? `headersEnv.${key.slice(7)}` : key + 'Env'} ` +
+              `contains a line break or NUL`,
           );
       return {
         ...d,

@@ -70,8 +70,10 @@ CREATE TABLE rejected_events (
   {
     version: 3,
     name: 'retention and erasure: suppressed ids, events by age, deliveries by event',
-    sql: `
-CREATE TABLE suppressed (kind TEXT NOT NULL, value TEXT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (kind, value));
+    sql:
+      `
+CREATE TABLE suppressed (kind TEXT NOT NULL, value TEXT NOT NULL, created_at BIGINT NOT NULL, ` +
+      `PRIMARY KEY (kind, value));
 CREATE INDEX events_received ON events (received_at);
 CREATE INDEX deliveries_event ON deliveries (site, event_id);`,
   },
@@ -212,10 +214,12 @@ export async function openPostgresStore(
   const logDelivered = (updated: string) =>
     `WITH done AS (${updated} RETURNING destination)
      INSERT INTO destination_log (destination, last_delivered_at) SELECT DISTINCT destination, $2::bigint FROM done
-     ON CONFLICT (destination) DO UPDATE SET last_delivered_at = GREATEST(destination_log.last_delivered_at, excluded.last_delivered_at)`;
+     ON CONFLICT (destination) DO UPDATE SET last_delivered_at = ` +
+    `GREATEST(destination_log.last_delivered_at, excluded.last_delivered_at)`;
   const logFailed = (updated: string) =>
     `WITH failed AS (${updated} RETURNING destination)
-     INSERT INTO destination_log (destination, last_error, last_error_at) SELECT DISTINCT destination, $2::text, $3::bigint FROM failed
+     INSERT INTO destination_log (destination, last_error, last_error_at) SELECT DISTINCT ` +
+    `destination, $2::text, $3::bigint FROM failed
      ON CONFLICT (destination) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at`;
 
   return {
@@ -417,7 +421,8 @@ export async function openPostgresStore(
     async requeue(destination, ids, now) {
       const { rowCount } = await query(
         `UPDATE deliveries SET status = 'queued', attempts = 0, next_at = $3, lease_until = 0, updated_at = $3
-         WHERE status = 'dead' AND ($1::text IS NULL OR destination = $1) AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))`,
+         WHERE status = 'dead' AND ($1::text IS NULL OR destination = $1) AND ($2::bigint[] IS ` +
+          `NULL OR id = ANY($2::bigint[]))`,
         [destination ?? null, ids ?? null, now],
       );
       return rowCount ?? 0;

@@ -18,7 +18,10 @@ const MAX_KEY_LENGTH = 128;
 const MAX_PROPERTIES_BYTES = 32_768;
 const MAX_PATH = 2048;
 
-/** Databuddy's property rules: no nulls, ≤ 50 keys of ≤ 128 characters, ≤ 32 KB. Extra keys are dropped, last first. */
+/**
+ * Databuddy's property rules: no nulls, ≤ 50 keys of ≤ 128 characters, ≤ 32 KB. Extra keys are
+ * dropped, last first.
+ */
 export const boundProperties = (properties: Record<string, unknown>): Record<string, unknown> => {
   const clean = withoutNulls(properties) as Record<string, unknown>;
   const entries = Object.entries(clean)
