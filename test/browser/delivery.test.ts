@@ -154,10 +154,10 @@ describe('delivery in real Chromium', () => {
         .waitFor(() => named('bulk').length == 3000, 90_000)
         .catch((error) => {
           throw new Error(
-            `${named('bulk').length} of 3000 arrived; answers ${server.received.map((request) => request.status)}: ${error}`.slice(
-              0,
-              2000,
-            ),
+            (
+              `${named('bulk').length} of 3000 arrived; answers ` +
+              `${server.received.map((request) => request.status)}: ${error}`
+            ).slice(0, 2000),
           );
         });
       const bulk = named('bulk');

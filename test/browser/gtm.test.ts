@@ -21,7 +21,8 @@ let browser: Browser;
  * Tag Manager's page side of the APIs the template requires, and `runTag(data)` to fire a tag
  * (the template's code with `data`, as Tag Manager runs it when a trigger fires).
  */
-const runtime = `<script>
+const runtime =
+  `<script>
   (function () {
     const path = (key) => key.split('.');
     const get = (key) => path(key).reduce((value, part) => (value == null ? undefined : value[part]), window);
@@ -31,7 +32,8 @@ const runtime = `<script>
       callInWindow: (key, ...args) => get(key)(...args),
       copyFromWindow: (key) => get(key),
       createArgumentsQueue: (fnKey, arrayKey) => {
-        if (typeof get(fnKey) != 'function') parentOf(fnKey)[path(fnKey).pop()] = function () { get(arrayKey).push(arguments); };
+        if (typeof get(fnKey) != 'function') parentOf(fnKey)[path(fnKey).pop()] = function () { ` +
+  `get(arrayKey).push(arguments); };
         if (!Array.isArray(get(arrayKey))) parentOf(arrayKey)[path(arrayKey).pop()] = [];
         return get(fnKey);
       },
@@ -114,9 +116,12 @@ describe('the GTM template on a page', () => {
   it.skipIf(!/\binit\b/.test(readFileSync(join(ROOT, 'src/script.ts'), 'utf8')))(
     'a "Load and configure" tag injects the script and configures it through the stub, with no data-* attributes',
     async () => {
-      const tags = `<script>
+      const tags =
+        `<script>
         runTag({ tagType: 'track', eventName: 'before_init' });
-        runTag({ tagType: 'init', scriptUrl: location.origin + '/dist/tracklet.js', endpoint: location.origin + '/collect', site: 'gtm-site', includeLocal: true, flushInterval: '100', vitals: false, errors: false, clicks: false, engagement: false });
+        runTag({ tagType: 'init', scriptUrl: location.origin + '/dist/tracklet.js', endpoint: ` +
+        `location.origin + '/collect', site: 'gtm-site', includeLocal: true, flushInterval: ` +
+        `'100', vitals: false, errors: false, clicks: false, engagement: false });
       </script>`;
       server.route('/gtm/init', html(runtime + tags, '<p>Shop</p>'));
       const context = await browser.newContext();

@@ -83,7 +83,9 @@ describe('consent', () => {
   );
 
   it('takes consent queued by the stub before the script loaded', async () => {
-    const stub = `<script>window.tracklet=window.tracklet||function(){(tracklet.q=tracklet.q||[]).push(arguments)};tracklet('track','early');tracklet('consent',true)</script>`;
+    const stub =
+      `<script>window.tracklet=window.tracklet||function(){(tracklet.q=tracklet.q||[])` +
+      `.push(arguments)};tracklet('track','early');tracklet('consent',true)</script>`;
     server.route('/stub-consent', html(stub + scriptTag({ consent: 'required' })));
     const context = await browser.newContext();
     const page = await open(context, '/stub-consent');

@@ -1,8 +1,9 @@
 /**
  * The shape of src/ that keeps it readable: no function body over 60 lines (a factory's nested
  * functions counted on their own), no import cycle (type-only imports included), and a core that
- * imports no capture.
+ * imports no capture; and no line over 120 columns in any tracked source file.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
@@ -89,5 +90,27 @@ describe('the code in src/', () => {
       )
       .map(([file]) => name(file));
     expect(coreOnCaptures).toEqual([]);
+  });
+});
+
+describe('the code of the whole repository', () => {
+  it('has no line over 120 columns', () => {
+    const root = resolve(import.meta.dirname, '..', '..');
+    const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' })
+      .split('\0')
+      .filter((file) => /\.(ts|tsx|mjs|js)$/.test(file))
+      .filter((file) => !/(^|\/)(node_modules|dist)\//.test(file))
+      .filter((file) => existsSync(join(root, file)));
+    const long: string[] = [];
+    for (const file of tracked) {
+      readFileSync(join(root, file), 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          // Columns are characters (code points), not UTF-16 units.
+          if ([...line].length > 120) long.push(`${file}:${i + 1}`);
+        });
+    }
+    expect(tracked.length).toBeGreaterThan(100);
+    expect(long).toEqual([]);
   });
 });

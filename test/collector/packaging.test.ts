@@ -35,16 +35,19 @@ describe('CommonJS consumers', () => {
     const body = JSON.stringify(batch([pageview()]));
     const root = project({
       'package.json': '{ "type": "commonjs" }',
-      'main.js': `
+      'main.js':
+        `
         const tracklet = require('tracklet');
         const { startRelay } = require('tracklet/collector');
         (async () => {
           const relay = await startRelay({ config: { sites: { shop: { origins: ['*'], destinations: [] } } } });
           const health = await (await fetch(relay.url + '/health')).json();
-          const answer = await (await fetch(relay.url + '/collect', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: ${JSON.stringify(body)} })).json();
+          const answer = await (await fetch(relay.url + '/collect', { method: 'POST', headers: { ` +
+        `'Content-Type': 'text/plain' }, body: ${JSON.stringify(body)} })).json();
           const stored = await relay.store.countEvents();
           await relay.close();
-          console.log(JSON.stringify({ api: ['init', 'track', 'identify', 'flush'].map((k) => typeof tracklet[k]), health, answer, stored }));
+          console.log(JSON.stringify({ api: ['init', 'track', 'identify', 'flush'].map((k) => ` +
+        `typeof tracklet[k]), health, answer, stored }));
         })();`,
     });
     const out = JSON.parse(
@@ -78,8 +81,10 @@ describe('the relay’s types', () => {
           },
           files: ['main.ts'],
         }),
-        'main.ts': `
-        import { startRelay, openSqliteStore, type Relay, type StoredEvent, type RelayConfig } from 'tracklet/collector';
+        'main.ts':
+          `
+        import { startRelay, openSqliteStore, type Relay, type StoredEvent, type RelayConfig } ` +
+          `from 'tracklet/collector';
         const relay: Promise<Relay> = startRelay({ config: { sites: {} }, port: 0 });
         const store = openSqliteStore(':memory:');
         const site: StoredEvent['site'] = 'shop';

@@ -123,7 +123,10 @@ describe('admin exposure at start', () => {
     const serve = refusal(['serve', '--host', '0.0.0.0']);
     expect(serve.status).toBe(1);
     expect(serve.stderr).toMatch(
-      /^tracklet-relay: refusing to start with .*relay\.json: adminTokenEnv: the relay would listen on 0\.0\.0\.0 .*set adminTokenEnv.*"adminOpen": true \(--admin-open\)/,
+      new RegExp(
+        String.raw`^tracklet-relay: refusing to start with .*relay\.json: adminTokenEnv: ` +
+          String.raw`the relay would listen on 0\.0\.0\.0 .*set adminTokenEnv.*"adminOpen": true \(--admin-open\)`,
+      ),
     );
     const check = refusal(['check'], { TRACKLET_HOST: '::' });
     expect(check.status).toBe(1);
