@@ -279,8 +279,10 @@ const scenario = async (label, store, processes, pgUrl, pgPid) => {
     ...(pgPid ? { pgCpuMsPer1000: Math.round((cpu.pg * 1e6) / Math.max(1, accepted)) } : {}),
   };
   say(
-    `${label.padEnd(24)} ${String(row.eventsPerSec).padStart(7)} events/s (${row.requestsPerSec} req/s)  ingest p50 ${row.ingestP50ms} ms p99 ${row.ingestP99ms} ms  ` +
-      `delivered ${row.delivered}/${row.accepted} (all ${row.drainedAfterMs} ms after the load), latency p50 ${row.deliveryP50ms} ms p99 ${row.deliveryP99ms} ms` +
+    `${label.padEnd(24)} ${String(row.eventsPerSec).padStart(7)} events/s (${row.requestsPerSec} ` +
+      `req/s)  ingest p50 ${row.ingestP50ms} ms p99 ${row.ingestP99ms} ms  ` +
+      `delivered ${row.delivered}/${row.accepted} (all ${row.drainedAfterMs} ms after the load), ` +
+      `latency p50 ${row.deliveryP50ms} ms p99 ${row.deliveryP99ms} ms` +
       `  relay CPU ${row.relayCpuMsPer1000} ms/1000 events` +
       (pgUrl ? `  pg connections ${row.pgConnections}` : '') +
       (pgPid ? `  pg CPU ${row.pgCpuMsPer1000} ms/1000 events` : ''),
@@ -342,9 +344,12 @@ const storeCeiling = async (url, pgPid) => {
     ...(pgPid ? { pgCpuMsPer1000: Math.round((pgCpu * 1e6) / Math.max(1, events)) } : {}),
   };
   say(
-    `${row.scenario.padEnd(24)} ${String(row.eventsPerSec).padStart(7)} events/s (${row.insertsPerSec} insert transactions/s of ${BATCH} events, 20 in flight); max_connections ${row.maxConnections}` +
+    `${row.scenario.padEnd(24)} ${String(row.eventsPerSec).padStart(7)} events/s ` +
+      `(${row.insertsPerSec} insert transactions/s of ${BATCH} events, 20 in flight); ` +
+      `max_connections ${row.maxConnections}` +
       (pgPid
-        ? `; pg CPU ${row.pgCpuMsPer1000} ms/1000 events → one PostgreSQL core ≈ ${Math.round(1e6 / Math.max(1, row.pgCpuMsPer1000))} events/s`
+        ? `; pg CPU ${row.pgCpuMsPer1000} ms/1000 events → one PostgreSQL core ≈ ` +
+          `${Math.round(1e6 / Math.max(1, row.pgCpuMsPer1000))} events/s`
         : ''),
   );
   return row;

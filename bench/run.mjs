@@ -64,30 +64,65 @@ console.log('bench: relay against the floor');
 const relay = await measureRelayVsFloor();
 
 const notes = [
-  'Peers are the npm packages pinned in package.json, each bundled for a minimal equivalent usage (bench/entries/): auto pageview, one custom event, and ' +
-    'vitals/errors where the package offers them. All were pointed at a local collector on 127.0.0.1; requests to any other host were aborted and are counted as tried.',
-  'Umami is not compared: no npm package ships its browser tracker on its own. The only one that carries the tracker source, `umami` 2.10.0, is the whole Umami server application ' +
-    "(54 runtime dependencies, Next.js and Prisma among them, with peer ranges that conflict with this project's), too heavy to pin as a development dependency for one file.",
-  `Every tracker is loaded by a plain <script src> from the bench server, in the same page. The Tracklet script tag is what \`node build.mjs\` left in dist/ with every file it loads (this run: ` +
-    `${files.map((f) => f.replace('dist/', '')).join(', ')}); sizes are of each file without its trailing source-map comment, each compressed on its own (each travels on its own) and summed.`,
-  '"Script time to start" is, from a Chromium trace (DevTools timeline) of the page load at 4× CPU throttle, the main-thread time of the tracker\'s own script: compiling and running its files (EvaluateScript) and every callback into them (FunctionCall), from its first file until its first request leaves or the page\'s load event has run, whichever comes ' +
-    "first (every tracker here has queued its first pageview by then). The page's own calls (Tracklet's `tracklet.track(…)` line) are served as a file and count as the tracker's. \"Script after start\" is the tracker's script time after that, until the trace ends (1–6 s after load, when its files stop arriving): files loaded later, idle work, timers.",
-  '"1,000 track() in one task" is performance.now() around one synchronous loop of 1,000 calls in the traced page once its files stopped arriving (1 s or more ' +
-    'after load), 4× throttle; "3,000 … no throttle" the same with 3,000 calls in a fresh page without throttle. A loop still running after 2 s stops and is scaled.',
+  'Peers are the npm packages pinned in package.json, each bundled for a minimal equivalent ' +
+    'usage (bench/entries/): auto pageview, one custom event, and ' +
+    'vitals/errors where the package offers them. All were pointed at a local collector on ' +
+    '127.0.0.1; requests to any other host were aborted and are counted as tried.',
+  'Umami is not compared: no npm package ships its browser tracker on its own. The only one that ' +
+    'carries the tracker source, `umami` 2.10.0, is the whole Umami server application ' +
+    '(54 runtime dependencies, Next.js and Prisma among them, with peer ranges that conflict ' +
+    "with this project's), too heavy to pin as a development dependency for one file.",
+  `Every tracker is loaded by a plain <script src> from the bench server, in the same page. The ` +
+    `Tracklet script tag is what \`node build.mjs\` left in dist/ with every file it loads ` +
+    `(this run: ` +
+    `${files.map((f) => f.replace('dist/', '')).join(', ')}); sizes are of each file without its ` +
+    `trailing source-map comment, each compressed on its own (each travels on its own) and ` +
+    `summed.`,
+  '"Script time to start" is, from a Chromium trace (DevTools timeline) of the page load at 4× ' +
+    "CPU throttle, the main-thread time of the tracker's own script: compiling and running " +
+    'its files (EvaluateScript) and every callback into them (FunctionCall), from its first ' +
+    "file until its first request leaves or the page's load event has run, whichever comes " +
+    "first (every tracker here has queued its first pageview by then). The page's own calls " +
+    "(Tracklet's `tracklet.track(…)` line) are served as a file and count as the " +
+    'tracker\'s. "Script after start" is the tracker\'s script time after that, until the ' +
+    'trace ends (1–6 s after load, when its files stop arriving): files loaded later, idle ' +
+    'work, timers.',
+  '"1,000 track() in one task" is performance.now() around one synchronous loop of 1,000 calls ' +
+    'in the traced page once its files stopped arriving (1 s or more ' +
+    'after load), 4× throttle; "3,000 … no throttle" the same with 3,000 calls in a fresh ' +
+    'page without throttle. A loop still running after 2 s stops and is scaled.',
   'web-vitals is the version Tracklet ships, with a minimal sendBeacon reporter: the floor any ' +
     'tracker that reports vitals pays. It is not a tracker and is left out of the comparison.',
   'Snowplow: @snowplow/browser-plugin-error-tracking is at 4.3.1 and requires the same tracker ' +
     'version, so the tracker is pinned to 4.3.1; no web-vitals plugin is published for it.',
-  'PostHog runs with its defaults except remote config, flags, surveys, session recording and external script loading, which are off (they would ' +
-    'reach its servers); its web-vitals and exception extensions are bundled. Its default client-side rate limit drops part of a 1,000-event burst.',
+  'PostHog runs with its defaults except remote config, flags, surveys, session recording and ' +
+    'external script loading, which are off (they would ' +
+    'reach its servers); its web-vitals and exception extensions are bundled. Its default ' +
+    'client-side rate limit drops part of a 1,000-event burst.',
   'Segment and Snowplow send no SPA pageview on their own: the visit calls ' +
     'their page() / trackPageView() after each navigation, as an app would.',
   "The browser's user agent is a regular Chrome one (headless Chromium's " +
     '"HeadlessChrome" makes some trackers drop every event as a bot).',
-  '"track + flush" is Chromium\'s main-thread task time (CDP Performance.getMetrics TaskDuration) from the first track() until the last request went out or 6 s passed; "delivered" is the share of the events the collector received in that ' +
-    'time (over 100 % means duplicates). The calls are made in chunks of 50, each timed until the next task (so work deferred to microtasks counts); a tracker still busy after 5 s is measured on the calls made so far, scaled to 1,000.',
-  'Relay against the floor: each target runs in its own process on 127.0.0.1 under the same load from autocannon in this process: unique 20-event batches (wire format v1), 10 connections, a fixed time each. The floor (bench/lib/floor-server.mjs) is node:http + JSON.parse + one better-sqlite3 WAL transaction per body inserting each event and two queue rows, nothing else. The relay is `tracklet-relay` (dist/collector/cli.js) with two webhook destinations answered at once by a local sink, so delivery runs during the load; "at the ' +
-    'sink" counts the distinct events each destination received, and "missing" the accepted (2xx) events that did not arrive within 60 s of the end of the load. PostgreSQL is a throwaway PostgreSQL 15 server (fsync on) started for the run and removed after. "CPU µs / event" is the target process\'s user + system CPU from the start of the load until the sink had every accepted event (ingest and delivery; PostgreSQL\'s own CPU not included), per accepted event: it moves far less than events/s when other work shares the machine.',
+  '"track + flush" is Chromium\'s main-thread task time (CDP Performance.getMetrics ' +
+    'TaskDuration) from the first track() until the last request went out or 6 s passed; ' +
+    '"delivered" is the share of the events the collector received in that ' +
+    'time (over 100 % means duplicates). The calls are made in chunks of 50, each timed until ' +
+    'the next task (so work deferred to microtasks counts); a tracker still busy after 5 s ' +
+    'is measured on the calls made so far, scaled to 1,000.',
+  'Relay against the floor: each target runs in its own process on 127.0.0.1 under the same load ' +
+    'from autocannon in this process: unique 20-event batches (wire format v1), 10 ' +
+    'connections, a fixed time each. The floor (bench/lib/floor-server.mjs) is node:http + ' +
+    'JSON.parse + one better-sqlite3 WAL transaction per body inserting each event and two ' +
+    'queue rows, nothing else. The relay is `tracklet-relay` (dist/collector/cli.js) with two ' +
+    'webhook destinations answered at once by a local sink, so delivery runs during the load; ' +
+    '"at the ' +
+    'sink" counts the distinct events each destination received, and "missing" the accepted ' +
+    '(2xx) events that did not arrive within 60 s of the end of the load. PostgreSQL is a ' +
+    'throwaway PostgreSQL 15 server (fsync on) started for the run and removed after. "CPU ' +
+    'µs / event" is the target process\'s user + system CPU from the start of the load ' +
+    "until the sink had every accepted event (ingest and delivery; PostgreSQL's own CPU not " +
+    'included), per accepted event: it moves far less than events/s when other work shares ' +
+    'the machine.',
   ...new Set(browser ? browser.trackers.filter((t) => t.note).map((t) => t.note) : []),
   'Numbers move on a shared machine (2 cores shared with other work ' +
     'during this run): compare medians and ratios, not single runs.',

@@ -43,14 +43,18 @@ const heroImage = (label) => {
     { length: 9 },
     (_, i) => `<line x1="60" x2="1140" y1="${110 + i * 45}" y2="${110 + i * 45}"/>`,
   ).join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="520" viewBox="0 0 1200 520">
-<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#4f46e5"/><stop offset="1" stop-color="#0ea5e9"/></linearGradient></defs>
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="520" viewBox="0 0 1200 520">
+<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" ` +
+    `stop-color="#4f46e5"/><stop offset="1" stop-color="#0ea5e9"/></linearGradient></defs>
 <rect width="1200" height="520" rx="24" fill="url(#g)"/>
 <g stroke="#fff" stroke-opacity=".15">${grid}</g>
 <g fill="#fff" fill-opacity=".35">${bars}</g>
-<g fill="none" stroke="#fff" stroke-width="6" stroke-linecap="round"><polyline points="60,380 300,300 430,330 580,220 720,250 880,140 1140,120"/></g>
+<g fill="none" stroke="#fff" stroke-width="6" stroke-linecap="round"><polyline points="60,380 ` +
+    `300,300 430,330 580,220 720,250 880,140 1140,120"/></g>
 <text x="60" y="80" font-family="system-ui,sans-serif" font-size="44" font-weight="700" fill="#fff">${label}</text>
-</svg>`;
+</svg>`
+  );
 };
 
 /**
@@ -208,15 +212,18 @@ export async function startDemo({
   }
   collector = toNodeListener(relay.handler);
   const urls = { site: origin + '/', spa: origin + '/app/', viewer: origin + '/viewer/' };
-  log?.(`Tracklet demo is running:
+  log?.(
+    `Tracklet demo is running:
 
   Marketing site   ${urls.site}
   SPA (npm build)  ${urls.spa}
   Live viewer      ${urls.viewer}   <- open this next to the others
 
 Collector: POST ${origin}/collect, ${origin}/status, ${origin}/events/stream
-${storePath ? `Events are stored in ${storePath}\n` : ''}The demo's "crm" destination refuses one request in three: the retries show below and in the viewer.
-Press Ctrl-C to stop.`);
+${storePath ? `Events are stored in ${storePath}\n` : ''}The demo's "crm" destination refuses one request in three: ` +
+      `the retries show below and in the viewer.
+Press Ctrl-C to stop.`,
+  );
 
   return {
     url: origin,

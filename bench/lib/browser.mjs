@@ -90,13 +90,15 @@ const trackers = async () => {
 };
 
 /** The identical page every tracker is measured on: its script tag, then the page's own calls. */
-const pageFor = (
-  tracker,
-) => `<!doctype html><html><head><meta charset="utf-8"><title>Bench page</title>
-<script>window.__lt=[];new PerformanceObserver(function(l){l.getEntries().forEach(function(e){__lt.push(e.duration)})}).observe({type:'longtask'})</script>
+const pageFor = (tracker) =>
+  `<!doctype html><html><head><meta charset="utf-8"><title>Bench page</title>
+<script>window.__lt=[];new PerformanceObserver(function(l){l.getEntries().forEach(function(e){__lt` +
+  `.push(e.duration)})}).observe({type:'longtask'})</script>
 <script src="${tracker.src}"${tracker.attrs || ''}></script>
 ${tracker.page ? `<script src="/t/${tracker.id}-page.js"></script>` : ''}
-</head><body><main><h1>Bench page</h1>${'<p>Some text of an article, long enough to be the largest paint. </p>'.repeat(20)}<button id="cta">Sign up</button></main></body></html>`;
+</head><body><main><h1>Bench page</h1>` +
+  `${'<p>Some text of an article, long enough to be the largest paint. </p>'.repeat(20)}<button ` +
+  `id="cta">Sign up</button></main></body></html>`;
 
 /** Serves the pages and script files of every tracker. */
 const serve = (server, list) => {

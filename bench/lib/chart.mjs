@@ -30,15 +30,24 @@ const panel = (title, unit, items) => {
     const y = 34 + i * rowH;
     const whisker =
       item.min != null && item.max != null && item.max > item.min
-        ? `<line x1="${labelW + x(item.min)}" x2="${labelW + x(item.max)}" y1="${y + 8}" y2="${y + 8}" stroke="#333" stroke-width="1.5"/>`
+        ? `<line x1="${labelW + x(item.min)}" x2="${labelW + x(item.max)}" y1="${y + 8}" ` +
+          `y2="${y + 8}" stroke="#333" stroke-width="1.5"/>`
         : '';
-    return `<text x="${labelW - 8}" y="${y + 12}" text-anchor="end" font-weight="${item.ours ? 700 : 400}">${esc(item.label)}</text>
-<rect x="${labelW}" y="${y}" width="${Math.max(1, x(item.value))}" height="16" fill="${item.ours ? '#1b7f5b' : '#8a94a6'}"/>${whisker}
-<text x="${labelW + Math.max(x(item.value), x(item.max ?? 0)) + 6}" y="${y + 12}">${fmt(item.value)}</text>`;
+    return (
+      `<text x="${labelW - 8}" y="${y + 12}" text-anchor="end" ` +
+      `font-weight="${item.ours ? 700 : 400}">${esc(item.label)}</text>
+<rect x="${labelW}" y="${y}" width="${Math.max(1, x(item.value))}" height="16" ` +
+      `fill="${item.ours ? '#1b7f5b' : '#8a94a6'}"/>${whisker}
+<text x="${labelW + Math.max(x(item.value), x(item.max ?? 0)) + 6}" y="${y + 12}">${fmt(item.value)}</text>`
+    );
   });
-  return `<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg" font-family="DejaVu Sans, sans-serif" font-size="12">
-<text x="0" y="18" font-size="14" font-weight="700">${esc(title)}</text><text x="${width}" y="18" text-anchor="end" fill="#555">${esc(unit)}${log ? ', log scale' : ''}</text>
-${rows.join('\n')}</svg>`;
+  return (
+    `<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg" ` +
+    `font-family="DejaVu Sans, sans-serif" font-size="12">
+<text x="0" y="18" font-size="14" font-weight="700">${esc(title)}</text><text x="${width}" y="18" ` +
+    `text-anchor="end" fill="#555">${esc(unit)}${log ? ', log scale' : ''}</text>
+${rows.join('\n')}</svg>`
+  );
 };
 
 /** Builds the chart page from results.json's content. */
@@ -110,10 +119,16 @@ export const chartHtml = ({ machine, sizes, browser, summaries, relay }) => {
         })),
       ),
     );
-  return `<!doctype html><html><head><meta charset="utf-8"><style>body{margin:16px;background:#fff;color:#111;font-family:DejaVu Sans,sans-serif}svg{display:block;margin-bottom:14px}</style></head>
+  return (
+    `<!doctype html><html><head><meta charset="utf-8"><style>body{margin:16px;background:#fff;col` +
+    `or:#111;font-family:DejaVu Sans,sans-serif}svg{display:block;margin-bottom:14px}</style>` +
+    `</head>
 <body><div style="font-size:18px;font-weight:700">Tracklet and peers, measured in one run</div>
-<div style="font-size:12px;color:#555;margin:4px 0 14px">${esc(machine.date)} · ${machine.nproc} cores, ${esc(machine.cpu)} · ${esc(machine.chromium)} · medians; whiskers show the run's min–max</div>
-${panels.join('\n')}</body></html>`;
+<div style="font-size:12px;color:#555;margin:4px 0 14px">${esc(machine.date)} · ${machine.nproc} ` +
+    `cores, ${esc(machine.cpu)} · ${esc(machine.chromium)} · medians; whiskers show the run's ` +
+    `min–max</div>
+${panels.join('\n')}</body></html>`
+  );
 };
 
 /** Renders the chart page and writes a PNG screenshot of it. */

@@ -10,8 +10,12 @@ const db = new Database(process.argv[2]);
 // The relay's SQLite settings: WAL, synchronous NORMAL.
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
-db.exec(`CREATE TABLE IF NOT EXISTS events (site TEXT NOT NULL, id TEXT NOT NULL, received_at INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (site, id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS deliveries (destination TEXT NOT NULL, site TEXT NOT NULL, event_id TEXT NOT NULL, next_at INTEGER NOT NULL, PRIMARY KEY (destination, site, event_id));`);
+db.exec(
+  `CREATE TABLE IF NOT EXISTS events (site TEXT NOT NULL, id TEXT NOT NULL, received_at INTEGER ` +
+    `NOT NULL, data TEXT NOT NULL, PRIMARY KEY (site, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deliveries (destination TEXT NOT NULL, site TEXT NOT NULL, event_id ` +
+    `TEXT NOT NULL, next_at INTEGER NOT NULL, PRIMARY KEY (destination, site, event_id));`,
+);
 const insertEvent = db.prepare(
   'INSERT OR IGNORE INTO events (site, id, received_at, data) VALUES (?, ?, ?, ?)',
 );

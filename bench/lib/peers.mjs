@@ -42,7 +42,10 @@ export const PEERS = [
     pkg: '@openpanel/web',
     offers: 'pageviews, events',
     splitDynamic: true,
-    note: "OpenPanel: its session-replay recorder is behind a dynamic import(), which an app's bundler puts in a chunk of its own, fetched only when replay is on; the bench leaves that chunk out of the bundle (replay is off).",
+    note:
+      "OpenPanel: its session-replay recorder is behind a dynamic import(), which an app's " +
+      'bundler puts in a chunk of its own, fetched only when replay is on; the bench leaves ' +
+      'that chunk out of the bundle (replay is off).',
   },
   {
     id: 'segment',
@@ -62,7 +65,10 @@ export const PEERS = [
     pkg: '@databuddy/sdk',
     offers: 'loader: its tracker comes from a CDN, blocked here',
     partial: true,
-    note: "Databuddy: the npm SDK only injects the tracker script from Databuddy's CDN; that script is not on npm, so its size and cost cannot be measured offline. The figures are the loader's alone, a lower bound.",
+    note:
+      "Databuddy: the npm SDK only injects the tracker script from Databuddy's CDN; that " +
+      'script is not on npm, so its size and cost cannot be measured offline. The figures are ' +
+      "the loader's alone, a lower bound.",
   },
 ].map((peer) => ({
   tracks: true,

@@ -396,10 +396,14 @@ export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
           `in the bench's relay config (measureRelay in bench/lib/relay.mjs), or its figure is not its throughput`,
       );
   if (ROUNDS > 1)
-    for (const row of rows)
-      notes.push(
-        `${row.target}, ${ROUNDS} rounds: ${row.rounds.map((r) => `${Math.round(r.eventsPerSecond)} events/s (${r.ratio?.toFixed(2)}×, p99 ${r.p99} ms, ${Math.round(r.cpuUsPerEvent ?? 0)} µs CPU/event${r.lost ? `, ${r.lost} missing` : ''})`).join('; ')}`,
+    for (const row of rows) {
+      const perRound = row.rounds.map(
+        (r) =>
+          `${Math.round(r.eventsPerSecond)} events/s (${r.ratio?.toFixed(2)}×, p99 ${r.p99} ms, ` +
+          `${Math.round(r.cpuUsPerEvent ?? 0)} µs CPU/event${r.lost ? `, ${r.lost} missing` : ''})`,
       );
+      notes.push(`${row.target}, ${ROUNDS} rounds: ${perRound.join('; ')}`);
+    }
   return {
     batch: BATCH,
     connections: CONNECTIONS,

@@ -221,7 +221,8 @@ export const markdown = (results) => {
           row.figure,
           row.ours == null ? '–' : v(row.ours) + (row.oursExtra ? ` ${row.oursExtra}` : ''),
           row.best
-            ? `${row.best.label.replace(/ [\d.]+$/, '')} ${v(row.best.value)}${row.best.extra ? ` ${row.best.extra}` : ''}`
+            ? `${row.best.label.replace(/ [\d.]+$/, '')} ` +
+              `${v(row.best.value)}${row.best.extra ? ` ${row.best.extra}` : ''}`
             : '–',
           ratio(row.ratio),
           row.peers
@@ -237,8 +238,11 @@ export const markdown = (results) => {
     ),
   );
   if (relay && !relay.unavailable && relay.rows.length) {
+    const rounds =
+      relay.rounds > 1 ? `median of ${relay.rounds} rounds, each against its own floor` : 'one run';
     out.push(
-      `\n### Relay against the machine's floor (${relay.batch}-event batches, ${relay.connections} connections, ${relay.duration} s each, loopback, ${relay.rounds > 1 ? `median of ${relay.rounds} rounds, each against its own floor` : 'one run'})\n`,
+      `\n### Relay against the machine's floor (${relay.batch}-event batches, ` +
+        `${relay.connections} connections, ${relay.duration} s each, loopback, ${rounds})\n`,
     );
     out.push(relayTable(relay));
     if (relay.notes?.length) out.push('\n' + relay.notes.map((n) => `- ${n}`).join('\n'));
@@ -283,12 +287,20 @@ export const markdown = (results) => {
         (k) => summaries[t.id][k] && summaries[t.id][k].min < (k == 'taskCalls' ? 1000 : 3000),
       ),
     );
-    if (taskScaled.length)
-      out.push(
-        `\nToo slow to finish the calls in one task within 2 s, so measured on fewer and scaled: ${taskScaled.map((t) => `${t.label} (${int(summaries[t.id].taskCalls?.min)} of 1,000 throttled, ${int(summaries[t.id].task3000Calls?.min)} of 3,000 unthrottled)`).join(', ')}.`,
+    if (taskScaled.length) {
+      const measured = taskScaled.map(
+        (t) =>
+          `${t.label} (${int(summaries[t.id].taskCalls?.min)} of 1,000 throttled, ` +
+          `${int(summaries[t.id].task3000Calls?.min)} of 3,000 unthrottled)`,
       );
+      out.push(
+        '\nToo slow to finish the calls in one task within 2 s, so measured on fewer and scaled: ' +
+          `${measured.join(', ')}.`,
+      );
+    }
     out.push(
-      `\n### Delivery of 1,000 events (CPU throttled ${browser.throttle}×, ${browser.deliveryReps > 1 ? `median of ${browser.deliveryReps} runs` : 'one run'})\n`,
+      `\n### Delivery of 1,000 events (CPU throttled ${browser.throttle}×, ` +
+        `${browser.deliveryReps > 1 ? `median of ${browser.deliveryReps} runs` : 'one run'})\n`,
     );
     const tag = summaries.tracklet?.trackFlush?.median;
     out.push(
@@ -318,14 +330,21 @@ export const markdown = (results) => {
     const scaled = browser.trackers.filter(
       (t) => summaries[t.id].calls && summaries[t.id].calls.min < browser.events,
     );
-    if (scaled.length)
-      out.push(
-        `\nToo slow to finish 1,000 calls within 5 s, so measured on fewer and scaled to 1,000: ${scaled.map((t) => `${t.label} (${summaries[t.id].calls.min}–${summaries[t.id].calls.max} calls)`).join(', ')}.`,
+    if (scaled.length) {
+      const measured = scaled.map(
+        (t) => `${t.label} (${summaries[t.id].calls.min}–${summaries[t.id].calls.max} calls)`,
       );
+      out.push(
+        '\nToo slow to finish 1,000 calls within 5 s, so measured on fewer and scaled to 1,000: ' +
+          `${measured.join(', ')}.`,
+      );
+    }
     out.push('\n### Network\n');
     out.push(
-      'The visit of the table above: landing, 10 custom events, one SPA navigation, the tab closed. A longer visit: landing ' +
-        'with campaign parameters, 3 SPA navigations, 5 custom events, 1 error, a click, page hide by navigating away.\n',
+      'The visit of the table above: landing, 10 custom events, one SPA navigation, the tab ' +
+        'closed. A longer visit: landing ' +
+        'with campaign parameters, 3 SPA navigations, 5 custom events, 1 error, a click, page ' +
+        'hide by navigating away.\n',
     );
     out.push(
       table(

@@ -35,7 +35,8 @@ const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeA
 const routes: Record<string, { title: string; html: () => string; wire?: () => void }> = {
   '/app/': {
     title: 'Dashboard',
-    html: () => `
+    html: () =>
+      `
       <div class="view-head"><h1>Dashboard</h1>
         <button class="btn" id="new-project">New project</button></div>
       <div class="stats">
@@ -44,7 +45,8 @@ const routes: Record<string, { title: string; html: () => string; wire?: () => v
         <div class="card stat"><b>newsletter</b><span>best campaign</span></div>
       </div>
       <div class="card"><h3>Try it</h3><p>Navigate with the tabs above (each is a pageview), create a project
-        (<code>track('project_created')</code>) or log in (<code>identify()</code>), and watch the live viewer.</p></div>`,
+        (<code>track('project_created')</code>) or log in (<code>identify()</code>), and watch ` +
+      `the live viewer.</p></div>`,
     wire: () =>
       document.getElementById('new-project')!.addEventListener('click', () => {
         track('project_created', { template: 'blank', projects: 1 });
@@ -94,12 +96,15 @@ const routes: Record<string, { title: string; html: () => string; wire?: () => v
   },
   '/app/login': {
     title: 'Log in',
-    html: () => `
+    html: () =>
+      `
       <form class="card login" id="login-form">
         <h1>Log in</h1>
         <label>Email <input name="email" type="email" required value="ada@example.com" autocomplete="off"></label>
-        <label>Password <input name="password" type="password" required value="correct horse" autocomplete="off"></label>
-        <label>Plan <select name="plan"><option>free</option><option selected>pro</option><option>team</option></select></label>
+        <label>Password <input name="password" type="password" required value="correct horse" ` +
+      `autocomplete="off"></label>
+        <label>Plan <select name="plan"><option>free</option><option ` +
+      `selected>pro</option><option>team</option></select></label>
         <button class="btn" type="submit">Log in</button>
       </form>`,
     wire: () =>
