@@ -92,8 +92,8 @@ const trackers = async () => {
 /** The identical page every tracker is measured on: its script tag, then the page's own calls. */
 const pageFor = (tracker) =>
   `<!doctype html><html><head><meta charset="utf-8"><title>Bench page</title>
-<script>window.__lt=[];new PerformanceObserver(function(l){l.getEntries().forEach(function(e){__lt` +
-  `.push(e.duration)})}).observe({type:'longtask'})</script>
+<script>window.__lt=[];new PerformanceObserver(function(l){l.getEntries().forEach(` +
+  `function(e){__lt.push(e.duration)})}).observe({type:'longtask'})</script>
 <script src="${tracker.src}"${tracker.attrs || ''}></script>
 ${tracker.page ? `<script src="/t/${tracker.id}-page.js"></script>` : ''}
 </head><body><main><h1>Bench page</h1>` +

@@ -120,8 +120,8 @@ export const chartHtml = ({ machine, sizes, browser, summaries, relay }) => {
       ),
     );
   return (
-    `<!doctype html><html><head><meta charset="utf-8"><style>body{margin:16px;background:#fff;col` +
-    `or:#111;font-family:DejaVu Sans,sans-serif}svg{display:block;margin-bottom:14px}</style>` +
+    `<!doctype html><html><head><meta charset="utf-8"><style>body{margin:16px;background:#fff;` +
+    `color:#111;font-family:DejaVu Sans,sans-serif}svg{display:block;margin-bottom:14px}</style>` +
     `</head>
 <body><div style="font-size:18px;font-weight:700">Tracklet and peers, measured in one run</div>
 <div style="font-size:12px;color:#555;margin:4px 0 14px">${esc(machine.date)} · ${machine.nproc} ` +

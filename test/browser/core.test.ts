@@ -172,9 +172,9 @@ describe('script tag in a real page', () => {
 
   it('replays calls queued by the stub before the script loaded, and runs once when pasted twice', async () => {
     const stub =
-      `<script>window.tracklet=window.tracklet||function(){(tracklet.q=tracklet.q||[])` +
-      `.push(arguments)};tracklet('identify','user-7',{plan:'pro'});tracklet('track','early',{n` +
-      `:1})</script>`;
+      `<script>window.tracklet=window.tracklet||function(){` +
+      `(tracklet.q=tracklet.q||[]).push(arguments)};` +
+      `tracklet('identify','user-7',{plan:'pro'});tracklet('track','early',{n:1})</script>`;
     server.route('/stub', html(stub + scriptTag() + scriptTag()));
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -247,19 +247,19 @@ describe('consent platforms', () => {
       // A CMP stub as the CMP API specifies: addEventListener calls back now with the current
       // TC data and again on every change, each with eventStatus and listenerId.
       const cmp =
-        `<script>(function(){var listeners=[],data={tcString:'x',gdprApplies:true,eventStatus:'cm` +
-        `puishown',cmpStatus:'loaded',purpose:{consents:{},legitimateInterests:{}},vendor:{co` +
-        `nsents:{}}};
+        `<script>(function(){var listeners=[],data={tcString:'x',gdprApplies:true,` +
+        `eventStatus:'cmpuishown',cmpStatus:'loaded',purpose:{consents:{},legitimateInterests:{}},` +
+        `vendor:{consents:{}}};
       window.__tcfapi=function(command,version,callback,parameter){
         if(version!==2){callback(null,false);return}
-        if(command==='addEventListener'){var id=listeners.length;listeners.push(callback);callback` +
-        `(Object.assign({},data,{listenerId:id}),true)}
+        if(command==='addEventListener'){var id=listeners.length;listeners.push(callback);` +
+        `callback(Object.assign({},data,{listenerId:id}),true)}
         else if(command==='removeEventListener'){var ok=!!listeners[parameter];listeners[parameter]=null;callback(ok)}
         else if(command==='ping'){callback({gdprApplies:true,cmpLoaded:true,cmpStatus:'loaded',apiVersion:'2.2'})}
       };
-      window.choose=function(consents){data=Object.assign({},data,{eventStatus:'useractioncomplete` +
-        `',purpose:{consents:consents,legitimateInterests:{}}});listeners.forEach(function(cb,id)` +
-        `{cb&&cb(Object.assign({},data,{listenerId:id}),true)})};
+      window.choose=function(consents){data=Object.assign({},data,` +
+        `{eventStatus:'useractioncomplete',purpose:{consents:consents,legitimateInterests:{}}});` +
+        `listeners.forEach(function(cb,id){cb&&cb(Object.assign({},data,{listenerId:id}),true)})};
     })();</script>`;
       shop.route(
         '/tcf',
@@ -313,8 +313,9 @@ describe('tag managers, properties, 404s and forms', () => {
     async () => {
       const stub =
         `<script>window.tracklet=window.tracklet||function(){(tracklet.q=tracklet.q||[` +
-        `]).push(arguments)};tracklet('track','before_init');tracklet('init',{endpoint:'/collec` +
-        `t',site:'gtm-site',includeLocal:true,flushInterval:100,props:{plan:'pro'}})</script>`;
+        `]).push(arguments)};tracklet('track','before_init');` +
+        `tracklet('init',{endpoint:'/collect',site:'gtm-site',includeLocal:true,flushInterval:100,` +
+        `props:{plan:'pro'}})</script>`;
       shop.route('/gtm', html(stub + '<script defer src="/dist/tracklet.js"></script>'));
       const context = await browser.newContext();
       const page = await context.newPage();

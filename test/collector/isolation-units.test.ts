@@ -228,8 +228,8 @@ describe('odd events through the handler', () => {
     [
       'a key named __proto__ in properties',
       JSON.parse(
-        `{"type":"event","id":"x1","timestamp":${Date.now()},"anonymousId":"a","sessionId":"s","u` +
-          `rl":"u","path":"/","name":"n","properties":{"__proto__":{"polluted":1}}}`,
+        `{"type":"event","id":"x1","timestamp":${Date.now()},"anonymousId":"a","sessionId":"s",` +
+          `"url":"u","path":"/","name":"n","properties":{"__proto__":{"polluted":1}}}`,
       ),
     ],
   ])(
