@@ -24,5 +24,5 @@ RUN mkdir -p /data /config && chown node:node /data
 USER node
 EXPOSE 8787
 VOLUME ["/data"]
-ENTRYPOINT ["node", "dist/collector/cli.js"]
+ENTRYPOINT ["node", "dist/relay/cli.js"]
 CMD ["serve", "--config", "/config/relay.json", "--host", "0.0.0.0", "--port", "8787", "--store", "/data/relay.db"]

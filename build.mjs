@@ -3,7 +3,7 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
@@ -99,10 +99,10 @@ export async function buildAll() {
   }
   execFileSync('node_modules/.bin/tsc', ['-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   // The relay: Node only, its dependencies stay external.
-  if (existsSync('src/collector/cli.ts'))
+  if (existsSync('src/relay/cli.ts'))
     await build({
-      entryPoints: ['src/collector/index.ts', 'src/collector/cli.ts'],
-      outdir: 'dist/collector',
+      entryPoints: ['src/relay/index.ts', 'src/relay/cli.ts'],
+      outdir: 'dist/relay',
       bundle: true,
       platform: 'node',
       target: 'node20',
@@ -112,7 +112,7 @@ export async function buildAll() {
       logLevel: 'warning',
       banner: { js: '#!/usr/bin/env node' },
     });
-  // CommonJS, for require('tracklet') and require('tracklet/collector'): the same code in one file each.
+  // CommonJS, for require('tracklet') and require('tracklet/relay'): the same code in one file each.
   await build({
     ...browser,
     minify: false,
@@ -123,10 +123,10 @@ export async function buildAll() {
     external: ['web-vitals', 'web-vitals/*'],
     define: define({}),
   });
-  if (existsSync('src/collector/cli.ts')) {
+  if (existsSync('src/relay/cli.ts')) {
     await build({
-      entryPoints: ['src/collector/index.ts'],
-      outfile: 'dist/collector/index.cjs',
+      entryPoints: ['src/relay/index.ts'],
+      outfile: 'dist/relay/index.cjs',
       bundle: true,
       platform: 'node',
       target: 'node20',
@@ -135,8 +135,11 @@ export async function buildAll() {
       sourcemap: true,
       logLevel: 'warning',
     });
-    // The relay's types, compiled (dist/types/collector/index.d.ts), so consumers need no TypeScript sources.
-    execFileSync('node_modules/.bin/tsc', ['-p', 'tsconfig.collector.json'], { stdio: 'inherit' });
+    // The relay's types, compiled (dist/types/relay/index.d.ts), so consumers need no TypeScript sources.
+    execFileSync('node_modules/.bin/tsc', ['-p', 'tsconfig.relay.json'], { stdio: 'inherit' });
+    // Its first path, kept for deployments that start `node dist/collector/cli.js`.
+    mkdirSync('dist/collector');
+    writeFileSync('dist/collector/cli.js', "#!/usr/bin/env node\nimport '../relay/cli.js';\n");
   }
   for (const dir of ['dist/npm', 'dist/types']) if (existsSync(dir)) withExtensions(dir);
   report();

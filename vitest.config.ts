@@ -17,9 +17,9 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'collector',
+          name: 'relay',
           environment: 'node',
-          include: ['test/collector/**/*.test.ts'],
+          include: ['test/relay/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Relay scale-out bench: ingest throughput and ingest→delivery latency of the built relay CLI
- * (dist/collector/cli.js) on SQLite, on PostgreSQL with one process, and on PostgreSQL with two
+ * (dist/relay/cli.js) on SQLite, on PostgreSQL with one process, and on PostgreSQL with two
  * processes; then what one PostgreSQL takes from the store directly (events/s, connections).
  * Loopback only, bounded: each load runs DURATION seconds, each drain at most 60 s.
  *
@@ -19,7 +19,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist', 'collector', 'cli.js');
+const CLI = join(ROOT, 'dist', 'relay', 'cli.js');
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const BATCH = Number(process.env.BENCH_BATCH ?? 10);
@@ -28,7 +28,7 @@ const asJson = process.argv.includes('--json');
 const say = (line) => !asJson && console.log(line);
 
 if (!existsSync(CLI)) {
-  console.error('relay-scale: dist/collector/cli.js is missing; run `node build.mjs` first');
+  console.error('relay-scale: dist/relay/cli.js is missing; run `node build.mjs` first');
   process.exit(1);
 }
 
@@ -292,7 +292,7 @@ const scenario = async (label, store, processes, pgUrl, pgPid) => {
 
 /** PostgreSQL alone: the store's insertEvents from one process, many in flight, no HTTP in between. */
 const storeCeiling = async (url, pgPid) => {
-  const { openPostgresStore } = await import(join(ROOT, 'dist', 'collector', 'index.js'));
+  const { openPostgresStore } = await import(join(ROOT, 'dist', 'relay', 'index.js'));
   const store = await openPostgresStore(url, { poolSize: 20 });
   const route = () => ['shop/webhook'];
   let events = 0;

@@ -113,7 +113,7 @@ const notes = [
     'from autocannon in this process: unique 20-event batches (wire format v1), 10 ' +
     'connections, a fixed time each. The floor (bench/lib/floor-server.mjs) is node:http + ' +
     'JSON.parse + one better-sqlite3 WAL transaction per body inserting each event and two ' +
-    'queue rows, nothing else. The relay is `tracklet-relay` (dist/collector/cli.js) with two ' +
+    'queue rows, nothing else. The relay is `tracklet-relay` (dist/relay/cli.js) with two ' +
     'webhook destinations answered at once by a local sink, so delivery runs during the load; ' +
     '"at the ' +
     'sink" counts the distinct events each destination received, and "missing" the accepted ' +

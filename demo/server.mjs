@@ -1,5 +1,5 @@
 // The Tracklet demo on one origin: a marketing site with the script tag, an SPA built from the npm
-// package, the collector (POST /collect, /health, /status, /events/stream) and a live viewer of what
+// package, the relay (POST /collect, /health, /status, /events/stream) and a live viewer of what
 // it stores. `npm run demo` builds Tracklet and runs this; `--port` / PORT picks the port.
 import { createServer } from 'node:http';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -7,12 +7,12 @@ import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-// The relay, in-process: the same collector `tracklet-relay` runs (built to dist/collector by build.mjs).
-import { startRelay, toNodeListener } from 'tracklet/collector';
+// The relay, in-process: the same code `tracklet-relay` runs (built to dist/relay by build.mjs).
+import { startRelay, toNodeListener } from 'tracklet/relay';
 
 const DEMO = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = resolve(DEMO, '..');
-const COLLECTOR_ROUTES = new Set([
+const RELAY_ROUTES = new Set([
   '/collect',
   '/health',
   '/status',
@@ -58,11 +58,11 @@ const heroImage = (label) => {
 };
 
 /**
- * The collector's config (the relay's config-file format): both demo sites, each forwarding to two
+ * The relay's config (its config-file format): both demo sites, each forwarding to two
  * webhooks served by the demo itself — a warehouse that always accepts, and a CRM that refuses one
  * request in three, so the viewer shows retries.
  */
-const collectorConfig = (origin) => {
+const relayConfig = (origin) => {
   const destinations = ['warehouse', 'crm'].map((name) => ({
     type: 'webhook',
     name,
@@ -135,7 +135,7 @@ export async function startDemo({
   }
   const spa = await bundleSpa();
   let relay;
-  let collector;
+  let relayListener;
   const webhookCalls = { warehouse: 0, crm: 0 };
   const routes = {
     // The SPA's router handles every path under /app/ in the browser.
@@ -170,8 +170,8 @@ export async function startDemo({
   const server = createServer((req, res) => {
     const url = new URL(req.url || '/', 'http://localhost');
     const path = url.pathname;
-    if (COLLECTOR_ROUTES.has(path)) {
-      if (collector) return collector(req, res);
+    if (RELAY_ROUTES.has(path)) {
+      if (relayListener) return relayListener(req, res);
       res.writeHead(503, { 'Retry-After': '1' });
       return res.end();
     }
@@ -200,7 +200,7 @@ export async function startDemo({
     if (storePath) mkdirSync(dirname(storePath), { recursive: true });
     // The relay listens on a port of its own too; the demo serves its handler on the demo's origin.
     relay = await startRelay({
-      config: collectorConfig(origin),
+      config: relayConfig(origin),
       port: 0,
       host: '127.0.0.1',
       storePath,
@@ -210,7 +210,7 @@ export async function startDemo({
     server.close();
     throw error;
   }
-  collector = toNodeListener(relay.handler);
+  relayListener = toNodeListener(relay.handler);
   const urls = { site: origin + '/', spa: origin + '/app/', viewer: origin + '/viewer/' };
   log?.(
     `Tracklet demo is running:
@@ -219,7 +219,7 @@ export async function startDemo({
   SPA (npm build)  ${urls.spa}
   Live viewer      ${urls.viewer}   <- open this next to the others
 
-Collector: POST ${origin}/collect, ${origin}/status, ${origin}/events/stream
+Relay:     POST ${origin}/collect, ${origin}/status, ${origin}/events/stream
 ${storePath ? `Events are stored in ${storePath}\n` : ''}The demo's "crm" destination refuses one request in three: ` +
       `the retries show below and in the viewer.
 Press Ctrl-C to stop.`,
@@ -229,7 +229,7 @@ Press Ctrl-C to stop.`,
     url: origin,
     urls,
     relay,
-    /** Stops the server and the collector, closing open viewers' streams. */
+    /** Stops the server and the relay, closing open viewers' streams. */
     close: async () => {
       await relay.close();
       server.closeAllConnections();

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/collector/cli.js');
+const CLI = join(ROOT, 'dist/relay/cli.js');
 const PG_BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
 export const BATCH = 20;
 export const CONNECTIONS = 10;
@@ -320,7 +320,7 @@ const startPostgres = async () => {
 
 /** Floor, relay on SQLite and relay on PostgreSQL, one after the other; `{ unavailable }` without a built relay. */
 export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
-  if (!existsSync(CLI)) return { unavailable: 'dist/collector/cli.js is missing' };
+  if (!existsSync(CLI)) return { unavailable: 'dist/relay/cli.js is missing' };
   const dir = mkdtempSync(join(tmpdir(), 'tracklet-bench-relay-'));
   const rounds = [];
   const notes = [];

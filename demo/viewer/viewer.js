@@ -1,5 +1,5 @@
-// The live viewer: reads every stored event from the collector's stream (/events/stream) and
-// shows them grouped by session, with per-type counts, Web Vitals at p75 and the collector's
+// The live viewer: reads every stored event from the relay's stream (/events/stream) and
+// shows them grouped by session, with per-type counts, Web Vitals at p75 and the relay's
 // delivery status (/status). Renders any event type and any field, known or not.
 'use strict';
 
@@ -578,7 +578,7 @@ const pollStatus = async () => {
     renderStatus(await response.json());
   } catch (error) {
     $('delivery').replaceChildren(
-      el('p', { class: 'rating poor' }, `Collector unreachable: ${error.message}`),
+      el('p', { class: 'rating poor' }, `Relay unreachable: ${error.message}`),
     );
   }
   setTimeout(pollStatus, 2000);

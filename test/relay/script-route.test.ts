@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startRelay, type Relay } from '../../src/collector/index';
+import { startRelay, type Relay } from '../../src/relay/index';
 import { ensureBuilt } from './helpers';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 180_000 });

@@ -1,13 +1,13 @@
 /** Destination mappings and enrichment rules, table-driven. */
 import { describe, expect, it } from 'vitest';
-import { backoff } from '../../src/collector/delivery';
-import { boundProperties, toDatabuddy } from '../../src/collector/destinations/databuddy';
-import { datacueEvent, toDatacue } from '../../src/collector/destinations/datacue';
-import { repairAttributes } from '../../src/collector/destinations/growlytics';
-import { toTracardiPayload, tracardiType } from '../../src/collector/destinations/tracardi';
-import { toTracify, tracifyDatetime, tracifyType } from '../../src/collector/destinations/tracify';
-import { botMemoSize, clientIp, enrich, isBot, isTrusted } from '../../src/collector/enrich';
-import type { StoredEvent } from '../../src/collector/store';
+import { backoff } from '../../src/relay/delivery';
+import { boundProperties, toDatabuddy } from '../../src/relay/destinations/databuddy';
+import { datacueEvent, toDatacue } from '../../src/relay/destinations/datacue';
+import { repairAttributes } from '../../src/relay/destinations/growlytics';
+import { toTracardiPayload, tracardiType } from '../../src/relay/destinations/tracardi';
+import { toTracify, tracifyDatetime, tracifyType } from '../../src/relay/destinations/tracify';
+import { botMemoSize, clientIp, enrich, isBot, isTrusted } from '../../src/relay/enrich';
+import type { StoredEvent } from '../../src/relay/store';
 import { COMMERCE_EVENTS } from '../../src/commerce';
 import type { TrackletEvent } from '../../src/types';
 import { pageview } from './helpers';
@@ -323,7 +323,7 @@ describe('destination modules with a fake transport', () => {
     [{ apiKeyHeader: 'X-API-Key' }, 'X-API-Key', 'k'],
     [{ apiKeyHeader: 'Authorization', apiKeyPrefix: 'Token ' }, 'Authorization', 'Token k'],
   ])('sends the Tracify key as configured: %o', async (options, header, value) => {
-    const { DESTINATIONS } = await import('../../src/collector/destinations/index');
+    const { DESTINATIONS } = await import('../../src/relay/destinations/index');
     const fake = context({
       type: 'tracify',
       baseUrl: 'http://127.0.0.1:1/e',
@@ -338,7 +338,7 @@ describe('destination modules with a fake transport', () => {
   });
 
   it('remembers Growlytics attribute types across calls', async () => {
-    const { DESTINATIONS } = await import('../../src/collector/destinations/index');
+    const { DESTINATIONS } = await import('../../src/relay/destinations/index');
     const fake = context({ type: 'growlytics' });
     await DESTINATIONS.growlytics.deliver([delivery(custom('a', { size: 42 }))], fake.context);
     await DESTINATIONS.growlytics.deliver([delivery(custom('b', { size: 'XL' }))], fake.context);

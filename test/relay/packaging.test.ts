@@ -112,6 +112,39 @@ describe('the relay’s types', () => {
   );
 });
 
+describe('one name, the relay, with its first name still working', () => {
+  it('tracklet/relay and tracklet/collector resolve to the same module, ESM and CommonJS', () => {
+    const root = project({
+      'package.json': '{ "type": "module" }',
+      'esm.mjs':
+        "import * as relay from 'tracklet/relay'; import * as old from 'tracklet/collector';\n" +
+        'console.log(JSON.stringify([Object.keys(relay).sort(), relay.startRelay === old.startRelay]));',
+      'cjs.cjs':
+        "const relay = require('tracklet/relay'), old = require('tracklet/collector');\n" +
+        'console.log(JSON.stringify([Object.keys(relay).sort(), relay.startRelay === old.startRelay]));',
+    });
+    const [esmKeys, esmSame] = JSON.parse(
+      execFileSync(process.execPath, ['esm.mjs'], { cwd: root, encoding: 'utf8' }),
+    ) as [string[], boolean];
+    const [cjsKeys, cjsSame] = JSON.parse(
+      execFileSync(process.execPath, ['cjs.cjs'], { cwd: root, encoding: 'utf8' }),
+    ) as [string[], boolean];
+    expect(esmKeys).toContain('startRelay');
+    expect(esmKeys).toContain('createHandler');
+    expect([esmSame, cjsSame]).toEqual([true, true]);
+    expect(cjsKeys).toEqual(esmKeys);
+  });
+
+  it('the CLI at its first path, dist/collector/cli.js, is the same CLI', () => {
+    const old = join(ROOT, 'dist', 'collector', 'cli.js');
+    const out = (cli: string) =>
+      execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
+    expect(out(old)).toMatch(/usage: tracklet-relay/);
+    expect(out(old)).toBe(out(CLI));
+    expect(CLI).toMatch(/dist[\\/]relay[\\/]cli\.js$/);
+  });
+});
+
 describe('the CLI’s own flags', () => {
   const run = (...args: string[]) =>
     execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });

@@ -1,8 +1,7 @@
 /**
- * `tracklet/collector`: the relay (the package export and this folder keep their first name,
- * `collector`, which users import; everything inside calls it the relay). `startRelay()` runs it
- * in-process (the CLI, the demo and the
- * tests use it); `createHandler()` gives the bare web-standard handler for other runtimes.
+ * `tracklet/relay`: the relay (also exported under its first name, `tracklet/collector`, for the
+ * apps that import that). `startRelay()` runs it in-process (the CLI, the demo and the tests use
+ * it); `createHandler()` gives the bare web-standard handler for other runtimes.
  */
 import { checkAdminExposure, resolveConfig, type RelayConfig } from './config';
 import { startWorker, type Worker } from './delivery';

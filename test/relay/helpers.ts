@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Batch, TrackletEvent } from '../../src/types';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-export const CLI = join(ROOT, 'dist', 'collector', 'cli.js');
+export const CLI = join(ROOT, 'dist', 'relay', 'cli.js');
 
 const newest = (dir: string): number =>
   readdirSync(dir, { withFileTypes: true }).reduce(
@@ -66,7 +66,7 @@ export interface RelayProcess {
   kill(): Promise<void>;
 }
 
-/** Starts `node dist/collector/cli.js` with a config file and waits for its "listening" line (≤ 15 s). */
+/** Starts `node dist/relay/cli.js` with a config file and waits for its "listening" line (≤ 15 s). */
 export const startCli = async (
   configPath: string,
   storage: string,

@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ConfigError, DEFAULT_LIMITS, resolveConfig } from '../../src/collector/config';
-import { startRelay } from '../../src/collector/index';
+import { ConfigError, DEFAULT_LIMITS, resolveConfig } from '../../src/relay/config';
+import { startRelay } from '../../src/relay/index';
 import {
   batch,
   CLI,

@@ -1,7 +1,7 @@
 /** Both wire versions into one relay: the store and the destinations see the same canonical events. */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startRelay, type Relay } from '../../src/collector/index';
-import { canonicalBody, MAX_COMMON_BYTES } from '../../src/collector/wire';
+import { startRelay, type Relay } from '../../src/relay/index';
+import { canonicalBody, MAX_COMMON_BYTES } from '../../src/relay/wire';
 import type { TrackletEvent } from '../../src/types';
 import { pageview, post, until } from './helpers';
 import { webhookMock, type Mock } from './mocks';

@@ -2,12 +2,12 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startRelay, type Relay } from '../../src/collector/index';
-import type { StoredEvent } from '../../src/collector/store';
+import { startRelay, type Relay } from '../../src/relay/index';
+import type { StoredEvent } from '../../src/relay/store';
 import { batch, CLI, ensureBuilt, pageview, post, tempDir, until, writeConfig } from './helpers';
 import { datacueMock, webhookMock } from './mocks';
 import { postgresAvailable, startPostgres, type PostgresServer } from './postgres-server';
-import { truncateIp } from '../../src/collector/enrich';
+import { truncateIp } from '../../src/relay/enrich';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
 

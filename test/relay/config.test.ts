@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/collector/config';
+import { resolveConfig } from '../../src/relay/config';
 import { CLI, ensureBuilt, tempDir, writeConfig } from './helpers';
 
 const site = (destinations: unknown[] = [], origins = ['https://shop.example']) => ({

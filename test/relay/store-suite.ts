@@ -4,7 +4,7 @@
  * `open()` twice gives two handles on the same data, as two relay processes have.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { REJECTED_RAW_MAX, type Store, type StoredEvent } from '../../src/collector/store';
+import { REJECTED_RAW_MAX, type Store, type StoredEvent } from '../../src/relay/store';
 import type { TrackletEvent } from '../../src/types';
 import { pageview } from './helpers';
 

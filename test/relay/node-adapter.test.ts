@@ -3,11 +3,11 @@
  * status, headers and body as the web-standard handler gives for the same request.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/collector/config';
-import { createHandler } from '../../src/collector/handler';
-import { createMetrics } from '../../src/collector/metrics';
-import { serve, type Served } from '../../src/collector/server';
-import { openSqliteStore } from '../../src/collector/sqlite';
+import { resolveConfig } from '../../src/relay/config';
+import { createHandler } from '../../src/relay/handler';
+import { createMetrics } from '../../src/relay/metrics';
+import { serve, type Served } from '../../src/relay/server';
+import { openSqliteStore } from '../../src/relay/sqlite';
 import { pageview } from './helpers';
 
 const config = resolveConfig({

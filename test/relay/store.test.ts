@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { openPostgresStore } from '../../src/collector/postgres';
-import { openSqliteStore } from '../../src/collector/sqlite';
+import { openPostgresStore } from '../../src/relay/postgres';
+import { openSqliteStore } from '../../src/relay/sqlite';
 import { postgresAvailable, startPostgres, type PostgresServer } from './postgres-server';
 import { storeSuite } from './store-suite';
 

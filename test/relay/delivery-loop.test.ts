@@ -5,11 +5,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/collector/config';
-import { startWorker } from '../../src/collector/delivery';
-import { createHandler } from '../../src/collector/handler';
-import { openSqliteStore } from '../../src/collector/sqlite';
-import type { Store } from '../../src/collector/store';
+import { resolveConfig } from '../../src/relay/config';
+import { startWorker } from '../../src/relay/delivery';
+import { createHandler } from '../../src/relay/handler';
+import { openSqliteStore } from '../../src/relay/sqlite';
+import type { Store } from '../../src/relay/store';
 import { pageview } from './helpers';
 
 /** A webhook that records the event ids of each request, and can be held from answering. */

@@ -10,7 +10,7 @@ import {
   type Handler,
   type Relay,
   type Store,
-} from '../../src/collector/index';
+} from '../../src/relay/index';
 import {
   COMMERCE_EVENTS,
   type CommerceEventName,

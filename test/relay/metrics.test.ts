@@ -1,6 +1,6 @@
 /** GET /metrics: Prometheus text whose counters move with traffic, behind the admin token. */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startRelay, type Relay } from '../../src/collector/index';
+import { startRelay, type Relay } from '../../src/relay/index';
 import { batch, pageview, post, startCli, tempDir, until, writeConfig } from './helpers';
 import { webhookMock, type Mock } from './mocks';
 

@@ -6,26 +6,26 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, resolveConfig } from '../../src/collector/config';
+import { ConfigError, resolveConfig } from '../../src/relay/config';
 import {
   MAX_RETRY_AFTER_MS,
   parseRetryAfter,
   postJson,
   redact,
   startWorker,
-} from '../../src/collector/delivery';
+} from '../../src/relay/delivery';
 import {
   growlytics,
   MAX_REMEMBERED,
   repairAttributes,
-} from '../../src/collector/destinations/growlytics';
-import { DESTINATIONS } from '../../src/collector/destinations/index';
-import type { HttpResult } from '../../src/collector/destinations/types';
-import { sendNarrowing, withoutNulls } from '../../src/collector/destinations/util';
-import { createHandler } from '../../src/collector/handler';
-import { BOUNDS, checkEvent, checkEvents } from '../../src/collector/schema';
-import { openSqliteStore } from '../../src/collector/sqlite';
-import type { Delivery, StoredEvent } from '../../src/collector/store';
+} from '../../src/relay/destinations/growlytics';
+import { DESTINATIONS } from '../../src/relay/destinations/index';
+import type { HttpResult } from '../../src/relay/destinations/types';
+import { sendNarrowing, withoutNulls } from '../../src/relay/destinations/util';
+import { createHandler } from '../../src/relay/handler';
+import { BOUNDS, checkEvent, checkEvents } from '../../src/relay/schema';
+import { openSqliteStore } from '../../src/relay/sqlite';
+import type { Delivery, StoredEvent } from '../../src/relay/store';
 import type { TrackletEvent } from '../../src/types';
 import { pageview } from './helpers';
 

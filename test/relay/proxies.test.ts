@@ -1,8 +1,8 @@
 /** Trusted proxies: entries checked at start (naming the bad one), IPv6 ranges, X-Forwarded-For hops with ports. */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { resolveConfig } from '../../src/collector/config';
-import { clientIp, compileTrust, hopAddress } from '../../src/collector/enrich';
+import { resolveConfig } from '../../src/relay/config';
+import { clientIp, compileTrust, hopAddress } from '../../src/relay/enrich';
 import {
   batch,
   CLI,

@@ -1,10 +1,10 @@
 /** 5xx answers carry a generic message; the detail (hosts, queries, secrets) goes to the log only. */
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/collector/config';
-import { createHandler } from '../../src/collector/handler';
-import { serve } from '../../src/collector/server';
-import { openSqliteStore } from '../../src/collector/sqlite';
-import type { Store } from '../../src/collector/store';
+import { resolveConfig } from '../../src/relay/config';
+import { createHandler } from '../../src/relay/handler';
+import { serve } from '../../src/relay/server';
+import { openSqliteStore } from '../../src/relay/sqlite';
+import type { Store } from '../../src/relay/store';
 import { batch, pageview } from './helpers';
 
 const SECRET = 'connect ECONNREFUSED 10.9.8.7:5432 (postgres://relay:hunter2@db.internal/events)';

@@ -67,7 +67,7 @@ interface Relay {
 
 const running = new Set<Relay>();
 
-/** Starts `node dist/collector/cli.js --store <url>` and waits (≤ 15 s) for its listening line. */
+/** Starts `node dist/relay/cli.js --store <url>` and waits (≤ 15 s) for its listening line. */
 const startRelay = async (configPath: string, store: string): Promise<Relay> => {
   const child = spawn(
     process.execPath,

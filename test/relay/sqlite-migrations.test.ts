@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSqliteStore, SQLITE_SCHEMA_VERSION } from '../../src/collector/sqlite';
+import { openSqliteStore, SQLITE_SCHEMA_VERSION } from '../../src/relay/sqlite';
 import { tempDir } from './helpers';
 
 /** The schema exactly as relays before versioned migrations created it (user_version stayed 0). */

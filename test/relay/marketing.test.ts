@@ -6,12 +6,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startRelay, type Relay } from '../../src/collector/index';
-import { toDatabuddy } from '../../src/collector/destinations/databuddy';
-import { toGrowlytics } from '../../src/collector/destinations/growlytics';
-import { toTracardiPayload } from '../../src/collector/destinations/tracardi';
-import { checkEvent } from '../../src/collector/schema';
-import type { StoredEvent } from '../../src/collector/store';
+import { startRelay, type Relay } from '../../src/relay/index';
+import { toDatabuddy } from '../../src/relay/destinations/databuddy';
+import { toGrowlytics } from '../../src/relay/destinations/growlytics';
+import { toTracardiPayload } from '../../src/relay/destinations/tracardi';
+import { checkEvent } from '../../src/relay/schema';
+import type { StoredEvent } from '../../src/relay/store';
 import type { TrackletEvent } from '../../src/types';
 import { ensureBuilt, pageview } from './helpers';
 

@@ -1,8 +1,8 @@
 /** The bare web-standard handler, without a server: admin token, replayed stream, requeue by id, 404. */
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/collector/config';
-import { createHandler } from '../../src/collector/handler';
-import { openSqliteStore } from '../../src/collector/sqlite';
+import { resolveConfig } from '../../src/relay/config';
+import { createHandler } from '../../src/relay/handler';
+import { openSqliteStore } from '../../src/relay/sqlite';
 import { batch, pageview } from './helpers';
 
 const setup = () => {

@@ -1,9 +1,9 @@
 /** Rate limits at ingest: token buckets per client IP and per site, 429 with Retry-After, bounded memory. */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { resolveConfig } from '../../src/collector/config';
-import { createHandler } from '../../src/collector/handler';
-import { createLimiter } from '../../src/collector/rate-limit';
-import { openSqliteStore } from '../../src/collector/sqlite';
+import { resolveConfig } from '../../src/relay/config';
+import { createHandler } from '../../src/relay/handler';
+import { createLimiter } from '../../src/relay/rate-limit';
+import { openSqliteStore } from '../../src/relay/sqlite';
 import {
   batch,
   ensureBuilt,

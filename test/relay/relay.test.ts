@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startRelay, type Relay } from '../../src/collector/index';
+import { startRelay, type Relay } from '../../src/relay/index';
 import { batch, ensureBuilt, pageview, post, until } from './helpers';
 import { webhookMock, type Mock } from './mocks';
 
