@@ -53,7 +53,7 @@ const load = (name: string, onerror?: () => void) => {
 const afterLoad = (fn: () => void) => {
   const idle = () => (self.requestIdleCallback || setTimeout)(fn, { timeout: 2000 } as never);
   if (document.readyState == 'complete') idle();
-  else addEventListener('load', idle, { once: true });
+  else addEventListener('load', idle);
 };
 
 // The captures come in a second file, fetched once the page has loaded and the browser is idle, so
