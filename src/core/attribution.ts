@@ -4,8 +4,10 @@ import type { Attribution } from '../types';
  * Campaign parameters: `utm_*`, Tracify's `trc_*`, and ad-platform click ids (gclid, gbraid, wbraid,
  * dclid, fbclid, msclkid, ttclid, li_fat_id, twclid, yclid, epik, rdt_cid, sccid, irclickid, igshid).
  */
-const CAMPAIGN =
-  /^((utm|trc)_.*|[gd]clid|fbclid|[gw]braid|msclkid|ttclid|li_fat_id|twclid|yclid|epik|rdt_cid|sccid|irclickid|igshid)$/;
+const CAMPAIGN = new RegExp(
+  '^((utm|trc)_.*|[gd]clid|fbclid|[gw]braid|msclkid|ttclid|li_fat_id|twclid|yclid|epik|' +
+    'rdt_cid|sccid|irclickid|igshid)$',
+);
 
 /** True for parameters that identify a campaign: `utm_*`, `trc_*`, and click ids. */
 export const isCampaignParam = (name: string): boolean => CAMPAIGN.test(name);
