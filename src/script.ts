@@ -49,17 +49,25 @@ const load = (name: string, onerror?: () => void) => {
   document.head.append(element);
 };
 
-// The captures come in a second file, fetched in parallel once this one has started (a script
-// added by script runs async and does not hold up this file's pageview); each attaches itself
-// through `tracklet.attach`. Under `script-src 'self'` it loads like this file; if it fails to
-// load, the captures are missing and everything else works. The page's nonce is passed on.
+/** Runs `fn` once the page has loaded and the browser is idle (at most 2 s later). */
+const afterLoad = (fn: () => void) => {
+  const idle = () => (self.requestIdleCallback || setTimeout)(fn, { timeout: 2000 } as never);
+  if (document.readyState == 'complete') idle();
+  else addEventListener('load', idle);
+};
+
+// The captures come in a second file, fetched once the page has loaded and the browser is idle, so
+// that neither its bytes nor its start hold up the page or this file's pageview: web-vitals reads
+// the buffered performance entries then, and errors thrown meanwhile are kept for it. Each capture
+// attaches itself through `tracklet.attach`. Under `script-src 'self'` it loads like this file; if it
+// fails to load, the captures are missing and everything else works. The page's nonce is passed on.
 const loadCaptures: Capture = ({ config }) => {
   if (!(config.vitals || config.errors || config.clicks || config.engagement)) return;
   if (config.errors) {
     addEventListener('error', keep);
     addEventListener('unhandledrejection', keep);
   }
-  load(CAPTURES);
+  afterLoad(() => load(CAPTURES));
 };
 
 /**

@@ -1,27 +1,16 @@
 import type { Attribution } from '../types';
 
-/** Ad-platform click ids, read like `utm_*` and `trc_*` parameters. */
-const CLICK_IDS = [
-  'gclid',
-  'gbraid',
-  'wbraid',
-  'dclid',
-  'fbclid',
-  'msclkid',
-  'ttclid',
-  'li_fat_id',
-  'twclid',
-  'yclid',
-  'epik',
-  'rdt_cid',
-  'sccid',
-  'irclickid',
-  'igshid',
-];
+/**
+ * Campaign parameters: `utm_*`, Tracify's `trc_*`, and ad-platform click ids (gclid, gbraid, wbraid,
+ * dclid, fbclid, msclkid, ttclid, li_fat_id, twclid, yclid, epik, rdt_cid, sccid, irclickid, igshid).
+ */
+const CAMPAIGN = new RegExp(
+  '^((utm|trc)_.*|[gd]clid|fbclid|[gw]braid|msclkid|ttclid|li_fat_id|twclid|yclid|epik|' +
+    'rdt_cid|sccid|irclickid|igshid)$',
+);
 
-/** True for parameters that identify a campaign: `utm_*`, Tracify's `trc_*`, and click ids. */
-export const isCampaignParam = (name: string): boolean =>
-  /^(utm|trc)_/.test(name) || CLICK_IDS.includes(name);
+/** True for parameters that identify a campaign: `utm_*`, `trc_*`, and click ids. */
+export const isCampaignParam = (name: string): boolean => CAMPAIGN.test(name);
 
 /** The campaign parameters of a URL, by name (the first value of each), as strings. */
 export const campaignParams = (url: string): Attribution => {

@@ -1,18 +1,13 @@
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_';
 
-/** Random characters drawn in bulk: one crypto call and one flat string per 64 ids, not per event. */
-let pool = '';
-let used = 0;
-
-/** A random, URL-safe id of 21 characters (126 bits) from the platform's crypto RNG. */
+/**
+ * A random, URL-safe id of 21 characters (126 bits) from the platform's crypto RNG. Drawn a few
+ * times per page (visitor, session, this page): event ids take a page prefix and a count instead.
+ */
 export const randomId = (): string => {
-  if (used >= pool.length) {
-    const codes = crypto.getRandomValues(new Uint8Array(21 * 64));
-    for (let i = 0; i < codes.length; i++) codes[i] = ALPHABET.charCodeAt(codes[i] & 63);
-    pool = new TextDecoder().decode(codes);
-    used = 0;
-  }
-  return pool.slice(used, (used += 21));
+  let id = '';
+  for (const byte of crypto.getRandomValues(new Uint8Array(21))) id += ALPHABET[byte & 63];
+  return id;
 };
 
 /** This page's prefix of event ids: 15 random characters (90 bits). */
