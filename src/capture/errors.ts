@@ -104,8 +104,9 @@ export const errors =
       if (!('reason' in event || 'message' in event)) return;
       const report = normalise(event);
       if (ignored(report.message, patterns)) return;
-      const { errorType, message, filename, lineno, colno } = report;
-      const key = [errorType, message, filename, lineno, colno].join();
+      // Same type, message and place: the same error (its stack may differ by the way it came).
+      const { stack, ...place } = report;
+      const key = JSON.stringify(place);
       const entry = seen.get(key);
       if (entry) entry.count++;
       else {
