@@ -40,17 +40,17 @@ export const normalise = (event: Event): ErrorReport => {
   const rejection = 'reason' in event;
   const thrown = rejection ? (event as PromiseRejectionEvent).reason : error;
   const stack = thrown instanceof Error && thrown.stack;
-  const report: ErrorReport = {
+  return {
     type: 'error',
     // A rejection has no `message`. A cross-origin script's error reaches the page as "Script
     // error." with no details; it is kept as such.
     message: (message || describe(thrown)).slice(0, MAX_TEXT),
     errorType:
       (thrown instanceof Error && thrown.name) || (rejection ? 'UnhandledRejection' : 'Error'),
+    // The place and the stack only when known.
+    ...(filename && { filename, lineno, colno }),
+    ...(stack && { stack: stack.slice(0, MAX_TEXT) }),
   };
-  if (filename) Object.assign(report, { filename, lineno, colno });
-  if (stack) report.stack = stack.slice(0, MAX_TEXT);
-  return report;
 };
 
 /** `"a, /b+/i"` → `['a', /b+/i]`: comma-separated substrings or `/regex/flags`. */
