@@ -17,13 +17,13 @@ export interface ClickOptions {
 /** File extensions counted as downloads with `downloads: true`. */
 export const DOWNLOADS = 'pdf,zip,gz,7z,dmg,exe,msi,apk,csv,xlsx,docx,pptx,txt,mp3,mp4'.split(',');
 
-const PREFIX = 'data-tracklet-prop-';
-
 /** `data-tracklet-prop-plan="pro"` → `{ plan: "pro" }` (the name after the prefix, as written). */
 export const propsOf = (element: Element): Properties => {
   const properties: Properties = {};
-  for (const { name, value } of element.attributes)
-    if (name.startsWith(PREFIX)) properties[name.slice(PREFIX.length)] = value;
+  for (const { name, value } of element.attributes) {
+    const prop = /^data-tracklet-prop-(.+)/.exec(name);
+    if (prop) properties[prop[1]] = value;
+  }
   return properties;
 };
 

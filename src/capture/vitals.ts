@@ -20,8 +20,7 @@ export const toVital = (metric: Metric, page: Page): EventFields => ({
   rating: metric.rating,
   metricId: metric.id,
   navigationType: metric.navigationType,
-  path: page.path,
-  url: page.url,
+  ...page,
 });
 
 /**
