@@ -1,5 +1,6 @@
 import type { Capture, Context } from '../core/contract';
 import type { ErrorEvent as ErrorFields } from '../types';
+import { log } from '../core/log';
 import { safe } from '../core/safe';
 import { splitList } from './list';
 
@@ -93,8 +94,8 @@ export const errors =
       clearTimeout(timer);
       timer = undefined;
       seen.forEach((report) => {
-        // Past the cap, repeats are dropped (the debug build has no second file to log them).
         if (report.count && sent++ < max) emit({ ...report });
+        else if (DEBUG && report.count) log('error over data-max-errors dropped', report.message);
         report.count = 0;
       });
     };
