@@ -5,14 +5,16 @@
  * web-vitals reads the browser's buffered performance entries, errors were kept by the first file,
  * and the page view under way is handed to the captures that follow page views.
  */
-import type { Capture } from './core/contract';
+import type { Capture, Config } from './core/contract';
 import { clicks } from './capture/clicks';
 import { engagement } from './capture/engagement';
 import { errors } from './capture/errors';
 import { vitals } from './capture/vitals';
 
 type Attach = (capture: Capture) => void;
-const tracklet = (window as unknown as { tracklet?: { attach?: Attach } }).tracklet;
-const CAPTURES = { errors: errors(), vitals: vitals(), clicks: clicks(), engagement: engagement() };
-for (const key of ['errors', 'vitals', 'clicks', 'engagement'] as const)
-  tracklet?.attach?.((context) => (context.config[key] ? CAPTURES[key](context) : undefined));
+const attach = (window as unknown as { tracklet?: { attach?: Attach } }).tracklet?.attach;
+// Each starts only when its `data-*` switch is on (the first file read them).
+const CAPTURES = { errors, vitals, clicks, engagement };
+if (attach)
+  for (const [key, capture] of Object.entries(CAPTURES))
+    attach((context) => (context.config[key as keyof Config] ? capture()(context) : undefined));

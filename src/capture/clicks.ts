@@ -1,6 +1,7 @@
 import type { Capture, Context } from '../core/contract';
 import type { Properties } from '../types';
 import { safe } from '../core/safe';
+import { splitList } from './list';
 
 /** Options of the click capture (npm); on a script tag they are `data-outbound` and `data-downloads`. */
 export interface ClickOptions {
@@ -16,13 +17,13 @@ export interface ClickOptions {
 /** File extensions counted as downloads with `downloads: true`. */
 export const DOWNLOADS = 'pdf,zip,gz,7z,dmg,exe,msi,apk,csv,xlsx,docx,pptx,txt,mp3,mp4'.split(',');
 
-const PREFIX = 'data-tracklet-prop-';
-
 /** `data-tracklet-prop-plan="pro"` → `{ plan: "pro" }` (the name after the prefix, as written). */
 export const propsOf = (element: Element): Properties => {
   const properties: Properties = {};
-  for (const { name, value } of Array.from(element.attributes))
-    if (name.startsWith(PREFIX)) properties[name.slice(PREFIX.length)] = value;
+  for (const { name, value } of element.attributes) {
+    const prop = /^data-tracklet-prop-(.+)/.exec(name);
+    if (prop) properties[prop[1]] = value;
+  }
   return properties;
 };
 
@@ -32,11 +33,8 @@ export const parseDownloads = (value: boolean | string | string[] | undefined): 
     ? DOWNLOADS
     : Array.isArray(value)
       ? value
-      : typeof value == 'string' && value != 'false'
-        ? value
-            .split(',')
-            .map((ext) => ext.trim().replace(/^\./, '').toLowerCase())
-            .filter(Boolean)
+      : value && value != 'false'
+        ? splitList(value).map((ext) => ext.replace(/^\./, '').toLowerCase())
         : [];
 
 /**
@@ -51,18 +49,16 @@ export const clicks =
   ({ emit, flush, config }: Context) => {
     const outbound = options.outbound ?? config.outbound;
     const downloads = parseDownloads(options.downloads ?? config.downloads);
-    const onClick = (event: MouseEvent) => {
+    const onClick = safe((event: MouseEvent) => {
       // `auxclick` only for the middle button (open in a new tab); a right click opens a menu.
       if (event.type == 'auxclick' && event.button != 1) return;
       const target = event.target as Element;
       // A target without `closest` (the document itself) throws here, inside safe(): nothing to track.
       const tagged = target.closest('[data-tracklet-event]');
-      const link = target.closest('a[href],area[href]') as HTMLAnchorElement | null;
-      let sent = false;
-      const count = (name: string, properties: Properties) => {
-        sent = true;
-        emit({ type: 'event', name, properties });
-      };
+      const link = target.closest<HTMLAnchorElement>('a[href],area[href]');
+      let sent: unknown;
+      const count = (name: string, properties: Properties) =>
+        (sent = emit({ type: 'event', name, properties }));
       if (tagged) count(tagged.getAttribute('data-tracklet-event')!, propsOf(tagged));
       if (link && /^https?:$/.test(link.protocol)) {
         const url = link.href;
@@ -71,14 +67,12 @@ export const clicks =
         if (extension && downloads.includes(extension)) count('file_download', { url });
       }
       // A link or a form submit may unload the page before the next timed flush.
-      if (sent && target.closest('a[href],area[href],form')) flush();
-    };
-    const listener = safe(onClick) as EventListener;
+      if (sent && (link || target.closest('form'))) flush();
+    }) as EventListener;
     // Capture phase: a page handler that stops propagation cannot hide the click.
-    for (const type of ['click', 'auxclick']) document.addEventListener(type, listener, true);
+    for (const type of ['click', 'auxclick']) document.addEventListener(type, onClick, true);
     if (TEARDOWN)
       return () => {
-        for (const type of ['click', 'auxclick'])
-          document.removeEventListener(type, listener, true);
+        for (const type of ['click', 'auxclick']) document.removeEventListener(type, onClick, true);
       };
   };

@@ -8,8 +8,11 @@ import { safe } from '../core/safe';
  */
 export const IDLE = 30_000;
 
-/** Input that shows the visitor is there (and restarts a stopped clock). */
-const ACTIVITY = ['pointerdown', 'keydown', 'pointermove', 'scroll'];
+/**
+ * Input that shows the visitor is there (and restarts a stopped clock); a `visibilitychange` also
+ * starts or stops it.
+ */
+const ACTIVITY = ['pointerdown', 'keydown', 'pointermove', 'scroll', 'visibilitychange'];
 
 /** The share of the document seen so far from its top, in whole percent (a page shorter than the window is 100). */
 export const scrollDepth = (): number => {
@@ -38,35 +41,32 @@ export const engagement =
     let depth = 0;
     let sentDepth = 0;
     let lastInput = 0;
-    // Start of the stretch not yet added to `time`; undefined while the page is hidden.
-    let since: number | undefined;
+    // Start of the stretch not yet added to `time`; 0 while the clock is stopped (page hidden).
+    let since = 0;
     let frame = 0;
 
-    /** Adds the visible, non-idle time up to now to `time`. */
-    const settle = (now: number) => {
-      if (since === undefined) return;
-      const end = Math.min(now, lastInput + IDLE);
-      if (end > since) time += end - since;
-      since = now;
+    /** Adds the visible, non-idle time up to now to `time`; the clock runs on while visible. */
+    const settle = () => {
+      const now = Date.now();
+      if (since) time += Math.max(0, Math.min(now, lastInput + IDLE) - since);
+      since = document.visibilityState == 'visible' ? now : 0;
+      return now;
     };
 
-    const start = () => {
-      since = lastInput = Date.now();
-    };
-
-    const measure = () => {
+    const measure = safe(() => {
       frame = 0;
       depth = Math.max(depth, scrollDepth());
-    };
+    });
+    // One depth reading per frame however fast scroll events come.
+    const measureSoon = () => (frame ||= requestAnimationFrame(measure));
 
     const send = () => {
       if (!view) return;
-      settle(Date.now());
-      const engagementTime = Math.round(time);
-      if (!engagementTime && depth <= sentDepth && !interactions) return;
+      settle();
+      if (!time && depth <= sentDepth && !interactions) return;
       emit({
         type: 'engagement',
-        engagementTime,
+        engagementTime: time,
         scrollDepth: depth,
         interactionCount: interactions,
         pageviewId: view.id,
@@ -78,27 +78,19 @@ export const engagement =
     };
 
     const onInput = safe((event: Event) => {
-      const now = Date.now();
-      settle(now);
-      lastInput = now;
-      if (
-        event.type == 'pointerdown' ||
-        (event.type == 'keydown' && !(event as KeyboardEvent).repeat)
-      )
-        interactions++;
-      // One depth reading per frame however fast scroll events come.
-      if (event.type == 'scroll' && !frame) frame = requestAnimationFrame(safe(measure));
+      lastInput = settle();
+      const { type, repeat } = event as KeyboardEvent;
+      if (type == 'pointerdown' || (type == 'keydown' && !repeat)) interactions++;
+      if (type == 'scroll') measureSoon();
     });
     for (const type of ACTIVITY) addEventListener(type, onInput, { capture: true, passive: true });
 
-    const onVisible = safe(() => document.visibilityState == 'visible' && start());
-    addEventListener('visibilitychange', onVisible);
     on('pageview', (event) => {
       view = event;
+      lastInput = settle();
       time = interactions = depth = sentDepth = 0;
-      if (document.visibilityState == 'visible') start();
       // Measured on the next frame: after an SPA navigation the new route may not be rendered yet.
-      frame ||= requestAnimationFrame(safe(measure));
+      measureSoon();
     });
     // The page view ends before the next pageview is queued; its DOM may already be the next route's,
     // so depth is what the scroll readings found.
@@ -109,12 +101,11 @@ export const engagement =
     on('hide', () => {
       measure();
       send();
-      since = undefined;
+      since = 0;
     });
     if (TEARDOWN)
       return () => {
         cancelAnimationFrame(frame);
         for (const type of ACTIVITY) removeEventListener(type, onInput, true);
-        removeEventListener('visibilitychange', onVisible);
       };
   };

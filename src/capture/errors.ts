@@ -2,6 +2,7 @@ import type { Capture, Context } from '../core/contract';
 import type { ErrorEvent as ErrorFields } from '../types';
 import { log } from '../core/log';
 import { safe } from '../core/safe';
+import { splitList } from './list';
 
 /** Options of the error capture (npm); on a script tag they are `data-max-errors` and `data-ignore-errors`. */
 export interface ErrorOptions {
@@ -36,37 +37,33 @@ export const describe = (value: unknown): string => {
 
 /** An `error` event (a throw) or an `unhandledrejection` (a rejection) as wire fields. */
 export const normalise = (event: Event): ErrorReport => {
+  const { message, filename, lineno, colno, error } = event as globalThis.ErrorEvent;
   const rejection = 'reason' in event;
-  const thrown = rejection
-    ? (event as PromiseRejectionEvent).reason
-    : (event as globalThis.ErrorEvent).error;
-  const error = thrown instanceof Error ? thrown : undefined;
-  const { message, filename, lineno, colno } = event as globalThis.ErrorEvent;
-  const report: ErrorReport = {
+  const thrown = rejection ? (event as PromiseRejectionEvent).reason : error;
+  const stack = thrown instanceof Error && thrown.stack;
+  return {
     type: 'error',
-    // A cross-origin script's error reaches the page as "Script error." with no details; it is kept as such.
-    message: (rejection ? describe(thrown) : message || describe(thrown)).slice(0, MAX_TEXT),
-    errorType: error?.name || (rejection ? 'UnhandledRejection' : 'Error'),
+    // A rejection has no `message`. A cross-origin script's error reaches the page as "Script
+    // error." with no details; it is kept as such.
+    message: (message || describe(thrown)).slice(0, MAX_TEXT),
+    errorType:
+      (thrown instanceof Error && thrown.name) || (rejection ? 'UnhandledRejection' : 'Error'),
+    // The place and the stack only when known.
+    ...(filename && { filename, lineno, colno }),
+    ...(stack && { stack: stack.slice(0, MAX_TEXT) }),
   };
-  if (filename) Object.assign(report, { filename, lineno, colno });
-  if (error?.stack) report.stack = error.stack.slice(0, MAX_TEXT);
-  return report;
 };
 
 /** `"a, /b+/i"` → `['a', /b+/i]`: comma-separated substrings or `/regex/flags`. */
 export const parsePatterns = (list: string): (string | RegExp)[] =>
-  list
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean)
-    .map((item) => {
-      const regex = /^\/(.+)\/([a-z]*)$/.exec(item);
-      try {
-        return regex ? new RegExp(regex[1], regex[2]) : item;
-      } catch {
-        return item;
-      }
-    });
+  splitList(list).map((item) => {
+    const regex = /^\/(.+)\/([a-z]*)$/.exec(item);
+    try {
+      return regex ? new RegExp(regex[1], regex[2]) : item;
+    } catch {
+      return item;
+    }
+  });
 
 /** True when `message` matches one of the patterns. */
 export const ignored = (message: string, patterns: (string | RegExp)[]): boolean =>
@@ -88,21 +85,18 @@ export const errors =
     const { emit, on, path, config } = context;
     const max = options.maxErrors ?? config.maxErrors;
     const patterns = options.ignore ?? parsePatterns(config.ignoreErrors);
-    // Per page view: each distinct error with the occurrences not yet sent.
-    let seen = new Map<string, { report_: ErrorReport; count_: number }>();
+    // Per page view: each distinct error, its `count` the occurrences not yet sent.
+    const seen = new Map<string, ErrorReport & { count: number }>();
     let sent = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
 
     const send = () => {
       clearTimeout(timer);
       timer = undefined;
-      seen.forEach((entry) => {
-        if (!entry.count_) return;
-        if (sent < max) {
-          sent++;
-          emit({ ...entry.report_, count: entry.count_ });
-        } else if (DEBUG) log('error over data-max-errors dropped', entry.report_.message);
-        entry.count_ = 0;
+      seen.forEach((report) => {
+        if (report.count && sent++ < max) emit({ ...report });
+        else if (DEBUG && report.count) log('error over data-max-errors dropped', report.message);
+        report.count = 0;
       });
     };
 
@@ -111,20 +105,14 @@ export const errors =
       if (!('reason' in event || 'message' in event)) return;
       const report = normalise(event);
       if (ignored(report.message, patterns)) return;
-      // The page it happened on: an SPA navigation may come before it is sent.
-      report.path = path();
-      report.url = location.href;
-      const key = [
-        report.errorType,
-        report.message,
-        report.filename,
-        report.lineno,
-        report.colno,
-      ].join();
+      // Same type, message and place: the same error (its stack may differ by the way it came).
+      const { stack, ...place } = report;
+      const key = JSON.stringify(place);
       const entry = seen.get(key);
-      if (entry) entry.count_++;
+      if (entry) entry.count++;
       else {
-        seen.set(key, { report_: report, count_: 1 });
+        // The page it happened on: an SPA navigation may come before it is sent.
+        seen.set(key, { ...report, path: path(), url: location.href, count: 1 });
         timer ||= setTimeout(safe(send), 1000);
       }
     });
@@ -135,7 +123,7 @@ export const errors =
     on('hide', send);
     on('page', () => {
       send();
-      seen = new Map();
+      seen.clear();
       sent = 0;
     });
     if (TEARDOWN)

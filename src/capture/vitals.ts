@@ -20,8 +20,7 @@ export const toVital = (metric: Metric, page: Page): EventFields => ({
   rating: metric.rating,
   metricId: metric.id,
   navigationType: metric.navigationType,
-  path: page.path,
-  url: page.url,
+  ...page,
 });
 
 /**
@@ -37,25 +36,20 @@ export const toVital = (metric: Metric, page: Page): EventFields => ({
 export const vitals =
   (): Capture =>
   ({ emit, on, path }: Context) => {
-    let page: Page = { path: path(), url: location.href };
-    const sent = new Set<string>();
-    const pending = new Map<string, EventFields>();
-    const send = (vital: EventFields & { metricId?: string }) => {
-      sent.add(vital.metricId!);
-      pending.delete(vital.metricId!);
-      emit(vital);
-    };
+    const here = (): Page => ({ path: path(), url: location.href });
+    let page = here();
+    // Metric id → its latest value not yet sent, or 0 once sent (later changes are dropped).
+    const kept = new Map<string, EventFields | 0>();
+    const send = (vital: EventFields | 0, id: string) => vital && (kept.set(id, 0), emit(vital));
     const report = safe((metric: Metric) => {
-      if (sent.has(metric.id)) return;
-      const vital = toVital(metric, page);
-      if (metric.name == 'FCP' || metric.name == 'TTFB') send(vital);
-      else pending.set(metric.id, vital);
+      if (kept.get(metric.id) === 0) return;
+      kept.set(metric.id, toVital(metric, page));
+      if (metric.name == 'FCP' || metric.name == 'TTFB') send(kept.get(metric.id)!, metric.id);
     });
-    on('hide', () => pending.forEach(send));
+    on('hide', () => kept.forEach(send));
     // A page restored from the back/forward cache reports its own metrics (with new ids), for the
     // URL it is restored at.
-    const onShow = (event: PageTransitionEvent) =>
-      event.persisted && (page = { path: path(), url: location.href });
+    const onShow = (event: PageTransitionEvent) => event.persisted && (page = here());
     addEventListener('pageshow', onShow, true);
     for (const on of [onLCP, onCLS, onINP, onFCP, onTTFB]) on(report, { reportAllChanges: true });
     // web-vitals has no way to stop its observers: what they report after this reaches a stopped

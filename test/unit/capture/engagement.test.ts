@@ -183,6 +183,18 @@ describe('engagement capture', () => {
     });
   });
 
+  it('after a hide with the page still visible (left for the back/forward cache), counts from the next input', () => {
+    const test = begin();
+    vi.advanceTimersByTime(1000);
+    test.fire('hide');
+    // Frozen in the cache, then restored: the time away is not engagement.
+    vi.advanceTimersByTime(5000);
+    input('pointerdown');
+    vi.advanceTimersByTime(2000);
+    visibility('hidden', test);
+    expect(engagements(test).map((event) => event.engagementTime)).toEqual([1000, 2000]);
+  });
+
   it('sends nothing before the first pageview', () => {
     const test = startCapture(engagement());
     vi.advanceTimersByTime(1000);

@@ -113,6 +113,22 @@ describe('error capture', () => {
     expect(test.events.map((event) => 'count' in event && event.count)).toEqual([50, 1, 500]);
   });
 
+  it('counts an error reached by two call paths (two stacks) as one: same type, message and place', () => {
+    const test = startCapture(errors());
+    for (const caller of ['a', 'b']) {
+      const error = new TypeError('shared');
+      error.stack = `TypeError: shared\n    at fail (app.js:10:5)\n    at ${caller} (app.js:1:1)`;
+      dispatchEvent(thrown(error));
+    }
+    dispatchEvent(thrown(new TypeError('shared'), { lineno: 11 }));
+    vi.advanceTimersByTime(1000);
+    expect(test.events).toMatchObject([
+      { message: 'Uncaught TypeError: shared', lineno: 10, count: 2 },
+      { message: 'Uncaught TypeError: shared', lineno: 11, count: 1 },
+    ]);
+    expect((test.events[0] as { stack?: string }).stack).toContain('at a ');
+  });
+
   it('caps the errors of a page view at maxErrors, and starts again on the next page view', () => {
     const test = startCapture(errors(), { maxErrors: 3 });
     for (let i = 0; i < 10; i++) dispatchEvent(thrown(new Error('e' + i)));
