@@ -24,9 +24,14 @@ import {
 type Stub = ((...args: unknown[]) => unknown) & { q?: ArrayLike<unknown>[]; version?: string };
 
 const VERSION = '0.1.0';
-/** Errors thrown before the second file (with the error capture) arrives, handed to it then. */
+/**
+ * Errors thrown and clicks made before the second file (with those captures) arrives, handed to it
+ * then: a tagged button clicked right after the page loaded still counts.
+ */
 const early: Event[] = [];
 const keep = (event: Event) => early.length < 100 && early.push(event);
+/** What is kept: errors and rejections (when errors are on), clicks (when clicks are on). */
+const KEPT = ['error', 'unhandledrejection', 'click', 'auxclick'];
 
 /** The second file, next to this one: web-vitals and the captures. */
 const CAPTURES = 'tracklet.captures.js';
@@ -63,10 +68,10 @@ const afterLoad = (fn: () => void) => {
 // fails to load, the captures are missing and everything else works. The page's nonce is passed on.
 const loadCaptures: Capture = ({ config }) => {
   if (!(config.vitals || config.errors || config.clicks || config.engagement)) return;
-  if (config.errors) {
-    addEventListener('error', keep);
-    addEventListener('unhandledrejection', keep);
-  }
+  // Capture phase, so a page handler cannot hide a click (the error capture skips resource errors).
+  KEPT.forEach(
+    (type, i) => (i < 2 ? config.errors : config.clicks) && addEventListener(type, keep, true),
+  );
   afterLoad(() => load(CAPTURES));
 };
 
@@ -89,13 +94,14 @@ const api = {
   getAnonymousId,
   getSessionId,
   consent,
-  /** Used by the second file: starts one of its captures, with the errors kept until then. */
+  /**
+   * Used by the second file: starts one of its captures, with the errors and clicks kept until
+   * then (each capture takes the ones of its kind).
+   */
   attach: (capture: Capture) => {
-    removeEventListener('error', keep);
-    removeEventListener('unhandledrejection', keep);
-    // A plain key: the two files are minified apart, so a mangled name would differ between them.
-    attach((context) => capture({ ...context, earlyErrors: early } as Context));
-    early.length = 0;
+    KEPT.forEach((type) => removeEventListener(type, keep, true));
+    // Plain keys: the two files are minified apart, so a mangled name would differ between them.
+    attach((context) => capture({ ...context, earlyErrors: early, earlyClicks: early } as Context));
   },
   /** Used by the third file: its set-up, given the tag, the options, the kept calls and the start. */
   boot: (setup: Function) => setup(script, later, go, api),

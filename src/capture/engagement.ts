@@ -88,6 +88,9 @@ export const engagement =
     on('pageview', (event) => {
       view = event;
       lastInput = settle();
+      // Handed over late (the script tag's second file arrives once the page has loaded): a visible
+      // page's clock starts at its pageview, not at the hand-over.
+      if (since) since = lastInput = Math.min(lastInput, event.timestamp);
       time = interactions = depth = sentDepth = 0;
       // Measured on the next frame: after an SPA navigation the new route may not be rendered yet.
       measureSoon();

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
-import type { ErrorEvent, TrackletEvent, VitalEvent } from '../../src/types';
+import type { EngagementEvent, ErrorEvent, TrackletEvent, VitalEvent } from '../../src/types';
 import { html, launchBrowser, scriptTag, startServer, type TestServer } from './fixture';
 
 const DIST = resolve(import.meta.dirname, '../../dist');
@@ -107,6 +107,37 @@ describe('the second file', () => {
       await context.close();
     },
   );
+
+  it('counts a tagged click made, and the time the page was visible, before it arrived', async () => {
+    scope = '/early/page';
+    const served = serveScripts('/early', 2000);
+    server.route(
+      '/early/page',
+      html(
+        scriptTag({ 'flush-interval': '100' }, '/early/tracklet.js'),
+        '<button id="cta" data-tracklet-event="early_cta" data-tracklet-prop-plan="pro">Go</button>',
+      ),
+    );
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(server.origin + '/early/page', { waitUntil: 'domcontentloaded' });
+    await page.waitForFunction(() => window.tracklet?.version);
+    const opened = Date.now();
+    await page.click('#cta');
+    const clickedBefore = Date.now();
+    await server.waitFor(() => ofType('event').length == 1);
+    expect(served.answered!).toBeGreaterThan(clickedBefore);
+    expect(ofType('event')).toMatchObject([{ name: 'early_cta', properties: { plan: 'pro' } }]);
+    await page.waitForTimeout(500);
+    await page.goto(`${server.origin}/elsewhere`);
+    const shown = Date.now() - opened;
+    await server.waitFor(() => ofType('engagement').length == 1);
+    const [engaged] = ofType<EngagementEvent>('engagement');
+    // Counted from the pageview, not from the second file's arrival 2 s later.
+    expect(engaged.engagementTime).toBeGreaterThanOrEqual(2000);
+    expect(engaged.engagementTime).toBeLessThanOrEqual(shown + 2000);
+    await context.close();
+  });
 
   it('leaves pageviews and custom events working when it fails to load', async () => {
     scope = '/broken/page';

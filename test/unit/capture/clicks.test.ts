@@ -1,5 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clicks, DOWNLOADS, parseDownloads, propsOf } from '../../../src/capture/clicks';
+import type { Context } from '../../../src/core/contract';
 import { startCapture } from './context';
 
 // The tests click links; the page must stay where it is.
@@ -103,5 +104,22 @@ describe('click capture', () => {
     link.dispatchEvent(new MouseEvent('auxclick', { bubbles: true, button: 1 }));
     link.dispatchEvent(new MouseEvent('auxclick', { bubbles: true, button: 2 }));
     expect(test.events).toMatchObject([{ name: 'file_download' }]);
+  });
+
+  it('counts the clicks the first file kept before it arrived, and none of the errors kept with them', () => {
+    const button = element('<button data-tracklet-event="early_cta">Go</button>');
+    const kept: Event[] = [];
+    const keep = (event: Event) => kept.push(event);
+    document.addEventListener('click', keep, true);
+    button.click();
+    document.removeEventListener('click', keep, true);
+    kept.push(new ErrorEvent('error', { message: 'kept error' }));
+    const test = startCapture((context) => clicks()({ ...context, earlyClicks: kept } as Context));
+    expect(test.events).toMatchObject([{ type: 'event', name: 'early_cta' }]);
+    button.click();
+    expect(test.events.map((event) => event.type == 'event' && event.name)).toEqual([
+      'early_cta',
+      'early_cta',
+    ]);
   });
 });

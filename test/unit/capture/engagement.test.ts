@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { engagement, IDLE, scrollDepth } from '../../../src/capture/engagement';
-import type { EngagementEvent } from '../../../src/types';
+import type { EngagementEvent, TrackletEvent } from '../../../src/types';
 import { startCapture, type TestContext } from './context';
 
 const set = (target: object, key: string, value: unknown) =>
@@ -58,6 +58,37 @@ describe('scroll depth', () => {
 });
 
 describe('engagement capture', () => {
+  /** The page view under way, as the tracker hands it to a capture attached `ago` ms after it. */
+  const handedOver = (ago: number) =>
+    ({
+      id: 'pv-early',
+      type: 'pageview',
+      timestamp: Date.now() - ago,
+      url: location.href,
+      path: '/start',
+      title: '',
+      referrer: '',
+    }) as TrackletEvent;
+
+  it('counts a visible page from its pageview when attached later (the second file arrives after load)', () => {
+    const test = startCapture(engagement());
+    test.fire('pageview', handedOver(2000));
+    vi.advanceTimersByTime(3000);
+    visibility('hidden', test);
+    expect(engagements(test)).toMatchObject([{ engagementTime: 5000, pageviewId: 'pv-early' }]);
+  });
+
+  it('counts a page hidden at the hand-over from when it is shown', () => {
+    const test = startCapture(engagement());
+    set(document, 'visibilityState', 'hidden');
+    test.fire('pageview', handedOver(2000));
+    vi.advanceTimersByTime(1000);
+    visibility('visible');
+    vi.advanceTimersByTime(2000);
+    visibility('hidden', test);
+    expect(engagements(test)).toMatchObject([{ engagementTime: 2000, pageviewId: 'pv-early' }]);
+  });
+
   it('counts visible time up to the hide, with the pageview id, path and url', () => {
     const test = begin();
     vi.advanceTimersByTime(5000);
