@@ -6,7 +6,7 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { compiledCheck, withinBounds } from '../../src/collector/fast-check';
-import { BOUNDS, boundsProblem, eventSchema } from '../../src/collector/schema';
+import { BOUNDS, boundsProblem, checkEvent, eventSchema } from '../../src/collector/schema';
 
 const common = {
   id: 'e1',
@@ -109,6 +109,41 @@ describe('the compiled event check', () => {
     );
     expect(JSON.stringify(check(event))).toBe(JSON.stringify(valibot(event)));
     for (const value of [null, 'event', 3, [VALID[1]]]) expect(check(value)).toBeUndefined();
+  });
+});
+
+describe('events of a type or metric the relay does not know', () => {
+  const NOW = 1_000;
+  it('are kept whole, fields in the order valibot gives them, or refused in valibot words', () => {
+    const later = { ...common, type: 'purchase_v9', extra: { a: 1 }, userId: 'u' };
+    expect(JSON.stringify(checkEvent(later, NOW, 0))).toBe(
+      JSON.stringify({
+        // The schema's fields first (userId is one of them, after sessionId), then the others.
+        event: {
+          id: 'e1',
+          timestamp: 1_000,
+          anonymousId: 'a1',
+          sessionId: 's1',
+          userId: 'u',
+          url: common.url,
+          path: '/p',
+          type: 'purchase_v9',
+          extra: { a: 1 },
+        },
+        known: false,
+      }),
+    );
+    const metric = { ...VALID[3], metricName: 'NEW' };
+    expect(checkEvent(metric, NOW, 0)).toEqual({ event: metric, known: false });
+    expect(checkEvent({ ...later, type: 'bad type!' }, NOW, 0)).toEqual({
+      problem: { field: 'type', message: 'letters, digits, _ . : - only' },
+    });
+    expect(checkEvent({ ...metric, rating: 'meh' }, NOW, 0)).toEqual({
+      problem: {
+        field: 'rating',
+        message: expect.stringMatching(/^Invalid type: Expected \("good"/),
+      },
+    });
   });
 });
 
