@@ -8,6 +8,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { DestinationConfig, RelayConfig } from './config';
 import { DESTINATIONS, type HttpResult, type Outcome } from './destinations/index';
+import { JsonText } from './destinations/util';
 import type { Metrics } from './metrics';
 import type { Delivery, Store } from './store';
 
@@ -197,7 +198,8 @@ export const postJson = async (
     const target = new URL(url);
     if (target.protocol != 'http:' && target.protocol != 'https:')
       throw new Error(`unsupported protocol ${target.protocol}`);
-    const response = await request(target, headers, JSON.stringify(body), timeoutMs, signal);
+    const payload = body instanceof JsonText ? body.text : JSON.stringify(body);
+    const response = await request(target, headers, payload, timeoutMs, signal);
     const { status, text } = response;
     let json: unknown;
     try {

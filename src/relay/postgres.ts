@@ -115,6 +115,159 @@ const PRUNE: Record<PruneKind, string> = {
 /** Any fixed number: processes starting together queue on it, so one migrates and the others see the result. */
 const MIGRATION_LOCK = 0x7472_6b6c;
 
+/** One caller's part of a grouped insert: its events, their routes, and the lease of its deliveries. */
+interface InsertCall {
+  events: StoredEvent[];
+  route: (stored: StoredEvent) => string[];
+  leaseUntil: number;
+}
+
+type InsertResult = { inserted: StoredEvent[]; duplicates: number; leased?: Delivery[] };
+
+/** A key for (site, id) that no two different pairs share. */
+const keyOf = (site: string, id: string) => `${site.length}:${site}${id}`;
+
+/**
+ * Events and their deliveries in one statement (one round trip, atomic): deliveries are queued only
+ * for rows this statement inserted; a concurrent insert of the same key waits for the other to
+ * commit, then skips. Deliveries queued with a lease (this process's worker sends them from
+ * memory) come back too. Prepared once per connection.
+ */
+const INSERT_EVENTS = {
+  name: 'tracklet-insert-events',
+  text: `WITH ins AS (
+           INSERT INTO events (site, id, received_at, data)
+           SELECT e.site, e.id, e.at, d.value
+           FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS e(site, id, at, n)
+           JOIN json_array_elements($4::json) WITH ORDINALITY AS d(value, n) USING (n)
+           ON CONFLICT DO NOTHING RETURNING site, id
+         ), queued AS (
+           INSERT INTO deliveries (destination, site, event_id, next_at, updated_at, ip, lease_until)
+           SELECT q.destination, q.site, q.id, q.at, q.at, q.ip, q.lease
+           FROM unnest($5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[])
+             AS q(destination, site, id, at, ip, lease)
+           JOIN ins ON ins.site = q.site AND ins.id = q.id
+           ON CONFLICT DO NOTHING
+           RETURNING id, destination, site, event_id, lease_until
+         )
+         SELECT site, id, NULL::bigint AS delivery, NULL::text AS destination FROM ins
+         UNION ALL
+         SELECT site, event_id, id, destination FROM queued WHERE lease_until > 0`,
+};
+
+/** The statement's parameters for a group of calls, and which call owns each (site, id). */
+const insertParameters = (calls: InsertCall[]) => {
+  // The first of several events with one (site, id) wins, as a later arrival would lose.
+  const owner = new Map<string, { stored: StoredEvent; call: number }>();
+  calls.forEach((call, index) => {
+    for (const stored of call.events) {
+      const key = keyOf(stored.site, stored.event.id);
+      if (!owner.has(key)) owner.set(key, { stored, call: index });
+    }
+  });
+  const unique = [...owner.values()];
+  const columns: unknown[][] = Array.from({ length: 10 }, () => []);
+  // The events' JSON as one array (json_array_elements keeps each element's text): serialised in
+  // one pass and sent without the escaping an array of JSON strings needs.
+  const data: Omit<StoredEvent, 'sendIp'>[] = [];
+  for (const { stored, call } of unique) {
+    const { sendIp, ...kept } = stored;
+    columns[0].push(stored.site);
+    columns[1].push(stored.event.id);
+    columns[2].push(stored.receivedAt);
+    data.push(kept);
+    for (const destination of calls[call].route(stored)) {
+      columns[4].push(destination);
+      columns[5].push(stored.site);
+      columns[6].push(stored.event.id);
+      columns[7].push(stored.receivedAt);
+      columns[8].push(sendIp ?? null);
+      columns[9].push(calls[call].leaseUntil);
+    }
+  }
+  const params: unknown[] = [...columns];
+  params[3] = JSON.stringify(data);
+  return { owner, columns: params };
+};
+
+/** Runs a group of inserts as one statement and gives each call its own result. */
+const insertTogether = async (
+  query: (statement: typeof INSERT_EVENTS, params: unknown[]) => Promise<{ rows: InsertRow[] }>,
+  calls: InsertCall[],
+): Promise<InsertResult[]> => {
+  const { owner, columns } = insertParameters(calls);
+  const { rows } = await query(INSERT_EVENTS, columns);
+  const results = calls.map((call) => ({
+    inserted: [] as StoredEvent[],
+    duplicates: call.events.length,
+    ...(call.leaseUntil ? { leased: [] as Delivery[] } : {}),
+  }));
+  for (const row of rows) {
+    const { stored, call } = owner.get(keyOf(row.site, row.id))!;
+    const result = results[call];
+    if (row.delivery == null) {
+      result.inserted.push(stored);
+      result.duplicates--;
+      continue;
+    }
+    // What a lease would read back: the stored event, with the full IP that rides with the queue.
+    const { sendIp, ...kept } = stored;
+    result.leased?.push({
+      id: row.delivery,
+      destination: row.destination!,
+      attempts: 0,
+      status: 'queued',
+      updatedAt: stored.receivedAt,
+      stored: sendIp ? { ...kept, ip: sendIp } : kept,
+    });
+  }
+  // In each caller's order, as one statement per caller returned them.
+  for (const [i, result] of results.entries()) {
+    const order = new Map(calls[i].events.map((stored, n) => [stored, n]));
+    result.inserted.sort((a, b) => order.get(a)! - order.get(b)!);
+  }
+  return results;
+};
+
+/** A row of INSERT_EVENTS: an inserted event (`delivery` null) or a delivery queued leased. */
+type InsertRow = { site: string; id: string; delivery: number | null; destination: string | null };
+
+/**
+ * The database refused the statement's data (SQLSTATE class 22 data exception, 23 integrity, 54
+ * limits: a NUL in a text field, a value too large): a property of some body, not of the
+ * connection. Connection errors fail the whole group at once (ingest answers 503).
+ */
+const refusedData = (error: { code?: string }) => /^(22|23|54)/.test(error?.code ?? '');
+
+/**
+ * Group commit: the inserts that arrive in the same turn of the event loop share one statement (one
+ * round trip and one commit instead of one each). If the database refuses the group's data, each
+ * call is tried alone, so one body that it refuses fails only its own caller.
+ */
+const insertGroups = (
+  query: (statement: typeof INSERT_EVENTS, params: unknown[]) => Promise<{ rows: InsertRow[] }>,
+) => {
+  type Pending = InsertCall & { resolve: (r: InsertResult) => void; reject: (e: unknown) => void };
+  let pending: Pending[] = [];
+  const alone = (p: Pending) =>
+    insertTogether(query, [p]).then(([result]) => p.resolve(result), p.reject);
+  const flush = () => {
+    const group = pending;
+    pending = [];
+    if (group.length == 1) return void alone(group[0]);
+    insertTogether(query, group).then(
+      (results) => group.forEach((p, i) => p.resolve(results[i])),
+      (error: { code?: string }) =>
+        refusedData(error) ? group.forEach(alone) : group.forEach((p) => p.reject(error)),
+    );
+  };
+  return (call: InsertCall) =>
+    new Promise<InsertResult>((resolve, reject) => {
+      if (!pending.length) setImmediate(flush);
+      pending.push({ ...call, resolve, reject });
+    });
+};
+
 /** Options of `openPostgresStore()`. */
 export interface PostgresStoreOptions {
   /** Connections per process (default 10). Mind the server's max_connections across all relays. */
@@ -210,6 +363,10 @@ export async function openPostgresStore(
     params: unknown[] = [],
   ) => pool.query<Row>(sql, params);
 
+  const insertGrouped = insertGroups((statement, params) =>
+    pool.query<InsertRow>({ ...statement, values: params }),
+  );
+
   /** Records the last delivery or error per destination; GREATEST keeps it monotonic across processes. */
   const logDelivered = (updated: string) =>
     `WITH done AS (${updated} RETURNING destination)
@@ -222,91 +379,14 @@ export async function openPostgresStore(
     `destination, $2::text, $3::bigint FROM failed
      ON CONFLICT (destination) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at`;
 
+  const MARK_DELIVERED = logDelivered(
+    `UPDATE deliveries SET status = 'delivered', lease_until = ` +
+      `0, ip = NULL, updated_at = $2 WHERE id = ANY($1::bigint[])`,
+  );
+
   return {
-    async insertEvents(events, route, options) {
-      const leaseUntil = options?.leaseUntil ?? 0;
-      // The first of several events with one (site, id) in a batch wins, as a second arrival would lose.
-      const first = new Map<string, StoredEvent>();
-      for (const stored of events) {
-        const key = JSON.stringify([stored.site, stored.event.id]);
-        if (!first.has(key)) first.set(key, stored);
-      }
-      const unique = [...first.values()];
-      const queue = unique.flatMap((stored) =>
-        route(stored).map(
-          (destination) =>
-            [
-              destination,
-              stored.site,
-              stored.event.id,
-              stored.receivedAt,
-              stored.sendIp ?? null,
-            ] as const,
-        ),
-      );
-      // One statement, so one round trip and atomic: deliveries are queued only for rows this
-      // statement inserted. A concurrent insert of the same key waits for the other to commit, then skips.
-      // With a lease (this process's worker sends them from memory) the queued rows come back too.
-      const { rows } = await query<{
-        site: string;
-        id: string;
-        delivery: number | null;
-        destination: string | null;
-      }>(
-        `WITH ins AS (
-           INSERT INTO events (site, id, received_at, data)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::json[])
-           ON CONFLICT DO NOTHING RETURNING site, id
-         ), queued AS (
-           INSERT INTO deliveries (destination, site, event_id, next_at, updated_at, ip, lease_until)
-           SELECT q.destination, q.site, q.id, q.at, q.at, q.ip, $10::bigint
-           FROM unnest($5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[]) AS q(destination, site, id, at, ip)
-           JOIN ins ON ins.site = q.site AND ins.id = q.id
-           ON CONFLICT DO NOTHING
-           RETURNING id, destination, site, event_id
-         )
-         SELECT site, id, NULL::bigint AS delivery, NULL::text AS destination FROM ins
-         UNION ALL
-         SELECT site, event_id, id, destination FROM queued WHERE $10::bigint > 0`,
-        [
-          unique.map((s) => s.site),
-          unique.map((s) => s.event.id),
-          unique.map((s) => s.receivedAt),
-          unique.map(({ sendIp, ...kept }) => JSON.stringify(kept)),
-          queue.map((q) => q[0]),
-          queue.map((q) => q[1]),
-          queue.map((q) => q[2]),
-          queue.map((q) => q[3]),
-          queue.map((q) => q[4]),
-          leaseUntil,
-        ],
-      );
-      const insertedKeys = new Set(
-        rows.filter((r) => r.delivery == null).map((r) => JSON.stringify([r.site, r.id])),
-      );
-      const inserted = unique.filter((s) => insertedKeys.has(JSON.stringify([s.site, s.event.id])));
-      if (!leaseUntil) return { inserted, duplicates: events.length - inserted.length };
-      // What a lease would read back: the stored event, with the full IP that rides with the queue.
-      const sent = new Map(
-        inserted.map(
-          ({ sendIp, ...kept }) =>
-            [
-              JSON.stringify([kept.site, kept.event.id]),
-              sendIp ? { ...kept, ip: sendIp } : kept,
-            ] as const,
-        ),
-      );
-      const leased: Delivery[] = rows
-        .filter((r) => r.delivery != null)
-        .map((r) => ({
-          id: r.delivery!,
-          destination: r.destination!,
-          attempts: 0,
-          status: 'queued',
-          updatedAt: sent.get(JSON.stringify([r.site, r.id]))!.receivedAt,
-          stored: sent.get(JSON.stringify([r.site, r.id]))!,
-        }));
-      return { inserted, duplicates: events.length - inserted.length, leased };
+    insertEvents(events, route, options) {
+      return insertGrouped({ events, route, leaseUntil: options?.leaseUntil ?? 0 });
     },
 
     async enqueue(destination, events, now) {
@@ -338,13 +418,8 @@ export async function openPostgresStore(
 
     async markDelivered(ids, now) {
       if (!ids.length) return;
-      await query(
-        logDelivered(
-          `UPDATE deliveries SET status = 'delivered', lease_until = ` +
-            `0, ip = NULL, updated_at = $2 WHERE id = ANY($1::bigint[])`,
-        ),
-        [ids, now],
-      );
+      // Prepared once per connection: it runs once per batch sent.
+      await pool.query({ name: 'tracklet-delivered', text: MARK_DELIVERED, values: [ids, now] });
     },
 
     async release(ids) {

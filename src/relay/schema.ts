@@ -6,6 +6,7 @@
  */
 import * as v from 'valibot';
 import type { TrackletEvent } from '../types';
+import { compiledCheck, withinBounds } from './fast-check';
 
 const MAX_EVENTS = 500;
 const DAY_MS = 86_400_000;
@@ -193,6 +194,7 @@ export const parseEnvelope = (
  * can overflow the stack.
  */
 export const boundsProblem = (value: unknown): SchemaProblem | undefined => {
+  if (withinBounds(value, BOUNDS)) return undefined;
   const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: '', depth: 0 }];
   while (stack.length) {
     const { value: node, path, depth } = stack.pop()!;
@@ -218,6 +220,13 @@ export const boundsProblem = (value: unknown): SchemaProblem | undefined => {
   }
   return undefined;
 };
+
+/** Each event schema compiled once (fast-check.ts). */
+const compiledChecks = new Map(
+  [eventSchema, unknownVitalSchema, unknownTypeSchema].map(
+    (schema) => [schema as unknown, compiledCheck<TrackletEvent>(schema)] as const,
+  ),
+);
 
 /** How an event stands after checking: known, of a type or metric this relay does not know, or refused. */
 export type EventCheck = { event: TrackletEvent; known: boolean } | { problem: SchemaProblem };
@@ -253,12 +262,16 @@ export const checkEvent = (candidate: unknown, receivedAt: number, skewMs: numbe
       : typeof metricName == 'string'
         ? unknownVitalSchema
         : eventSchema;
-  const result = v.safeParse(schema, candidate, { abortEarly: true });
-  if (!result.success) {
-    const issue = result.issues[0];
-    return { problem: { field: v.getDotPath(issue) ?? '(event)', message: issue.message } };
+  // The compiled check first (fast-check.ts): when it is not sure, valibot decides and words the refusal.
+  let event = compiledChecks.get(schema)!(candidate);
+  if (!event) {
+    const result = v.safeParse(schema, candidate, { abortEarly: true });
+    if (!result.success) {
+      const issue = result.issues[0];
+      return { problem: { field: v.getDotPath(issue) ?? '(event)', message: issue.message } };
+    }
+    event = result.output as unknown as TrackletEvent;
   }
-  const event = result.output as unknown as TrackletEvent;
   const time = event.timestamp + skewMs;
   if (time > receivedAt + BOUNDS.clampAheadMs)
     return {

@@ -65,6 +65,48 @@ CREATE TRIGGER IF NOT EXISTS events_pruned AFTER DELETE ON events BEGIN
 END;
 `;
 
+/**
+ * Version 3: deliveries reference their event by the event's integer row id (`events.seq`) instead of
+ * its (site, id) text. Each queued delivery then writes integer keys only: its unique
+ * (event, destination) index also serves an event's deliveries (the `(site, event_id)` index goes),
+ * and the events table's row id makes its (site, id) key a plain unique index. Measured on the
+ * bench's rows this takes about a third off the store's CPU per event (docs/relay-throughput.md).
+ * Rows are copied in one transaction; a delivery whose event is gone (never sent) is not kept.
+ */
+const SCHEMA_V3 = `
+CREATE TABLE events_v3 (
+  seq INTEGER PRIMARY KEY,
+  site TEXT NOT NULL, id TEXT NOT NULL, received_at INTEGER NOT NULL, data TEXT NOT NULL,
+  UNIQUE (site, id)
+);
+INSERT INTO events_v3 (site, id, received_at, data)
+  SELECT site, id, received_at, data FROM events ORDER BY received_at;
+CREATE TABLE deliveries_v3 (
+  id INTEGER PRIMARY KEY,
+  destination TEXT NOT NULL, event INTEGER NOT NULL,
+  status TEXT NOT NULL DEFAULT 'queued', attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL, lease_until INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT, updated_at INTEGER NOT NULL, ip TEXT,
+  UNIQUE (event, destination)
+);
+INSERT INTO deliveries_v3
+  (id, destination, event, status, attempts, next_at, lease_until, last_error, updated_at, ip)
+  SELECT d.id, d.destination, e.seq, d.status, d.attempts, d.next_at, d.lease_until,
+    d.last_error, d.updated_at, d.ip
+  FROM deliveries d JOIN events_v3 e ON e.site = d.site AND e.id = d.event_id;
+DROP TRIGGER IF EXISTS events_pruned;
+DROP TABLE deliveries;
+DROP TABLE events;
+ALTER TABLE events_v3 RENAME TO events;
+ALTER TABLE deliveries_v3 RENAME TO deliveries;
+CREATE INDEX deliveries_queued ON deliveries (destination, next_at) WHERE status = 'queued';
+CREATE INDEX events_received ON events (received_at);
+-- A pruned event's delivered rows go with it (the queue keeps no row without its event).
+CREATE TRIGGER events_pruned AFTER DELETE ON events BEGIN
+  DELETE FROM deliveries WHERE event = old.seq;
+END;
+`;
+
 /** One schema change: SQL, or a step that needs to look first. */
 interface Migration {
   version: number;
@@ -90,6 +132,11 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       if (!db.prepare("SELECT 1 FROM pragma_table_info('deliveries') WHERE name = 'ip'").get())
         db.exec('ALTER TABLE deliveries ADD COLUMN ip TEXT');
     },
+  },
+  {
+    version: 3,
+    name: 'deliveries reference their event by its integer row id',
+    up: SCHEMA_V3,
   },
 ];
 
@@ -119,14 +166,14 @@ const statements = (db: Database.Database) => {
     'INSERT OR IGNORE INTO events (site, id, received_at, data) VALUES (?, ?, ?, ?)',
   );
   const insertDelivery = db.prepare(
-    'INSERT OR IGNORE INTO deliveries (destination, site, event_id, ' +
-      'next_at, updated_at, ip, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    'INSERT OR IGNORE INTO deliveries (destination, event, ' +
+      'next_at, updated_at, ip, lease_until) VALUES (?, ?, ?, ?, ?, ?)',
   );
   // In the order of deliveries_queued (whose entries end with the row id): the first due rows are read
   // and the scan stops at the limit, however long the queue (ORDER BY id alone sorted all of it).
   const selectDue = db.prepare(
     `SELECT ${DELIVERY_COLUMNS}
-     FROM deliveries d JOIN events e ON e.site = d.site AND e.id = d.event_id
+     FROM deliveries d JOIN events e ON e.seq = d.event
      WHERE d.destination = ? AND d.status = 'queued' AND d.next_at <= ? AND d.lease_until <= ?
      ORDER BY d.next_at, d.id LIMIT ?`,
   );
@@ -224,9 +271,9 @@ const groupCommit = (db: Database.Database) => {
 /** Retention: one bounded DELETE per call, so a large backlog is pruned in small steps between requests. */
 const pruneStatements = (db: Database.Database): Record<PruneKind, Database.Statement> => ({
   events: db.prepare(
-    `DELETE FROM events WHERE (site, id) IN (
-       SELECT site, id FROM events e WHERE received_at < ? AND NOT EXISTS (
-         SELECT 1 FROM deliveries d WHERE d.site = e.site AND d.event_id = e.id AND d.status != 'delivered')
+    `DELETE FROM events WHERE seq IN (
+       SELECT seq FROM events e WHERE received_at < ? AND NOT EXISTS (
+         SELECT 1 FROM deliveries d WHERE d.event = e.seq AND d.status != 'delivered')
        ORDER BY received_at LIMIT ?)`,
   ),
   delivered: db.prepare(
@@ -267,9 +314,7 @@ const eraser = (db: Database.Database) =>
       `(json_extract(data, '$.event.anonymousId') IN (SELECT value ` +
       `FROM json_each(?)) OR json_extract(data, '$.event.userId') = ?)`;
     const deliveries = db
-      .prepare(
-        `DELETE FROM deliveries WHERE (site, event_id) IN (SELECT site, id FROM events WHERE ${match})`,
-      )
+      .prepare(`DELETE FROM deliveries WHERE event IN (SELECT seq FROM events WHERE ${match})`)
       .run(ids, who.userId ?? null).changes;
     const events = db
       .prepare(`DELETE FROM events WHERE ${match}`)
@@ -334,7 +379,7 @@ export function openSqliteStore(path = ':memory:'): Store {
     const leased: Delivery[] = [];
     for (const stored of events) {
       const { sendIp, ...kept } = stored;
-      const { changes } = insertEvent.run(
+      const { changes, lastInsertRowid: seq } = insertEvent.run(
         stored.site,
         stored.event.id,
         stored.receivedAt,
@@ -347,8 +392,7 @@ export function openSqliteStore(path = ':memory:'): Store {
       for (const destination of route(stored)) {
         const queued = insertDelivery.run(
           destination,
-          stored.site,
-          stored.event.id,
+          seq,
           stored.receivedAt,
           stored.receivedAt,
           sendIp ?? null,
@@ -373,6 +417,10 @@ export function openSqliteStore(path = ':memory:'): Store {
   };
 
   const { grouped, commitPending } = groupCommit(db);
+  const enqueueOne = db.prepare(
+    'INSERT OR IGNORE INTO deliveries (destination, event, next_at, updated_at) ' +
+      'SELECT ?, seq, ?, ? FROM events WHERE site = ? AND id = ?',
+  );
 
   const leaseDue = db.transaction(
     (destination: string, limit: number, now: number, leaseUntil: number) => {
@@ -418,10 +466,7 @@ export function openSqliteStore(path = ':memory:'): Store {
     },
     async enqueue(destination, events, now) {
       return db.transaction(() =>
-        events.reduce(
-          (n, e) => n + insertDelivery.run(destination, e.site, e.id, now, now, null, 0).changes,
-          0,
-        ),
+        events.reduce((n, e) => n + enqueueOne.run(destination, now, now, e.site, e.id).changes, 0),
       )();
     },
     async lease(destination, limit, now, leaseUntil) {
@@ -491,7 +536,7 @@ export function openSqliteStore(path = ':memory:'): Store {
     async deadLetters(destination, limit = 100) {
       const rows = db
         .prepare(
-          `SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.site = d.site AND e.id = d.event_id
+          `SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event
            WHERE d.status = 'dead' AND (? IS NULL OR d.destination = ?) ORDER BY d.id LIMIT ?`,
         )
         .all(destination ?? null, destination ?? null, limit) as DeliveryRow[];

@@ -188,3 +188,85 @@ describe('SQLite schema versions', () => {
     }
   });
 });
+
+describe('SQLite version 3: deliveries reference their event by row id', () => {
+  /** A file at version 2 (the text-keyed layout): the unversioned file with its version set. */
+  const version2File = () => {
+    const file = unversionedFile(true);
+    const db = new Database(file);
+    // A delivery whose event is gone: never sendable, not carried over.
+    db.prepare(
+      'INSERT INTO deliveries (destination, site, event_id, next_at, ' +
+        "updated_at) VALUES ('shop/hook', 'shop', 'gone', 1000, 1000)",
+    ).run();
+    db.pragma('user_version = 2');
+    db.close();
+    return file;
+  };
+
+  it('rebuilds a version-2 file: each delivery keeps its id, state and event; the old columns go', async () => {
+    const file = version2File();
+    const before = new Database(file, { readonly: true });
+    const ids = before
+      .prepare("SELECT id, event_id FROM deliveries WHERE event_id != 'gone' ORDER BY id")
+      .all() as { id: number; event_id: string }[];
+    before.close();
+    const store = openSqliteStore(file);
+    try {
+      const [leased] = await store.lease('shop/hook', 10, 2_000, 5_000);
+      expect([leased.id, leased.stored.event.id, leased.stored.ip]).toEqual([
+        ids[0].id,
+        'e1',
+        '203.0.113.7',
+      ]);
+      const [dead] = await store.deadLetters('shop/hook');
+      expect([dead.id, dead.stored.event.id, dead.attempts, dead.lastError]).toEqual([
+        ids[1].id,
+        'e2',
+        3,
+        'HTTP 400',
+      ]);
+      expect(await store.status()).toEqual([
+        expect.objectContaining({ destination: 'shop/hook', queued: 1, dead: 1 }),
+      ]);
+      // Stored events keep deduplicating by (site, id) and queue by the new reference.
+      const { inserted, duplicates } = await store.insertEvents(
+        [event('e1'), event('e4')] as never,
+        () => ['shop/hook'],
+      );
+      expect([inserted.map((e) => e.event.id), duplicates]).toEqual([['e4'], 1]);
+      expect(await store.enqueue('shop/other', [{ site: 'shop', id: 'e4' }], 3_000)).toBe(1);
+      expect(await store.enqueue('shop/other', [{ site: 'shop', id: 'e4' }], 3_000)).toBe(0);
+    } finally {
+      await store.close();
+    }
+    const db = new Database(file, { readonly: true });
+    try {
+      const columns = db.prepare("SELECT name FROM pragma_table_info('deliveries')").pluck().all();
+      expect(columns).toContain('event');
+      expect(columns).not.toContain('event_id');
+      const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").pluck();
+      expect(indexes.all()).not.toContain('deliveries_event');
+      expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('deleting an event still takes its deliveries with it, and an erased visitor loses both', async () => {
+    const file = version2File();
+    const store = openSqliteStore(file);
+    try {
+      const [leased] = await store.lease('shop/hook', 10, 2_000, 5_000);
+      await store.markDelivered([leased.id], 2_100);
+      expect(await store.prune('events', 10_000, 100)).toBe(1);
+      const erased = await store.erase({ anonymousId: 'a1' }, 3_000);
+      expect([erased.events, erased.deliveries]).toEqual([1, 1]);
+      expect(await store.status()).toEqual([
+        expect.objectContaining({ queued: 0, delivered: 0, dead: 0 }),
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+});

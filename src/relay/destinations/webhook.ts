@@ -3,7 +3,7 @@
  * as the tracker sent them), POSTed as JSON in batches, with optional headers from the environment.
  */
 import type { ConfigOf, Destination } from './types';
-import { postBatches } from './util';
+import { JsonText, jsonOnce, postBatches } from './util';
 
 /** The webhook destination (`type: "webhook"`). */
 export const webhook: Destination<ConfigOf<'webhook'>> = {
@@ -17,13 +17,17 @@ export const webhook: Destination<ConfigOf<'webhook'>> = {
       if (key.startsWith('header:')) headers[key.slice(7)] = value;
     const url = config.url ?? config.secrets.url;
     const items = deliveries.map((delivery) => ({ delivery, value: delivery.stored.event }));
+    // `{ v: 1, site, sentAt, events }` with each event's JSON made once for every destination.
     return postBatches(items, config.batchSize ?? 100, (part) =>
-      post(url, headers, {
-        v: 1,
-        site: config.site,
-        sentAt: Date.now(),
-        events: part.map((m) => m.value),
-      }),
+      post(
+        url,
+        headers,
+        new JsonText(
+          `{"v":1,"site":${JSON.stringify(config.site)},"sentAt":${Date.now()},"events":[` +
+            part.map((m) => jsonOnce(m.value)).join(',') +
+            ']}',
+        ),
+      ),
     );
   },
 };
