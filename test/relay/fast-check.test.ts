@@ -5,8 +5,8 @@
  */
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { compiledCheck, withinBounds } from '../../src/collector/fast-check';
-import { BOUNDS, boundsProblem, checkEvent, eventSchema } from '../../src/collector/schema';
+import { compiledCheck, withinBounds } from '../../src/relay/fast-check';
+import { BOUNDS, boundsProblem, checkEvent, eventSchema } from '../../src/relay/schema';
 
 const common = {
   id: 'e1',

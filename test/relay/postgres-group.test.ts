@@ -4,8 +4,8 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgresStore } from '../../src/collector/postgres';
-import type { Store, StoredEvent } from '../../src/collector/store';
+import { openPostgresStore } from '../../src/relay/postgres';
+import type { Store, StoredEvent } from '../../src/relay/store';
 import { postgresAvailable, startPostgres, type PostgresServer } from './postgres-server';
 
 const stored = (id: string, extra: Partial<StoredEvent> = {}): StoredEvent => ({

@@ -1,8 +1,8 @@
 /** The webhook's body is built from each event's JSON, made once: the same JSON as before, byte for byte. */
 import { describe, expect, it } from 'vitest';
-import { JsonText, jsonOnce } from '../../src/collector/destinations/util';
-import { webhook } from '../../src/collector/destinations/webhook';
-import type { Delivery } from '../../src/collector/store';
+import { JsonText, jsonOnce } from '../../src/relay/destinations/util';
+import { webhook } from '../../src/relay/destinations/webhook';
+import type { Delivery } from '../../src/relay/store';
 
 const event = (id: string) =>
   ({
