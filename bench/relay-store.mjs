@@ -44,9 +44,7 @@ const stored = (now) => {
 
 /** CPU µs per event of one store over TURNS turns. */
 const measure = async (root, dir) => {
-  const { openSqliteStore } = await import(
-    pathToFileURL(join(root, 'dist/relay/index.js')).href
-  );
+  const { openSqliteStore } = await import(pathToFileURL(join(root, 'dist/relay/index.js')).href);
   const store = openSqliteStore(join(dir, `store-${Math.random().toString(36).slice(2)}.sqlite`));
   const route = () => ['shop/a', 'shop/b'];
   const before = process.cpuUsage();
