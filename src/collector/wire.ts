@@ -10,7 +10,7 @@
  * - v3 was never sent: relays before v4 refused it as unknown, and it stays so.
  * - v4: `{ v: 4, site, sentAt, ids?, common?, events }`: as v2, then each event's `id` and
  *   `pageviewId` follow the prefix `ids`, `timestamp` is `sentAt - ago`, and a missing `path` is
- *   the pathname of `url`. Bodies of any version may arrive gzip-compressed (see `decodeBody`).
+ *   the pathname of `url` (a vital's `navigationType` is `navigate`, a pageview's `referrer` ""). Bodies of any version may arrive gzip-compressed (see `decodeBody`).
  */
 import { gunzipSync } from 'node:zlib';
 
@@ -36,7 +36,7 @@ const badVersion = (version: unknown): { problem: WireProblem } => ({
 
 /**
  * A version-4 event (already merged with `common`) in canonical form: ids after their prefix,
- * `timestamp` from `ago`, `path` from `url`. What does not fit is left for the schema to name.
+ * `timestamp` from `ago`, `path` from `url`, defaults filled in. What does not fit is left for the schema to name.
  */
 const expand = (event: Record<string, unknown>, ids: string, sentAt: unknown) => {
   const { ago, ...canonical } = event;
@@ -47,6 +47,8 @@ const expand = (event: Record<string, unknown>, ids: string, sentAt: unknown) =>
       typeof ago == 'number' && typeof sentAt == 'number' ? sentAt - ago : undefined;
   if (canonical.path === undefined && typeof canonical.url == 'string')
     canonical.path = URL.canParse(canonical.url) ? new URL(canonical.url).pathname : undefined;
+  if (canonical.type == 'vital') canonical.navigationType ??= 'navigate';
+  if (canonical.type == 'pageview') canonical.referrer ??= '';
   return canonical;
 };
 

@@ -25,6 +25,11 @@ const pathOf = (url: unknown): string | undefined => {
   }
 };
 
+/** Values a collector fills in where absent: a vital's `navigationType`, a pageview's `referrer`. */
+const isDefault = (event: Fields, key: string, value: unknown) =>
+  (key == 'navigationType' && value === 'navigate' && event.type == 'vital') ||
+  (key == 'referrer' && value === '' && event.type == 'pageview');
+
 /** Event `event`'s fields as version 4 writes them, before the shared ones move to `common`. */
 const compact = (event: Fields, ids: string, sentAt: number): Fields => {
   const own: Fields = {};
@@ -34,15 +39,16 @@ const compact = (event: Fields, ids: string, sentAt: number): Fields => {
       own[key] = value.slice(ids.length);
     // Integers only: `sentAt - ago` then gives the same number back, exactly.
     else if (key == 'timestamp' && Number.isInteger(value)) own.ago = sentAt - (value as number);
-    else if (key != 'path' || value !== pathOf(event.url)) own[key] = value;
+    else if (!(key == 'path' && value === pathOf(event.url)) && !isDefault(event, key, value))
+      own[key] = value;
   }
   return own;
 };
 
 /**
  * The version-4 text of a body. A collector rebuilds event i as `{ ...common, ...events[i] }`, then
- * `id` (and `pageviewId`) = `ids` + its value, `timestamp` = `sentAt - ago`, `path` = the URL's
- * pathname where absent.
+ * `id` (and `pageviewId`) = `ids` + its value, `timestamp` = `sentAt - ago`, and where absent `path`
+ * = the URL's pathname, a vital's `navigationType` = `navigate`, a pageview's `referrer` = "".
  */
 export const encodeBody = (site: string, events: TrackletEvent[], sentAt = Date.now()): string => {
   const list = events as unknown as Fields[];
@@ -51,17 +57,28 @@ export const encodeBody = (site: string, events: TrackletEvent[], sentAt = Date.
   ) as string;
   const own = list.map((event) => compact(event, ids, sentAt));
   const common: Fields = {};
-  const [first, ...rest] = own;
-  if (rest.length)
-    for (const key in first) {
-      const value = first[key];
-      if ((value === null || typeof value != 'object') && rest.every((e) => e[key] === value))
-        common[key] = value;
+  // A field every event has goes to `common` with the value most of them share (twice at least):
+  // an event with another value keeps its own, which the merge lets win.
+  if (own.length > 1)
+    for (const key in own[0]) {
+      const counts = new Map<unknown, number>();
+      for (const event of own) {
+        const value = event[key];
+        if (value === undefined || (value !== null && typeof value == 'object')) {
+          counts.clear();
+          break;
+        }
+        counts.set(value, (counts.get(value) || 0) + 1);
+      }
+      let best = 1;
+      for (const [value, count] of counts)
+        if (count > best) ((best = count), (common[key] = value));
     }
-  for (const key in common) for (const event of own) delete event[key];
+  for (const key in common)
+    for (const event of own) if (event[key] === common[key]) delete event[key];
   const body: Fields = { v: 4, site, sentAt };
   if (ids) body.ids = ids;
-  if (rest.length && Object.keys(common).length) body.common = common;
+  if (Object.keys(common).length) body.common = common;
   body.events = own;
   return stringify(body);
 };
