@@ -10,7 +10,8 @@
  * - v3 was never sent: relays before v4 refused it as unknown, and it stays so.
  * - v4: `{ v: 4, site, sentAt, ids?, common?, events }`: as v2, then each event's `id` and
  *   `pageviewId` follow the prefix `ids`, `timestamp` is `sentAt - ago`, and a missing `path` is
- *   the pathname of `url` (a vital's `navigationType` is `navigate`, a pageview's `referrer` ""). Bodies of any version may arrive gzip-compressed (see `decodeBody`).
+ *   the pathname of `url` (a vital's `navigationType` is `navigate`, a pageview's `referrer` "").
+ *   Bodies of any version may arrive gzip-compressed (see `decodeBody`).
  */
 import { gunzipSync } from 'node:zlib';
 
@@ -30,7 +31,9 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 const badVersion = (version: unknown): { problem: WireProblem } => ({
   problem: {
     field: 'v',
-    message: `Invalid version: this relay reads versions 1 and 2 (complete events, shared fields once) and 4 (compact), received ${JSON.stringify(version)?.slice(0, 20)}`,
+    message:
+      'Invalid version: this relay reads versions 1 and 2 (complete events, shared fields ' +
+      `once) and 4 (compact), received ${JSON.stringify(version)?.slice(0, 20)}`,
   },
 });
 
