@@ -8,7 +8,7 @@
  *   (anonymous id, session id, user id, page URL…) are sent once in `common`, and event i is
  *   `{ ...common, ...events[i] }`.
  * - v3 was never sent: relays before v4 refused it as unknown, and it stays so.
- * - v4: `{ v: 4, site, sentAt, ids?, common?, events }`: as v2, then each event's `id` and
+ * - v4: `{ v: 4, site, sentAt, ids, common, events }`: as v2, then each event's `id` and
  *   `pageviewId` follow the prefix `ids`, `timestamp` is `sentAt - ago`, and a missing `path` is
  *   the pathname of `url` (a vital's `navigationType` is `navigate`, a pageview's `referrer` "").
  *   Bodies of any version may arrive gzip-compressed (see `decodeBody`).

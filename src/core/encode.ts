@@ -9,13 +9,6 @@ import { stringify } from './sanitize';
 
 type Fields = Record<string, unknown>;
 
-/** The longest prefix every string of `list` starts with. */
-const sharedPrefix = (list: string[]): string => {
-  let prefix = list[0] || '';
-  for (const item of list) while (!item.startsWith(prefix)) prefix = prefix.slice(0, -1);
-  return prefix;
-};
-
 /** The pathname of an absolute URL, or undefined. */
 const pathOf = (url: unknown): string | undefined => {
   try {
@@ -25,26 +18,6 @@ const pathOf = (url: unknown): string | undefined => {
   }
 };
 
-/** Values a collector fills in where absent: a vital's `navigationType`, a pageview's `referrer`. */
-const isDefault = (event: Fields, key: string, value: unknown) =>
-  (key == 'navigationType' && value === 'navigate' && event.type == 'vital') ||
-  (key == 'referrer' && value === '' && event.type == 'pageview');
-
-/** Event `event`'s fields as version 4 writes them, before the shared ones move to `common`. */
-const compact = (event: Fields, ids: string, sentAt: number): Fields => {
-  const own: Fields = {};
-  for (const key in event) {
-    const value = event[key];
-    if ((key == 'id' || key == 'pageviewId') && typeof value == 'string')
-      own[key] = value.slice(ids.length);
-    // Integers only: `sentAt - ago` then gives the same number back, exactly.
-    else if (key == 'timestamp' && Number.isInteger(value)) own.ago = sentAt - (value as number);
-    else if (!(key == 'path' && value === pathOf(event.url)) && !isDefault(event, key, value))
-      own[key] = value;
-  }
-  return own;
-};
-
 /**
  * The version-4 text of a body. A collector rebuilds event i as `{ ...common, ...events[i] }`, then
  * `id` (and `pageviewId`) = `ids` + its value, `timestamp` = `sentAt - ago`, and where absent `path`
@@ -52,35 +25,52 @@ const compact = (event: Fields, ids: string, sentAt: number): Fields => {
  */
 export const encodeBody = (site: string, events: TrackletEvent[], sentAt = Date.now()): string => {
   const list = events as unknown as Fields[];
-  const ids = sharedPrefix(
-    list.flatMap((event) => [event.id, event.pageviewId].filter((id) => typeof id == 'string')),
-  ) as string;
-  const own = list.map((event) => compact(event, ids, sentAt));
-  const common: Fields = {};
-  // A field every event has goes to `common` with the value most of them share (twice at least):
-  // an event with another value keeps its own, which the merge lets win.
-  if (own.length > 1)
-    for (const key in own[0]) {
-      const counts = new Map<unknown, number>();
-      for (const event of own) {
-        const value = event[key];
-        if (value === undefined || (value !== null && typeof value == 'object')) {
-          counts.clear();
-          break;
-        }
-        counts.set(value, (counts.get(value) || 0) + 1);
-      }
-      let best = 1;
-      for (const [value, count] of counts)
-        if (count > best) ((best = count), (common[key] = value));
+  // The prefix every id of the body starts with (a page's ids share 19 characters).
+  let ids = list.length ? String(list[0].id) : '';
+  for (const event of list)
+    for (const id of [event.id, event.pageviewId])
+      if (typeof id == 'string') while (!id.startsWith(ids)) ids = ids.slice(0, -1);
+  /** Per field: how many events have it, and how many have each of its primitive values. */
+  const seen: Record<string, [number, Map<unknown, number>]> = {};
+  const own = list.map((event) => {
+    const fields: Fields = {};
+    for (const key in event) {
+      const value = event[key];
+      if (value === undefined) continue;
+      if (typeof value == 'string' && (key == 'id' || key == 'pageviewId'))
+        fields[key] = value.slice(ids.length);
+      // Integers only: `sentAt - ago` then gives the same number back, exactly.
+      else if (key == 'timestamp' && Number.isInteger(value))
+        fields.ago = sentAt - (value as number);
+      else if (
+        key == 'path'
+          ? value !== pathOf(event.url)
+          : !(key == 'navigationType' && value == 'navigate' && event.type == 'vital') &&
+            !(key == 'referrer' && value === '' && event.type == 'pageview')
+      )
+        fields[key] = value;
     }
+    for (const key in fields) {
+      const value = fields[key];
+      const [, counts] = (seen[key] ||= [0, new Map()]);
+      seen[key][0]++;
+      if (value === null || typeof value != 'object')
+        counts.set(value, (counts.get(value) || 0) + 1);
+    }
+    return fields;
+  });
+  // A field every event has goes to `common` with the value most of them share (twice at least);
+  // an event with another value keeps its own, which the merge lets win.
+  const common: Fields = {};
+  for (const key in seen) {
+    let best = 1;
+    if (seen[key][0] == own.length)
+      for (const [value, count] of seen[key][1])
+        if (count > best) ((best = count), (common[key] = value));
+  }
   for (const key in common)
-    for (const event of own) if (event[key] === common[key]) delete event[key];
-  const body: Fields = { v: 4, site, sentAt };
-  if (ids) body.ids = ids;
-  if (Object.keys(common).length) body.common = common;
-  body.events = own;
-  return stringify(body);
+    for (const fields of own) if (fields[key] === common[key]) delete fields[key];
+  return stringify({ v: 4, site, sentAt, ids, common, events: own });
 };
 
 /**
