@@ -10,9 +10,12 @@ import { clicks } from './capture/clicks';
 import { engagement } from './capture/engagement';
 import { errors } from './capture/errors';
 import { vitals } from './capture/vitals';
+import { installEncoder } from './core/encode';
 
 type Attach = (capture: Capture) => void;
 const tracklet = (window as unknown as { tracklet?: { attach?: Attach } }).tracklet;
 const CAPTURES = { errors: errors(), vitals: vitals(), clicks: clicks(), engagement: engagement() };
+// Compact, compressed bodies from now on (docs/wire-format.md).
+tracklet?.attach?.(installEncoder);
 for (const key of ['errors', 'vitals', 'clicks', 'engagement'] as const)
   tracklet?.attach?.((context) => (context.config[key] ? CAPTURES[key](context) : undefined));

@@ -10,7 +10,10 @@ import { warn } from './core/log';
  * lists `[default, min, max]` (inclusive); an enumerated one its choices, `|`-separated, the
  * default first. `endpoint` and `site` (empty) must be given.
  */
-const OPTIONS: Record<keyof Omit<Config, 'capture' | 'beforeSend' | 'compress'>, unknown> = {
+const OPTIONS: Record<
+  keyof Omit<Config, 'capture' | 'beforeSend' | 'compress' | 'encode' | 'gzip'>,
+  unknown
+> = {
   endpoint: '',
   site: '',
   autoPageview: true,

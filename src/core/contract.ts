@@ -92,7 +92,12 @@ export interface TrackletOptions {
 
 /** Options after validation, every default filled in. */
 export type Config = Required<Omit<TrackletOptions, 'capture' | 'beforeSend' | 'compress'>> &
-  Pick<TrackletOptions, 'beforeSend' | 'compress'> & { capture: Capture[] };
+  Pick<TrackletOptions, 'beforeSend' | 'compress'> & {
+    capture: Capture[];
+    /** The body encoder (wire version 4) and compressor, installed by `installEncoder` (core/encode.ts). */
+    encode?: (site: string, events: TrackletEvent[]) => object;
+    gzip?: (text: string) => Promise<Blob | string>;
+  };
 
 /**
  * A capture module: started with the tracker's context, returns a function that stops it (removes

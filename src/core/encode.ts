@@ -4,8 +4,8 @@
  * before `sentAt` (`ago`), and `path` only where it is not the URL's pathname. Flushes that are
  * not the page-hide beacon may travel gzip-compressed.
  */
+import type { Capture } from './contract';
 import type { TrackletEvent } from '../types';
-import { stringify } from './sanitize';
 
 type Fields = Record<string, unknown>;
 
@@ -19,11 +19,11 @@ const pathOf = (url: unknown): string | undefined => {
 };
 
 /**
- * The version-4 text of a body. A collector rebuilds event i as `{ ...common, ...events[i] }`, then
+ * The version-4 body (the outbox serialises it). A collector rebuilds event i as `{ ...common, ...events[i] }`, then
  * `id` (and `pageviewId`) = `ids` + its value, `timestamp` = `sentAt - ago`, and where absent `path`
  * = the URL's pathname, a vital's `navigationType` = `navigate`, a pageview's `referrer` = "".
  */
-export const encodeBody = (site: string, events: TrackletEvent[], sentAt = Date.now()): string => {
+export const encodeBody = (site: string, events: TrackletEvent[], sentAt = Date.now()): object => {
   const list = events as unknown as Fields[];
   // The prefix every id of the body starts with (a page's ids share 19 characters).
   let ids = list.length ? String(list[0].id) : '';
@@ -70,7 +70,7 @@ export const encodeBody = (site: string, events: TrackletEvent[], sentAt = Date.
   }
   for (const key in common)
     for (const fields of own) if (fields[key] === common[key]) delete fields[key];
-  return stringify({ v: 4, site, sentAt, ids, common, events: own });
+  return { v: 4, site, sentAt, ids, common, events: own };
 };
 
 /**
@@ -90,4 +90,14 @@ export const gzip = (text: string): Promise<Blob | string> => {
   } catch {
     return Promise.resolve(text);
   }
+};
+
+/**
+ * A capture that makes the outbox send version 4, and gzip its flushes unless `compress: false`.
+ * The script tag's second file attaches it, so that the first file stays small: until then (and
+ * in the npm build) bodies are version 2.
+ */
+export const installEncoder: Capture = ({ config }) => {
+  config.encode = encodeBody;
+  if (config.compress !== false) config.gzip = gzip;
 };

@@ -18,7 +18,6 @@ import {
   segmentKeys,
   type Segment,
 } from './segments';
-import { encodeBody, gzip } from './encode';
 import { drop, stats } from './stats';
 import { beacon, byteLength, MAX_BODY, post, runs } from './transport';
 
@@ -112,7 +111,8 @@ export const createOutbox = (config: Config): Outbox => {
 
   // A segment's stored text bounds its events' share of a body.
   const bytes = (segment: Segment) => byteLength(segment.text_);
-  const body = (events: TrackletEvent[]) => encodeBody(site, events);
+  // Version 2 until the script tag's second file installs the compact encoder (core/encode.ts).
+  const body = (events: TrackletEvent[]) => stringify((config.encode || wireBatch)(site, events));
   /** The stored segments this page sends that pass `filter`, in bodies: [segments, their event count, body]. */
   const bodies = (filter: (segment: Segment) => boolean) =>
     runs(
@@ -175,8 +175,8 @@ export const createOutbox = (config: Config): Outbox => {
     if (DEBUG) log('send', count, 'event(s),', byteLength(text), 'bytes', stats);
     // Compressing is asynchronous: never for the requests of a page going away.
     const sent =
-      zip && config.compress !== false
-        ? gzip(text).then((data) => post(endpoint, data))
+      zip && config.gzip
+        ? config.gzip(text).then((data) => post(endpoint, data))
         : post(endpoint, text);
     return sent.then((response) => {
       for (const segment of segments) flying.delete(segment.key_);

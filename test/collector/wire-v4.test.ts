@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startRelay, type Relay } from '../../src/collector/index';
 import { canonicalBody, decodeBody } from '../../src/collector/wire';
-import { encodeBody } from '../../src/core/encode';
+import { encodeBody as encodeObject } from '../../src/core/encode';
 import { wireBatch } from '../../src/core/outbox';
 import type { TrackletEvent } from '../../src/types';
 import { until, UA } from './helpers';
@@ -94,6 +94,10 @@ const visit = (prefix: string, sentAt: number): TrackletEvent[] => {
     },
   ] as TrackletEvent[];
 };
+
+/** The version-4 text of a body, as the outbox serialises it. */
+const encodeBody = (site: string, events: TrackletEvent[], sentAt?: number) =>
+  JSON.stringify(encodeObject(site, events, sentAt));
 
 const send = (url: string, body: string | Buffer) =>
   fetch(url + '/collect', {

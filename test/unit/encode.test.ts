@@ -3,7 +3,7 @@ import { CompressionStream } from 'node:stream/web';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/config';
-import { gzip } from '../../src/core/encode';
+import { gzip, installEncoder } from '../../src/core/encode';
 import { createOutbox } from '../../src/core/outbox';
 import type { TrackletEvent } from '../../src/types';
 
@@ -48,8 +48,15 @@ const text = async (body: string | Blob) =>
     ? body
     : gunzipSync(new Uint8Array(await new Response(body).arrayBuffer())).toString('utf8');
 
-const config = (options: Record<string, unknown> = {}) =>
-  resolveConfig({ endpoint: 'https://c.example/collect', site: 's', ...options }, false)!;
+/** A config as the script tag's second file leaves it: the version-4 encoder installed. */
+const config = (options: Record<string, unknown> = {}) => {
+  const resolved = resolveConfig(
+    { endpoint: 'https://c.example/collect', site: 's', ...options },
+    false,
+  )!;
+  installEncoder({ config: resolved } as never);
+  return resolved;
+};
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -81,6 +88,7 @@ describe('compressed flushes', () => {
     await outbox.drain();
     expect(fetched).toHaveLength(1);
     expect(fetched[0]).toBeInstanceOf(Blob);
+    expect(JSON.parse(await text(fetched[0]))).toMatchObject({ v: 1, site: 's' });
     expect(JSON.parse(await text(fetched[0])).events).toEqual(JSON.parse(JSON.stringify(tracked)));
   });
 
@@ -92,6 +100,7 @@ describe('compressed flushes', () => {
     await outbox.drain();
     expect(fetched).toHaveLength(1);
     expect(typeof fetched[0]).toBe('string');
+    expect(fetched[0]).toContain('"v":4');
     expect(JSON.parse(fetched[0] as string).events).toHaveLength(3);
   });
 
@@ -102,6 +111,7 @@ describe('compressed flushes', () => {
     outbox.add(events(3));
     outbox.hide();
     expect(beaconed).toHaveLength(1);
+    expect(beaconed[0]).toContain('"v":4');
     expect(JSON.parse(beaconed[0]).events).toHaveLength(3);
   });
 
@@ -109,5 +119,18 @@ describe('compressed flushes', () => {
     const tag = { endpoint: 'https://c.example/collect', site: 's', compress: 'false' };
     expect(resolveConfig(tag, true)?.compress).toBe(false);
     expect(resolveConfig({ ...tag, compress: undefined }, true)?.compress).toBeUndefined();
+  });
+});
+
+describe('before the encoder is installed (first file alone, npm build)', () => {
+  it('sends version 2, plain', async () => {
+    vi.stubGlobal('CompressionStream', CompressionStream);
+    const { fetched } = network();
+    const outbox = createOutbox(
+      resolveConfig({ endpoint: 'https://c.example/collect', site: 's' }, false)!,
+    );
+    outbox.add(events(3));
+    await outbox.drain();
+    expect(fetched[0]).toContain('"v":2');
   });
 });
