@@ -15,7 +15,8 @@ import { installEncoder } from './core/encode';
 type Attach = (capture: Capture) => void;
 const tracklet = (window as unknown as { tracklet?: { attach?: Attach } }).tracklet;
 const CAPTURES = { errors: errors(), vitals: vitals(), clicks: clicks(), engagement: engagement() };
-// Compact, compressed bodies from now on (docs/wire-format.md).
-tracklet?.attach?.(installEncoder);
 for (const key of ['errors', 'vitals', 'clicks', 'engagement'] as const)
   tracklet?.attach?.((context) => (context.config[key] ? CAPTURES[key](context) : undefined));
+// Compact, compressed bodies from now on (docs/wire-format.md). Last: the first attach takes the
+// errors the first file kept.
+tracklet?.attach?.(installEncoder);

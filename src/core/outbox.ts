@@ -170,14 +170,15 @@ export const createOutbox = (config: Config): Outbox => {
     text: string,
     zip?: boolean,
   ): Promise<boolean> => {
-    for (const segment of segments) flying.add(segment.key_);
     if (DEBUG) stats.sent += count;
     if (DEBUG) log('send', count, 'event(s),', byteLength(text), 'bytes', stats);
+    /** In flight once handed to fetch: a page hidden while compressing beacons the events itself. */
+    const fly = (data: string | Blob) => {
+      for (const segment of segments) flying.add(segment.key_);
+      return post(endpoint, data);
+    };
     // Compressing is asynchronous: never for the requests of a page going away.
-    const sent =
-      zip && config.gzip
-        ? config.gzip(text).then((data) => post(endpoint, data))
-        : post(endpoint, text);
+    const sent = zip && config.gzip ? config.gzip(text).then(fly) : fly(text);
     return sent.then((response) => {
       for (const segment of segments) flying.delete(segment.key_);
       const status = response ? response.status : 0;
