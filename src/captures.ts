@@ -10,11 +10,15 @@ import { clicks } from './capture/clicks';
 import { engagement } from './capture/engagement';
 import { errors } from './capture/errors';
 import { vitals } from './capture/vitals';
+import { installEncoder } from './core/encode';
 
 type Attach = (capture: Capture) => void;
 const attach = (window as unknown as { tracklet?: { attach?: Attach } }).tracklet?.attach;
 // Each starts only when its `data-*` switch is on (the first file read them).
 const CAPTURES = { errors, vitals, clicks, engagement };
-if (attach)
+if (attach) {
   for (const [key, capture] of Object.entries(CAPTURES))
     attach((context) => (context.config[key as keyof Config] ? capture()(context) : undefined));
+  // Compact, compressed bodies from now on (docs/wire-format.md).
+  attach(installEncoder);
+}

@@ -10,7 +10,10 @@ import { warn } from './core/log';
  * lists `[default, min, max]` (inclusive); an enumerated one its choices, `|`-separated, the
  * default first. `endpoint` and `site` (empty) must be given.
  */
-const OPTIONS: Record<keyof Omit<Config, 'capture' | 'beforeSend'>, unknown> = {
+const OPTIONS: Record<
+  keyof Omit<Config, 'capture' | 'beforeSend' | 'compress' | 'encode' | 'gzip'>,
+  unknown
+> = {
   endpoint: '',
   site: '',
   autoPageview: true,
@@ -54,6 +57,7 @@ export const fromAttributes = (element: Element): Record<string, unknown> => {
     const value = element.getAttribute(attributeName(key));
     if (value != null) options[key] = value;
   }
+  if (element.getAttribute('data-compress') == 'false') options.compress = false;
   return options;
 };
 
@@ -87,6 +91,8 @@ export const resolveConfig = (
     capture: Array.isArray(options.capture) ? options.capture : [],
     beforeSend: typeof options.beforeSend == 'function' ? options.beforeSend : undefined,
   };
+  // gzip unless turned off: the option is only present when it is.
+  if (options.compress === false || options.compress === 'false') config.compress = false;
   for (const key in OPTIONS) {
     const spec = OPTIONS[key as keyof typeof OPTIONS];
     // A list ([]) or a number ([default, min, max]).

@@ -2,6 +2,7 @@
 // records every other request a tracker sends to it, whatever its path (each peer has its own ingest
 // path). Listens on 127.0.0.1 only.
 import { createServer } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 
 /**
  * Starts the server; `pages` maps a path prefix to HTML and `files` an exact path to a script.
@@ -9,14 +10,14 @@ import { createServer } from 'node:http';
  */
 /**
  * Benchmark events in a request. Each carries the name `bench_event` once, in whatever format the
- * tracker writes, except Tracklet's wire version 2, which sends a name every event of a body shares
- * once in `common`: those bodies are counted by their events.
+ * tracker writes, except Tracklet's wire versions 2 and 4, which send a name every event of a body
+ * shares once in `common`: those bodies are counted by their events.
  */
 export const marksIn = (body, text) => {
-  if (body.startsWith('{') && body.includes('"v":2')) {
+  if (body.startsWith('{') && /"v":[24]/.test(body)) {
     try {
       const batch = JSON.parse(body);
-      if (batch.v === 2 && Array.isArray(batch.events))
+      if ((batch.v === 2 || batch.v === 4) && Array.isArray(batch.events))
         return batch.events.filter(
           (event) => ({ ...batch.common, ...event }).name === 'bench_event',
         ).length;
@@ -56,13 +57,15 @@ export const startBenchServer = async () => {
         return res.end(page[1]);
       }
       const body = Buffer.concat(chunks);
-      const text = body.toString('utf8') + decodeURIComponent(url.search);
+      // Tracklet's flushes arrive gzip-compressed: their bytes are counted as sent, their text inflated.
+      const plain = body[0] == 0x1f && body[1] == 0x8b ? gunzipSync(body) : body;
+      const text = plain.toString('utf8') + decodeURIComponent(url.search);
       requests.push({
         at: Date.now(),
         method: req.method,
         path: url.pathname,
         bytes: body.length + url.pathname.length + url.search.length,
-        marks: marksIn(body.toString('utf8'), text),
+        marks: marksIn(plain.toString('utf8'), text),
       });
       res.writeHead(200, {
         'Access-Control-Allow-Origin': req.headers.origin || '*',

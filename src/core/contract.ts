@@ -51,6 +51,12 @@ export interface TrackletOptions {
    * error text. Default true.
    */
   scrub?: boolean;
+  /**
+   * gzip-compress the bodies of flushes (never the page-hide beacon, which must leave at once) where
+   * the browser can. `false` (`data-compress="false"`) for a collector that cannot inflate gzip.
+   * Default true.
+   */
+  compress?: boolean;
   /** Parameter names masked on top of the defaults (`email`, `token`, `password`, `auth`, `key`, `session`…). */
   scrubParams?: string[];
   /**
@@ -85,8 +91,13 @@ export interface TrackletOptions {
 }
 
 /** Options after validation, every default filled in. */
-export type Config = Required<Omit<TrackletOptions, 'capture' | 'beforeSend'>> &
-  Pick<TrackletOptions, 'beforeSend'> & { capture: Capture[] };
+export type Config = Required<Omit<TrackletOptions, 'capture' | 'beforeSend' | 'compress'>> &
+  Pick<TrackletOptions, 'beforeSend' | 'compress'> & {
+    capture: Capture[];
+    /** The body encoder (wire version 4) and compressor, installed by `installEncoder` (core/encode.ts). */
+    encode?: (site: string, events: TrackletEvent[]) => object;
+    gzip?: (text: string) => Promise<Blob | string>;
+  };
 
 /**
  * A capture module: started with the tracker's context, returns a function that stops it (removes

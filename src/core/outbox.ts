@@ -111,7 +111,8 @@ export const createOutbox = (config: Config): Outbox => {
 
   // A segment's stored text bounds its events' share of a body.
   const bytes = (segment: Segment) => byteLength(segment.text_);
-  const body = (events: TrackletEvent[]) => stringify(wireBatch(site, events));
+  // Version 2 until the script tag's second file installs the compact encoder (core/encode.ts).
+  const body = (events: TrackletEvent[]) => stringify((config.encode || wireBatch)(site, events));
   /** The stored segments this page sends that pass `filter`, in bodies: [segments, their event count, body]. */
   const bodies = (filter: (segment: Segment) => boolean) =>
     runs(
@@ -163,11 +164,22 @@ export const createOutbox = (config: Config): Outbox => {
   };
 
   /** POSTs segments; true once the collector has taken them (2xx) or refused them for good. */
-  const send = (segments: Segment[], count: number, text: string): Promise<boolean> => {
-    for (const segment of segments) flying.add(segment.key_);
+  const send = (
+    segments: Segment[],
+    count: number,
+    text: string,
+    zip?: boolean,
+  ): Promise<boolean> => {
     if (DEBUG) stats.sent += count;
     if (DEBUG) log('send', count, 'event(s),', byteLength(text), 'bytes', stats);
-    return post(endpoint, text).then((response) => {
+    /** In flight once handed to fetch: a page hidden while compressing beacons the events itself. */
+    const fly = (data: string | Blob) => {
+      for (const segment of segments) flying.add(segment.key_);
+      return post(endpoint, data);
+    };
+    // Compressing is asynchronous: never for the requests of a page going away.
+    const sent = zip && config.gzip ? config.gzip(text).then(fly) : fly(text);
+    return sent.then((response) => {
       for (const segment of segments) flying.delete(segment.key_);
       const status = response ? response.status : 0;
       const final = isFinal(status);
@@ -185,7 +197,7 @@ export const createOutbox = (config: Config): Outbox => {
       if (!ready.length) return;
       for (const [group, count, text] of ready)
         // Caps apply from the second failure in a row: a one-off refusal (keepalive quota) drops nothing.
-        if (!(await send(group, count, text))) return loadSegments(config, attempt > 1);
+        if (!(await send(group, count, text, true))) return loadSegments(config, attempt > 1);
     }
   };
 

@@ -43,11 +43,12 @@ export const runs = <T>(items: T[], size: (item: T) => number, head: number): T[
 };
 
 /**
- * POSTs a body with a keepalive fetch, as `text/plain` (a string body), without credentials or
- * custom headers: a CORS "simple request", so no preflight. Resolves to the response, or to
- * undefined on a network error, a refused request (keepalive quota) or an unreadable answer.
+ * POSTs a body with a keepalive fetch, as `text/plain` (a string, or a Blob of that type), without
+ * credentials or custom headers: a CORS "simple request", so no preflight. Resolves to the
+ * response, or to undefined on a network error, a refused request (keepalive quota) or an
+ * unreadable answer.
  */
-export const post = (endpoint: string, body: string): Promise<Response | void> => {
+export const post = (endpoint: string, body: string | Blob): Promise<Response | void> => {
   try {
     return fetch(endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' }).catch(
       () => {},

@@ -15,7 +15,7 @@ import {
   INTERNAL,
   jsonAnswer,
   json,
-  readLimited,
+  readBytes,
   refuse,
   toResponse,
   type Answer,
@@ -121,7 +121,7 @@ export function createHandler(options: HandlerOptions): RelayHandler {
 
   const collectRoute = ({ request, client }: Call) =>
     ingest
-      .ingest({ headers: request.headers, text: (limit) => readLimited(request, limit) }, client)
+      .ingest({ headers: request.headers, bytes: (limit) => readBytes(request, limit) }, client)
       .then(toResponse);
   // In the order they are matched: the first row with the request's path and method answers.
   const routes: Route[] = [

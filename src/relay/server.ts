@@ -127,9 +127,9 @@ const refuseRaw = (res: ServerResponse, status: number, error: string, message: 
     .end(body);
 };
 
-/** A request's body as text, up to `limit` bytes (undefined past it, and the rest is discarded). */
+/** A request's body, up to `limit` bytes (undefined past it, and the rest is discarded). */
 const readBody = (req: IncomingMessage, limit: number) =>
-  new Promise<string | undefined>((resolve, reject) => {
+  new Promise<Buffer | undefined>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {
@@ -140,7 +140,7 @@ const readBody = (req: IncomingMessage, limit: number) =>
       resolve(undefined);
     };
     req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
+    req.once('end', () => resolve(Buffer.concat(chunks, size)));
     req.once('error', reject);
   });
 
@@ -179,7 +179,7 @@ const collectFast = (
     },
   };
   collect(
-    { headers, text: (limit) => readBody(req, limit) },
+    { headers, bytes: (limit) => readBody(req, limit) },
     { remoteAddress: req.socket.remoteAddress },
     path,
   )

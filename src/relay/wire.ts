@@ -7,7 +7,13 @@
  * - v2: `{ v: 2, site, sentAt, common?, events }`: fields that every event of the body shares
  *   (anonymous id, session id, user id, page URL…) are sent once in `common`, and event i is
  *   `{ ...common, ...events[i] }`.
+ * - v3 was never sent: relays before v4 refused it as unknown, and it stays so.
+ * - v4: `{ v: 4, site, sentAt, ids, common, events }`: as v2, then each event's `id` and
+ *   `pageviewId` follow the prefix `ids`, `timestamp` is `sentAt - ago`, and a missing `path` is
+ *   the pathname of `url` (a vital's `navigationType` is `navigate`, a pageview's `referrer` "").
+ *   Bodies of any version may arrive gzip-compressed (see `decodeBody`).
  */
+import { gunzipSync } from 'node:zlib';
 
 /** Largest `common` object (bytes of its JSON): a few ids and one URL fit many times over. */
 export const MAX_COMMON_BYTES = 16_384;
@@ -21,22 +27,46 @@ export interface WireProblem {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value == 'object' && value != null && !Array.isArray(value);
 
+/** The problem with a version the relay does not read. */
+const badVersion = (version: unknown): { problem: WireProblem } => ({
+  problem: {
+    field: 'v',
+    message:
+      'Invalid version: this relay reads versions 1 and 2 (complete events, shared fields ' +
+      `once) and 4 (compact), received ${JSON.stringify(version)?.slice(0, 20)}`,
+  },
+});
+
+/**
+ * A version-4 event (already merged with `common`) in canonical form: ids after their prefix,
+ * `timestamp` from `ago`, `path` from `url`, defaults filled in. What does not fit is left for the schema to name.
+ */
+const expand = (event: Record<string, unknown>, ids: string, sentAt: unknown) => {
+  const { ago, ...canonical } = event;
+  for (const key of ['id', 'pageviewId'])
+    if (typeof canonical[key] == 'string') canonical[key] = ids + canonical[key];
+  if (ago !== undefined)
+    canonical.timestamp =
+      typeof ago == 'number' && typeof sentAt == 'number' ? sentAt - ago : undefined;
+  if (canonical.path === undefined && typeof canonical.url == 'string')
+    canonical.path = URL.canParse(canonical.url) ? new URL(canonical.url).pathname : undefined;
+  if (canonical.type == 'vital') canonical.navigationType ??= 'navigate';
+  if (canonical.type == 'pageview') canonical.referrer ??= '';
+  return canonical;
+};
+
 /**
  * Returns the canonical (v1) form of a parsed body, or why it has none. Version-1 bodies, and
  * what is not an object (for the schema to name), are returned as they are.
  */
 export const canonicalBody = (body: unknown): { body: unknown } | { problem: WireProblem } => {
   if (!isRecord(body) || body.v === 1) return { body };
-  if (body.v !== 2)
-    return {
-      problem: {
-        field: 'v',
-        message: `Invalid version: this relay reads versions 1 and 2, received ${JSON.stringify(body.v)?.slice(0, 20)}`,
-      },
-    };
-  const { common = {}, events, ...envelope } = body;
+  if (body.v !== 2 && body.v !== 4) return badVersion(body.v);
+  const { common = {}, events, ids = '', ...envelope } = body;
   if (!isRecord(common))
     return { problem: { field: 'common', message: 'Invalid type: Expected Object' } };
+  if (body.v === 4 && (typeof ids != 'string' || ids.length > 128))
+    return { problem: { field: 'ids', message: 'Invalid type: Expected a string of at most 128' } };
   // Merged into every event: bounded, so that one body cannot multiply into megabytes of events.
   if (JSON.stringify(common).length > MAX_COMMON_BYTES)
     return {
@@ -48,5 +78,42 @@ export const canonicalBody = (body: unknown): { body: unknown } | { problem: Wir
   if (!Array.isArray(events)) return { body: { ...envelope, v: 1, events } };
   // Spread copies own enumerable keys only: a `__proto__` key of the JSON stays a plain data key.
   const merged = events.map((event) => (isRecord(event) ? { ...common, ...event } : event));
-  return { body: { ...envelope, v: 1, events: merged } };
+  const canonical =
+    body.v === 4
+      ? merged.map((event) =>
+          isRecord(event) ? expand(event, ids as string, envelope.sentAt) : event,
+        )
+      : merged;
+  return { body: { ...envelope, v: 1, events: canonical } };
+};
+
+/** The first bytes of every gzip stream (RFC 1952); a JSON text never starts with them. */
+const isGzip = (bytes: Uint8Array) => bytes.length > 1 && bytes[0] == 0x1f && bytes[1] == 0x8b;
+
+/**
+ * A request body as text: UTF-8, inflated first when it is gzip (recognised by its magic bytes, as
+ * browsers cannot send `Content-Encoding` without a preflight). Inflating stops at `limit` bytes of
+ * output, so that a small body cannot expand into gigabytes (a "zip bomb"): past it, a 413.
+ */
+export const decodeBody = (
+  bytes: Uint8Array,
+  limit: number,
+): { text: string } | { status: 400 | 413; problem: WireProblem } => {
+  if (!isGzip(bytes)) return { text: Buffer.from(bytes).toString('utf8') };
+  try {
+    return { text: gunzipSync(bytes, { maxOutputLength: limit }).toString('utf8') };
+  } catch (error) {
+    return (error as { code?: string }).code == 'ERR_BUFFER_TOO_LARGE'
+      ? {
+          status: 413,
+          problem: {
+            field: '(body)',
+            message: `the gzip body inflates past the limit of ${limit} bytes`,
+          },
+        }
+      : {
+          status: 400,
+          problem: { field: '(body)', message: 'the body starts as gzip but does not inflate' },
+        };
+  }
 };

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { canonicalBody, decodeBody } from '../../src/relay/wire';
 import type { Batch, TrackletEvent, WireBatch } from '../../src/types';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -23,6 +24,8 @@ export interface Received {
   path: string;
   contentType: string;
   body: string;
+  /** Whether the body arrived gzip-compressed. */
+  gzip: boolean;
   batch?: Batch;
   headers: IncomingMessage['headers'];
   /** Status the collector answered with. */
@@ -54,18 +57,20 @@ export interface TestServer {
 }
 
 /**
- * A body as the tests read it: version 2 (shared fields once in `common`) rebuilt into complete
- * events, `{ ...common, ...events[i] }`, as the relay does. The raw text stays in `Received.body`.
+ * A body as the tests read it: version 4 (compact) or 2 (shared fields once in `common`) rebuilt
+ * into complete events as the relay does. The (inflated) text stays in `Received.body`.
  */
 export const canonical = (body: Batch | WireBatch): Batch =>
-  body.v == 2
-    ? {
-        v: 1,
-        site: body.site,
-        sentAt: body.sentAt,
-        events: body.events.map((event) => ({ ...body.common, ...event }) as TrackletEvent),
-      }
-    : body;
+  (body as { v: number }).v == 4
+    ? ((canonicalBody(body) as { body: Batch }).body ?? body)
+    : body.v == 2
+      ? {
+          v: 1,
+          site: body.site,
+          sentAt: body.sentAt,
+          events: body.events.map((event) => ({ ...body.common, ...event }) as TrackletEvent),
+        }
+      : body;
 
 /** The customer's snippet: the built script on a `defer` tag with `data-*` attributes. */
 export const scriptTag = (
@@ -91,7 +96,10 @@ export const startServer = async (): Promise<TestServer> => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      // Flushes arrive gzip-compressed: inflated as the relay does (decodeBody).
+      const raw = Buffer.concat(chunks);
+      const decoded = decodeBody(raw, 1 << 24);
+      const body = 'text' in decoded ? decoded.text : raw.toString('utf8');
       const url = new URL(req.url || '/', 'http://127.0.0.1');
       const route = routes.get(url.pathname);
       if (typeof route == 'function') return route(req, res, body);
@@ -118,6 +126,7 @@ export const startServer = async (): Promise<TestServer> => {
           path: url.pathname,
           contentType: req.headers['content-type'] || '',
           body,
+          gzip: raw.length > 1 && raw[0] == 0x1f && raw[1] == 0x8b,
           batch,
           headers: req.headers,
           status,

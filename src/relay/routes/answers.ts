@@ -54,9 +54,13 @@ export const INTERNAL = {
   message: 'the relay could not answer this request; the detail is in its log',
 };
 
+/** Reads a body as text up to `limit` bytes; undefined past it. */
+export const readLimited = (request: Request, limit: number): Promise<string | undefined> =>
+  readBytes(request, limit).then((bytes) => bytes?.toString('utf8'));
+
 /** Reads a body up to `limit` bytes; undefined past it. */
-export const readLimited = async (request: Request, limit: number): Promise<string | undefined> => {
-  if (!request.body) return '';
+export const readBytes = async (request: Request, limit: number): Promise<Buffer | undefined> => {
+  if (!request.body) return Buffer.alloc(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -70,7 +74,7 @@ export const readLimited = async (request: Request, limit: number): Promise<stri
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 };
 
 /** Compares two strings in time that does not depend on where they differ. */

@@ -20,7 +20,7 @@ import {
 } from '../store';
 import { isSuppressed, type Suppression } from '../suppression';
 import type { TrackletEvent } from '../../types';
-import { canonicalBody } from '../wire';
+import { canonicalBody, decodeBody } from '../wire';
 import { jsonAnswer, refusal, type Answer } from './answers';
 import { corsHeaders, originAllowed } from './cors';
 
@@ -32,7 +32,7 @@ export interface ClientInfo {
 /** What ingest reads of a request: headers, and the body up to `limit` bytes (undefined past it). */
 export interface IngestRequest {
   headers: { get(name: string): string | null };
-  text(limit: number): Promise<string | undefined>;
+  bytes(limit: number): Promise<Uint8Array | undefined>;
 }
 
 /** What the ingest route works with. */
@@ -198,9 +198,16 @@ export function createIngest(options: IngestOptions): Ingest {
         headers,
       );
     if (Number(request.headers.get('content-length') ?? 0) > config.maxBodyBytes) return tooLarge();
-    const text = await request.text(config.maxBodyBytes);
-    if (text == undefined) return tooLarge();
-    return { origin, headers, ip, exempt, text };
+    const bytes = await request.bytes(config.maxBodyBytes);
+    if (bytes == undefined) return tooLarge();
+    // A gzip body inflates to at most the same limit as a plain one.
+    const decoded = decodeBody(bytes, config.maxBodyBytes);
+    if ('problem' in decoded) {
+      const { field, message } = decoded.problem;
+      const error = decoded.status == 413 ? 'body_too_large' : 'invalid_body';
+      return refusal(decoded.status, error, field, message, headers);
+    }
+    return { origin, headers, ip, exempt, text: decoded.text };
   };
 
   /** The envelope's site, if it is configured, the request's origin may send for it and its rate limit allows. */

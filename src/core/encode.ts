@@ -1,0 +1,103 @@
+/**
+ * The body of every request, wire version 4 (docs/wire-format.md): fields every event of the body
+ * shares go once in `common`, event ids after a prefix they share (`ids`), times as milliseconds
+ * before `sentAt` (`ago`), and `path` only where it is not the URL's pathname. Flushes that are
+ * not the page-hide beacon may travel gzip-compressed.
+ */
+import type { Capture } from './contract';
+import type { TrackletEvent } from '../types';
+
+type Fields = Record<string, unknown>;
+
+/** The pathname of an absolute URL, or undefined. */
+const pathOf = (url: unknown): string | undefined => {
+  try {
+    return new URL(url as string).pathname;
+  } catch {
+    // Not a URL: its path stays on the wire.
+  }
+};
+
+/**
+ * The version-4 body (the outbox serialises it). A collector rebuilds event i as `{ ...common, ...events[i] }`, then
+ * `id` (and `pageviewId`) = `ids` + its value, `timestamp` = `sentAt - ago`, and where absent `path`
+ * = the URL's pathname, a vital's `navigationType` = `navigate`, a pageview's `referrer` = "".
+ */
+export const encodeBody = (site: string, events: TrackletEvent[], sentAt = Date.now()): object => {
+  const list = events as unknown as Fields[];
+  // The prefix every id of the body starts with (a page's ids share 19 characters).
+  let ids = list.length ? String(list[0].id) : '';
+  for (const event of list)
+    for (const id of [event.id, event.pageviewId])
+      if (typeof id == 'string') while (!id.startsWith(ids)) ids = ids.slice(0, -1);
+  /** Per field: how many events have it, and how many have each of its primitive values. */
+  const seen: Record<string, [number, Map<unknown, number>]> = {};
+  const own = list.map((event) => {
+    const fields: Fields = {};
+    for (const key in event) {
+      const value = event[key];
+      if (value === undefined) continue;
+      if (typeof value == 'string' && (key == 'id' || key == 'pageviewId'))
+        fields[key] = value.slice(ids.length);
+      // Integers only: `sentAt - ago` then gives the same number back, exactly.
+      else if (key == 'timestamp' && Number.isInteger(value))
+        fields.ago = sentAt - (value as number);
+      else if (
+        key == 'path'
+          ? value !== pathOf(event.url)
+          : !(key == 'navigationType' && value == 'navigate' && event.type == 'vital') &&
+            !(key == 'referrer' && value === '' && event.type == 'pageview')
+      )
+        fields[key] = value;
+    }
+    for (const key in fields) {
+      const value = fields[key];
+      const [, counts] = (seen[key] ||= [0, new Map()]);
+      seen[key][0]++;
+      if (value === null || typeof value != 'object')
+        counts.set(value, (counts.get(value) || 0) + 1);
+    }
+    return fields;
+  });
+  // A field every event has goes to `common` with the value most of them share (twice at least);
+  // an event with another value keeps its own, which the merge lets win.
+  const common: Fields = {};
+  for (const key in seen) {
+    let best = 1;
+    if (seen[key][0] == own.length)
+      for (const [value, count] of seen[key][1])
+        if (count > best) ((best = count), (common[key] = value));
+  }
+  for (const key in common)
+    for (const fields of own) if (fields[key] === common[key]) delete fields[key];
+  return { v: 4, site, sentAt, ids, common, events: own };
+};
+
+/**
+ * The text gzip-compressed, as a `text/plain` Blob (a CORS-safelisted type: no preflight); the text
+ * itself where the browser cannot compress, or where compressing saves nothing.
+ */
+export const gzip = (text: string): Promise<Blob | string> => {
+  try {
+    return new Response(new Blob([text]).stream().pipeThrough(new CompressionStream('gzip')), {
+      headers: { 'Content-Type': 'text/plain' },
+    })
+      .blob()
+      .then(
+        (blob) => (blob.size < text.length ? blob : text),
+        () => text,
+      );
+  } catch {
+    return Promise.resolve(text);
+  }
+};
+
+/**
+ * A capture that makes the outbox send version 4, and gzip its flushes unless `compress: false`.
+ * The script tag's second file attaches it, so that the first file stays small: until then (and
+ * in the npm build) bodies are version 2.
+ */
+export const installEncoder: Capture = ({ config }) => {
+  config.encode = encodeBody;
+  if (config.compress !== false) config.gzip = gzip;
+};
