@@ -87,7 +87,7 @@ export const createTracker = (config: Config): Tracker => {
 
   const emit = (fields: EventFields): TrackletEvent => {
     const now = Date.now();
-    const task = whereNow();
+    const task = here || whereNow();
     const current = (task[2] ||= session(now));
     // Built field by field in the wire order (one object, no spreads or `delete`: this runs per call).
     const event = {
@@ -96,13 +96,14 @@ export const createTracker = (config: Config): Tracker => {
       anonymousId: (task[3] ||= anonymousId()),
       sessionId: current.id,
     } as TrackletEvent;
-    const user = task.length > 4 ? task[4] : (task[4] = userId());
+    // '' for none: read once per task like the others.
+    const user = (task[4] ??= userId() || '');
     if (user) event.userId = user;
     event.url = task[0];
     event.path = task[1];
     Object.assign(event, fields);
-    const attribution = takeAttribution(current);
-    if (attribution) event.attribution = attribution;
+    // Only a session's first event carries attribution: the others skip the call.
+    if (current.pending) event.attribution = takeAttribution(current);
     gate.pass_(event);
     return event;
   };
