@@ -65,14 +65,13 @@ export const createTracker = (config: Config): Tracker => {
   let here:
     | [url: string, path: string, session?: Session, anonymousId?: string, userId?: string]
     | undefined;
+  /** Starts a new reading (the callers use `here` when there is one: no call per event). */
   const whereNow = () => {
-    if (!here) {
-      here = [location.href, location.pathname + (spa == 'hash' ? location.hash : '')];
-      queueMicrotask(() => (here = undefined));
-    }
+    here = [location.href, location.pathname + (spa == 'hash' ? location.hash : '')];
+    queueMicrotask(() => (here = undefined));
     return here;
   };
-  const path = () => whereNow()[1];
+  const path = () => (here || whereNow())[1];
 
   const session = (now: number) => {
     const current = touchSession(
@@ -109,7 +108,6 @@ export const createTracker = (config: Config): Tracker => {
   };
 
   const page = (properties?: Properties, force?: boolean) => {
-    here = undefined;
     const url = spa == 'hash' ? whereNow()[0] : whereNow()[0].replace(/#.*/, '');
     if (url == lastPage && !force) return;
     fire('page');
