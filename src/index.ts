@@ -49,10 +49,11 @@ const pending: [Method, unknown[]][] = [];
  */
 const forward =
   <K extends Method>(method: K) =>
-  (...args: Parameters<Tracker[K]>): ReturnType<Tracker[K]> | undefined => {
+  // Two fixed arguments (no method takes more): no rest array or spread call per call.
+  (a?: unknown, b?: unknown): ReturnType<Tracker[K]> | undefined => {
     try {
-      if (tracker) return (tracker[method] as (...a: unknown[]) => ReturnType<Tracker[K]>)(...args);
-      if (!started && pending.length < 100) pending.push([method, args]);
+      if (tracker) return (tracker[method] as (...a: unknown[]) => ReturnType<Tracker[K]>)(a, b);
+      if (!started && pending.length < 100) pending.push([method, [a, b]]);
     } catch (error) {
       failed(error);
     }

@@ -65,14 +65,13 @@ export const createTracker = (config: Config): Tracker => {
   let here:
     | [url: string, path: string, session?: Session, anonymousId?: string, userId?: string]
     | undefined;
+  /** Starts a new reading (the callers use `here` when there is one: no call per event). */
   const whereNow = () => {
-    if (!here) {
-      here = [location.href, location.pathname + (spa == 'hash' ? location.hash : '')];
-      queueMicrotask(() => (here = undefined));
-    }
+    here = [location.href, location.pathname + (spa == 'hash' ? location.hash : '')];
+    queueMicrotask(() => (here = undefined));
     return here;
   };
-  const path = () => whereNow()[1];
+  const path = () => (here || whereNow())[1];
 
   const session = (now: number) => {
     const current = touchSession(
@@ -87,7 +86,7 @@ export const createTracker = (config: Config): Tracker => {
 
   const emit = (fields: EventFields): TrackletEvent => {
     const now = Date.now();
-    const task = whereNow();
+    const task = here || whereNow();
     const current = (task[2] ||= session(now));
     // Built field by field in the wire order (one object, no spreads or `delete`: this runs per call).
     const event = {
@@ -96,19 +95,19 @@ export const createTracker = (config: Config): Tracker => {
       anonymousId: (task[3] ||= anonymousId()),
       sessionId: current.id,
     } as TrackletEvent;
-    const user = task.length > 4 ? task[4] : (task[4] = userId());
+    // '' for none: read once per task like the others.
+    const user = (task[4] ??= userId() || '');
     if (user) event.userId = user;
     event.url = task[0];
     event.path = task[1];
     Object.assign(event, fields);
-    const attribution = takeAttribution(current);
-    if (attribution) event.attribution = attribution;
+    // Only a session's first event carries attribution: the others skip the call.
+    if (current.pending) event.attribution = takeAttribution(current);
     gate.pass_(event);
     return event;
   };
 
   const page = (properties?: Properties, force?: boolean) => {
-    here = undefined;
     const url = spa == 'hash' ? whereNow()[0] : whereNow()[0].replace(/#.*/, '');
     if (url == lastPage && !force) return;
     fire('page');

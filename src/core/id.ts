@@ -10,13 +10,13 @@ export const randomId = (): string => {
   return id;
 };
 
-/** This page's prefix of event ids: 15 random characters (90 bits). */
+/** This page's prefix of event ids: 13 random characters (78 bits). */
 let page = '';
-let count = 0;
+let count = 1e8;
 
 /**
- * A unique event id of 21 characters: this page's random prefix and a count. Cheaper than a random
- * id per event (this runs on every call), and as unique: no two pages share a prefix.
+ * A unique event id of 21 characters: this page's random prefix and an 8-digit count. Cheaper than a
+ * random id per event (this runs on every call; a decimal number is made into text without a
+ * runtime call, unlike base 36), and as unique: no two pages share a prefix.
  */
-export const eventId = (): string =>
-  (page ||= randomId().slice(6)) + (1e9 + count++).toString(36).slice(-6);
+export const eventId = (): string => (page ||= randomId().slice(8)) + ('' + count++).slice(1);
