@@ -25,13 +25,16 @@ type Stub = ((...args: unknown[]) => unknown) & { q?: ArrayLike<unknown>[]; vers
 
 const VERSION = '0.1.0';
 /**
- * Errors thrown and clicks made before the second file (with those captures) arrives, handed to it
- * then: a tagged button clicked right after the page loaded still counts.
+ * Errors thrown, clicks made and keys pressed before the second file (with those captures) arrives,
+ * handed to it then: a tagged button clicked right after the page loaded still counts.
  */
 const early: Event[] = [];
 const keep = (event: Event) => early.length < 100 && early.push(event);
-/** What is kept: errors and rejections (when errors are on), clicks (when clicks are on). */
-const KEPT = ['error', 'unhandledrejection', 'click', 'auxclick'];
+/**
+ * What is kept: errors and rejections (when errors are on), clicks (when clicks are on), pointer
+ * and key presses (when engagement is on).
+ */
+const KEPT = ['error', 'unhandledrejection', 'click', 'auxclick', 'pointerdown', 'keydown'];
 
 /** The second file, next to this one: web-vitals and the captures. */
 const CAPTURES = 'tracklet.captures.js';
@@ -70,7 +73,9 @@ const loadCaptures: Capture = ({ config }) => {
   if (!(config.vitals || config.errors || config.clicks || config.engagement)) return;
   // Capture phase, so a page handler cannot hide a click (the error capture skips resource errors).
   KEPT.forEach(
-    (type, i) => (i < 2 ? config.errors : config.clicks) && addEventListener(type, keep, true),
+    (type, i) =>
+      (i < 2 ? config.errors : i < 4 ? config.clicks : config.engagement) &&
+      addEventListener(type, keep, true),
   );
   afterLoad(() => load(CAPTURES));
 };
@@ -95,13 +100,13 @@ const api = {
   getSessionId,
   consent,
   /**
-   * Used by the second file: starts one of its captures, with the errors and clicks kept until
-   * then (each capture takes the ones of its kind).
+   * Used by the second file: starts one of its captures, with the events kept until then (each
+   * capture takes the ones of its kind).
    */
   attach: (capture: Capture) => {
     KEPT.forEach((type) => removeEventListener(type, keep, true));
     // Plain keys: the two files are minified apart, so a mangled name would differ between them.
-    attach((context) => capture({ ...context, earlyErrors: early, earlyClicks: early } as Context));
+    attach((context) => capture({ ...context, earlyErrors: early, early } as Context));
   },
   /** Used by the third file: its set-up, given the tag, the options, the kept calls and the start. */
   boot: (setup: Function) => setup(script, later, go, api),

@@ -46,7 +46,7 @@ export const parseDownloads = (value: boolean | string | string[] | undefined): 
  */
 export const clicks =
   (options: ClickOptions = {}): Capture =>
-  ({ emit, flush, config, earlyClicks }: Context & { earlyClicks?: Event[] }) => {
+  ({ emit, flush, config, early }: Context & { early?: Event[] }) => {
     const outbound = options.outbound ?? config.outbound;
     const downloads = parseDownloads(options.downloads ?? config.downloads);
     const onClick = safe((event: MouseEvent) => {
@@ -72,7 +72,7 @@ export const clicks =
     // Capture phase: a page handler that stops propagation cannot hide the click.
     for (const type of ['click', 'auxclick']) document.addEventListener(type, onClick, true);
     // Clicks the script tag's first file kept while this capture was on its way (it keeps errors too).
-    earlyClicks?.forEach((event) => event.type.endsWith('click') && onClick(event));
+    early?.forEach((event) => event.type.endsWith('click') && onClick(event));
     if (TEARDOWN)
       return () => {
         for (const type of ['click', 'auxclick']) document.removeEventListener(type, onClick, true);

@@ -34,7 +34,7 @@ export const scrollDepth = (): number => {
  */
 export const engagement =
   (): Capture =>
-  ({ emit, on }: Context) => {
+  ({ emit, on, early }: Context & { early?: Event[] }) => {
     let view: TrackletEvent | undefined;
     let time = 0;
     let interactions = 0;
@@ -92,6 +92,10 @@ export const engagement =
       // page's clock starts at its pageview, not at the hand-over.
       if (since) since = lastInput = Math.min(lastInput, event.timestamp);
       time = interactions = depth = sentDepth = 0;
+      // Presses the script tag's first file kept while this capture was on its way: counted once,
+      // in the page view under way (handed over right after this capture started).
+      early?.forEach((event) => ACTIVITY.includes(event.type) && onInput(event));
+      early = undefined;
       // Measured on the next frame: after an SPA navigation the new route may not be rendered yet.
       measureSoon();
     });

@@ -1,7 +1,7 @@
 // Wire version 4 in real Chromium: flushes leave gzip-compressed as text/plain (no preflight), the
 // page-hide beacon as plain text at once, and the relay's decoder rebuilds every event from both.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { TrackletEvent } from '../../src/types';
 import { html, launchBrowser, scriptTag, startServer, type TestServer } from './fixture';
 
@@ -33,12 +33,23 @@ const has = (event: unknown, name: string) => (event as Named).name == name;
 const named = (name: string) =>
   server.events().filter((event) => has(event, name)) as (TrackletEvent & Named)[];
 
+/** Waits until the second file (which installs the version-4 encoder) has arrived and run. */
+const secondFile = async (page: Page) => {
+  await page.waitForFunction(() =>
+    performance
+      .getEntriesByType('resource')
+      .some((entry) => entry.name.endsWith('/tracklet.captures.js')),
+  );
+  await page.waitForTimeout(200);
+};
+
 describe('bodies on the wire', () => {
   it('gzips a flush, beacons at hide in plain text, and every event arrives complete', async () => {
     server.route('/shop', html(scriptTag({ 'flush-interval': '0' })));
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${server.origin}/shop`);
+    await secondFile(page);
     await page.evaluate(() => {
       for (let n = 0; n < 10; n++) window.tracklet.track('zipped', { n });
     });
@@ -68,11 +79,15 @@ describe('bodies on the wire', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${server.origin}/plain`);
+    await secondFile(page);
     await page.evaluate(() => {
       for (let n = 0; n < 10; n++) window.tracklet.track('plain', { n });
     });
     await server.waitFor(() => named('plain').length == 10);
     expect(server.received.every((r) => !r.gzip)).toBe(true);
+    // Still version 4: the attribute turns compression off, not the compact format.
+    const flush = server.received.find((r) => r.batch?.events.some((e) => has(e, 'plain')))!;
+    expect(JSON.parse(flush.body)).toMatchObject({ v: 4 });
     await context.close();
   });
 });

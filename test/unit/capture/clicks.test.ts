@@ -114,7 +114,7 @@ describe('click capture', () => {
     button.click();
     document.removeEventListener('click', keep, true);
     kept.push(new ErrorEvent('error', { message: 'kept error' }));
-    const test = startCapture((context) => clicks()({ ...context, earlyClicks: kept } as Context));
+    const test = startCapture((context) => clicks()({ ...context, early: kept } as Context));
     expect(test.events).toMatchObject([{ type: 'event', name: 'early_cta' }]);
     button.click();
     expect(test.events.map((event) => event.type == 'event' && event.name)).toEqual([

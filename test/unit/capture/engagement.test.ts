@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { engagement, IDLE, scrollDepth } from '../../../src/capture/engagement';
 import type { EngagementEvent, TrackletEvent } from '../../../src/types';
+import type { Context } from '../../../src/core/contract';
 import { startCapture, type TestContext } from './context';
 
 const set = (target: object, key: string, value: unknown) =>
@@ -76,6 +77,26 @@ describe('engagement capture', () => {
     vi.advanceTimersByTime(3000);
     visibility('hidden', test);
     expect(engagements(test)).toMatchObject([{ engagementTime: 5000, pageviewId: 'pv-early' }]);
+  });
+
+  it('counts the presses kept before it arrived in the page view handed over, once', () => {
+    const kept = [
+      new Event('pointerdown'),
+      new KeyboardEvent('keydown', { key: 'a' }),
+      new Event('click'),
+      new ErrorEvent('error', { message: 'kept error' }),
+    ];
+    const test = startCapture((context) => engagement()({ ...context, early: kept } as Context));
+    test.fire('pageview', handedOver(1000));
+    vi.advanceTimersByTime(1000);
+    input();
+    test.pageview('/next');
+    vi.advanceTimersByTime(1000);
+    visibility('hidden', test);
+    expect(engagements(test)).toMatchObject([
+      { interactionCount: 3, engagementTime: 2000, pageviewId: 'pv-early' },
+      { interactionCount: 0, engagementTime: 1000, path: '/next' },
+    ]);
   });
 
   it('counts a page hidden at the hand-over from when it is shown', () => {
