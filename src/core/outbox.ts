@@ -133,37 +133,11 @@ export const createOutbox = (config: Config): Outbox => {
     if (!(TEARDOWN && stopped)) timer = setTimeout(safe(drain), delay);
   };
 
-  /** The collector took the events, or refused them for good: they leave the outbox. */
-  const confirm = (segments: Segment[], count: number, status: number) => {
-    for (const segment of segments) forgetSegment(segment.key_);
-    attempt = 0;
-    if (status > 299) drop(count, DEBUG && 'collector answered ' + status);
-    else if (DEBUG) {
-      stats.confirmed += count;
-      log('confirmed', count, 'event(s)', stats);
-    }
-  };
-
-  /** The events stay: another try after a backoff, and no sooner than the collector asked. */
-  const retry = (response: Response | void) => {
-    // Retry-After in seconds (readable cross-origin only if the collector exposes it).
-    const delay = backoff(
-      attempt++,
-      1000 * +(response ? response.headers.get('Retry-After')! : 0) || 0,
-    );
-    if (DEBUG) stats.retries++;
-    if (DEBUG)
-      log(
-        'retry in',
-        Math.round(delay),
-        'ms after',
-        (response && response.status) || 'a network error',
-        stats,
-      );
-    schedule(delay);
-  };
-
-  /** POSTs segments; true once the collector has taken them (2xx) or refused them for good. */
+  /**
+   * POSTs segments. Resolves to true once the collector took them (2xx) or refused them for good:
+   * they leave the outbox. Otherwise they stay, for another try after a backoff, and no sooner than
+   * the collector's Retry-After (seconds; readable cross-origin only if the collector exposes it).
+   */
   const send = (
     segments: Segment[],
     count: number,
@@ -172,19 +146,30 @@ export const createOutbox = (config: Config): Outbox => {
   ): Promise<boolean> => {
     if (DEBUG) stats.sent += count;
     if (DEBUG) log('send', count, 'event(s),', byteLength(text), 'bytes', stats);
+    const keys = segments.map((segment) => segment.key_);
     /** In flight once handed to fetch: a page hidden while compressing beacons the events itself. */
     const fly = (data: string | Blob) => {
-      for (const segment of segments) flying.add(segment.key_);
+      for (const key of keys) flying.add(key);
       return post(endpoint, data);
     };
     // Compressing is asynchronous: never for the requests of a page going away.
-    const sent = zip && config.gzip ? config.gzip(text).then(fly) : fly(text);
-    return sent.then((response) => {
-      for (const segment of segments) flying.delete(segment.key_);
+    return (zip && config.gzip ? config.gzip(text).then(fly) : fly(text)).then((response) => {
       const status = response ? response.status : 0;
       const final = isFinal(status);
-      if (final) confirm(segments, count, status);
-      else retry(response);
+      for (const key of keys) {
+        flying.delete(key);
+        if (final) forgetSegment(key);
+      }
+      if (final) {
+        attempt = 0;
+        if (status > 299) drop(count, DEBUG && 'collector answered ' + status);
+        else if (DEBUG) log('confirmed', count, 'event(s)', stats, (stats.confirmed += count));
+      } else {
+        const delay = backoff(attempt++, 1000 * +response?.headers.get('Retry-After')! || 0);
+        if (DEBUG) log('retry in', Math.round(delay), 'ms after', status || 'a network error');
+        if (DEBUG) stats.retries++;
+        schedule(delay);
+      }
       return final;
     });
   };

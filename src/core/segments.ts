@@ -74,35 +74,32 @@ export const loadSegments = (
   // What the caps still leave room for, counted from the newest event back.
   let roomEvents = outboxMaxEvents;
   let roomBytes = outboxMaxBytes;
-  const segments: Segment[] = [];
-  for (const key of segmentKeys().reverse()) {
-    let text = read(key)!;
-    let beaconed = 0;
-    let events: TrackletEvent[] = [];
-    try {
-      [beaconed, ...events] = parse(text);
-    } catch {
-      // Missing (another tab confirmed it) or unreadable: nothing to send.
-    }
-    const kept: TrackletEvent[] = [];
-    for (let i = events.length; i--;) {
-      const event = events[i];
-      if (!(event.timestamp > oldest)) continue;
-      if (cap) {
-        roomEvents--;
-        roomBytes -= byteLength(stringify(event));
-        if (roomEvents < 0 || roomBytes < 0) continue;
+  return segmentKeys()
+    .reverse()
+    .flatMap((key) => {
+      let text = read(key)!;
+      let beaconed = 0;
+      let events: TrackletEvent[] = [];
+      try {
+        [beaconed, ...events] = parse(text);
+      } catch {
+        // Missing (another tab confirmed it) or unreadable: nothing to send.
       }
-      kept.push(event);
-    }
-    kept.reverse();
-    if (kept.length < events.length) {
-      drop(events.length - kept.length, DEBUG && 'expired or past the outbox cap');
-      if (kept.length) saveSegment(key, (text = encode(beaconed, kept.map(stringify))));
-    }
-    if (kept.length)
-      segments.unshift({ key_: key, beaconed_: beaconed, events_: kept, text_: text });
-    else forgetSegment(key);
-  }
-  return segments;
+      const kept = events
+        .reverse()
+        .filter(
+          (event) =>
+            event.timestamp > oldest &&
+            !(cap && (--roomEvents < 0 || (roomBytes -= byteLength(stringify(event))) < 0)),
+        )
+        .reverse();
+      if (kept.length < events.length) {
+        drop(events.length - kept.length, DEBUG && 'expired or past the outbox cap');
+        if (kept.length) saveSegment(key, (text = encode(beaconed, kept.map(stringify))));
+      }
+      if (kept.length) return [{ key_: key, beaconed_: beaconed, events_: kept, text_: text }];
+      forgetSegment(key);
+      return [];
+    })
+    .reverse();
 };
