@@ -51,18 +51,13 @@ export const wireBatch = (
       )
         common[field] = value;
     }
-  const shared = Object.keys(common);
-  const batch: WireBatch = { v: 2, site, sentAt, events };
-  if (shared.length) {
-    batch.common = common;
-    batch.events = events.map((event) => {
-      const own: Record<string, unknown> = {};
-      for (const field in event)
-        if (!shared.includes(field)) own[field] = event[field as keyof TrackletEvent];
-      return own;
-    });
-  }
-  return batch;
+  if (!Object.keys(common).length) return { v: 2, site, sentAt, events };
+  const own = (event: TrackletEvent) => {
+    const fields: Record<string, unknown> = { ...event };
+    for (const field in common) delete fields[field];
+    return fields as unknown as TrackletEvent;
+  };
+  return { v: 2, site, sentAt, common, events: events.map(own) };
 };
 
 /**

@@ -48,15 +48,11 @@ export const runs = <T>(items: T[], size: (item: T) => number, head: number): T[
  * response, or to undefined on a network error, a refused request (keepalive quota) or an
  * unreadable answer.
  */
-export const post = (endpoint: string, body: string | Blob): Promise<Response | void> => {
-  try {
-    return fetch(endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' }).catch(
-      () => {},
-    );
-  } catch {
-    return Promise.resolve();
-  }
-};
+export const post = (endpoint: string, body: string | Blob): Promise<Response | void> =>
+  // The executor runs at once: a throwing fetch rejects the promise like a failed request.
+  new Promise<Response>((resolve) =>
+    resolve(fetch(endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' })),
+  ).catch(() => {});
 
 /** Queues a body with `sendBeacon` (text/plain); false where it is missing, refuses or throws. */
 export const beacon = (endpoint: string, body: string): boolean => {
