@@ -4,6 +4,7 @@
  */
 import type { Config } from './core/contract';
 import { warn } from './core/log';
+import { stringify } from './core/sanitize';
 
 /**
  * Every option with its default, whose type is the type the option must have. A number option
@@ -42,9 +43,6 @@ const OPTIONS: Record<
   outbound: false,
   downloads: '',
 };
-
-/** Options that must be given; every other one has a default. */
-const REQUIRED = ['endpoint', 'site'];
 
 /** `batchSize` → `data-batch-size`. */
 export const attributeName = (key: string): string =>
@@ -100,7 +98,8 @@ export const resolveConfig = (
     const choices = typeof spec == 'string' && spec.includes('|') ? spec.split('|') : undefined;
     const fallback = range ? range[0] : choices ? choices[0] : spec;
     const type = typeof fallback;
-    const required = REQUIRED.includes(key);
+    // The two options that must be given; every other one has a default.
+    const required = key == 'endpoint' || key == 'site';
     const raw = options[key];
     let value = raw;
     // What was expected, when the value is not it (the production build says only which option).
@@ -135,7 +134,7 @@ export const resolveConfig = (
       expected = DEBUG ? 'the collector URL (http or https)' : '';
     if (expected !== 0) {
       const name = fromTag ? attributeName(key) : key;
-      const given = raw === undefined ? 'missing' : JSON.stringify(raw);
+      const given = raw === undefined ? 'missing' : stringify(raw);
       warn(
         DEBUG
           ? `${name} is ${given}: expected ${expected}. Tracking is off.`

@@ -21,7 +21,7 @@ import {
   track,
 } from './index';
 
-type Stub = ((...args: unknown[]) => unknown) & { q?: ArrayLike<unknown>[]; version?: string };
+type Stub = ((...args: unknown[]) => unknown) & { q?: Iterable<unknown>[]; version?: string };
 
 const VERSION = '0.1.0';
 /**
@@ -125,7 +125,8 @@ if (!stub?.version) {
     { version: VERSION },
   );
   global.tracklet = tracklet;
-  for (const args of Array.from(stub?.q || [])) tracklet(...Array.from(args));
+  // The stub's queue is an array of `arguments` objects: both iterable.
+  for (const args of stub?.q || []) tracklet(...args);
   // The third file starts the tracker when the tag has no data-endpoint (it waits for `tracklet('init', …)`),
   // or asks for a feature of it (props, not-found, forms, cross-domain, consent-source): so the first
   // pageview has them. If it fails to load, the start goes on without.
