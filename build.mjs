@@ -41,7 +41,10 @@ const browser = {
 
 /** The browser variants: one row each. */
 export const VARIANTS = [
-  { name: 'tracklet', entry: 'src/script.ts', format: 'iife', flags: {} },
+  // V8's compile hint (Chromium 136+): every function of the first file is compiled with the file,
+  // off the main thread while it streams in, instead of one by one on first call (the start-up
+  // bench's main-thread time about halves, for 30 bytes).
+  { name: 'tracklet', entry: 'src/script.ts', format: 'iife', flags: {}, hint: true },
   { name: 'tracklet.debug', entry: 'src/script.ts', format: 'iife', flags: { DEBUG: true } },
   // The second file both load from next to themselves: web-vitals and the vitals, errors, clicks
   // and engagement captures.
@@ -60,6 +63,7 @@ export async function buildAll() {
       format: v.format,
       outfile: `dist/${v.name}.js`,
       define: define(v.flags),
+      banner: v.hint ? { js: '//# allFunctionsCalledOnLoad' } : undefined,
     });
   }
   // npm build: ESM, unminified names kept readable, web-vitals left as an import so the app's bundler dedupes it.
