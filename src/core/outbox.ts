@@ -158,11 +158,16 @@ export const createOutbox = (config: Config): Outbox => {
       if (final) {
         attempt = 0;
         if (status > 299) drop(count, DEBUG && 'collector answered ' + status);
-        else if (DEBUG) log('confirmed', count, 'event(s)', stats, (stats.confirmed += count));
+        else if (DEBUG) {
+          stats.confirmed += count;
+          log('confirmed', count, 'event(s)', stats);
+        }
       } else {
         const delay = backoff(attempt++, 1000 * +response?.headers.get('Retry-After')! || 0);
-        if (DEBUG) log('retry in', Math.round(delay), 'ms after', status || 'a network error');
-        if (DEBUG) stats.retries++;
+        if (DEBUG) {
+          stats.retries++;
+          log('retry in', Math.round(delay), 'ms after', status || 'a network error', stats);
+        }
         schedule(delay);
       }
       return final;
