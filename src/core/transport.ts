@@ -5,20 +5,10 @@
  */
 export const MAX_BODY = 32768;
 
-/** UTF-8 length of a string without encoding it. */
-export const byteLength = (text: string): number => {
-  let bytes = text.length;
+/** UTF-8 length of a string. */
+export const byteLength = (text: string): number =>
   // ASCII only (the usual event): one byte per character, found by one native scan.
-  if (!/[^\0-\x7f]/.test(text)) return bytes;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    // Two extra bytes for U+0800..U+FFFF, one for U+0080..U+07FF; a surrogate pair (4 bytes) is two
-    // code units counted +1 each.
-    if (code > 0x7ff) bytes += code >= 0xd800 && code <= 0xdfff ? 1 : 2;
-    else if (code > 0x7f) bytes++;
-  }
-  return bytes;
-};
+  /[^\0-\x7f]/.test(text) ? new TextEncoder().encode(text).length : text.length;
 
 /**
  * Splits items, in order, into runs that fit one body: `head` bytes of envelope plus each item's
