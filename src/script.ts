@@ -30,10 +30,7 @@ const VERSION = '0.1.0';
  */
 const early: Event[] = [];
 const keep = (event: Event) => early.length < 100 && early.push(event);
-/**
- * What is kept: errors and rejections (when errors are on), clicks (when clicks are on), pointer
- * and key presses (when engagement is on).
- */
+/** What is kept: errors and rejections, clicks, pointer and key presses. */
 const KEPT = ['error', 'unhandledrejection', 'click', 'auxclick', 'pointerdown', 'keydown'];
 
 /** The second file, next to this one: web-vitals and the captures. */
@@ -72,11 +69,8 @@ const afterLoad = (fn: () => void) => {
 const loadCaptures: Capture = ({ config }) => {
   if (!(config.vitals || config.errors || config.clicks || config.engagement)) return;
   // Capture phase, so a page handler cannot hide a click (the error capture skips resource errors).
-  KEPT.forEach(
-    (type, i) =>
-      (i < 2 ? config.errors : i < 4 ? config.clicks : config.engagement) &&
-      addEventListener(type, keep, true),
-  );
+  // Every kind, whichever captures are on: the second file's captures take only their own kinds.
+  KEPT.forEach((type) => addEventListener(type, keep, true));
   afterLoad(() => load(CAPTURES));
 };
 
