@@ -100,7 +100,8 @@ export const createOutbox = (config: Config): Outbox => {
     !flying.has(segment.key_) && (mine.has(segment.key_) || segment.key_ < before);
   let attempt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let stopped = false;
+  // Set by stop() (TEARDOWN builds only).
+  let stopped: boolean | undefined;
   let tail: Promise<unknown> = Promise.resolve();
   let queued: Promise<unknown> | undefined;
 
@@ -228,8 +229,8 @@ export const createOutbox = (config: Config): Outbox => {
     hide: () => {
       for (const [group, count, text] of bodies((segment) => !segment.beaconed_)) {
         if (beacon(endpoint, text)) {
-          const now = Date.now();
-          for (const segment of group) saveSegment(segment.key_, markBeaconed(segment.text_, now));
+          for (const segment of group)
+            saveSegment(segment.key_, markBeaconed(segment.text_, Date.now()));
           if (DEBUG) stats.sent += count;
           if (DEBUG) log('beacon', count, 'event(s),', byteLength(text), 'bytes', stats);
         } else send(group, count, text);
