@@ -75,6 +75,9 @@ export const write = (key: string, value: string): boolean => {
   if (persists(key)) {
     try {
       localStorage.setItem(PREFIX + key, value);
+      // Stored: no memory copy, which would outlive another tab's removal of the key (a confirmed
+      // segment) and grow for the life of the page.
+      delete memory[key];
       return true;
     } catch {
       // Quota or blocked storage: the value lives in memory for this page.

@@ -56,6 +56,13 @@ describe('storage', () => {
     expect(read('aid')).toBeNull();
   });
 
+  it('keeps no memory copy of what reached localStorage: a key another tab removed stays removed', async () => {
+    write('seg:1', 'events');
+    await Promise.resolve(); // the next task reads afresh
+    localStorage.removeItem('tracklet:seg:1'); // another tab confirmed the segment
+    expect(read('seg:1')).toBeNull();
+  });
+
   it('remove() forgets one key', () => {
     write('uid', 'u');
     remove('uid');
