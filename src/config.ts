@@ -11,7 +11,7 @@ import { warn } from './core/log';
  * default first. `endpoint` and `site` (empty) must be given.
  */
 const OPTIONS: Record<
-  keyof Omit<Config, 'capture' | 'beforeSend' | 'compress' | 'encode' | 'gzip'>,
+  keyof Omit<Config, 'capture' | 'beforeSend' | 'compress' | 'encode' | 'gzip' | 'zip'>,
   unknown
 > = {
   endpoint: '',
