@@ -93,11 +93,11 @@ export const canonicalBody = (body: unknown): { body: unknown } | { problem: Wir
 const isGzip = (bytes: Uint8Array) => bytes.length > 1 && bytes[0] == 0x1f && bytes[1] == 0x8b;
 
 /**
- * A zlib stream (RFC 1950): deflate with a window of at most 32 KiB and a header whose check bits
- * hold (its first byte, 0x08 to 0x78, is never the first byte of a JSON text).
+ * A zlib stream (RFC 1950) of deflate with a 32 KiB window, whose header check bits hold: its first
+ * byte, 0x78 (`x`), is never the first byte of a JSON text.
  */
 const isZlib = (bytes: Uint8Array) =>
-  bytes.length > 1 && (bytes[0] & 0x8f) == 0x08 && (bytes[0] * 256 + bytes[1]) % 31 == 0;
+  bytes.length > 1 && bytes[0] == 0x78 && (bytes[0] * 256 + bytes[1]) % 31 == 0;
 
 /** The preset dictionaries by their checksum (the zlib header's DICTID): one so far. */
 const DICTIONARIES = new Map(
