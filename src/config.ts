@@ -12,7 +12,7 @@ import { stringify } from './core/sanitize';
  * default first. `endpoint` and `site` (empty) must be given.
  */
 const OPTIONS: Record<
-  keyof Omit<Config, 'capture' | 'beforeSend' | 'compress' | 'encode' | 'gzip'>,
+  keyof Omit<Config, 'capture' | 'beforeSend' | 'compress' | 'encode' | 'gzip' | 'zip'>,
   unknown
 > = {
   endpoint: '',

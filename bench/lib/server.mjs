@@ -2,7 +2,30 @@
 // records every other request a tracker sends to it, whatever its path (each peer has its own ingest
 // path). Listens on 127.0.0.1 only.
 import { createServer } from 'node:http';
-import { gunzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { gunzipSync, inflateSync } from 'node:zlib';
+
+/** The tracker's preset dictionary for zlib bodies (src/core/dictionary.ts: quoted pieces joined). */
+const DICTIONARY = Buffer.from(
+  [
+    ...readFileSync(new URL('../../src/core/dictionary.ts', import.meta.url), 'utf8')
+      .split('export const DICTIONARY =')[1]
+      .matchAll(/'((?:[^'\\]|\\.)*)'/g),
+  ]
+    .map((match) => match[1].replace(/\\(.)/g, '$1'))
+    .join(''),
+);
+
+/** A request body inflated where it is gzip or zlib (a peer's body that only looks so stays as it is). */
+const inflated = (body) => {
+  try {
+    if (body[0] == 0x1f && body[1] == 0x8b) return gunzipSync(body);
+    if (body[0] == 0x78) return inflateSync(body, { dictionary: DICTIONARY });
+  } catch {
+    // Not compressed after all.
+  }
+  return body;
+};
 
 /**
  * Starts the server; `pages` maps a path prefix to HTML and `files` an exact path to a script.
@@ -57,8 +80,9 @@ export const startBenchServer = async () => {
         return res.end(page[1]);
       }
       const body = Buffer.concat(chunks);
-      // Tracklet's flushes arrive gzip-compressed: their bytes are counted as sent, their text inflated.
-      const plain = body[0] == 0x1f && body[1] == 0x8b ? gunzipSync(body) : body;
+      // Tracklet's flushes arrive gzip-compressed, its beacons zlib with the preset dictionary: their
+      // bytes are counted as sent, their text inflated.
+      const plain = inflated(body);
       const text = plain.toString('utf8') + decodeURIComponent(url.search);
       requests.push({
         at: Date.now(),

@@ -52,8 +52,8 @@ export interface TrackletOptions {
    */
   scrub?: boolean;
   /**
-   * gzip-compress the bodies of flushes (never the page-hide beacon, which must leave at once) where
-   * the browser can. `false` (`data-compress="false"`) for a collector that cannot inflate gzip.
+   * Compress the bodies: flushes gzip where the browser can, the page-hide beacon at once as zlib with
+   * the preset dictionary. `false` (`data-compress="false"`) for a collector that cannot inflate.
    * Default true.
    */
   compress?: boolean;
@@ -97,6 +97,8 @@ export type Config = Required<Omit<TrackletOptions, 'capture' | 'beforeSend' | '
     /** The body encoder (wire version 4) and compressor, installed by `installEncoder` (core/encode.ts). */
     encode?: (site: string, events: TrackletEvent[]) => object;
     gzip?: (text: string) => Promise<Blob | string>;
+    /** Compresses at once (the page-hide beacon), installed beside `gzip`. */
+    zip?: (text: string) => Blob | string;
   };
 
 /**

@@ -1,10 +1,11 @@
 /**
  * The body of every request, wire version 4 (docs/wire-format.md): fields every event of the body
  * shares go once in `common`, event ids after a prefix they share (`ids`), times as milliseconds
- * before `sentAt` (`ago`), and `path` only where it is not the URL's pathname. Flushes that are
- * not the page-hide beacon may travel gzip-compressed.
+ * before `sentAt` (`ago`), and `path` only where it is not the URL's pathname. Flushes travel
+ * gzip-compressed, the beacon at page hide compressed with the preset dictionary (`deflate.ts`).
  */
 import type { Capture } from './contract';
+import { deflate } from './deflate';
 import type { TrackletEvent } from '../types';
 
 type Fields = Record<string, unknown>;
@@ -93,11 +94,26 @@ export const gzip = (text: string): Promise<Blob | string> => {
 };
 
 /**
- * A capture that makes the outbox send version 4, and gzip its flushes unless `compress: false`.
+ * The text compressed at once (zlib with the preset dictionary, `deflate.ts`), as a `text/plain`
+ * Blob; the text itself where compressing saves nothing or fails.
+ */
+export const zip = (text: string): Blob | string => {
+  try {
+    const bytes = deflate(new TextEncoder().encode(text));
+    if (bytes.length < text.length)
+      return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'text/plain' });
+  } catch {
+    // Sent as it is.
+  }
+  return text;
+};
+
+/**
+ * A capture that makes the outbox send version 4, and compress its bodies unless `compress: false`.
  * The script tag's second file attaches it, so that the first file stays small: until then (and
  * in the npm build) bodies are version 2.
  */
 export const installEncoder: Capture = ({ config }) => {
   config.encode = encodeBody;
-  if (config.compress !== false) config.gzip = gzip;
+  if (config.compress !== false) ((config.gzip = gzip), (config.zip = zip));
 };

@@ -176,15 +176,12 @@ export const createOutbox = (config: Config): Outbox => {
   };
 
   const sendAll = async () => {
-    // Rounds pick up what other calls stored meanwhile; bounded so that a busy page cannot spin.
-    for (let round = 0; round < 9; round++) {
-      // A beacon sent before this page started may have been lost: it is resent (same ids).
-      const ready = bodies((segment) => segment.beaconed_ < start);
-      if (!ready.length) return;
-      for (const [group, count, text] of ready)
-        // Caps apply from the second failure in a row: a one-off refusal (keepalive quota) drops nothing.
-        if (!(await send(group, count, text, true))) return loadSegments(config, attempt > 1);
-    }
+    // What is stored while this sends waits for its own flush (batch full, interval, hide): events
+    // tracked meanwhile then share one body rather than leaving in a request each.
+    // A beacon sent before this page started may have been lost: it is resent (same ids).
+    for (const [group, count, text] of bodies((segment) => segment.beaconed_ < start))
+      // Caps apply from the second failure in a row: a one-off refusal (keepalive quota) drops nothing.
+      if (!(await send(group, count, text, true))) return loadSegments(config, attempt > 1);
   };
 
   const drain = () =>
@@ -228,7 +225,7 @@ export const createOutbox = (config: Config): Outbox => {
     drain,
     hide: () => {
       for (const [group, count, text] of bodies((segment) => !segment.beaconed_)) {
-        if (beacon(endpoint, text)) {
+        if (beacon(endpoint, config.zip ? config.zip(text) : text)) {
           for (const segment of group)
             saveSegment(segment.key_, markBeaconed(segment.text_, Date.now()));
           if (DEBUG) stats.sent += count;

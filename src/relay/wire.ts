@@ -11,9 +11,11 @@
  * - v4: `{ v: 4, site, sentAt, ids, common, events }`: as v2, then each event's `id` and
  *   `pageviewId` follow the prefix `ids`, `timestamp` is `sentAt - ago`, and a missing `path` is
  *   the pathname of `url` (a vital's `navigationType` is `navigate`, a pageview's `referrer` "").
- *   Bodies of any version may arrive gzip-compressed (see `decodeBody`).
+ *   Bodies of any version may arrive compressed, gzip or zlib with a preset dictionary (see `decodeBody`).
  */
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import { adler32 } from '../core/deflate';
+import { DICTIONARY } from '../core/dictionary';
 
 /** Largest `common` object (bytes of its JSON): a few ids and one URL fit many times over. */
 export const MAX_COMMON_BYTES = 16_384;
@@ -91,29 +93,59 @@ export const canonicalBody = (body: unknown): { body: unknown } | { problem: Wir
 const isGzip = (bytes: Uint8Array) => bytes.length > 1 && bytes[0] == 0x1f && bytes[1] == 0x8b;
 
 /**
- * A request body as text: UTF-8, inflated first when it is gzip (recognised by its magic bytes, as
- * browsers cannot send `Content-Encoding` without a preflight). Inflating stops at `limit` bytes of
- * output, so that a small body cannot expand into gigabytes (a "zip bomb"): past it, a 413.
+ * A zlib stream (RFC 1950) of deflate with a 32 KiB window, whose header check bits hold: its first
+ * byte, 0x78 (`x`), is never the first byte of a JSON text.
+ */
+const isZlib = (bytes: Uint8Array) =>
+  bytes.length > 1 && bytes[0] == 0x78 && (bytes[0] * 256 + bytes[1]) % 31 == 0;
+
+/** The preset dictionaries by their checksum (the zlib header's DICTID): one so far. */
+const DICTIONARIES = new Map(
+  [DICTIONARY].map((text) => [adler32(Buffer.from(text)), Buffer.from(text)]),
+);
+
+/** The zlib options of a stream: its preset dictionary, when it names one this relay knows. */
+const zlibOptions = (bytes: Uint8Array, limit: number) => {
+  const dictionary =
+    bytes[1] & 0x20 && bytes.length > 5
+      ? DICTIONARIES.get(Buffer.from(bytes).readUInt32BE(2))
+      : undefined;
+  return { maxOutputLength: limit, ...(dictionary && { dictionary }) };
+};
+
+/**
+ * A request body as text: UTF-8, inflated first when it is compressed (recognised by its first
+ * bytes, as browsers cannot send `Content-Encoding` without a preflight): gzip, or zlib with the
+ * preset dictionary of `core/dictionary.ts`. Inflating stops at `limit` bytes of output, so that a
+ * small body cannot expand into gigabytes (a "zip bomb"): past it, a 413.
  */
 export const decodeBody = (
   bytes: Uint8Array,
   limit: number,
 ): { text: string } | { status: 400 | 413; problem: WireProblem } => {
-  if (!isGzip(bytes)) return { text: Buffer.from(bytes).toString('utf8') };
+  const zlib = isZlib(bytes);
+  const format = zlib ? 'zlib' : 'gzip';
+  if (!zlib && !isGzip(bytes)) return { text: Buffer.from(bytes).toString('utf8') };
   try {
-    return { text: gunzipSync(bytes, { maxOutputLength: limit }).toString('utf8') };
+    const text = zlib
+      ? inflateSync(bytes, zlibOptions(bytes, limit))
+      : gunzipSync(bytes, { maxOutputLength: limit });
+    return { text: text.toString('utf8') };
   } catch (error) {
     return (error as { code?: string }).code == 'ERR_BUFFER_TOO_LARGE'
       ? {
           status: 413,
           problem: {
             field: '(body)',
-            message: `the gzip body inflates past the limit of ${limit} bytes`,
+            message: `the ${format} body inflates past the limit of ${limit} bytes`,
           },
         }
       : {
           status: 400,
-          problem: { field: '(body)', message: 'the body starts as gzip but does not inflate' },
+          problem: {
+            field: '(body)',
+            message: `the body starts as ${format} but does not inflate`,
+          },
         };
   }
 };

@@ -26,6 +26,10 @@ export interface Received {
   body: string;
   /** Whether the body arrived gzip-compressed. */
   gzip: boolean;
+  /** Whether the body arrived zlib-compressed with the preset dictionary (src/core/dictionary.ts). */
+  zlib: boolean;
+  /** Its length on the wire, in bytes. */
+  bytes: number;
   batch?: Batch;
   headers: IncomingMessage['headers'];
   /** Status the collector answered with. */
@@ -127,6 +131,8 @@ export const startServer = async (): Promise<TestServer> => {
           contentType: req.headers['content-type'] || '',
           body,
           gzip: raw.length > 1 && raw[0] == 0x1f && raw[1] == 0x8b,
+          zlib: raw.length > 1 && raw[0] == 0x78 && raw[1] == 0x20,
+          bytes: raw.length,
           batch,
           headers: req.headers,
           status,

@@ -1,5 +1,6 @@
 // Wire version 4 in real Chromium: flushes leave gzip-compressed as text/plain (no preflight), the
-// page-hide beacon as plain text at once, and the relay's decoder rebuilds every event from both.
+// page-hide beacon at once, zlib-compressed with the preset dictionary (core/deflate.ts), and the
+// relay's decoder rebuilds every event from both.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { TrackletEvent } from '../../src/types';
@@ -44,7 +45,7 @@ const secondFile = async (page: Page) => {
 };
 
 describe('bodies on the wire', () => {
-  it('gzips a flush, beacons at hide in plain text, and every event arrives complete', async () => {
+  it('gzips a flush, beacons at hide compressed, and every event arrives complete', async () => {
     server.route('/shop', html(scriptTag({ 'flush-interval': '0' })));
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -68,9 +69,50 @@ describe('bodies on the wire', () => {
     const [last] = named('at-hide');
     const beacon = server.received.find((r) => r.batch?.events.some((e) => has(e, 'at-hide')))!;
     expect(beacon.gzip).toBe(false);
+    // The beacon was plain text until the sync compressor (issue #17, bytes per visit).
+    expect(beacon.zlib).toBe(true);
     expect(last).toMatchObject({ path: '/shop', anonymousId: named('zipped')[0].anonymousId });
     expect(Math.abs(last.timestamp - Date.now())).toBeLessThan(60_000);
     expect(server.received.every((r) => r.batch)).toBe(true);
+    await context.close();
+  });
+
+  it('compresses the beacon of a closing tab, which decodes to every event of the page', async () => {
+    server.route('/close', html(scriptTag({ engagement: 'true' })));
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.origin}/close`);
+    await secondFile(page);
+    await page.evaluate(() => {
+      for (let n = 0; n < 5; n++) window.tracklet.track('closing', { n, label: 'Ça coûte 5 €' });
+    });
+    // Within the flush interval: these leave only with the tab.
+    await page.close({ runBeforeUnload: true });
+    await server.waitFor(() => named('closing').length == 5);
+    const beacon = server.received.find((r) => r.batch?.events.some((e) => has(e, 'closing')))!;
+    expect(beacon.zlib).toBe(true);
+    expect(beacon.contentType).toMatch(/^text\/plain/);
+    expect(beacon.bytes).toBeLessThan(beacon.body.length / 2);
+    expect(JSON.parse(beacon.body)).toMatchObject({ v: 4 });
+    const pageview = server.events().find((e) => e.type == 'pageview')!;
+    expect(named('closing')).toEqual(
+      [0, 1, 2, 3, 4].map((n) =>
+        expect.objectContaining({
+          type: 'event',
+          properties: { n, label: 'Ça coûte 5 €' },
+          url: `${server.origin}/close`,
+          path: '/close',
+          anonymousId: pageview.anonymousId,
+          sessionId: pageview.sessionId,
+          timestamp: expect.any(Number),
+        }),
+      ),
+    );
+    // The engagement of the page goes in the same beacon, complete.
+    expect(beacon.batch!.events).toContainEqual(
+      expect.objectContaining({ type: 'engagement', pageviewId: pageview.id, path: '/close' }),
+    );
+    expect(new Set(server.events().map((e) => e.id)).size).toBe(server.events().length);
     await context.close();
   });
 

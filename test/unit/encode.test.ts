@@ -1,9 +1,11 @@
-// Compressed flushes: gzip where the browser can, plain text at page hide and where it cannot.
+// Compressed bodies: flushes gzip where the browser can, the beacon at page hide with the
+// preset dictionary (core/deflate.ts), plain text where compressing is off or saves nothing.
 import { CompressionStream } from 'node:stream/web';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, inflateSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/config';
-import { gzip, installEncoder } from '../../src/core/encode';
+import { DICTIONARY } from '../../src/core/dictionary';
+import { gzip, installEncoder, zip } from '../../src/core/encode';
 import { createOutbox } from '../../src/core/outbox';
 import type { TrackletEvent } from '../../src/types';
 
@@ -27,7 +29,7 @@ const events = (count: number): TrackletEvent[] =>
 /** What fetch and sendBeacon were given, the bodies as they went. */
 const network = () => {
   const fetched: (string | Blob)[] = [];
-  const beaconed: string[] = [];
+  const beaconed: (string | Blob)[] = [];
   vi.stubGlobal(
     'fetch',
     vi.fn(async (_url: string, init: RequestInit) => {
@@ -37,7 +39,7 @@ const network = () => {
   );
   vi.stubGlobal('navigator', {
     ...navigator,
-    sendBeacon: (_url: string, body: string) => (beaconed.push(body), true),
+    sendBeacon: (_url: string, body: string | Blob) => (beaconed.push(body), true),
   });
   return { fetched, beaconed };
 };
@@ -104,15 +106,42 @@ describe('compressed flushes', () => {
     expect(JSON.parse(fetched[0] as string).events).toHaveLength(3);
   });
 
-  it('beacons plain text at page hide, at once', () => {
+  it('beacons at page hide at once, compressed with the preset dictionary', async () => {
     vi.stubGlobal('CompressionStream', CompressionStream);
     const { beaconed } = network();
     const outbox = createOutbox(config());
+    const tracked = events(3);
+    outbox.add(tracked);
+    outbox.hide();
+    expect(beaconed).toHaveLength(1);
+    expect(beaconed[0]).toBeInstanceOf(Blob);
+    expect((beaconed[0] as Blob).type).toBe('text/plain');
+    const bytes = new Uint8Array(await (beaconed[0] as Blob).arrayBuffer());
+    const body = inflateSync(bytes, { dictionary: Buffer.from(DICTIONARY) }).toString('utf8');
+    expect(body).toContain('"v":4');
+    expect(bytes.length).toBeLessThan(body.length / 2);
+    // JSON.parse rebuilds canonical events here (test/unit/setup.ts), as the relay does.
+    expect(JSON.parse(body)).toEqual({
+      v: 1,
+      site: 's',
+      sentAt: expect.any(Number),
+      events: JSON.parse(JSON.stringify(tracked)),
+    });
+  });
+
+  it('beacons plain text at page hide with compress: false', () => {
+    const { beaconed } = network();
+    const outbox = createOutbox(config({ compress: false }));
     outbox.add(events(3));
     outbox.hide();
     expect(beaconed).toHaveLength(1);
     expect(beaconed[0]).toContain('"v":4');
-    expect(JSON.parse(beaconed[0]).events).toHaveLength(3);
+    expect(JSON.parse(beaconed[0] as string).events).toHaveLength(3);
+  });
+
+  it('gives the text itself where compressing saves nothing', () => {
+    expect(zip('{}')).toBe('{}');
+    expect(zip('{"v":4,"site":"s","events":[]}')).toBeInstanceOf(Blob);
   });
 
   it('reads data-compress="false" from a script tag', () => {
