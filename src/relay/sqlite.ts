@@ -9,6 +9,7 @@ import {
   type Store,
   type StoredEvent,
 } from './store';
+import { storedJson } from './json-once';
 import {
   DELIVERY_COLUMNS,
   mergeStatus,
@@ -383,7 +384,7 @@ export function openSqliteStore(path = ':memory:'): Store {
         stored.site,
         stored.event.id,
         stored.receivedAt,
-        JSON.stringify(kept),
+        storedJson(stored),
       );
       if (!changes) continue;
       inserted.push(stored);
