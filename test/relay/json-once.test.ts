@@ -17,18 +17,35 @@ const event = (id: string, extra: Record<string, unknown> = {}) =>
 describe('storedJson', () => {
   it('is the JSON.stringify of the stored event without sendIp, key for key', () => {
     const cases: StoredEvent[] = [
-      { site: 's', event: event('e1'), receivedAt: 1, time: 2, skewMs: -3 },
-      { site: 'ü"\\', event: event('e2'), receivedAt: 1, time: 2, skewMs: 0, ip: '10.0.0.0' },
+      { site: 's', event: event('e1'), receivedAt: 1, time: 2, skewMs: -3, bot: false },
+      {
+        site: 'ü"\\',
+        event: event('e2'),
+        receivedAt: 1,
+        time: 2,
+        skewMs: 0,
+        ip: '10.0.0.0',
+        bot: true,
+      },
       {
         site: 's',
         event: event('e3', { gone: undefined }),
         receivedAt: 1,
         time: 2,
         skewMs: 5,
+        bot: false,
         ip: '10.0.0.0',
         sendIp: '10.0.0.7',
       },
-      { site: 's', event: event('e4'), receivedAt: 1, time: 2, skewMs: 0, ip: undefined },
+      {
+        site: 's',
+        event: event('e4'),
+        receivedAt: 1,
+        time: 2,
+        skewMs: 0,
+        ip: undefined,
+        bot: false,
+      },
     ];
     for (const stored of cases) {
       const { sendIp: _sendIp, ...kept } = stored;
@@ -44,7 +61,14 @@ describe('storedJson', () => {
       enumerable: true,
       get: () => ++reads,
     });
-    const stored: StoredEvent = { site: 's', event: counted, receivedAt: 1, time: 1, skewMs: 0 };
+    const stored: StoredEvent = {
+      site: 's',
+      event: counted,
+      receivedAt: 1,
+      time: 1,
+      skewMs: 0,
+      bot: false,
+    };
     const row = storedJson(stored);
     expect(reads).toBe(1);
     expect(jsonOnce(counted)).toBe(
