@@ -4,7 +4,8 @@
  * process can use a second core for them. The thread keeps the keep-alive connections; bodies go in
  * and answers come back as plain strings. If the thread dies, the requests it had fail (the
  * deliveries are retried like any failed send, nothing is lost) and the next request starts a new
- * thread. Where no thread can be started, the requests run on the main event loop as before.
+ * thread. Opt-in (TRACKLET_DELIVERY_THREAD=1, see `exchange`); without it, or where no thread can
+ * be started, the requests run on the main event loop.
  */
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -212,11 +213,13 @@ let shared: ReturnType<typeof threadSender> | undefined;
 
 /**
  * POSTs `payload` and resolves with the answer; rejects on network errors, a timeout (an error
- * named TimeoutError) or `signal`. Runs in the delivery thread unless TRACKLET_DELIVERY_THREAD=0
- * or no thread can be started.
+ * named TimeoutError) or `signal`. Runs in the delivery thread when TRACKLET_DELIVERY_THREAD=1 (and
+ * a thread can be started), else on the main event loop: on 2 cores shared with other work the
+ * thread cost more CPU per event than it saved the event loop (docs/relay-throughput.md); it pays
+ * where the relay has a core to spare.
  */
 export const exchange: Exchange = (url, headers, payload, timeoutMs, signal) => {
-  if (process.env.TRACKLET_DELIVERY_THREAD == '0')
+  if (process.env.TRACKLET_DELIVERY_THREAD != '1')
     return inProcess(url, headers, payload, timeoutMs, signal);
   try {
     shared ??= threadSender();

@@ -1,11 +1,12 @@
 /**
- * Delivery's HTTP exchanges run in a thread of their own (src/relay/sender.ts): answers come back
- * whole, timeouts and aborts hold, and a thread that dies fails only its requests in flight, which
- * the worker retries (nothing lost); the next request starts a new thread.
+ * With TRACKLET_DELIVERY_THREAD=1, delivery's HTTP exchanges run in a thread of their own
+ * (src/relay/sender.ts): answers come back whole, timeouts and aborts hold, and a thread that dies
+ * fails only its requests in flight, which the worker retries (nothing lost); the next request
+ * starts a new thread.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/relay/config';
 import { startWorker } from '../../src/relay/delivery';
 import { createHandler } from '../../src/relay/handler';
@@ -44,6 +45,7 @@ const until = async (check: () => boolean | Promise<boolean>, ms = 5000) => {
 };
 
 const cleanups: (() => Promise<void>)[] = [];
+beforeEach(() => void (process.env.TRACKLET_DELIVERY_THREAD = '1'));
 afterEach(async () => {
   delete process.env.TRACKLET_DELIVERY_THREAD;
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
