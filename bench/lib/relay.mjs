@@ -25,6 +25,16 @@ export const DURATION = Number(process.env.BENCH_RELAY_SECONDS) || 8;
  * round's ratio is taken against that round's floor, and the table shows each target's median round.
  */
 export const ROUNDS = Math.max(1, Number(process.env.BENCH_RELAY_ROUNDS) || 1);
+/**
+ * `BENCH_RELAY_COMPARE="NAME=VALUE …"`: each round also runs the relay (SQLite, then PostgreSQL) with
+ * this environment, as extra rows marked with it, for an A/B comparison within one round.
+ */
+const COMPARE = Object.fromEntries(
+  (process.env.BENCH_RELAY_COMPARE || '')
+    .split(/\s+/)
+    .filter((pair) => pair.includes('='))
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
 /** Node flags for the relay process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under the load. */
 const RELAY_NODE_ARGS = (process.env.BENCH_RELAY_NODE_ARGS || '').split(/\s+/).filter(Boolean);
 /** How long the sink gets, after the load, to receive every accepted event from both destinations. */
@@ -193,7 +203,7 @@ const measureFloor = async (dir, round = 0) => {
 };
 
 /** The relay CLI on `store` (a file or a postgres:// URL), delivering to the sink's two webhooks. */
-const measureRelay = async (dir, store, label) => {
+const measureRelay = async (dir, store, label, env = {}) => {
   const sink = await startSink();
   const config = join(dir, `relay-${label}.json`);
   writeFileSync(
@@ -227,6 +237,7 @@ const measureRelay = async (dir, store, label) => {
         store,
       ],
       (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1],
+      { env: { ...process.env, ...env } },
     );
     child = started.child;
     const cpuBefore = cpuSeconds(child.pid);
@@ -319,6 +330,21 @@ const startPostgres = async () => {
 };
 
 /** Floor, relay on SQLite and relay on PostgreSQL, one after the other; `{ unavailable }` without a built relay. */
+/** The BENCH_RELAY_COMPARE rows of one round: the relay again with that environment. */
+const compareRound = async (dir, round, pg, rows, attempt, suffix) => {
+  const mark = Object.entries(COMPARE)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
+  const marked = (row) => ({ ...row, target: `${row.target} [${mark}]` });
+  await attempt(rows, `relay on SQLite [${mark}]` + suffix, async () =>
+    marked(await measureRelay(dir, join(dir, `relay-${round}-b.sqlite`), 'SQLite', COMPARE)),
+  );
+  if (pg)
+    await attempt(rows, `relay on PostgreSQL [${mark}]` + suffix, async () =>
+      marked(await measureRelay(dir, pg.url, 'PostgreSQL', COMPARE)),
+    );
+};
+
 export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
   if (!existsSync(CLI)) return { unavailable: 'dist/relay/cli.js is missing' };
   const dir = mkdtempSync(join(tmpdir(), 'tracklet-bench-relay-'));
@@ -360,6 +386,7 @@ export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
         await attempt(rows, 'relay on PostgreSQL' + suffix, () =>
           measureRelay(dir, pg.url, 'PostgreSQL'),
         );
+      if (Object.keys(COMPARE).length) await compareRound(dir, round, pg, rows, attempt, suffix);
       const floor = rows.find((r) => r.target.startsWith('floor'));
       for (const row of rows)
         row.ratio = floor ? row.eventsPerSecond / floor.eventsPerSecond : undefined;

@@ -4,12 +4,11 @@
  * later with exponential backoff and jitter, or a dead letter after the last attempt (or at once
  * when the API refuses the request itself, e.g. 400: sending it again cannot help).
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { DestinationConfig, RelayConfig } from './config';
 import { DESTINATIONS, type HttpResult, type Outcome } from './destinations/index';
 import { JsonText } from './destinations/util';
 import type { Metrics } from './metrics';
+import { exchange } from './sender';
 import type { Delivery, Store } from './store';
 
 /** One recent send, for the status view. */
@@ -64,53 +63,6 @@ export const backoff = (
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 };
-
-// One keep-alive pool per protocol: a destination's next batch reuses the connection of the last.
-const agents = {
-  'http:': new HttpAgent({ keepAlive: true, maxSockets: 16 }),
-  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 16 }),
-};
-
-/** Sends one request and reads the whole answer; rejects on a network error, the timeout or `signal`. */
-const request = (
-  url: URL,
-  headers: Record<string, string>,
-  payload: string,
-  timeoutMs: number,
-  signal: AbortSignal,
-) =>
-  new Promise<{ status: number; text: string; retryAfter?: string }>((resolve, reject) => {
-    const send = url.protocol == 'https:' ? httpsRequest : httpRequest;
-    const req = send(
-      url,
-      {
-        method: 'POST',
-        headers: { ...headers, 'Content-Length': Buffer.byteLength(payload) },
-        agent: agents[url.protocol as 'http:'],
-        signal,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            text: Buffer.concat(chunks).toString('utf8'),
-            retryAfter: res.headers['retry-after'],
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    // The whole exchange, not only the idle time between packets: a slow trickle must not hold a lease.
-    const timer = setTimeout(
-      () => req.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })),
-      timeoutMs,
-    );
-    req.on('close', () => clearTimeout(timer));
-    req.on('error', reject);
-    req.end(payload);
-  });
 
 /** Longest wait a destination's `Retry-After` can impose: a broken or hostile answer cannot stall it for days. */
 export const MAX_RETRY_AFTER_MS = 3_600_000;
@@ -199,7 +151,7 @@ export const postJson = async (
     if (target.protocol != 'http:' && target.protocol != 'https:')
       throw new Error(`unsupported protocol ${target.protocol}`);
     const payload = body instanceof JsonText ? body.text : JSON.stringify(body);
-    const response = await request(target, headers, payload, timeoutMs, signal);
+    const response = await exchange(target, headers, payload, timeoutMs, signal);
     const { status, text } = response;
     let json: unknown;
     try {

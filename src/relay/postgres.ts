@@ -14,6 +14,7 @@ import {
   type Store,
   type StoredEvent,
 } from './store';
+import { storedJson } from './json-once';
 import {
   DELIVERY_COLUMNS,
   mergeStatus,
@@ -168,14 +169,15 @@ const insertParameters = (calls: InsertCall[]) => {
   const unique = [...owner.values()];
   const columns: unknown[][] = Array.from({ length: 10 }, () => []);
   // The events' JSON as one array (json_array_elements keeps each element's text): serialised in
-  // one pass and sent without the escaping an array of JSON strings needs.
-  const data: Omit<StoredEvent, 'sendIp'>[] = [];
+  // one text and sent without the escaping an array of JSON strings needs; each event's own JSON
+  // is made once, for the store and the webhooks (storedJson).
+  const data: string[] = [];
   for (const { stored, call } of unique) {
-    const { sendIp, ...kept } = stored;
+    const { sendIp } = stored;
     columns[0].push(stored.site);
     columns[1].push(stored.event.id);
     columns[2].push(stored.receivedAt);
-    data.push(kept);
+    data.push(storedJson(stored));
     for (const destination of calls[call].route(stored)) {
       columns[4].push(destination);
       columns[5].push(stored.site);
@@ -186,7 +188,7 @@ const insertParameters = (calls: InsertCall[]) => {
     }
   }
   const params: unknown[] = [...columns];
-  params[3] = JSON.stringify(data);
+  params[3] = `[${data.join(',')}]`;
   return { owner, columns: params };
 };
 

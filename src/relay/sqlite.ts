@@ -9,6 +9,7 @@ import {
   type Store,
   type StoredEvent,
 } from './store';
+import { storedJson } from './json-once';
 import {
   DELIVERY_COLUMNS,
   mergeStatus,
@@ -218,6 +219,9 @@ const statements = (db: Database.Database) => {
   };
 };
 
+/** The most writes (bodies, settles) one group commit's transaction holds. */
+export const GROUP_MAX = 32;
+
 /**
  * Group commit: the bodies that arrive in the same turn of the event loop, and the deliveries
  * settled as sent in it, are written in one transaction (a commit costs more than the rows of a
@@ -225,7 +229,7 @@ const statements = (db: Database.Database) => {
  * savepoint of its own, so one that fails is undone alone; a failed commit fails every caller of
  * the group, none half-stored.
  */
-const groupCommit = (db: Database.Database) => {
+export const groupCommit = (db: Database.Database) => {
   type Pending = {
     write: () => unknown;
     resolve: (r: never) => void;
@@ -243,8 +247,11 @@ const groupCommit = (db: Database.Database) => {
     }),
   );
   const commitPending = () => {
-    const group = pending;
-    pending = [];
+    // At most GROUP_MAX writes per transaction: the rest follow in a later turn, so a burst of
+    // bodies never holds the event loop (and every request queued behind it) for one long commit.
+    const group = pending.slice(0, GROUP_MAX);
+    pending = pending.slice(GROUP_MAX);
+    if (pending.length) setImmediate(commitPending);
     if (!group.length) return;
     let results: ({ value: unknown } | { error: unknown })[];
     try {
@@ -265,7 +272,7 @@ const groupCommit = (db: Database.Database) => {
       if (!pending.length) setImmediate(commitPending);
       pending.push({ write, resolve: resolve as (r: never) => void, reject });
     });
-  return { grouped, commitPending };
+  return { grouped, commitPending, pendingWrites: () => pending.length };
 };
 
 /** Retention: one bounded DELETE per call, so a large backlog is pruned in small steps between requests. */
@@ -383,7 +390,7 @@ export function openSqliteStore(path = ':memory:'): Store {
         stored.site,
         stored.event.id,
         stored.receivedAt,
-        JSON.stringify(kept),
+        storedJson(stored),
       );
       if (!changes) continue;
       inserted.push(stored);
@@ -416,7 +423,7 @@ export function openSqliteStore(path = ':memory:'): Store {
     };
   };
 
-  const { grouped, commitPending } = groupCommit(db);
+  const { grouped, commitPending, pendingWrites } = groupCommit(db);
   const enqueueOne = db.prepare(
     'INSERT OR IGNORE INTO deliveries (destination, event, next_at, updated_at) ' +
       'SELECT ?, seq, ?, ? FROM events WHERE site = ? AND id = ?',
@@ -597,7 +604,7 @@ export function openSqliteStore(path = ':memory:'): Store {
       return db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
     },
     async close() {
-      commitPending();
+      while (pendingWrites()) commitPending();
       if (db.open) db.close();
     },
   };

@@ -16,18 +16,7 @@ export class JsonText {
   constructor(readonly text: string) {}
 }
 
-/**
- * Each object's JSON, made once: an event going to several destinations (or sent again in a
- * narrowed batch) is serialised once. Weak: it lives as long as the event does.
- */
-const jsonMemo = new WeakMap<object, string>();
-
-/** `JSON.stringify(value)` of an object, remembered per object (see `jsonMemo`). */
-export const jsonOnce = (value: object): string => {
-  let text = jsonMemo.get(value);
-  if (text === undefined) jsonMemo.set(value, (text = JSON.stringify(value)));
-  return text;
-};
+export { jsonOnce } from '../json-once';
 
 /** The standard commerce name of a custom event, if it is one. */
 export const commerceName = (event: TrackletEvent): CommerceEventName | undefined =>
