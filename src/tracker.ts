@@ -51,7 +51,7 @@ export const createTracker = (config: Config): Tracker => {
   let stopped = false;
   /** What `stop()` undoes besides the queue: the captures, the history methods and the listeners. */
   const stops: (void | (() => void))[] = [];
-  const flush = () => queue.flush();
+  const flush = () => (pass(), queue.flush());
   // The landing's campaign is compared once, on this page's first event: it may start a new session.
   let landing: string | undefined = campaignKey(campaignParams(location.href));
   let lastPage = '';
@@ -84,11 +84,11 @@ export const createTracker = (config: Config): Tracker => {
     return current;
   };
 
-  const emit = (fields: EventFields): TrackletEvent => {
+  /** An event of this task, stamped with its time, ids and place (one object, built in the wire order). */
+  const stamp = (fields: EventFields): TrackletEvent => {
     const now = Date.now();
     const task = here || whereNow();
     const current = (task[2] ||= session(now));
-    // Built field by field in the wire order (one object, no spreads or `delete`: this runs per call).
     const event = {
       id: eventId(),
       timestamp: now,
@@ -103,6 +103,21 @@ export const createTracker = (config: Config): Tracker => {
     Object.assign(event, fields);
     // Only a session's first event carries attribution: the others skip the call.
     if (current.pending) event.attribution = takeAttribution(current);
+    return event;
+  };
+
+  // track() events go through the gate (checks, scrubbing, the queue) once per task, in a microtask:
+  // a call only copies its properties and stamps the event. Everything that must see them first
+  // (another event, consent(), flush(), the page going away) passes them on synchronously before.
+  let waiting: TrackletEvent[] = [];
+  const pass = () => {
+    for (const event of waiting.splice(0)) gate.pass_(event);
+  };
+  const passLater = safe(pass);
+
+  const emit = (fields: EventFields): TrackletEvent => {
+    const event = stamp(fields);
+    pass();
     gate.pass_(event);
     return event;
   };
@@ -173,6 +188,7 @@ export const createTracker = (config: Config): Tracker => {
     // keep the page out of the back/forward cache.
     const onHide = safe(() => {
       fire('hide');
+      pass();
       queue.flush(true);
     });
     const onVisibility = () => document.visibilityState == 'hidden' && onHide();
@@ -195,7 +211,11 @@ export const createTracker = (config: Config): Tracker => {
   const tracker: Tracker = {
     track: (name, properties) => {
       if (!nonEmpty(name)) return warn('track() needs an event name, got', name);
-      emit({ type: 'event', name, properties: sanitize(properties) });
+      // A beforeSend (the page's, or a capture's in front of it) sees each event as it is tracked.
+      if (config.beforeSend)
+        return void emit({ type: 'event', name, properties: sanitize(properties) });
+      if (!waiting.length) queueMicrotask(passLater);
+      waiting.push(stamp({ type: 'event', name, properties: sanitize(properties) }));
     },
     page: (properties) => page(sanitize(properties), true),
     identify: (id, traits) => {
@@ -214,6 +234,7 @@ export const createTracker = (config: Config): Tracker => {
     consent: (granted) => {
       // A denial forgets the ids: events after it in this task read them afresh.
       here = undefined;
+      pass();
       gate.consent_(granted);
     },
     attach: (capture) => {
@@ -225,6 +246,7 @@ export const createTracker = (config: Config): Tracker => {
   };
   if (TEARDOWN)
     tracker.stop = () => {
+      pass();
       stopped = true;
       queue.stop!();
       // Each undone on its own: a capture whose stop throws leaves the others to stop.
