@@ -109,7 +109,7 @@ export const createTracker = (config: Config): Tracker => {
   // track() events go through the gate (checks, scrubbing, the queue) once per task, in a microtask:
   // a call only copies its properties and stamps the event. Everything that must see them first
   // (another event, consent(), flush(), the page going away) passes them on synchronously before.
-  let waiting: TrackletEvent[] = [];
+  const waiting: TrackletEvent[] = [];
   const pass = () => {
     for (const event of waiting.splice(0)) gate.pass_(event);
   };
@@ -117,8 +117,8 @@ export const createTracker = (config: Config): Tracker => {
 
   const emit = (fields: EventFields): TrackletEvent => {
     const event = stamp(fields);
+    waiting.push(event);
     pass();
-    gate.pass_(event);
     return event;
   };
 
