@@ -1,5 +1,5 @@
 import type { Capture, Config, Context, EventFields, Hooks } from './core/contract';
-import type { Properties, TrackletEvent } from './types';
+import type { CustomEvent, Properties, TrackletEvent } from './types';
 import { attributionOf, campaignKey, campaignParams } from './core/attribution';
 import { eventId } from './core/id';
 import {
@@ -84,8 +84,11 @@ export const createTracker = (config: Config): Tracker => {
     return current;
   };
 
-  /** An event of this task, stamped with its time, ids and place (one object, built in the wire order). */
-  const stamp = (fields: EventFields): TrackletEvent => {
+  /**
+   * An event of this task, stamped with its time, ids and place (one object, built in the wire
+   * order), then its `fields` (track() sets its three itself: `Object.assign` is a runtime call).
+   */
+  const stamp = (fields?: EventFields): TrackletEvent => {
     const now = Date.now();
     const task = here || whereNow();
     const current = (task[2] ||= session(now));
@@ -100,7 +103,7 @@ export const createTracker = (config: Config): Tracker => {
     if (user) event.userId = user;
     event.url = task[0];
     event.path = task[1];
-    Object.assign(event, fields);
+    if (fields) Object.assign(event, fields);
     // Only a session's first event carries attribution: the others skip the call.
     if (current.pending) event.attribution = takeAttribution(current);
     return event;
@@ -111,7 +114,8 @@ export const createTracker = (config: Config): Tracker => {
   // (another event, consent(), flush(), the page going away) passes them on synchronously before.
   const waiting: TrackletEvent[] = [];
   const pass = () => {
-    for (const event of waiting.splice(0)) gate.pass_(event);
+    const events = waiting.splice(0);
+    for (let i = 0; i < events.length; i++) gate.pass_(events[i]);
   };
   const passLater = safe(pass);
 
@@ -215,7 +219,11 @@ export const createTracker = (config: Config): Tracker => {
       if (config.beforeSend)
         return void emit({ type: 'event', name, properties: sanitize(properties) });
       if (!waiting.length) queueMicrotask(passLater);
-      waiting.push(stamp({ type: 'event', name, properties: sanitize(properties) }));
+      const event = stamp() as CustomEvent;
+      event.type = 'event';
+      event.name = name;
+      event.properties = sanitize(properties);
+      waiting.push(event);
     },
     page: (properties) => page(sanitize(properties), true),
     identify: (id, traits) => {
