@@ -114,8 +114,7 @@ export const createTracker = (config: Config): Tracker => {
   // (another event, consent(), flush(), the page going away) passes them on synchronously before.
   const waiting: TrackletEvent[] = [];
   const pass = () => {
-    const events = waiting.splice(0);
-    for (let i = 0; i < events.length; i++) gate.pass_(events[i]);
+    for (const event of waiting.splice(0)) gate.pass_(event);
   };
   const passLater = safe(pass);
 
@@ -215,15 +214,14 @@ export const createTracker = (config: Config): Tracker => {
   const tracker: Tracker = {
     track: (name, properties) => {
       if (!nonEmpty(name)) return warn('track() needs an event name, got', name);
-      // A beforeSend (the page's, or a capture's in front of it) sees each event as it is tracked.
-      if (config.beforeSend)
-        return void emit({ type: 'event', name, properties: sanitize(properties) });
-      if (!waiting.length) queueMicrotask(passLater);
       const event = stamp() as CustomEvent;
       event.type = 'event';
       event.name = name;
       event.properties = sanitize(properties);
       waiting.push(event);
+      // A beforeSend (the page's, or a capture's in front of it) sees each event as it is tracked.
+      if (config.beforeSend) pass();
+      else if (!waiting[1]) queueMicrotask(passLater);
     },
     page: (properties) => page(sanitize(properties), true),
     identify: (id, traits) => {
