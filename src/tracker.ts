@@ -84,11 +84,9 @@ export const createTracker = (config: Config): Tracker => {
     return current;
   };
 
-  /**
-   * An event of this task, stamped with its time, ids and place (one object, built in the wire
-   * order), then its `fields` (track() sets its three itself: `Object.assign` is a runtime call).
-   */
   const stamp = (fields?: EventFields): TrackletEvent => {
+    // An event of this task, stamped with its time, ids and place (one object, built in the wire
+    // order), then its `fields` (track() sets its three itself: `Object.assign` is a runtime call).
     const now = Date.now();
     const task = here || whereNow();
     const current = (task[2] ||= session(now));
@@ -109,11 +107,11 @@ export const createTracker = (config: Config): Tracker => {
     return event;
   };
 
-  // track() events go through the gate (checks, scrubbing, the queue) once per task, in a microtask:
-  // a call only copies its properties and stamps the event. Everything that must see them first
-  // (another event, consent(), flush(), the page going away) passes them on synchronously before.
   const waiting: TrackletEvent[] = [];
   const pass = () => {
+    // track() events go through the gate (checks, scrubbing, the queue) once per task, in a
+    // microtask: a call only copies its properties and stamps the event. Whatever must see them
+    // first (another event, consent(), flush(), the page going away) calls this before.
     for (const event of waiting.splice(0)) gate.pass_(event);
   };
   const passLater = safe(pass);
