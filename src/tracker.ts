@@ -1,5 +1,5 @@
 import type { Capture, Config, Context, EventFields, Hooks } from './core/contract';
-import type { Properties, TrackletEvent } from './types';
+import type { CustomEvent, Properties, TrackletEvent } from './types';
 import { attributionOf, campaignKey, campaignParams } from './core/attribution';
 import { eventId } from './core/id';
 import {
@@ -51,7 +51,7 @@ export const createTracker = (config: Config): Tracker => {
   let stopped = false;
   /** What `stop()` undoes besides the queue: the captures, the history methods and the listeners. */
   const stops: (void | (() => void))[] = [];
-  const flush = () => queue.flush();
+  const flush = () => (pass(), queue.flush());
   // The landing's campaign is compared once, on this page's first event: it may start a new session.
   let landing: string | undefined = campaignKey(campaignParams(location.href));
   let lastPage = '';
@@ -84,11 +84,12 @@ export const createTracker = (config: Config): Tracker => {
     return current;
   };
 
-  const emit = (fields: EventFields): TrackletEvent => {
+  const stamp = (fields?: EventFields): TrackletEvent => {
+    // An event of this task, stamped with its time, ids and place (one object, built in the wire
+    // order), then its `fields` (track() sets its three itself: `Object.assign` is a runtime call).
     const now = Date.now();
     const task = here || whereNow();
     const current = (task[2] ||= session(now));
-    // Built field by field in the wire order (one object, no spreads or `delete`: this runs per call).
     const event = {
       id: eventId(),
       timestamp: now,
@@ -100,10 +101,32 @@ export const createTracker = (config: Config): Tracker => {
     if (user) event.userId = user;
     event.url = task[0];
     event.path = task[1];
-    Object.assign(event, fields);
+    if (fields) Object.assign(event, fields);
     // Only a session's first event carries attribution: the others skip the call.
     if (current.pending) event.attribution = takeAttribution(current);
-    gate.pass_(event);
+    return event;
+  };
+
+  const waiting: TrackletEvent[] = [];
+  const pass = () => {
+    // track() events go through the gate (checks, scrubbing, the queue) once per task, in a
+    // microtask: a call only copies its properties and stamps the event. Whatever must see them
+    // first (another event, consent(), flush(), the page going away) calls this before.
+    for (const event of waiting.splice(0)) gate.pass_(event);
+  };
+  const passLater = safe(pass);
+  /** A consent choice, from the page or a consent platform's capture: it applies to later events. */
+  const consent = (granted: boolean) => {
+    // A denial forgets the ids: events after it in this task read them afresh.
+    here = undefined;
+    pass();
+    gate.consent_(granted);
+  };
+
+  const emit = (fields: EventFields): TrackletEvent => {
+    const event = stamp(fields);
+    waiting.push(event);
+    pass();
     return event;
   };
 
@@ -127,7 +150,7 @@ export const createTracker = (config: Config): Tracker => {
     emit,
     path,
     flush,
-    consent: gate.consent_,
+    consent,
     read,
     write,
     on: (hook, handler) => {
@@ -173,6 +196,7 @@ export const createTracker = (config: Config): Tracker => {
     // keep the page out of the back/forward cache.
     const onHide = safe(() => {
       fire('hide');
+      pass();
       queue.flush(true);
     });
     const onVisibility = () => document.visibilityState == 'hidden' && onHide();
@@ -195,7 +219,14 @@ export const createTracker = (config: Config): Tracker => {
   const tracker: Tracker = {
     track: (name, properties) => {
       if (!nonEmpty(name)) return warn('track() needs an event name, got', name);
-      emit({ type: 'event', name, properties: sanitize(properties) });
+      const event = stamp() as CustomEvent;
+      event.type = 'event';
+      event.name = name;
+      event.properties = sanitize(properties);
+      waiting.push(event);
+      // A beforeSend (the page's, or a capture's in front of it) sees each event as it is tracked.
+      if (config.beforeSend) pass();
+      else if (!waiting[1]) queueMicrotask(passLater);
     },
     page: (properties) => page(sanitize(properties), true),
     identify: (id, traits) => {
@@ -211,11 +242,7 @@ export const createTracker = (config: Config): Tracker => {
     },
     getAnonymousId: anonymousId,
     getSessionId: () => session(Date.now()).id,
-    consent: (granted) => {
-      // A denial forgets the ids: events after it in this task read them afresh.
-      here = undefined;
-      gate.consent_(granted);
-    },
+    consent,
     attach: (capture) => {
       const before = handlers.pageview?.length || 0;
       stops.push(safe(capture)(context));
@@ -225,6 +252,7 @@ export const createTracker = (config: Config): Tracker => {
   };
   if (TEARDOWN)
     tracker.stop = () => {
+      pass();
       stopped = true;
       queue.stop!();
       // Each undone on its own: a capture whose stop throws leaves the others to stop.

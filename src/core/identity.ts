@@ -20,8 +20,6 @@ const USER_KEY = 'uid';
 /** Activity within this window of the stored time is not written again (saves storage writes). */
 const TOUCH_RESOLUTION = 1000;
 
-const readSession = (): Session | undefined => readJSON<Session>(SESSION_KEY);
-
 const writeSession = (session: Session) => writeJSON(SESSION_KEY, session);
 
 /** The visitor's anonymous id: created once, kept across visits. */
@@ -48,7 +46,7 @@ export const touchSession = (
   attribution: () => Attribution,
   landing?: string,
 ): Session => {
-  let session = readSession();
+  let session = readJSON<Session>(SESSION_KEY);
   if (
     !session ||
     typeof session.id != 'string' ||

@@ -79,10 +79,6 @@ export const createPrivacy = (config: Config, send: (event: TrackletEvent) => vo
   const excluded = config.exclude.length > 0 && pathPattern(config.exclude);
   const scrub = config.scrub && createScrubber(config.scrubParams);
   const waiting: TrackletEvent[] = [];
-  // The sample of the session: every event of a session shares it.
-  let sampled: [sessionId: string, sample: number] = ['', 0];
-  const sample = (sessionId: string) =>
-    sampled[0] == sessionId ? sampled[1] : (sampled = [sessionId, sampleOf(sessionId)])[1];
 
   // The record is read with only itself allowed in storage; in cookieless mode there is none.
   setPersist(storage == 'none' ? Persist.None : Persist.Consent);
@@ -113,7 +109,7 @@ export const createPrivacy = (config: Config, send: (event: TrackletEvent) => vo
           ? DEBUG && 'consent'
           : excluded && excluded.test(event.path)
             ? DEBUG && 'exclude'
-            : sampleRate < 1 && sample(event.sessionId) >= sampleRate
+            : sampleRate < 1 && sampleOf(event.sessionId) >= sampleRate
               ? DEBUG && 'sampleRate'
               : '';
       if (reason !== '') return drop(reason, event);
