@@ -7,8 +7,8 @@
  * thread. Opt-in (TRACKLET_DELIVERY_THREAD=1, see `exchange`); without it, or where no thread can
  * be started, the requests run on the main event loop.
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { Worker } from 'node:worker_threads';
 
 /** What a destination answered. */
@@ -33,7 +33,7 @@ type Reply =
   | { id: number; error: { name: string; message: string; cause?: string } };
 
 /**
- * The exchange in the thread (`inProcess` below is the same on the main loop): the whole exchange
+ * The exchange, in the thread and (`inProcess` below) on the main loop: the whole exchange
  * has `timeoutMs`, not only the idle time between packets, so a slow trickle cannot hold a lease.
  */
 const EXCHANGE = `(http, https, agents) => (url, headers, payload, timeoutMs, signal) =>
@@ -97,44 +97,13 @@ type Exchange = (
   signal: AbortSignal,
 ) => Promise<Answer>;
 
-const agents = {
-  'http:': new HttpAgent({ keepAlive: true, maxSockets: 16 }),
-  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 16 }),
-};
+const agents = new Function('http', 'https', 'return ' + AGENTS)(http, https);
 
-/** The same exchange on the main event loop (the thread runs THREAD's copy of it). */
-const inProcess: Exchange = (url, headers, payload, timeoutMs, signal) =>
-  new Promise<Answer>((resolve, reject) => {
-    const send = url.protocol == 'https:' ? httpsRequest : httpRequest;
-    const req = send(
-      url,
-      {
-        method: 'POST',
-        headers: { ...headers, 'Content-Length': Buffer.byteLength(payload) },
-        agent: agents[url.protocol as 'http:'],
-        signal,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            text: Buffer.concat(chunks).toString('utf8'),
-            retryAfter: res.headers['retry-after'],
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    const timer = setTimeout(
-      () => req.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })),
-      timeoutMs,
-    );
-    req.on('close', () => clearTimeout(timer));
-    req.on('error', reject);
-    req.end(payload);
-  });
+/**
+ * The same exchange on the main event loop, made from the same source as the thread's: one text of
+ * it, so the two cannot drift apart.
+ */
+const inProcess: Exchange = new Function('return ' + EXCHANGE)()(http, https, agents);
 
 /** An error as the request failed with it, in the thread. */
 const errorOf = ({ name, message, cause }: { name: string; message: string; cause?: string }) =>
