@@ -156,6 +156,61 @@ const INSERT_EVENTS = {
          SELECT site, event_id, id, destination FROM queued WHERE lease_until > 0`,
 };
 
+/**
+ * INSERT_EVENTS with each event's columns sent once: the deliveries name their event by its place
+ * in the group (`n`) and take its site, id, time, IP and lease from it, instead of repeating them.
+ */
+const INSERT_EVENTS_LEAN = {
+  name: 'tracklet-insert-events-lean',
+  text: `WITH e AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[])
+             WITH ORDINALITY AS e(site, id, at, ip, lease, n)
+         ), ins AS (
+           INSERT INTO events (site, id, received_at, data)
+           SELECT e.site, e.id, e.at, d.value
+           FROM e JOIN json_array_elements($6::json) WITH ORDINALITY AS d(value, n) USING (n)
+           ON CONFLICT DO NOTHING RETURNING site, id
+         ), queued AS (
+           INSERT INTO deliveries (destination, site, event_id, next_at, updated_at, ip, lease_until)
+           SELECT q.destination, e.site, e.id, e.at, e.at, e.ip, e.lease
+           FROM unnest($7::int[], $8::text[]) AS q(n, destination)
+           JOIN e USING (n) JOIN ins ON ins.site = e.site AND ins.id = e.id
+           ON CONFLICT DO NOTHING
+           RETURNING id, destination, site, event_id, lease_until
+         )
+         SELECT site, id, NULL::bigint AS delivery, NULL::text AS destination FROM ins
+         UNION ALL
+         SELECT site, event_id, id, destination FROM queued WHERE lease_until > 0`,
+};
+
+/** Temporary A/B switch while measuring (bench BENCH_RELAY_COMPARE). */
+const LEAN = process.env.TRACKLET_PG_LEAN == '1';
+
+/** INSERT_EVENTS_LEAN's parameters: five columns per event, two per delivery, the JSON array. */
+const leanParameters = (
+  calls: InsertCall[],
+  owner: Map<string, { stored: StoredEvent; call: number }>,
+) => {
+  const columns: unknown[][] = Array.from({ length: 8 }, () => []);
+  const data: string[] = [];
+  let n = 0;
+  for (const { stored, call } of owner.values()) {
+    n++;
+    columns[0].push(stored.site);
+    columns[1].push(stored.event.id);
+    columns[2].push(stored.receivedAt);
+    columns[3].push(stored.sendIp ?? null);
+    columns[4].push(calls[call].leaseUntil);
+    data.push(storedJson(stored));
+    for (const destination of calls[call].route(stored)) {
+      columns[6].push(n);
+      columns[7].push(destination);
+    }
+  }
+  columns[5] = `[${data.join(',')}]` as unknown as unknown[];
+  return columns as unknown[];
+};
+
 /** The statement's parameters for a group of calls, and which call owns each (site, id). */
 const insertParameters = (calls: InsertCall[]) => {
   // The first of several events with one (site, id) wins, as a later arrival would lose.
@@ -166,6 +221,7 @@ const insertParameters = (calls: InsertCall[]) => {
       if (!owner.has(key)) owner.set(key, { stored, call: index });
     }
   });
+  if (LEAN) return { owner, columns: leanParameters(calls, owner) };
   const unique = [...owner.values()];
   const columns: unknown[][] = Array.from({ length: 10 }, () => []);
   // The events' JSON as one array (json_array_elements keeps each element's text): serialised in
@@ -198,7 +254,7 @@ const insertTogether = async (
   calls: InsertCall[],
 ): Promise<InsertResult[]> => {
   const { owner, columns } = insertParameters(calls);
-  const { rows } = await query(INSERT_EVENTS, columns);
+  const { rows } = await query(LEAN ? INSERT_EVENTS_LEAN : INSERT_EVENTS, columns);
   const results = calls.map((call) => ({
     inserted: [] as StoredEvent[],
     duplicates: call.events.length,
@@ -267,6 +323,54 @@ const insertGroups = (
     new Promise<InsertResult>((resolve, reject) => {
       if (!pending.length) setImmediate(flush);
       pending.push({ ...call, resolve, reject });
+    });
+};
+
+/**
+ * Marks delivered, with each row's own time, and records the newest delivery per destination
+ * (GREATEST keeps it monotonic across processes; destinations in one order, so two relays settling
+ * at once never lock the log's rows in opposite orders). Prepared once per connection.
+ */
+const MARK_DELIVERED_MANY = {
+  name: 'tracklet-delivered-many',
+  text: `WITH done AS (
+           UPDATE deliveries d SET status = 'delivered', lease_until = 0, ip = NULL, updated_at = u.at
+           FROM unnest($1::bigint[], $2::bigint[]) AS u(id, at) WHERE d.id = u.id
+           RETURNING d.destination, u.at
+         )
+         INSERT INTO destination_log (destination, last_delivered_at)
+         SELECT destination, max(at) FROM done GROUP BY destination ORDER BY destination
+         ON CONFLICT (destination) DO UPDATE SET last_delivered_at =
+           GREATEST(destination_log.last_delivered_at, excluded.last_delivered_at)`,
+};
+
+/**
+ * Settles that arrive in one turn of the event loop (batches of several destinations and lanes)
+ * share one statement: one round trip and one commit instead of one each. A failure fails every
+ * caller of the group; their deliveries stay leased and are sent again when the lease runs out.
+ */
+const deliveredGroups = (run: (ids: number[], at: number[]) => Promise<unknown>) => {
+  type Pending = { ids: number[]; now: number; resolve: () => void; reject: (e: unknown) => void };
+  let pending: Pending[] = [];
+  const flush = () => {
+    const group = pending;
+    pending = [];
+    const ids: number[] = [];
+    const at: number[] = [];
+    for (const p of group)
+      for (const id of p.ids) {
+        ids.push(id);
+        at.push(p.now);
+      }
+    run(ids, at).then(
+      () => group.forEach((p) => p.resolve()),
+      (error) => group.forEach((p) => p.reject(error)),
+    );
+  };
+  return (ids: number[], now: number) =>
+    new Promise<void>((resolve, reject) => {
+      if (!pending.length) setImmediate(flush);
+      pending.push({ ids, now, resolve, reject });
     });
 };
 
@@ -386,6 +490,10 @@ export async function openPostgresStore(
       `0, ip = NULL, updated_at = $2 WHERE id = ANY($1::bigint[])`,
   );
 
+  const deliveredGrouped = deliveredGroups((ids, at) =>
+    pool.query({ ...MARK_DELIVERED_MANY, values: [ids, at] }),
+  );
+
   return {
     insertEvents(events, route, options) {
       return insertGrouped({ events, route, leaseUntil: options?.leaseUntil ?? 0 });
@@ -420,6 +528,7 @@ export async function openPostgresStore(
 
     async markDelivered(ids, now) {
       if (!ids.length) return;
+      if (LEAN) return deliveredGrouped(ids, now);
       // Prepared once per connection: it runs once per batch sent.
       await pool.query({ name: 'tracklet-delivered', text: MARK_DELIVERED, values: [ids, now] });
     },
