@@ -83,6 +83,16 @@ CREATE INDEX deliveries_event ON deliveries (site, event_id);`,
     name: 'the full client IP kept with queued deliveries only (storeIp)',
     sql: `ALTER TABLE deliveries ADD COLUMN ip TEXT;`,
   },
+  {
+    version: 5,
+    name: 'one index for a delivery by event and destination',
+    // The unique (destination, site, event_id) and the (site, event_id) index become one unique
+    // (site, event_id, destination): one index fewer to write for each delivery queued and settled.
+    sql: `
+CREATE UNIQUE INDEX deliveries_event_destination ON deliveries (site, event_id, destination);
+ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_destination_site_event_id_key;
+DROP INDEX IF EXISTS deliveries_event;`,
+  },
 ];
 
 /** Held while one relay prunes: the others skip that round instead of deleting the same rows. */
@@ -132,36 +142,12 @@ const keyOf = (site: string, id: string) => `${site.length}:${site}${id}`;
  * Events and their deliveries in one statement (one round trip, atomic): deliveries are queued only
  * for rows this statement inserted; a concurrent insert of the same key waits for the other to
  * commit, then skips. Deliveries queued with a lease (this process's worker sends them from
- * memory) come back too. Prepared once per connection.
+ * memory) come back too. Each event's columns are sent once: a delivery names its event by its
+ * place in the group (`n`) and takes its site, id, time, IP and lease from it. Prepared once per
+ * connection.
  */
 const INSERT_EVENTS = {
   name: 'tracklet-insert-events',
-  text: `WITH ins AS (
-           INSERT INTO events (site, id, received_at, data)
-           SELECT e.site, e.id, e.at, d.value
-           FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS e(site, id, at, n)
-           JOIN json_array_elements($4::json) WITH ORDINALITY AS d(value, n) USING (n)
-           ON CONFLICT DO NOTHING RETURNING site, id
-         ), queued AS (
-           INSERT INTO deliveries (destination, site, event_id, next_at, updated_at, ip, lease_until)
-           SELECT q.destination, q.site, q.id, q.at, q.at, q.ip, q.lease
-           FROM unnest($5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[])
-             AS q(destination, site, id, at, ip, lease)
-           JOIN ins ON ins.site = q.site AND ins.id = q.id
-           ON CONFLICT DO NOTHING
-           RETURNING id, destination, site, event_id, lease_until
-         )
-         SELECT site, id, NULL::bigint AS delivery, NULL::text AS destination FROM ins
-         UNION ALL
-         SELECT site, event_id, id, destination FROM queued WHERE lease_until > 0`,
-};
-
-/**
- * INSERT_EVENTS with each event's columns sent once: the deliveries name their event by its place
- * in the group (`n`) and take its site, id, time, IP and lease from it, instead of repeating them.
- */
-const INSERT_EVENTS_LEAN = {
-  name: 'tracklet-insert-events-lean',
   text: `WITH e AS (
            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[])
              WITH ORDINALITY AS e(site, id, at, ip, lease, n)
@@ -183,15 +169,23 @@ const INSERT_EVENTS_LEAN = {
          SELECT site, event_id, id, destination FROM queued WHERE lease_until > 0`,
 };
 
-/** Temporary A/B switch while measuring (bench BENCH_RELAY_COMPARE). */
-const LEAN = process.env.TRACKLET_PG_LEAN == '1';
-
-/** INSERT_EVENTS_LEAN's parameters: five columns per event, two per delivery, the JSON array. */
-const leanParameters = (
-  calls: InsertCall[],
-  owner: Map<string, { stored: StoredEvent; call: number }>,
-) => {
+/**
+ * The statement's parameters for a group of calls (five columns per event, two per delivery, the
+ * events' JSON), and which call owns each (site, id).
+ */
+const insertParameters = (calls: InsertCall[]) => {
+  // The first of several events with one (site, id) wins, as a later arrival would lose.
+  const owner = new Map<string, { stored: StoredEvent; call: number }>();
+  calls.forEach((call, index) => {
+    for (const stored of call.events) {
+      const key = keyOf(stored.site, stored.event.id);
+      if (!owner.has(key)) owner.set(key, { stored, call: index });
+    }
+  });
   const columns: unknown[][] = Array.from({ length: 8 }, () => []);
+  // The events' JSON as one array (json_array_elements keeps each element's text): serialised in
+  // one text and sent without the escaping an array of JSON strings needs; each event's own JSON
+  // is made once, for the store and the webhooks (storedJson).
   const data: string[] = [];
   let n = 0;
   for (const { stored, call } of owner.values()) {
@@ -207,44 +201,8 @@ const leanParameters = (
       columns[7].push(destination);
     }
   }
-  columns[5] = `[${data.join(',')}]` as unknown as unknown[];
-  return columns as unknown[];
-};
-
-/** The statement's parameters for a group of calls, and which call owns each (site, id). */
-const insertParameters = (calls: InsertCall[]) => {
-  // The first of several events with one (site, id) wins, as a later arrival would lose.
-  const owner = new Map<string, { stored: StoredEvent; call: number }>();
-  calls.forEach((call, index) => {
-    for (const stored of call.events) {
-      const key = keyOf(stored.site, stored.event.id);
-      if (!owner.has(key)) owner.set(key, { stored, call: index });
-    }
-  });
-  if (LEAN) return { owner, columns: leanParameters(calls, owner) };
-  const unique = [...owner.values()];
-  const columns: unknown[][] = Array.from({ length: 10 }, () => []);
-  // The events' JSON as one array (json_array_elements keeps each element's text): serialised in
-  // one text and sent without the escaping an array of JSON strings needs; each event's own JSON
-  // is made once, for the store and the webhooks (storedJson).
-  const data: string[] = [];
-  for (const { stored, call } of unique) {
-    const { sendIp } = stored;
-    columns[0].push(stored.site);
-    columns[1].push(stored.event.id);
-    columns[2].push(stored.receivedAt);
-    data.push(storedJson(stored));
-    for (const destination of calls[call].route(stored)) {
-      columns[4].push(destination);
-      columns[5].push(stored.site);
-      columns[6].push(stored.event.id);
-      columns[7].push(stored.receivedAt);
-      columns[8].push(sendIp ?? null);
-      columns[9].push(calls[call].leaseUntil);
-    }
-  }
   const params: unknown[] = [...columns];
-  params[3] = `[${data.join(',')}]`;
+  params[5] = `[${data.join(',')}]`;
   return { owner, columns: params };
 };
 
@@ -254,7 +212,7 @@ const insertTogether = async (
   calls: InsertCall[],
 ): Promise<InsertResult[]> => {
   const { owner, columns } = insertParameters(calls);
-  const { rows } = await query(LEAN ? INSERT_EVENTS_LEAN : INSERT_EVENTS, columns);
+  const { rows } = await query(INSERT_EVENTS, columns);
   const results = calls.map((call) => ({
     inserted: [] as StoredEvent[],
     duplicates: call.events.length,
@@ -331,8 +289,8 @@ const insertGroups = (
  * (GREATEST keeps it monotonic across processes; destinations in one order, so two relays settling
  * at once never lock the log's rows in opposite orders). Prepared once per connection.
  */
-const MARK_DELIVERED_MANY = {
-  name: 'tracklet-delivered-many',
+const MARK_DELIVERED = {
+  name: 'tracklet-delivered',
   text: `WITH done AS (
            UPDATE deliveries d SET status = 'delivered', lease_until = 0, ip = NULL, updated_at = u.at
            FROM unnest($1::bigint[], $2::bigint[]) AS u(id, at) WHERE d.id = u.id
@@ -473,25 +431,15 @@ export async function openPostgresStore(
     pool.query<InsertRow>({ ...statement, values: params }),
   );
 
-  /** Records the last delivery or error per destination; GREATEST keeps it monotonic across processes. */
-  const logDelivered = (updated: string) =>
-    `WITH done AS (${updated} RETURNING destination)
-     INSERT INTO destination_log (destination, last_delivered_at) SELECT DISTINCT destination, $2::bigint FROM done
-     ON CONFLICT (destination) DO UPDATE SET last_delivered_at = ` +
-    `GREATEST(destination_log.last_delivered_at, excluded.last_delivered_at)`;
+  /** Records the last error per destination (the last delivery: MARK_DELIVERED). */
   const logFailed = (updated: string) =>
     `WITH failed AS (${updated} RETURNING destination)
      INSERT INTO destination_log (destination, last_error, last_error_at) SELECT DISTINCT ` +
     `destination, $2::text, $3::bigint FROM failed
      ON CONFLICT (destination) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at`;
 
-  const MARK_DELIVERED = logDelivered(
-    `UPDATE deliveries SET status = 'delivered', lease_until = ` +
-      `0, ip = NULL, updated_at = $2 WHERE id = ANY($1::bigint[])`,
-  );
-
   const deliveredGrouped = deliveredGroups((ids, at) =>
-    pool.query({ ...MARK_DELIVERED_MANY, values: [ids, at] }),
+    pool.query({ ...MARK_DELIVERED, values: [ids, at] }),
   );
 
   return {
@@ -528,9 +476,7 @@ export async function openPostgresStore(
 
     async markDelivered(ids, now) {
       if (!ids.length) return;
-      if (LEAN) return deliveredGrouped(ids, now);
-      // Prepared once per connection: it runs once per batch sent.
-      await pool.query({ name: 'tracklet-delivered', text: MARK_DELIVERED, values: [ids, now] });
+      return deliveredGrouped(ids, now);
     },
 
     async release(ids) {
