@@ -14,7 +14,7 @@ const bodies = () => beacon.mock.calls.map((call) => call[1] as string);
 
 beforeAll(() => {
   localStorage.clear();
-  history.replaceState({}, '', '/welcome?email=bob@example.com&utm_source=x&token=abc');
+  history.replaceState({}, '', '/welcome?email=bob@example.com&utm_source=x&token=abc-private');
   beacon = vi.fn((_url: string, _body: unknown) => true);
   Object.defineProperty(navigator, 'sendBeacon', { value: beacon, configurable: true });
   // The outbox posts with fetch and beacons at page hide: both are recorded as (url, body).
@@ -46,8 +46,8 @@ describe('the privacy gate in the tracker', () => {
     context.emit({
       type: 'error',
       message: 'Cannot load https://api.example/u?auth=s3cr3t for bob@example.com',
-      stack: 'Error: x\n    at load (https://s.example/app.js?key=k9:1:2)',
-      filename: 'https://s.example/app.js?key=k9',
+      stack: 'Error: x\n    at load (https://s.example/app.js?key=k9-private:1:2)',
+      filename: 'https://s.example/app.js?key=k9-private',
       errorType: 'Error',
     });
     tracker.track('clicked');
@@ -65,7 +65,7 @@ describe('the privacy gate in the tracker', () => {
       const text = bodies().join('\n');
       const events = bodies().flatMap((body) => JSON.parse(body).events);
       expect(events.map((event) => event.type)).toEqual(['pageview', 'error', 'event']);
-      for (const secret of ['bob@example.com', 'abc', 's3cr3t', 'k9'])
+      for (const secret of ['bob@example.com', 'abc-private', 's3cr3t', 'k9-private'])
         expect(text).not.toContain(secret);
       expect(events[0].attribution).toEqual({ utm_source: 'x' });
       expect(events[1]).toMatchObject({
