@@ -336,6 +336,9 @@ describe('engagement in Chromium', () => {
   it('does not count the time the page was hidden', async () => {
     server.route('/tab', html(scriptTag({ 'flush-interval': '100' }), tall));
     const page = await open('/tab');
+    // The second file (engagement) has started once the first vital arrives: on a loaded machine it
+    // can come later than the hide below, and a capture that starts hidden counts nothing before it.
+    await server.waitFor(() => vitals().length > 0);
     await page.waitForTimeout(1000);
     const hidden = await setVisibility(page, 'hidden');
     await page.waitForTimeout(3000);
