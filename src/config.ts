@@ -76,6 +76,30 @@ const splitList = (value: string): string[] =>
     .map((item) => item.trim())
     .filter(Boolean);
 
+/** What an option must be, for the debug build's warning. */
+const expectation = (
+  key: string,
+  fallback: unknown,
+  range: unknown,
+  choices: unknown,
+  fromTag: boolean,
+) =>
+  typeof fallback == 'boolean'
+    ? fromTag
+      ? '"true" or "false"'
+      : 'a boolean'
+    : range
+      ? `a number from ${(range as number[])[1]} to ${(range as number[])[2]}`
+      : Array.isArray(fallback)
+        ? fromTag
+          ? 'a comma-separated list'
+          : 'an array of strings'
+        : choices
+          ? 'one of ' + (choices as string[]).join(', ')
+          : key == 'endpoint'
+            ? 'the collector URL (http or https)'
+            : 'a non-empty string';
+
 /**
  * Validates options (typed values from `init()`, or attribute strings from a script tag) and fills
  * in defaults. A missing or invalid value gets one warning naming it (and, in the debug build, what
@@ -102,42 +126,31 @@ export const resolveConfig = (
     const required = key == 'endpoint' || key == 'site';
     const raw = options[key];
     let value = raw;
-    // What was expected, when the value is not it (the production build says only which option).
-    let expected: string | 0 = 0;
+    let valid: unknown = 1;
     if (value === undefined && !required) value = fallback;
     else if (type == 'boolean') {
       if (fromTag) value = value === '' || value === 'true' || (value !== 'false' && value);
-      if (typeof value != type)
-        expected = DEBUG ? (fromTag ? '"true" or "false"' : 'a boolean') : '';
+      valid = typeof value == type;
     } else if (range) {
       if (fromTag && typeof value == 'string' && value.trim()) value = +value;
-      if (!(typeof value == type && (value as number) >= range[1] && (value as number) <= range[2]))
-        expected = DEBUG ? `a number from ${range[1]} to ${range[2]}` : '';
+      valid =
+        typeof value == type && (value as number) >= range[1] && (value as number) <= range[2];
     } else if (Array.isArray(fallback)) {
       // A list: a comma-separated attribute, or an array of strings from init().
       if (typeof value == 'string') value = splitList(value);
-      if (!Array.isArray(value) || value.some((item) => typeof item != 'string'))
-        expected = DEBUG ? (fromTag ? 'a comma-separated list' : 'an array of strings') : '';
-    } else if (
-      typeof value != 'string' ||
-      (required && !value) ||
-      (choices && !choices.includes(value))
-    )
-      expected = DEBUG
-        ? choices
-          ? 'one of ' + choices.join(', ')
-          : key == 'endpoint'
-            ? 'the collector URL (http or https)'
-            : 'a non-empty string'
-        : '';
-    else if (key == 'endpoint' && !(value = httpUrl(value)))
-      expected = DEBUG ? 'the collector URL (http or https)' : '';
-    if (expected !== 0) {
+      valid = Array.isArray(value) && value.every((item) => typeof item == 'string');
+    } else
+      valid =
+        typeof value == 'string' &&
+        (value || !required) &&
+        (!choices || choices.includes(value)) &&
+        (key != 'endpoint' || (value = httpUrl(value)));
+    if (!valid) {
       const name = fromTag ? attributeName(key) : key;
       const given = raw === undefined ? 'missing' : stringify(raw);
       warn(
         DEBUG
-          ? `${name} is ${given}: expected ${expected}. Tracking is off.`
+          ? `${name} is ${given}: expected ${expectation(key, fallback, range, choices, fromTag)}. Tracking is off.`
           : `${name} is ${given}. Tracking is off.`,
       );
       return;
