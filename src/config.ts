@@ -8,8 +8,8 @@ import { stringify } from './core/sanitize';
 
 /**
  * Every option with its default, whose type is the type the option must have. A number option
- * lists `[default, min, max]` (inclusive); an enumerated one its choices, `|`-separated, the
- * default first. `endpoint` and `site` (empty) must be given.
+ * lists `[default, min, max]` (inclusive); an enumerated one its choices, the default first; a
+ * list option is `[]`. `endpoint` and `site` (empty) must be given.
  */
 const OPTIONS: Record<
   keyof Omit<Config, 'capture' | 'beforeSend' | 'compress' | 'encode' | 'gzip' | 'zip'>,
@@ -18,7 +18,7 @@ const OPTIONS: Record<
   endpoint: '',
   site: '',
   autoPageview: true,
-  spa: 'history|hash|off',
+  spa: ['history', 'hash', 'off'],
   batchSize: [10, 1, 100],
   flushInterval: [5000, 0, 3_600_000],
   sessionTimeout: [30, 1, 1440],
@@ -26,9 +26,9 @@ const OPTIONS: Record<
   outboxMaxBytes: [524288, 65_536, 4_194_304],
   outboxMaxAge: [7, 1, 365],
   debug: false,
-  consent: 'implied|required',
-  storage: 'local|none',
-  privacySignals: 'respect|ignore',
+  consent: ['implied', 'required'],
+  storage: ['local', 'none'],
+  privacySignals: ['respect', 'ignore'],
   includeLocal: false,
   exclude: [],
   sampleRate: [1, 0, 1],
@@ -117,9 +117,10 @@ export const resolveConfig = (
   if (options.compress === false || options.compress === 'false') config.compress = false;
   for (const key in OPTIONS) {
     const spec = OPTIONS[key as keyof typeof OPTIONS];
-    // A list ([]) or a number ([default, min, max]).
-    const range = Array.isArray(spec) && spec.length ? (spec as number[]) : undefined;
-    const choices = typeof spec == 'string' && spec.includes('|') ? spec.split('|') : undefined;
+    // A list (empty), a number ([default, min, max]) or a choice ([default, other choices…]).
+    const list = Array.isArray(spec) ? spec : [];
+    const range = typeof list[0] == 'number' ? (list as number[]) : undefined;
+    const choices = typeof list[0] == 'string' ? (list as string[]) : undefined;
     const fallback = range ? range[0] : choices ? choices[0] : spec;
     const type = typeof fallback;
     // The two options that must be given; every other one has a default.
