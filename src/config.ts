@@ -8,8 +8,8 @@ import { stringify } from './core/sanitize';
 
 /**
  * Every option with its default, whose type is the type the option must have. A number option
- * lists `[default, min, max]` (inclusive); an enumerated one its choices, `|`-separated, the
- * default first. `endpoint` and `site` (empty) must be given.
+ * lists `[default, min, max]` (inclusive); an enumerated one its choices, the default first; a
+ * list option is `[]`. `endpoint` and `site` (empty) must be given.
  */
 const OPTIONS: Record<
   keyof Omit<Config, 'capture' | 'beforeSend' | 'compress' | 'encode' | 'gzip' | 'zip'>,
@@ -18,7 +18,7 @@ const OPTIONS: Record<
   endpoint: '',
   site: '',
   autoPageview: true,
-  spa: 'history|hash|off',
+  spa: ['history', 'hash', 'off'],
   batchSize: [10, 1, 100],
   flushInterval: [5000, 0, 3_600_000],
   sessionTimeout: [30, 1, 1440],
@@ -26,9 +26,9 @@ const OPTIONS: Record<
   outboxMaxBytes: [524288, 65_536, 4_194_304],
   outboxMaxAge: [7, 1, 365],
   debug: false,
-  consent: 'implied|required',
-  storage: 'local|none',
-  privacySignals: 'respect|ignore',
+  consent: ['implied', 'required'],
+  storage: ['local', 'none'],
+  privacySignals: ['respect', 'ignore'],
   includeLocal: false,
   exclude: [],
   sampleRate: [1, 0, 1],
@@ -76,6 +76,30 @@ const splitList = (value: string): string[] =>
     .map((item) => item.trim())
     .filter(Boolean);
 
+/** What an option must be, for the debug build's warning. */
+const expectation = (
+  key: string,
+  fallback: unknown,
+  range: unknown,
+  choices: unknown,
+  fromTag: boolean,
+) =>
+  typeof fallback == 'boolean'
+    ? fromTag
+      ? '"true" or "false"'
+      : 'a boolean'
+    : range
+      ? `a number from ${(range as number[])[1]} to ${(range as number[])[2]}`
+      : Array.isArray(fallback)
+        ? fromTag
+          ? 'a comma-separated list'
+          : 'an array of strings'
+        : choices
+          ? 'one of ' + (choices as string[]).join(', ')
+          : key == 'endpoint'
+            ? 'the collector URL (http or https)'
+            : 'a non-empty string';
+
 /**
  * Validates options (typed values from `init()`, or attribute strings from a script tag) and fills
  * in defaults. A missing or invalid value gets one warning naming it (and, in the debug build, what
@@ -93,51 +117,41 @@ export const resolveConfig = (
   if (options.compress === false || options.compress === 'false') config.compress = false;
   for (const key in OPTIONS) {
     const spec = OPTIONS[key as keyof typeof OPTIONS];
-    // A list ([]) or a number ([default, min, max]).
-    const range = Array.isArray(spec) && spec.length ? (spec as number[]) : undefined;
-    const choices = typeof spec == 'string' && spec.includes('|') ? spec.split('|') : undefined;
+    // A list (empty), a number ([default, min, max]) or a choice ([default, other choices…]).
+    const list = Array.isArray(spec) ? spec : [];
+    const range = typeof list[0] == 'number' ? (list as number[]) : undefined;
+    const choices = typeof list[0] == 'string' ? (list as string[]) : undefined;
     const fallback = range ? range[0] : choices ? choices[0] : spec;
     const type = typeof fallback;
     // The two options that must be given; every other one has a default.
     const required = key == 'endpoint' || key == 'site';
     const raw = options[key];
     let value = raw;
-    // What was expected, when the value is not it (the production build says only which option).
-    let expected: string | 0 = 0;
+    let valid: unknown = 1;
     if (value === undefined && !required) value = fallback;
     else if (type == 'boolean') {
       if (fromTag) value = value === '' || value === 'true' || (value !== 'false' && value);
-      if (typeof value != type)
-        expected = DEBUG ? (fromTag ? '"true" or "false"' : 'a boolean') : '';
+      valid = typeof value == type;
     } else if (range) {
       if (fromTag && typeof value == 'string' && value.trim()) value = +value;
-      if (!(typeof value == type && (value as number) >= range[1] && (value as number) <= range[2]))
-        expected = DEBUG ? `a number from ${range[1]} to ${range[2]}` : '';
+      valid =
+        typeof value == type && (value as number) >= range[1] && (value as number) <= range[2];
     } else if (Array.isArray(fallback)) {
       // A list: a comma-separated attribute, or an array of strings from init().
       if (typeof value == 'string') value = splitList(value);
-      if (!Array.isArray(value) || value.some((item) => typeof item != 'string'))
-        expected = DEBUG ? (fromTag ? 'a comma-separated list' : 'an array of strings') : '';
-    } else if (
-      typeof value != 'string' ||
-      (required && !value) ||
-      (choices && !choices.includes(value))
-    )
-      expected = DEBUG
-        ? choices
-          ? 'one of ' + choices.join(', ')
-          : key == 'endpoint'
-            ? 'the collector URL (http or https)'
-            : 'a non-empty string'
-        : '';
-    else if (key == 'endpoint' && !(value = httpUrl(value)))
-      expected = DEBUG ? 'the collector URL (http or https)' : '';
-    if (expected !== 0) {
+      valid = Array.isArray(value) && value.every((item) => typeof item == 'string');
+    } else
+      valid =
+        typeof value == 'string' &&
+        (value || !required) &&
+        (!choices || choices.includes(value)) &&
+        (key != 'endpoint' || (value = httpUrl(value)));
+    if (!valid) {
       const name = fromTag ? attributeName(key) : key;
       const given = raw === undefined ? 'missing' : stringify(raw);
       warn(
         DEBUG
-          ? `${name} is ${given}: expected ${expected}. Tracking is off.`
+          ? `${name} is ${given}: expected ${expectation(key, fallback, range, choices, fromTag)}. Tracking is off.`
           : `${name} is ${given}. Tracking is off.`,
       );
       return;

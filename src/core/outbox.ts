@@ -200,26 +200,17 @@ export const createOutbox = (config: Config): Outbox => {
 
   const outbox: Outbox = {
     add: (events) => {
-      // Each event is serialised once. Sizes go by length first (UTF-8 takes 1 to 3 bytes a
-      // character), measured exactly only near the cap: one scan of each stored segment.
-      const texts = events
-        .map(stringify)
-        .filter((text) => text.length * 3 + head < MAX_BODY || byteLength(text) + head < MAX_BODY);
+      // Each event is serialised once, and sized by a native scan (ASCII: its length).
+      const texts = events.map(stringify).filter((text) => byteLength(text) + head < MAX_BODY);
       if (texts.length < events.length) {
         drop(events.length - texts.length, DEBUG && 'over 32 KiB');
         warn('event over 32 KiB dropped');
       }
-      const stored = (size: (text: string) => number) =>
-        runs(texts, size, head).map((run) => encode(0, run));
-      let segments = stored((text) => text.length);
-      // Characters beyond ASCII made a segment longer than it looked: cut again by exact sizes.
-      if (segments.some((text) => byteLength(text) + head > MAX_BODY + 3))
-        segments = stored(byteLength);
-      for (const text of segments) {
+      for (const run of runs(texts, byteLength, head)) {
         // Time, then sequence: keys sort by age. The random tail tells tabs apart within a millisecond.
         const name = segmentKey(Date.now()) + Math.random().toString(36).slice(2, 6);
         mine.add(name);
-        saveSegment(name, text);
+        saveSegment(name, encode(0, run));
       }
     },
     drain,

@@ -104,15 +104,16 @@ export const createPrivacy = (config: Config, send: (event: TrackletEvent) => vo
   return {
     pass_: (event) => {
       if (blocked) return void gateStats.dropped++;
-      const reason =
-        choice == DENIED
-          ? DEBUG && 'consent'
-          : excluded && excluded.test(event.path)
-            ? DEBUG && 'exclude'
-            : sampleRate < 1 && sampleOf(event.sessionId) >= sampleRate
-              ? DEBUG && 'sampleRate'
-              : '';
-      if (reason !== '') return drop(reason, event);
+      const excludedPath = excluded && excluded.test(event.path);
+      if (
+        choice == DENIED ||
+        excludedPath ||
+        (sampleRate < 1 && sampleOf(event.sessionId) >= sampleRate)
+      )
+        return drop(
+          DEBUG && (choice == DENIED ? 'consent' : excludedPath ? 'exclude' : 'sampleRate'),
+          event,
+        );
       if (scrub) scrubEvent(event, scrub);
       // Read per event: a capture may chain its own step in front of the page's (`capture/decorate.ts`).
       const { beforeSend } = config;

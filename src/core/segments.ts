@@ -8,7 +8,7 @@ import type { Config } from './contract';
 import type { TrackletEvent } from '../types';
 import { parse, stringify } from './sanitize';
 import { drop } from './stats';
-import { PREFIX, read, remove, write } from './storage';
+import { keys, read, remove, write } from './storage';
 import { byteLength } from './transport';
 
 export interface Segment {
@@ -31,36 +31,21 @@ export const encode = (beaconed: number, texts: string[]): string =>
 export const markBeaconed = (text: string, time: number): string =>
   '[' + time + text.slice(text.indexOf(','));
 
-/** Keys storage refused (quota, blocked, persistence off): they live in this page's memory. */
-const local = new Set<string>();
 let sequence = 0;
 
 /** A new segment key for a time: time, then a sequence number, so that keys sort by age. */
 export const segmentKey = (time: number): string =>
   SEGMENT + (time * 1000 + (sequence++ % 1000)).toString(36);
 
-/** Stores a segment's text, in this page's memory when storage refuses it. */
-export const saveSegment = (key: string, text: string): void => {
-  if (!write(key, text)) local.add(key);
-};
+/**
+ * Stores a segment's text (in this page's memory when storage refuses it: `keys` lists it there).
+ */
+export const saveSegment = write;
 
-export const forgetSegment = (key: string): void => {
-  remove(key);
-  local.delete(key);
-};
+export const forgetSegment = remove;
 
 /** Every segment key, oldest first. */
-export const segmentKeys = (): string[] => {
-  let stored: string[] = [];
-  try {
-    stored = Object.keys(localStorage);
-  } catch {
-    // Storage blocked: only this page's segments exist.
-  }
-  const all = new Set(local);
-  for (const key of stored) if (key.startsWith(PREFIX + SEGMENT)) all.add(key.slice(PREFIX.length));
-  return [...all].sort();
-};
+export const segmentKeys = (): string[] => keys(SEGMENT);
 
 /**
  * Reads every segment, oldest first, dropping expired events and, with `cap`, the oldest events

@@ -96,18 +96,24 @@ export const remove = (key: string): void => {
   }
 };
 
-/** Removes everything Tracklet keeps, in memory and in localStorage (every `tracklet:` key). */
-export const clear = (): void => {
-  for (const key in memory) delete memory[key];
-  forgetRead();
+/**
+ * Every key Tracklet holds that starts with `start`, in localStorage or in this page's memory
+ * (where storage refused it), sorted. Another tab's keys are in it once localStorage has them.
+ */
+export const keys = (start = ''): string[] => {
+  const all = new Set(Object.keys(memory));
   try {
     // Keys are collected first: removing while iterating by index would skip some.
     for (const key of Object.keys(localStorage))
-      if (key.startsWith(PREFIX)) localStorage.removeItem(key);
+      if (key.startsWith(PREFIX)) all.add(key.slice(PREFIX.length));
   } catch {
-    // Storage blocked: nothing of ours is in it.
+    // Storage blocked: only this page's memory holds anything.
   }
+  return [...all].filter((key) => key.startsWith(start)).sort();
 };
+
+/** Removes everything Tracklet keeps, in memory and in localStorage (every `tracklet:` key). */
+export const clear = (): void => keys().forEach(remove);
 
 export const readJSON = <T>(key: string): T | undefined => {
   try {
