@@ -37,6 +37,50 @@ const COMPARE = Object.fromEntries(
 );
 /** Node flags for the relay process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under the load. */
 const RELAY_NODE_ARGS = (process.env.BENCH_RELAY_NODE_ARGS || '').split(/\s+/).filter(Boolean);
+/**
+ * `BENCH_RELAY_LOOP=1`: the floor and relay processes preload loop-probe.cjs, and each row gets the
+ * event loop's delay under the load (`loop`: median and worst 500 ms window's p99, the worst delay,
+ * the longest GC pause), to tell long synchronous turns from waiting for a core.
+ */
+const LOOP = process.env.BENCH_RELAY_LOOP == '1';
+const PROBE = join(import.meta.dirname, 'loop-probe.cjs');
+let probes = 0;
+/** Node flags and environment of a probed process, and the figures of its windows from `from` to `to`. */
+const probe = (dir) => {
+  if (!LOOP) return { args: [], env: {}, read: () => undefined };
+  const file = join(dir, `loop-${++probes}.jsonl`);
+  return {
+    args: ['--require', PROBE],
+    env: { TRACKLET_LOOP_PROBE_FILE: file },
+    read: (from, to) => {
+      let windows = [];
+      try {
+        windows = readFileSync(file, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line))
+          .filter((w) => w.at > from + 500 && w.at <= to);
+      } catch {
+        return undefined;
+      }
+      if (!windows.length) return undefined;
+      const p99s = windows.map((w) => w.p99).sort((a, b) => a - b);
+      const most = (key) => Math.max(...windows.map((w) => w[key]));
+      return {
+        windows: windows.length,
+        elu: windows.reduce((n, w) => n + w.elu, 0) / windows.length,
+        p50: windows.map((w) => w.p50).sort((a, b) => a - b)[Math.floor(windows.length / 2)],
+        p99: p99s[Math.floor(p99s.length / 2)],
+        worstP99: p99s[p99s.length - 1],
+        max: most('max'),
+        gcMaxMs: most('gcMaxMs'),
+        gcMaxKind: windows.find((w) => w.gcMaxMs == most('gcMaxMs'))?.gcMaxKind,
+        gcShare: windows.reduce((n, w) => n + w.gcMs, 0) / (windows.length * 500),
+      };
+    },
+  };
+};
+
 /** How long the sink gets, after the load, to receive every accepted event from both destinations. */
 const DRAIN_MS = 60_000;
 
@@ -178,18 +222,27 @@ const loadAndTrack = async (url) => {
 
 /** The floor on a fresh SQLite file. */
 const measureFloor = async (dir, round = 0) => {
+  const loop = probe(dir);
   const { child, url, lines } = await spawnUntil(
-    [join(import.meta.dirname, 'floor-server.mjs'), join(dir, `floor-${round}.sqlite`)],
+    [
+      ...loop.args,
+      join(import.meta.dirname, 'floor-server.mjs'),
+      join(dir, `floor-${round}.sqlite`),
+    ],
     (line) => line.startsWith('{"url"') && JSON.parse(line).url,
+    { env: { ...process.env, ...loop.env } },
   );
   let stored;
   lines.on('line', (line) => line.startsWith('{"stored"') && (stored = JSON.parse(line).stored));
   try {
     const cpuBefore = cpuSeconds(child.pid);
+    const loadStarted = Date.now();
     const { acceptedIds, ...row } = await loadAndTrack(url);
     const cpu = cpuSeconds(child.pid) - cpuBefore;
+    await sleep(LOOP ? 600 : 0);
     await stopChild(child);
     return {
+      loop: loop.read(loadStarted, Date.now() - 600),
       target: 'floor (node:http + JSON.parse + SQLite WAL)',
       store: 'sqlite',
       ...row,
@@ -221,10 +274,12 @@ const measureRelay = async (dir, store, label, env = {}) => {
     }),
   );
   let child;
+  const loop = probe(dir);
   try {
     const started = await spawnUntil(
       [
         ...RELAY_NODE_ARGS,
+        ...loop.args,
         CLI,
         'serve',
         '--config',
@@ -237,13 +292,16 @@ const measureRelay = async (dir, store, label, env = {}) => {
         store,
       ],
       (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1],
-      { env: { ...process.env, ...env } },
+      { env: { ...process.env, ...env, ...loop.env } },
     );
     child = started.child;
     const cpuBefore = cpuSeconds(child.pid);
+    const loadStarted = Date.now();
     const { acceptedIds, ...row } = await loadAndTrack(started.url);
     // Delivery keeps running after the load: wait, bounded, until both destinations hold every accepted event.
     const loadEnded = Date.now();
+    if (LOOP) await sleep(600);
+    const loopFigures = loop.read(loadStarted, loadEnded);
     const missing = () =>
       [...acceptedIds].filter((id) => !sink.arrived.a.has(id) || !sink.arrived.b.has(id)).length;
     while (
@@ -265,6 +323,7 @@ const measureRelay = async (dir, store, label, env = {}) => {
       arrivedB: sink.arrived.b.size,
       lost: missing(),
       drainedMs: Date.now() - loadEnded,
+      loop: loopFigures,
     };
   } finally {
     if (child) await stopChild(child);
@@ -356,8 +415,14 @@ export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
       rows.push(row);
       log(
         `bench: ${name}: ${Math.round(row.eventsPerSecond)} events/s, p99 ${row.p99} ms` +
+          `, ${Math.round(row.cpuUsPerEvent ?? 0)} µs CPU/event` +
           (row.lost != null
             ? `, ${row.lost} of ${row.accepted} accepted events missing at the sink`
+            : '') +
+          (row.loop
+            ? `; loop delay p50 ${row.loop.p50} / p99 ${row.loop.p99} (worst window ${row.loop.worstP99})` +
+              ` / max ${row.loop.max} ms, ELU ${row.loop.elu.toFixed(2)}, GC ${(row.loop.gcShare * 100).toFixed(1)} %` +
+              ` (longest ${row.loop.gcMaxMs} ms, ${row.loop.gcMaxKind})`
             : ''),
       );
     } catch (error) {

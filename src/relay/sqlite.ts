@@ -9,6 +9,7 @@ import {
   type Store,
   type StoredEvent,
 } from './store';
+import { checkpointer } from './checkpoint';
 import { storedJson } from './json-once';
 import {
   DELIVERY_COLUMNS,
@@ -219,6 +220,9 @@ const statements = (db: Database.Database) => {
   };
 };
 
+/** Bodies stored before the checkpoint thread (checkpoint.ts) starts. */
+export const CHECKPOINT_THREAD_AFTER = 64;
+
 /** The most writes (bodies, settles) one group commit's transaction holds. */
 export const GROUP_MAX = 32;
 
@@ -424,6 +428,14 @@ export function openSqliteStore(path = ':memory:'): Store {
   };
 
   const { grouped, commitPending, pendingWrites } = groupCommit(db);
+  // Checkpoints leave the event loop once the file sees steady writes (a few bodies do not start a thread).
+  const checkpoints = checkpointer(db, path);
+  let bodies = 0;
+  if (process.env.TRACKLET_SQLITE_CHECKPOINT == 'off') db.pragma('wal_autocheckpoint = 0');
+  const steady = () => {
+    if (++bodies == CHECKPOINT_THREAD_AFTER && !process.env.TRACKLET_SQLITE_CHECKPOINT)
+      checkpoints.start();
+  };
   const enqueueOne = db.prepare(
     'INSERT OR IGNORE INTO deliveries (destination, event, next_at, updated_at) ' +
       'SELECT ?, seq, ?, ? FROM events WHERE site = ? AND id = ?',
@@ -469,6 +481,7 @@ export function openSqliteStore(path = ':memory:'): Store {
 
   return {
     insertEvents(events, route, options) {
+      steady();
       return grouped<InsertResult>(() => insertOne(events, route, options?.leaseUntil ?? 0));
     },
     async enqueue(destination, events, now) {
@@ -604,6 +617,7 @@ export function openSqliteStore(path = ':memory:'): Store {
       return db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
     },
     async close() {
+      await checkpoints.close();
       while (pendingWrites()) commitPending();
       if (db.open) db.close();
     },
