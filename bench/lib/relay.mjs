@@ -6,7 +6,15 @@
 // against what was accepted. PostgreSQL is a throwaway PostgreSQL 15 server, removed afterwards.
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -90,6 +98,27 @@ const cpuSeconds = (pid) => {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
     return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+};
+
+/** CPU seconds of a PostgreSQL server: its postmaster and every process it started (backends, writers). */
+const serverCpuSeconds = (dataDir) => {
+  try {
+    const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    let total = 0;
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      try {
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        // ppid is field 4 of stat(5); utime and stime 14 and 15.
+        if (Number(pid) == postmaster || Number(fields[1]) == postmaster)
+          total += (Number(fields[11]) + Number(fields[12])) / 100;
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    return total;
   } catch {
     return 0;
   }
@@ -256,7 +285,7 @@ const measureFloor = async (dir, round = 0) => {
 };
 
 /** The relay CLI on `store` (a file or a postgres:// URL), delivering to the sink's two webhooks. */
-const measureRelay = async (dir, store, label, env = {}) => {
+const measureRelay = async (dir, store, label, env = {}, pg = undefined) => {
   const sink = await startSink();
   const config = join(dir, `relay-${label}.json`);
   writeFileSync(
@@ -296,6 +325,7 @@ const measureRelay = async (dir, store, label, env = {}) => {
     );
     child = started.child;
     const cpuBefore = cpuSeconds(child.pid);
+    const serverBefore = pg ? serverCpuSeconds(pg.data) : 0;
     const loadStarted = Date.now();
     const { acceptedIds, ...row } = await loadAndTrack(started.url);
     // Delivery keeps running after the load: wait, bounded, until both destinations hold every accepted event.
@@ -313,8 +343,13 @@ const measureRelay = async (dir, store, label, env = {}) => {
       await sleep(250);
     // Ingest and delivery both: the relay's CPU from the start of the load until the sink had every event.
     const cpu = cpuSeconds(child.pid) - cpuBefore;
+    const serverCpu = pg ? serverCpuSeconds(pg.data) - serverBefore : 0;
     return {
       cpuUsPerEvent: acceptedIds.size ? (cpu * 1e6) / acceptedIds.size : undefined,
+      // PostgreSQL's own CPU over the same time (the relay's column does not include it).
+      ...(pg && acceptedIds.size
+        ? { serverCpuUsPerEvent: (serverCpu * 1e6) / acceptedIds.size }
+        : {}),
       target: `tracklet-relay (${label}, 2 webhooks delivering)`,
       store: label,
       ...row,
@@ -381,7 +416,7 @@ const startPostgres = async () => {
       '-w',
       'start',
     ]);
-    return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, destroy };
+    return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, data, destroy };
   } catch (error) {
     destroy();
     throw error;
@@ -400,7 +435,7 @@ const compareRound = async (dir, round, pg, rows, attempt, suffix) => {
   );
   if (pg)
     await attempt(rows, `relay on PostgreSQL [${mark}]` + suffix, async () =>
-      marked(await measureRelay(dir, pg.url, 'PostgreSQL', COMPARE)),
+      marked(await measureRelay(dir, pg.url, 'PostgreSQL', COMPARE, pg)),
     );
 };
 
@@ -416,6 +451,9 @@ export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
       log(
         `bench: ${name}: ${Math.round(row.eventsPerSecond)} events/s, p99 ${row.p99} ms` +
           `, ${Math.round(row.cpuUsPerEvent ?? 0)} µs CPU/event` +
+          (row.serverCpuUsPerEvent != null
+            ? ` + PostgreSQL ${Math.round(row.serverCpuUsPerEvent)} µs`
+            : '') +
           (row.lost != null
             ? `, ${row.lost} of ${row.accepted} accepted events missing at the sink`
             : '') +
@@ -449,7 +487,7 @@ export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
       );
       if (pg)
         await attempt(rows, 'relay on PostgreSQL' + suffix, () =>
-          measureRelay(dir, pg.url, 'PostgreSQL'),
+          measureRelay(dir, pg.url, 'PostgreSQL', {}, pg),
         );
       if (Object.keys(COMPARE).length) await compareRound(dir, round, pg, rows, attempt, suffix);
       const floor = rows.find((r) => r.target.startsWith('floor'));
