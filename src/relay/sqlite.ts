@@ -431,10 +431,8 @@ export function openSqliteStore(path = ':memory:'): Store {
   // Checkpoints leave the event loop once the file sees steady writes (a few bodies do not start a thread).
   const checkpoints = checkpointer(db, path);
   let bodies = 0;
-  if (process.env.TRACKLET_SQLITE_CHECKPOINT == 'off') db.pragma('wal_autocheckpoint = 0');
   const steady = () => {
-    if (++bodies == CHECKPOINT_THREAD_AFTER && !process.env.TRACKLET_SQLITE_CHECKPOINT)
-      checkpoints.start();
+    if (++bodies == CHECKPOINT_THREAD_AFTER) checkpoints.start();
   };
   const enqueueOne = db.prepare(
     'INSERT OR IGNORE INTO deliveries (destination, event, next_at, updated_at) ' +
