@@ -241,7 +241,7 @@ export const groupCommit = (db: Database.Database) => {
   };
   let pending: Pending[] = [];
   const alone = db.transaction((write: () => unknown) => write());
-  const writeGroup = db.transaction((group: Pending[]) =>
+  const inTransaction = db.transaction((group: Pending[]) =>
     group.map((p) => {
       try {
         return { value: alone(p.write) };
@@ -250,6 +250,20 @@ export const groupCommit = (db: Database.Database) => {
       }
     }),
   );
+  // Each write's savepoint keeps the pages it changes until the commit, to undo that write alone. By
+  // default past 64 KiB (a body or two) they go to a temporary file, opened, written and deleted in
+  // every group: kept in memory instead for the group's transaction, which GROUP_MAX bounds. The
+  // rest of the connection (admin reads that sort large tables) keeps SQLite's default.
+  const memory = db.prepare('PRAGMA temp_store = MEMORY');
+  const fallback = db.prepare('PRAGMA temp_store = DEFAULT');
+  const writeGroup = (group: Pending[]) => {
+    if (process.env.TRACKLET_SQLITE_TEMP != 'file') memory.run();
+    try {
+      return inTransaction(group);
+    } finally {
+      fallback.run();
+    }
+  };
   const commitPending = () => {
     // At most GROUP_MAX writes per transaction: the rest follow in a later turn, so a burst of
     // bodies never holds the event loop (and every request queued behind it) for one long commit.
