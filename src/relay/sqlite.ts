@@ -257,7 +257,7 @@ export const groupCommit = (db: Database.Database) => {
   const memory = db.prepare('PRAGMA temp_store = MEMORY');
   const fallback = db.prepare('PRAGMA temp_store = DEFAULT');
   const writeGroup = (group: Pending[]) => {
-    if (process.env.TRACKLET_SQLITE_TEMP != 'file') memory.run();
+    memory.run();
     try {
       return inTransaction(group);
     } finally {
