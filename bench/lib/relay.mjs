@@ -6,7 +6,15 @@
 // against what was accepted. PostgreSQL is a throwaway PostgreSQL 15 server, removed afterwards.
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -37,6 +45,50 @@ const COMPARE = Object.fromEntries(
 );
 /** Node flags for the relay process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under the load. */
 const RELAY_NODE_ARGS = (process.env.BENCH_RELAY_NODE_ARGS || '').split(/\s+/).filter(Boolean);
+/**
+ * `BENCH_RELAY_LOOP=1`: the floor and relay processes preload loop-probe.cjs, and each row gets the
+ * event loop's delay under the load (`loop`: median and worst 500 ms window's p99, the worst delay,
+ * the longest GC pause), to tell long synchronous turns from waiting for a core.
+ */
+const LOOP = process.env.BENCH_RELAY_LOOP == '1';
+const PROBE = join(import.meta.dirname, 'loop-probe.cjs');
+let probes = 0;
+/** Node flags and environment of a probed process, and the figures of its windows from `from` to `to`. */
+const probe = (dir) => {
+  if (!LOOP) return { args: [], env: {}, read: () => undefined };
+  const file = join(dir, `loop-${++probes}.jsonl`);
+  return {
+    args: ['--require', PROBE],
+    env: { TRACKLET_LOOP_PROBE_FILE: file },
+    read: (from, to) => {
+      let windows = [];
+      try {
+        windows = readFileSync(file, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line))
+          .filter((w) => w.at > from + 500 && w.at <= to);
+      } catch {
+        return undefined;
+      }
+      if (!windows.length) return undefined;
+      const p99s = windows.map((w) => w.p99).sort((a, b) => a - b);
+      const most = (key) => Math.max(...windows.map((w) => w[key]));
+      return {
+        windows: windows.length,
+        elu: windows.reduce((n, w) => n + w.elu, 0) / windows.length,
+        p50: windows.map((w) => w.p50).sort((a, b) => a - b)[Math.floor(windows.length / 2)],
+        p99: p99s[Math.floor(p99s.length / 2)],
+        worstP99: p99s[p99s.length - 1],
+        max: most('max'),
+        gcMaxMs: most('gcMaxMs'),
+        gcMaxKind: windows.find((w) => w.gcMaxMs == most('gcMaxMs'))?.gcMaxKind,
+        gcShare: windows.reduce((n, w) => n + w.gcMs, 0) / (windows.length * 500),
+      };
+    },
+  };
+};
+
 /** How long the sink gets, after the load, to receive every accepted event from both destinations. */
 const DRAIN_MS = 60_000;
 
@@ -46,6 +98,27 @@ const cpuSeconds = (pid) => {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
     return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+};
+
+/** CPU seconds of a PostgreSQL server: its postmaster and every process it started (backends, writers). */
+const serverCpuSeconds = (dataDir) => {
+  try {
+    const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    let total = 0;
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      try {
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        // ppid is field 4 of stat(5); utime and stime 14 and 15.
+        if (Number(pid) == postmaster || Number(fields[1]) == postmaster)
+          total += (Number(fields[11]) + Number(fields[12])) / 100;
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    return total;
   } catch {
     return 0;
   }
@@ -178,18 +251,27 @@ const loadAndTrack = async (url) => {
 
 /** The floor on a fresh SQLite file. */
 const measureFloor = async (dir, round = 0) => {
+  const loop = probe(dir);
   const { child, url, lines } = await spawnUntil(
-    [join(import.meta.dirname, 'floor-server.mjs'), join(dir, `floor-${round}.sqlite`)],
+    [
+      ...loop.args,
+      join(import.meta.dirname, 'floor-server.mjs'),
+      join(dir, `floor-${round}.sqlite`),
+    ],
     (line) => line.startsWith('{"url"') && JSON.parse(line).url,
+    { env: { ...process.env, ...loop.env } },
   );
   let stored;
   lines.on('line', (line) => line.startsWith('{"stored"') && (stored = JSON.parse(line).stored));
   try {
     const cpuBefore = cpuSeconds(child.pid);
+    const loadStarted = Date.now();
     const { acceptedIds, ...row } = await loadAndTrack(url);
     const cpu = cpuSeconds(child.pid) - cpuBefore;
+    await sleep(LOOP ? 600 : 0);
     await stopChild(child);
     return {
+      loop: loop.read(loadStarted, Date.now() - 600),
       target: 'floor (node:http + JSON.parse + SQLite WAL)',
       store: 'sqlite',
       ...row,
@@ -203,7 +285,7 @@ const measureFloor = async (dir, round = 0) => {
 };
 
 /** The relay CLI on `store` (a file or a postgres:// URL), delivering to the sink's two webhooks. */
-const measureRelay = async (dir, store, label, env = {}) => {
+const measureRelay = async (dir, store, label, env = {}, pg = undefined) => {
   const sink = await startSink();
   const config = join(dir, `relay-${label}.json`);
   writeFileSync(
@@ -221,10 +303,12 @@ const measureRelay = async (dir, store, label, env = {}) => {
     }),
   );
   let child;
+  const loop = probe(dir);
   try {
     const started = await spawnUntil(
       [
         ...RELAY_NODE_ARGS,
+        ...loop.args,
         CLI,
         'serve',
         '--config',
@@ -237,13 +321,17 @@ const measureRelay = async (dir, store, label, env = {}) => {
         store,
       ],
       (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1],
-      { env: { ...process.env, ...env } },
+      { env: { ...process.env, ...env, ...loop.env } },
     );
     child = started.child;
     const cpuBefore = cpuSeconds(child.pid);
+    const serverBefore = pg ? serverCpuSeconds(pg.data) : 0;
+    const loadStarted = Date.now();
     const { acceptedIds, ...row } = await loadAndTrack(started.url);
     // Delivery keeps running after the load: wait, bounded, until both destinations hold every accepted event.
     const loadEnded = Date.now();
+    if (LOOP) await sleep(600);
+    const loopFigures = loop.read(loadStarted, loadEnded);
     const missing = () =>
       [...acceptedIds].filter((id) => !sink.arrived.a.has(id) || !sink.arrived.b.has(id)).length;
     while (
@@ -255,8 +343,13 @@ const measureRelay = async (dir, store, label, env = {}) => {
       await sleep(250);
     // Ingest and delivery both: the relay's CPU from the start of the load until the sink had every event.
     const cpu = cpuSeconds(child.pid) - cpuBefore;
+    const serverCpu = pg ? serverCpuSeconds(pg.data) - serverBefore : 0;
     return {
       cpuUsPerEvent: acceptedIds.size ? (cpu * 1e6) / acceptedIds.size : undefined,
+      // PostgreSQL's own CPU over the same time (the relay's column does not include it).
+      ...(pg && acceptedIds.size
+        ? { serverCpuUsPerEvent: (serverCpu * 1e6) / acceptedIds.size }
+        : {}),
       target: `tracklet-relay (${label}, 2 webhooks delivering)`,
       store: label,
       ...row,
@@ -265,6 +358,7 @@ const measureRelay = async (dir, store, label, env = {}) => {
       arrivedB: sink.arrived.b.size,
       lost: missing(),
       drainedMs: Date.now() - loadEnded,
+      loop: loopFigures,
     };
   } finally {
     if (child) await stopChild(child);
@@ -322,7 +416,7 @@ const startPostgres = async () => {
       '-w',
       'start',
     ]);
-    return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, destroy };
+    return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, data, destroy };
   } catch (error) {
     destroy();
     throw error;
@@ -341,7 +435,7 @@ const compareRound = async (dir, round, pg, rows, attempt, suffix) => {
   );
   if (pg)
     await attempt(rows, `relay on PostgreSQL [${mark}]` + suffix, async () =>
-      marked(await measureRelay(dir, pg.url, 'PostgreSQL', COMPARE)),
+      marked(await measureRelay(dir, pg.url, 'PostgreSQL', COMPARE, pg)),
     );
 };
 
@@ -356,8 +450,17 @@ export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
       rows.push(row);
       log(
         `bench: ${name}: ${Math.round(row.eventsPerSecond)} events/s, p99 ${row.p99} ms` +
+          `, ${Math.round(row.cpuUsPerEvent ?? 0)} µs CPU/event` +
+          (row.serverCpuUsPerEvent != null
+            ? ` + PostgreSQL ${Math.round(row.serverCpuUsPerEvent)} µs`
+            : '') +
           (row.lost != null
             ? `, ${row.lost} of ${row.accepted} accepted events missing at the sink`
+            : '') +
+          (row.loop
+            ? `; loop delay p50 ${row.loop.p50} / p99 ${row.loop.p99} (worst window ${row.loop.worstP99})` +
+              ` / max ${row.loop.max} ms, ELU ${row.loop.elu.toFixed(2)}, GC ${(row.loop.gcShare * 100).toFixed(1)} %` +
+              ` (longest ${row.loop.gcMaxMs} ms, ${row.loop.gcMaxKind})`
             : ''),
       );
     } catch (error) {
@@ -384,7 +487,7 @@ export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
       );
       if (pg)
         await attempt(rows, 'relay on PostgreSQL' + suffix, () =>
-          measureRelay(dir, pg.url, 'PostgreSQL'),
+          measureRelay(dir, pg.url, 'PostgreSQL', {}, pg),
         );
       if (Object.keys(COMPARE).length) await compareRound(dir, round, pg, rows, attempt, suffix);
       const floor = rows.find((r) => r.target.startsWith('floor'));

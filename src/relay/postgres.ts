@@ -93,6 +93,13 @@ CREATE UNIQUE INDEX deliveries_event_destination ON deliveries (site, event_id, 
 ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_destination_site_event_id_key;
 DROP INDEX IF EXISTS deliveries_event;`,
   },
+  {
+    version: 6,
+    name: 'no index on the events by insertion order',
+    // Only the admin's newest-events list read it: that list now reads events_received (by time,
+    // insertion order among equal times), and each event stored writes one index entry fewer.
+    sql: `DROP INDEX IF EXISTS events_seq;`,
+  },
 ];
 
 /** Held while one relay prunes: the others skip that round instead of deleting the same rows. */
@@ -690,7 +697,8 @@ export async function openPostgresStore(
 
     async events(limit = 1000) {
       const { rows } = await query(
-        'SELECT data FROM (SELECT data, seq FROM events ORDER BY seq DESC LIMIT $1) newest ORDER BY seq',
+        'SELECT data FROM (SELECT data, received_at, seq FROM events ORDER BY received_at DESC, ' +
+          'seq DESC LIMIT $1) newest ORDER BY received_at, seq',
         [limit],
       );
       return rows.map((r) => r.data);

@@ -9,6 +9,7 @@ import {
   type Store,
   type StoredEvent,
 } from './store';
+import { checkpointer } from './checkpoint';
 import { storedJson } from './json-once';
 import {
   DELIVERY_COLUMNS,
@@ -219,6 +220,9 @@ const statements = (db: Database.Database) => {
   };
 };
 
+/** Bodies stored before the checkpoint thread (checkpoint.ts) starts. */
+export const CHECKPOINT_THREAD_AFTER = 64;
+
 /** The most writes (bodies, settles) one group commit's transaction holds. */
 export const GROUP_MAX = 32;
 
@@ -237,7 +241,7 @@ export const groupCommit = (db: Database.Database) => {
   };
   let pending: Pending[] = [];
   const alone = db.transaction((write: () => unknown) => write());
-  const writeGroup = db.transaction((group: Pending[]) =>
+  const inTransaction = db.transaction((group: Pending[]) =>
     group.map((p) => {
       try {
         return { value: alone(p.write) };
@@ -246,6 +250,20 @@ export const groupCommit = (db: Database.Database) => {
       }
     }),
   );
+  // Each write's savepoint keeps the pages it changes until the commit, to undo that write alone. By
+  // default past 64 KiB (a body or two) they go to a temporary file, opened, written and deleted in
+  // every group: kept in memory instead for the group's transaction, which GROUP_MAX bounds. The
+  // rest of the connection (admin reads that sort large tables) keeps SQLite's default.
+  const memory = db.prepare('PRAGMA temp_store = MEMORY');
+  const fallback = db.prepare('PRAGMA temp_store = DEFAULT');
+  const writeGroup = (group: Pending[]) => {
+    memory.run();
+    try {
+      return inTransaction(group);
+    } finally {
+      fallback.run();
+    }
+  };
   const commitPending = () => {
     // At most GROUP_MAX writes per transaction: the rest follow in a later turn, so a burst of
     // bodies never holds the event loop (and every request queued behind it) for one long commit.
@@ -424,6 +442,12 @@ export function openSqliteStore(path = ':memory:'): Store {
   };
 
   const { grouped, commitPending, pendingWrites } = groupCommit(db);
+  // Checkpoints leave the event loop once the file sees steady writes (a few bodies do not start a thread).
+  const checkpoints = checkpointer(db, path);
+  let bodies = 0;
+  const steady = () => {
+    if (++bodies == CHECKPOINT_THREAD_AFTER) checkpoints.start();
+  };
   const enqueueOne = db.prepare(
     'INSERT OR IGNORE INTO deliveries (destination, event, next_at, updated_at) ' +
       'SELECT ?, seq, ?, ? FROM events WHERE site = ? AND id = ?',
@@ -469,6 +493,7 @@ export function openSqliteStore(path = ':memory:'): Store {
 
   return {
     insertEvents(events, route, options) {
+      steady();
       return grouped<InsertResult>(() => insertOne(events, route, options?.leaseUntil ?? 0));
     },
     async enqueue(destination, events, now) {
@@ -604,6 +629,7 @@ export function openSqliteStore(path = ':memory:'): Store {
       return db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
     },
     async close() {
+      await checkpoints.close();
       while (pendingWrites()) commitPending();
       if (db.open) db.close();
     },
