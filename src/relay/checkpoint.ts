@@ -4,10 +4,10 @@
  * and syncs it, on the event loop: under the bench load one group commit in about 15 took 40–60 ms
  * instead of 13, and every request waiting for it took that long too (docs/relay-throughput.md).
  * Here a thread with a connection of its own runs PASSIVE checkpoints (they neither wait for nor
- * block the writer) a few times a second, and the store's connection no longer checkpoints while the
- * thread runs. Durability is the WAL's, as before: a checkpoint only moves committed pages into the
- * database file. If the thread cannot start (no `better-sqlite3` it can load) or dies, the store's
- * connection checkpoints by itself again, as before.
+ * block the writer) a few times a second, and the store's connection checkpoints only past a far
+ * larger WAL ({@link WAL_BACKSTOP_PAGES}) while the thread runs. Durability is the WAL's, as before:
+ * a checkpoint only moves committed pages into the database file. If the thread cannot start (no
+ * `better-sqlite3` it can load) or dies, the store's connection checkpoints as it did before.
  */
 import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
@@ -16,6 +16,15 @@ import { Worker } from 'node:worker_threads';
 
 /** How often the thread checkpoints; each copies what was committed since the last one. */
 export const CHECKPOINT_EVERY_MS = 200;
+
+/**
+ * WAL pages at which the store's connection still checkpoints while the thread runs (SQLite's
+ * default is 1,000). Needed: a passive checkpoint that overlaps a commit never finds the whole WAL
+ * copied, so under steady writes the WAL would never start over and would grow without bound (800 MB
+ * in 35 s of the bench load). The writer's own checkpoint, with no commit beside it, completes (the
+ * thread has already copied most pages, so it is short) and the WAL starts over: about 40 MB at most.
+ */
+export const WAL_BACKSTOP_PAGES = 10_000;
 
 /** The thread: its own connection, a PASSIVE checkpoint on a timer, closed when asked. */
 const THREAD = `
@@ -55,7 +64,7 @@ export interface Checkpointer {
 export const checkpointer = (
   db: Database.Database,
   path: string,
-  options: { everyMs?: number; log?: (line: string) => void } = {},
+  options: { everyMs?: number; backstopPages?: number; log?: (line: string) => void } = {},
 ): Checkpointer => {
   let thread: Worker | undefined;
   let ready = false;
@@ -82,7 +91,7 @@ export const checkpointer = (
       exited = new Promise((done) => thread!.once('exit', () => done()));
       thread.on('message', (message) => {
         if (message != 'ready' || !db.open) return;
-        db.pragma('wal_autocheckpoint = 0');
+        db.pragma(`wal_autocheckpoint = ${options.backstopPages ?? WAL_BACKSTOP_PAGES}`);
         ready = true;
       });
       thread.on('error', (error) => {
