@@ -1,5 +1,5 @@
 import type { Capture, Config, Context, EventFields, Hooks } from './core/contract';
-import type { CustomEvent, Properties, TrackletEvent } from './types';
+import type { Properties, TrackletEvent } from './types';
 import { attributionOf, campaignKey, campaignParams } from './core/attribution';
 import { eventId } from './core/id';
 import {
@@ -219,10 +219,23 @@ export const createTracker = (config: Config): Tracker => {
   const tracker: Tracker = {
     track: (name, properties) => {
       if (!nonEmpty(name)) return warn('track() needs an event name, got', name);
-      const event = stamp() as CustomEvent;
-      event.type = 'event';
-      event.name = name;
-      event.properties = sanitize(properties);
+      const task = here;
+      // The task's later events without a user id or attribution waiting (most calls): one literal in
+      // the wire order, of one shape, with no call to stamp() and no property added afterwards.
+      const event =
+        task?.[4] === '' && !task[2]!.pending
+          ? {
+              id: eventId(),
+              timestamp: Date.now(),
+              anonymousId: task[3]!,
+              sessionId: task[2]!.id,
+              url: task[0],
+              path: task[1],
+              type: 'event' as const,
+              name,
+              properties: sanitize(properties),
+            }
+          : stamp({ type: 'event', name, properties: sanitize(properties) });
       waiting.push(event);
       // A beforeSend (the page's, or a capture's in front of it) sees each event as it is tracked.
       if (config.beforeSend) pass();
