@@ -10,8 +10,8 @@ export const randomId = (): string => {
   return id;
 };
 
-/** This page's prefix of event ids: 12 random characters (72 bits). */
-let page = '';
+/** This page's prefix of event ids: 12 random characters (72 bits), drawn as the file loads. */
+const page = randomId().slice(9);
 let count = 1e8;
 
 /**
@@ -19,4 +19,4 @@ let count = 1e8;
  * 100000000). Cheaper than a random id per event (this runs on every call; a decimal number is made
  * into text without a runtime call, unlike base 36), and as unique: no two pages share a prefix.
  */
-export const eventId = (): string => (page ||= randomId().slice(9)) + count++;
+export const eventId = (): string => page + count++;
