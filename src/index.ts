@@ -47,19 +47,17 @@ const pending: [Method, unknown[]][] = [];
  * A public method: forwards the call to the tracker, or keeps it until `init()` when there is none
  * yet. Never throws into the page (one layer, as `safe()` would wrap it: this runs on every call).
  */
-const forward = <K extends Method>(method: K) => {
-  /** The tracker's method, looked up once (every method is an arrow function: no `this`). */
-  let fn: ((...a: unknown[]) => ReturnType<Tracker[K]>) | undefined;
+const forward =
+  <K extends Method>(method: K) =>
   // Two fixed arguments (no method takes more): no rest array or spread call per call.
-  return (a?: unknown, b?: unknown): ReturnType<Tracker[K]> | undefined => {
+  (a?: unknown, b?: unknown): ReturnType<Tracker[K]> | undefined => {
     try {
-      if ((fn ||= tracker?.[method] as typeof fn)) return fn!(a, b);
+      if (tracker) return (tracker[method] as (...a: unknown[]) => ReturnType<Tracker[K]>)(a, b);
       if (!started && pending.length < 100) pending.push([method, [a, b]]);
     } catch (error) {
       failed(error);
     }
   };
-};
 
 /** @internal Starts the tracker once; `fromTag` when the options are a script tag's attribute strings. */
 export const start = safe((options: TrackletOptions, fromTag: boolean): boolean => {

@@ -128,7 +128,8 @@ export const createTracker = (config: Config): Tracker => {
   };
 
   const page = (properties?: Properties, force?: boolean) => {
-    const url = spa == 'hash' ? whereNow()[0] : whereNow()[0].replace(/#.*/, '');
+    // Without the fragment, but in hash mode (replacing '' by '' changes nothing).
+    const url = whereNow()[0].replace(spa == 'hash' ? '' : /#.*/, '');
     if (url == lastPage && !force) return;
     fire('page');
     const event = emit({
