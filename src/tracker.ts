@@ -1,5 +1,5 @@
 import type { Capture, Config, Context, EventFields, Hooks } from './core/contract';
-import type { CustomEvent, Properties, TrackletEvent } from './types';
+import type { Properties, TrackletEvent } from './types';
 import { attributionOf, campaignKey, campaignParams } from './core/attribution';
 import { eventId } from './core/id';
 import {
@@ -33,9 +33,6 @@ export interface Tracker {
   /** Stops the captures, removes the tracker's listeners and timers, and queues nothing more (TEARDOWN builds). */
   stop?(): void;
 }
-
-/** A non-empty string: what event names and user ids must be. */
-const nonEmpty = (value: unknown): value is string => typeof value == 'string' && !!value;
 
 /** Starts a tracker with a validated config: captures first, then the hide-time flush. */
 export const createTracker = (config: Config): Tracker => {
@@ -84,7 +81,7 @@ export const createTracker = (config: Config): Tracker => {
     return current;
   };
 
-  const stamp = (fields?: EventFields): TrackletEvent => {
+  const stamp = (fields: EventFields): TrackletEvent => {
     // An event of this task, stamped with its time, ids and place (one object, built in the wire
     // order), then its `fields` (track() sets its three itself: `Object.assign` is a runtime call).
     const now = Date.now();
@@ -101,7 +98,7 @@ export const createTracker = (config: Config): Tracker => {
     if (user) event.userId = user;
     event.url = task[0];
     event.path = task[1];
-    if (fields) Object.assign(event, fields);
+    Object.assign(event, fields);
     // Only a session's first event carries attribution: the others skip the call.
     if (current.pending) event.attribution = takeAttribution(current);
     return event;
@@ -131,7 +128,8 @@ export const createTracker = (config: Config): Tracker => {
   };
 
   const page = (properties?: Properties, force?: boolean) => {
-    const url = spa == 'hash' ? whereNow()[0] : whereNow()[0].replace(/#.*/, '');
+    // Without the fragment, but in hash mode (replacing '' by '' changes nothing).
+    const url = whereNow()[0].replace(spa == 'hash' ? '' : /#.*/, '');
     if (url == lastPage && !force) return;
     fire('page');
     const event = emit({
@@ -218,11 +216,27 @@ export const createTracker = (config: Config): Tracker => {
 
   const tracker: Tracker = {
     track: (name, properties) => {
-      if (!nonEmpty(name)) return warn('track() needs an event name, got', name);
-      const event = stamp() as CustomEvent;
-      event.type = 'event';
-      event.name = name;
-      event.properties = sanitize(properties);
+      // Event names and user ids are non-empty strings.
+      if (typeof name != 'string' || !name) return warn('track() needs an event name, got', name);
+      const task = here;
+      // The task's later events without a user id (most calls): one literal in the wire order, of one
+      // shape, with no call to stamp() and no property added afterwards. The task's reading is
+      // complete (`task[4]` is set last) and its session's attribution taken (by the stamp() that
+      // read it, which takes it before it returns): only a session's first event carries it.
+      const event =
+        task?.[4] === ''
+          ? {
+              id: eventId(),
+              timestamp: Date.now(),
+              anonymousId: task[3]!,
+              sessionId: task[2]!.id,
+              url: task[0],
+              path: task[1],
+              type: 'event' as const,
+              name,
+              properties: sanitize(properties),
+            }
+          : stamp({ type: 'event', name, properties: sanitize(properties) });
       waiting.push(event);
       // A beforeSend (the page's, or a capture's in front of it) sees each event as it is tracked.
       if (config.beforeSend) pass();
@@ -230,7 +244,7 @@ export const createTracker = (config: Config): Tracker => {
     },
     page: (properties) => page(sanitize(properties), true),
     identify: (id, traits) => {
-      if (!nonEmpty(id)) return warn('identify() needs a user id, got', id);
+      if (typeof id != 'string' || !id) return warn('identify() needs a user id, got', id);
       setUserId(id);
       here = undefined;
       emit({ type: 'identify', userId: id, traits: sanitize(traits) });

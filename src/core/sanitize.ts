@@ -31,12 +31,6 @@ export const MAX_STRING = 1000;
 /** Keys that reach an object's prototype in careless collector code. */
 const FORBIDDEN = ['__proto__', 'constructor', 'prototype'];
 
-/** A value kept as it is: a string of at most MAX_STRING characters, a finite number, a boolean, null. */
-const plain = (value: unknown, type: string): boolean =>
-  type == 'string'
-    ? (value as string).length <= MAX_STRING
-    : type == 'boolean' || value === null || (type == 'number' && isFinite(value as number));
-
 /**
  * Turns one value into a JSON value by the documented rules, noting in `problems` the key of each
  * value repaired or dropped. Returns undefined to drop. `ancestors` are the objects above (cycles).
@@ -44,7 +38,16 @@ const plain = (value: unknown, type: string): boolean =>
  */
 const clean = (value: any, key: string, problems: string[], ancestors: object[]): any => {
   const type = typeof value;
-  if (plain(value, type)) return value;
+  // Kept as it is: a string of at most MAX_STRING characters, a finite number (`x - x` is 0 for
+  // those only), a boolean, null. Written out, as in sanitize(), where it runs on every call.
+  if (
+    type == 'string'
+      ? value.length <= MAX_STRING
+      : type == 'number'
+        ? value - value === 0
+        : type == 'boolean' || value === null
+  )
+    return value;
   if (value instanceof Date) return isNaN(value as never) ? null : value.toISOString();
   let result: any;
   if (type == 'object' && !ancestors.includes(value) && ancestors.length <= MAX_DEPTH) {
@@ -83,15 +86,24 @@ const clean = (value: any, key: string, problems: string[], ancestors: object[])
 export const sanitize = (properties: unknown): Properties | undefined => {
   // The usual properties, a few keys of short strings, numbers and booleans, are copied as they are.
   if (properties?.constructor == Object) {
-    const copy: Properties = {};
-    const names = Object.keys(properties);
-    // An index, not for…of: the first calls of a page run unoptimised, where an array iterator costs.
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i];
-      const value = (properties as Properties)[name];
-      if (i >= MAX_KEYS || FORBIDDEN.includes(name) || !plain(value, typeof value))
+    // One copy by spread (a single step, in key order), then checked by for…in (no key list); the
+    // copy is plain, so for…in walks its own keys.
+    const copy: Properties = { ...(properties as Properties) };
+    let i = 0;
+    for (const name in copy) {
+      const value = copy[name];
+      const type = typeof value;
+      // The values clean() keeps as they are, tested without a call per value.
+      if (
+        i++ >= MAX_KEYS ||
+        FORBIDDEN.includes(name) ||
+        !(type == 'string'
+          ? (value as string).length <= MAX_STRING
+          : type == 'number'
+            ? (value as number) - (value as number) === 0
+            : type == 'boolean' || value === null)
+      )
         return sanitizeAll(properties);
-      copy[name] = value;
     }
     return copy;
   }
