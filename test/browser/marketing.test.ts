@@ -23,7 +23,14 @@ afterAll(async () => {
   await shop?.close();
   await checkout?.close();
 });
-beforeEach(() => {
+beforeEach(async () => {
+  // A page the previous test closed may still deliver its last beacon (engagement, vitals): wait
+  // until nothing arrived for 250 ms (at most 3 s), so that it is not counted in this test.
+  const count = () => shop.received.length + checkout.received.length;
+  for (let tries = 0, before = -1; tries < 12 && before != count(); tries++) {
+    before = count();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   shop.clear();
   checkout.clear();
 });
