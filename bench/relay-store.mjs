@@ -8,39 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { storedBenchEvent } from './lib/bench-event.mjs';
 
 const TURNS = 1500;
 const BODIES = 4;
 const BATCH = 20;
 const roots = [resolve(import.meta.dirname, '..'), ...process.argv.slice(2).map((p) => resolve(p))];
-
-/** A realistic custom event as the relay stores it; unique by id. */
-let sequence = 0;
-const runId = Math.random().toString(36).slice(2, 8);
-const stored = (now) => {
-  const n = ++sequence;
-  return {
-    site: 'shop',
-    receivedAt: now,
-    time: now,
-    skewMs: 3,
-    ip: '127.0.0.1',
-    userAgent: 'Mozilla/5.0 (X11; Linux x86_64) bench',
-    bot: false,
-    origin: 'https://shop.example',
-    event: {
-      type: 'event',
-      name: 'add_to_cart',
-      properties: { sku: 'SKU-' + (n % 997), price: 19.9, currency: 'EUR' },
-      id: `${runId}-${n}`,
-      timestamp: now,
-      anonymousId: 'anon-' + (n % 5000),
-      sessionId: 'sess-' + (n % 1000),
-      url: 'https://shop.example/products/42?ref=home',
-      path: '/products/42',
-    },
-  };
-};
 
 /** CPU µs per event of one store over TURNS turns. */
 const measure = async (root, dir) => {
@@ -48,13 +21,12 @@ const measure = async (root, dir) => {
   const store = openSqliteStore(join(dir, `store-${Math.random().toString(36).slice(2)}.sqlite`));
   const route = () => ['shop/a', 'shop/b'];
   const before = process.cpuUsage();
-  const first = sequence;
   let held = [];
   for (let turn = 0; turn < TURNS; turn++) {
     const now = Date.now();
     const bodies = Array.from({ length: BODIES }, () =>
       store.insertEvents(
-        Array.from({ length: BATCH }, () => stored(now)),
+        Array.from({ length: BATCH }, () => storedBenchEvent(now)),
         route,
         { leaseUntil: now + 30_000 },
       ),
@@ -64,7 +36,7 @@ const measure = async (root, dir) => {
   }
   const cpu = process.cpuUsage(before);
   await store.close();
-  return (cpu.user + cpu.system) / (sequence - first);
+  return (cpu.user + cpu.system) / (TURNS * BODIES * BATCH);
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'tracklet-bench-store-'));

@@ -10,38 +10,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { storedBenchEvent } from './lib/bench-event.mjs';
 
 const TURNS = Math.min(10_000, Number(process.argv[2]) || 450);
 const root = resolve(import.meta.dirname, '..');
 const { openSqliteStore } = await import(pathToFileURL(join(root, 'dist/relay/index.js')).href);
-
-let sequence = 0;
-const runId = Math.random().toString(36).slice(2, 8);
-/** A realistic custom event as the relay stores it; unique by id. */
-const stored = (now) => {
-  const n = ++sequence;
-  return {
-    site: 'shop',
-    receivedAt: now,
-    time: now,
-    skewMs: 3,
-    ip: '127.0.0.1',
-    userAgent: 'Mozilla/5.0 (X11; Linux x86_64) bench',
-    bot: false,
-    origin: 'https://shop.example',
-    event: {
-      type: 'event',
-      name: 'add_to_cart',
-      properties: { sku: 'SKU-' + (n % 997), price: 19.9, currency: 'EUR' },
-      id: `${runId}-${n}`,
-      timestamp: now,
-      anonymousId: 'anon-' + (n % 5000),
-      sessionId: 'sess-' + (n % 1000),
-      url: 'https://shop.example/products/42?ref=home',
-      path: '/products/42',
-    },
-  };
-};
 
 /** The event-loop thread's CPU time and run-queue wait so far, in ms (Linux schedstat; zeros elsewhere). */
 const schedstat = () => {
@@ -68,7 +41,7 @@ try {
     const t0 = performance.now();
     const bodies = Array.from({ length: 10 }, () =>
       store.insertEvents(
-        Array.from({ length: 20 }, () => stored(now)),
+        Array.from({ length: 20 }, () => storedBenchEvent(now)),
         route,
         { leaseUntil: now + 30_000 },
       ),

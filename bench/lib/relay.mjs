@@ -20,6 +20,7 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { benchEvent } from './bench-event.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/relay/cli.js');
@@ -125,24 +126,6 @@ const serverCpuSeconds = (dataDir) => {
 };
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
-const runId = Math.random().toString(36).slice(2, 8);
-let sequence = 0;
-
-/** A realistic custom event, as the script tag sends it; unique by id so no dedupe short-cuts it. */
-const event = (now) => {
-  const n = ++sequence;
-  return {
-    type: 'event',
-    name: 'add_to_cart',
-    properties: { sku: 'SKU-' + (n % 997), price: 19.9, currency: 'EUR' },
-    id: `${runId}-${n}`,
-    timestamp: now,
-    anonymousId: 'anon-' + (n % 5000),
-    sessionId: 'sess-' + (n % 1000),
-    url: 'https://shop.example/products/42?ref=home',
-    path: '/products/42',
-  };
-};
 
 /** Figures of one autocannon run: events/s counts only 2xx answers. */
 const figures = (result) => ({
@@ -236,7 +219,7 @@ const loadAndTrack = async (url) => {
       {
         setupRequest: (request, context) => {
           const now = Date.now();
-          const events = Array.from({ length: BATCH }, () => event(now));
+          const events = Array.from({ length: BATCH }, () => benchEvent(now));
           context.ids = events.map((e) => e.id);
           return { ...request, body: JSON.stringify({ v: 1, site: 'shop', sentAt: now, events }) };
         },
