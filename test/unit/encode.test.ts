@@ -5,7 +5,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/config';
 import { DICTIONARY } from '../../src/core/dictionary';
-import { gzip, installEncoder, zip } from '../../src/core/encode';
+import { gzip, installEncoder, zip, ZIP_MAX } from '../../src/core/encode';
 import { createOutbox } from '../../src/core/outbox';
 import type { TrackletEvent } from '../../src/types';
 
@@ -77,6 +77,20 @@ describe('gzip', () => {
     expect(await gzip('{"v":4}')).toBe('{"v":4}');
     vi.stubGlobal('CompressionStream', CompressionStream);
     expect(await gzip('{}')).toBe('{}');
+  });
+});
+
+describe('zip', () => {
+  it('compresses a body up to ZIP_MAX at once, and leaves a longer one as it is', () => {
+    let body = JSON.stringify({ v: 4, events: events(20) });
+    expect(body.length).toBeLessThan(ZIP_MAX);
+    const blob = zip(body) as Blob;
+    expect(blob).toBeInstanceOf(Blob);
+    expect(blob.type).toBe('text/plain');
+    expect(blob.size).toBeLessThan(body.length / 3);
+    for (let n = 20; body.length <= ZIP_MAX; n *= 2)
+      body = JSON.stringify({ v: 4, events: events(n) });
+    expect(zip(body)).toBe(body);
   });
 });
 
