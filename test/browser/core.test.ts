@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { html, launchBrowser, scriptTag, startServer, type TestServer } from './fixture';
+import {
+  html,
+  launchBrowser,
+  scriptTag,
+  startServer,
+  untilQuiet,
+  type TestServer,
+} from './fixture';
 
 let server: TestServer;
 let chromium: Awaited<ReturnType<typeof launchBrowser>>;
@@ -17,13 +24,7 @@ afterAll(async () => {
   await server?.close();
 });
 beforeEach(async () => {
-  // A page closed by the previous test may still be delivering its hide-time beacon (engagement,
-  // vitals): wait until nothing has arrived for 150 ms (at most 3 s), then forget it all.
-  let seen = -1;
-  for (let i = 0; i < 20 && seen != server.received.length; i++) {
-    seen = server.received.length;
-    await new Promise((done) => setTimeout(done, 150));
-  }
+  await untilQuiet(server);
   server.clear();
 });
 

@@ -183,6 +183,19 @@ export const startServer = async (): Promise<TestServer> => {
   return fixture;
 };
 
+/**
+ * Waits until none of `servers` received anything for 250 ms (at most 3 s). A page the previous test
+ * closed may still deliver its last beacon (engagement, vitals); a test's `beforeEach` waits for it
+ * before clearing, so that it is not counted in the next test.
+ */
+export const untilQuiet = async (...servers: TestServer[]): Promise<void> => {
+  const count = () => servers.reduce((sum, server) => sum + server.received.length, 0);
+  for (let tries = 0, before = -1; tries < 12 && before != count(); tries++) {
+    before = count();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+};
+
 /** Debian's Chromium, headless, with the flags this machine needs. */
 export const launchBrowser = async (): Promise<{
   browser: Browser;

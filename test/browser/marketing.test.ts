@@ -6,7 +6,14 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { TrackletEvent } from '../../src/types';
-import { html, launchBrowser, scriptTag, startServer, type TestServer } from './fixture';
+import {
+  html,
+  launchBrowser,
+  scriptTag,
+  startServer,
+  untilQuiet,
+  type TestServer,
+} from './fixture';
 
 let shop: TestServer;
 let checkout: TestServer;
@@ -24,13 +31,7 @@ afterAll(async () => {
   await checkout?.close();
 });
 beforeEach(async () => {
-  // A page the previous test closed may still deliver its last beacon (engagement, vitals): wait
-  // until nothing arrived for 250 ms (at most 3 s), so that it is not counted in this test.
-  const count = () => shop.received.length + checkout.received.length;
-  for (let tries = 0, before = -1; tries < 12 && before != count(); tries++) {
-    before = count();
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  await untilQuiet(shop, checkout);
   shop.clear();
   checkout.clear();
 });

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { html, launchBrowser, scriptTag, startServer, type TestServer } from './fixture';
+import {
+  html,
+  launchBrowser,
+  scriptTag,
+  startServer,
+  untilQuiet,
+  type TestServer,
+} from './fixture';
 
 let server: TestServer;
 let chromium: Awaited<ReturnType<typeof launchBrowser>>;
@@ -15,7 +22,10 @@ afterAll(async () => {
   await chromium?.close();
   await server?.close();
 });
-beforeEach(() => server.clear());
+beforeEach(async () => {
+  await untilQuiet(server);
+  server.clear();
+});
 
 const byType = (type: string) => server.events().filter((event) => event.type == type);
 
