@@ -4,7 +4,8 @@
 // BENCH_DELIVERY_REPS=n those of the slower delivery part (default 1), BENCH_ONLY=a,b
 // limits the browser part to those tracker ids, BENCH_RELAY_SECONDS=n the relay load (default 8),
 // BENCH_RELAY_ROUNDS=n the rounds of floor and relays (default 1; medians shown). The relay part alone:
-// bench/relay-floor.mjs.
+// bench/relay-floor.mjs. BENCH_STARTUP_REPS=n sets the traced loads per tracker for the start-up figures
+// (default 7: the browser repetitions, then start-up-only rounds); BENCH_SKIP_RELAY=1 skips the relay part.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -54,14 +55,18 @@ const browser = skipBrowser
   ? undefined
   : await measureBrowser({
       reps: Number(process.env.BENCH_REPS) || 3,
+      startupReps: Number(process.env.BENCH_STARTUP_REPS) || 7,
       deliveryReps: Number(process.env.BENCH_DELIVERY_REPS) || 1,
       roundsUntil: started + ROUNDS_BUDGET_MS,
       only: process.env.BENCH_ONLY?.split(','),
       files,
     });
 const summaries = browser ? summarise(browser) : {};
-console.log('bench: relay against the floor');
-const relay = await measureRelayVsFloor();
+const skipRelay = Boolean(process.env.BENCH_SKIP_RELAY);
+if (!skipRelay) console.log('bench: relay against the floor');
+const relay = skipRelay
+  ? { unavailable: 'skipped (BENCH_SKIP_RELAY)' }
+  : await measureRelayVsFloor();
 
 const notes = [
   'Peers are the npm packages pinned in package.json, each bundled for a minimal equivalent ' +

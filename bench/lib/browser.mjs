@@ -192,6 +192,47 @@ const oneTask = (page, n, name) =>
   );
 
 /**
+ * A traced load of the tracker's page at the throttle, in the fresh page `opened`: the start-up
+ * figures (trace), blocking time and long tasks, and the script time until load (CDP metrics).
+ */
+const tracedLoad = async (browser, server, tracker, opened) => {
+  const run = {};
+  await browser.startTracing(opened.page, { categories: TRACE_CATEGORIES });
+  let trace;
+  try {
+    await opened.page.goto(`${server.origin}/p/${tracker.id}`, { waitUntil: 'load' });
+    // Time for what a tracker defers past the load event (timers, idle callbacks, later files) to run and count.
+    run.files = await quiet(server, tracker, { min: 1000 });
+  } finally {
+    trace = await browser.stopTracing();
+  }
+  Object.assign(
+    run,
+    startupFromTrace(JSON.parse(trace.toString('utf8')).traceEvents, tracker, server.origin),
+  );
+  const loaded = await opened.metrics();
+  return Object.assign(
+    run,
+    await opened.page.evaluate(() => ({
+      tbt: window.__lt.reduce((sum, d) => sum + Math.max(0, d - 50), 0),
+      longTasks: window.__lt.length,
+    })),
+    { loadScript: loaded.script, blocked: opened.blocked.length },
+  );
+};
+
+/** A start-up-only run: the traced load alone, in a fresh page (cheap, so the start-up figure gets more). */
+const startupRun = async (browser, server, tracker) => {
+  server.clear();
+  const opened = await openPage(browser, server);
+  try {
+    return await tracedLoad(browser, server, tracker, opened);
+  } finally {
+    await opened.context.close();
+  }
+};
+
+/**
  * One run of one tracker, in three fresh pages: a traced load at the throttle (start-up, then 1,000
  * track() calls in one task); a load without throttle (3,000 calls in one task); and, with
  * `delivery`, a load at the throttle for 1,000 calls in chunks followed by flush, until delivered or quiet.
@@ -199,31 +240,10 @@ const oneTask = (page, n, name) =>
 const mainThreadRun = async (browser, server, tracker, { delivery = true } = {}) => {
   server.clear();
   const began = Date.now();
-  const run = {};
+  let run = {};
   let opened = await openPage(browser, server);
   try {
-    await browser.startTracing(opened.page, { categories: TRACE_CATEGORIES });
-    let trace;
-    try {
-      await opened.page.goto(`${server.origin}/p/${tracker.id}`, { waitUntil: 'load' });
-      // Time for what a tracker defers past the load event (timers, idle callbacks, later files) to run and count.
-      run.files = await quiet(server, tracker, { min: 1000 });
-    } finally {
-      trace = await browser.stopTracing();
-    }
-    Object.assign(
-      run,
-      startupFromTrace(JSON.parse(trace.toString('utf8')).traceEvents, tracker, server.origin),
-    );
-    const loaded = await opened.metrics();
-    Object.assign(
-      run,
-      await opened.page.evaluate(() => ({
-        tbt: window.__lt.reduce((sum, d) => sum + Math.max(0, d - 50), 0),
-        longTasks: window.__lt.length,
-      })),
-      { loadScript: loaded.script, blocked: opened.blocked.length },
-    );
+    run = await tracedLoad(browser, server, tracker, opened);
     if (!tracker.tracks) return Object.assign(run, { wallMs: Date.now() - began });
     const task = await oneTask(opened.page, TASK_CALLS, 'bench_task');
     run.task = task.ms;
@@ -393,11 +413,13 @@ export const tagFiles = async () => {
 /**
  * Runs every tracker `reps` times, alternating (round-robin, order rotated each round) so that a
  * slow spell of the shared machine hits all of them alike; the slow delivery part (1,000 calls in
- * chunks, flush, wait for delivery) only in the first `deliveryReps` rounds; then the two scripted
- * visits each.
+ * chunks, flush, wait for delivery) only in the first `deliveryReps` rounds; then start-up-only
+ * rounds (a traced load each, alternating the same way) until each tracker has `startupReps` traced
+ * loads; then the two scripted visits each.
  */
 export const measureBrowser = async ({
   reps = 3,
+  startupReps = reps,
   deliveryReps = 1,
   roundsUntil = Infinity,
   only,
@@ -440,6 +462,13 @@ export const measureBrowser = async ({
         list.reduce((sum, t) => sum + (runs[t.id].at(-1).wallMs || 0), 0) +
         (rep + 1 < deliveryReps ? Date.now() - roundStart : 0);
     }
+    // The start-up figure moves most between loads and a traced load is cheap: more of them, so
+    // that its median is steadier. Their runs carry the start-up figures only.
+    let startups = done;
+    for (let rep = done; rep < startupReps && Date.now() < roundsUntil; rep++, startups++)
+      for (const tracker of list.map((_, i) => list[(i + rep) % list.length]))
+        runs[tracker.id].push(await startupRun(browser, server, tracker));
+    if (startups > done) log(`bench: ${startups - done} start-up-only rounds done`);
     for (const tracker of list) {
       visits[tracker.id] = await visit(browser, server, tracker);
       shortVisits[tracker.id] = await shortVisit(browser, server, tracker);
@@ -450,6 +479,7 @@ export const measureBrowser = async ({
       throttle: THROTTLE,
       events: EVENTS,
       reps: done,
+      startupReps: startups,
       deliveryReps: Math.min(deliveryReps, done),
       trackers: list.map(({ id, label, tracks, note, partial }) => ({
         id,

@@ -26,9 +26,10 @@ relay against a floor server on the same machine, writes \`bench/results/\` (res
 chart.png) and this page. It takes under 15 minutes on 2 cores and needs only \`/usr/bin/chromium\`
 (and PostgreSQL 15 binaries for the relay's PostgreSQL row); nothing leaves the machine.
 \`BENCH_REPS=5 npm run bench\` repeats the browser runs more often (default 3; the delivery of
-1,000 events runs once unless \`BENCH_DELIVERY_REPS\` says more). The peers' versions are
-pinned in package.json. Where a peer beats Tracklet, the run lists it below. \`node bench/page.mjs\`
-writes this page again from the stored results, without measuring. The latest run:
+1,000 events runs once unless \`BENCH_DELIVERY_REPS\` says more; the start-up figures get
+\`BENCH_STARTUP_REPS\` traced loads, default 7). The peers' versions are pinned in package.json.
+Where a peer beats Tracklet, the run lists it below. \`node bench/page.mjs\` writes this page
+again from the stored results, without measuring. The latest run:
 
 ![Tracklet and peers](../bench/results/chart.png)
 

@@ -266,7 +266,8 @@ export const markdown = (results) => {
     const startKeys = ['start', 'firstFile', 'after', 'tbt', 'longTasks', 'task', 'task3000'];
     out.push(
       `\n### Start-up and calls (Chromium ${browser.version}, CPU throttled ${browser.throttle}× ` +
-        `unless said, median of ${browser.reps} runs, trackers alternating)\n`,
+        `unless said, median of ${browser.reps} runs, start-up figures of ` +
+        `${browser.startupReps || browser.reps}, trackers alternating)\n`,
     );
     out.push(
       table(
