@@ -342,22 +342,16 @@ const MARK_DELIVERED = {
 };
 
 /**
- * Settles share statements: one statement at a time per process, carrying every settle that came
- * while the one before was in flight (or, when none was, those of one turn of the event loop):
- * batches of several destinations and lanes in one round trip and one commit. Two statements at
- * once would only wait for each other: both upsert the same `destination_log` rows, so the second
- * holds a pool connection, which ingest then waits for, until the first has committed. A failure
- * fails every caller of its statement; their deliveries stay leased and are sent again when the
- * lease runs out.
+ * Settles that arrive in one turn of the event loop (batches of several destinations and lanes)
+ * share one statement: one round trip and one commit instead of one each. A failure fails every
+ * caller of the group; their deliveries stay leased and are sent again when the lease runs out.
  */
 const deliveredGroups = (run: (ids: number[], at: number[]) => Promise<unknown>) => {
   type Pending = { ids: number[]; now: number; resolve: () => void; reject: (e: unknown) => void };
   let pending: Pending[] = [];
-  let running = false;
   const flush = () => {
     const group = pending;
     pending = [];
-    running = true;
     const ids: number[] = [];
     const at: number[] = [];
     for (const p of group)
@@ -365,19 +359,14 @@ const deliveredGroups = (run: (ids: number[], at: number[]) => Promise<unknown>)
         ids.push(id);
         at.push(p.now);
       }
-    run(ids, at)
-      .then(
-        () => group.forEach((p) => p.resolve()),
-        (error) => group.forEach((p) => p.reject(error)),
-      )
-      .finally(() => {
-        running = false;
-        if (pending.length) flush();
-      });
+    run(ids, at).then(
+      () => group.forEach((p) => p.resolve()),
+      (error) => group.forEach((p) => p.reject(error)),
+    );
   };
   return (ids: number[], now: number) =>
     new Promise<void>((resolve, reject) => {
-      if (!pending.length && !running) setImmediate(flush);
+      if (!pending.length) setImmediate(flush);
       pending.push({ ids, now, resolve, reject });
     });
 };
