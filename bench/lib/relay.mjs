@@ -505,7 +505,8 @@ export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
             ? ` + PostgreSQL ${Math.round(row.serverCpuUsPerEvent)} µs`
             : '') +
           (row.lost != null
-            ? `, ${row.lost} of ${row.accepted} accepted events missing at the sink`
+            ? `, ${row.lost} of ${row.accepted} accepted events missing at the sink` +
+              ` (all there ${row.drainedMs} ms after the load)`
             : '') +
           (row.loop
             ? `; loop delay p50 ${row.loop.p50} / p99 ${row.loop.p99} (worst window ${row.loop.worstP99})` +
