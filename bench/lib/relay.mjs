@@ -44,6 +44,19 @@ const COMPARE = Object.fromEntries(
     .filter((pair) => pair.includes('='))
     .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
 );
+/**
+ * `BENCH_RELAY_COMPARE_CLI=path/to/dist/relay/cli.js`: the compare rows run this build of the relay
+ * (another checkout's, e.g. main's) instead of this one's, with BENCH_RELAY_COMPARE's environment if
+ * any: an A/B of two builds (schema versions included) within each round.
+ */
+const COMPARE_CLI = process.env.BENCH_RELAY_COMPARE_CLI
+  ? resolve(process.env.BENCH_RELAY_COMPARE_CLI)
+  : '';
+/**
+ * `BENCH_RELAY_STATEMENTS=1`: PostgreSQL loads pg_stat_statements, and each PostgreSQL row prints its
+ * most expensive statements (execution time and WAL per accepted event).
+ */
+const STATEMENTS = process.env.BENCH_RELAY_STATEMENTS == '1';
 /** Node flags for the relay process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under the load. */
 const RELAY_NODE_ARGS = (process.env.BENCH_RELAY_NODE_ARGS || '').split(/\s+/).filter(Boolean);
 /**
@@ -268,7 +281,9 @@ const measureFloor = async (dir, round = 0) => {
 };
 
 /** The relay CLI on `store` (a file or a postgres:// URL), delivering to the sink's two webhooks. */
-const measureRelay = async (dir, store, label, env = {}, pg = undefined) => {
+const measureRelay = async (dir, store, label, env = {}, pg = undefined, cli = CLI) => {
+  // Each PostgreSQL row starts from an empty database of its own, as each SQLite row from a new file.
+  if (pg) store = await pg.database();
   const sink = await startSink();
   const config = join(dir, `relay-${label}.json`);
   writeFileSync(
@@ -292,7 +307,7 @@ const measureRelay = async (dir, store, label, env = {}, pg = undefined) => {
       [
         ...RELAY_NODE_ARGS,
         ...loop.args,
-        CLI,
+        cli,
         'serve',
         '--config',
         config,
@@ -327,6 +342,7 @@ const measureRelay = async (dir, store, label, env = {}, pg = undefined) => {
     // Ingest and delivery both: the relay's CPU from the start of the load until the sink had every event.
     const cpu = cpuSeconds(child.pid) - cpuBefore;
     const serverCpu = pg ? serverCpuSeconds(pg.data) - serverBefore : 0;
+    const statements = pg && STATEMENTS ? await topStatements(store, acceptedIds.size) : undefined;
     return {
       cpuUsPerEvent: acceptedIds.size ? (cpu * 1e6) / acceptedIds.size : undefined,
       // PostgreSQL's own CPU over the same time (the relay's column does not include it).
@@ -342,6 +358,7 @@ const measureRelay = async (dir, store, label, env = {}, pg = undefined) => {
       lost: missing(),
       drainedMs: Date.now() - loadEnded,
       loop: loopFigures,
+      ...(statements ? { statements } : {}),
     };
   } finally {
     if (child) await stopChild(child);
@@ -358,6 +375,34 @@ const freePort = () =>
       server.close(() => done(port));
     });
   });
+
+/** Runs one statement on a new connection to `url`; its rows. */
+const sql = async (url, text, values = []) => {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+};
+
+/** The statements that took PostgreSQL longest in the database at `url`, per accepted event. */
+const topStatements = async (url, events) =>
+  (
+    await sql(
+      url,
+      `SELECT calls, total_exec_time, wal_bytes, regexp_replace(query, '\\s+', ' ', 'g') AS query
+       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+       ORDER BY total_exec_time DESC LIMIT 5`,
+    )
+  ).map((r) => ({
+    calls: Number(r.calls),
+    usPerEvent: (r.total_exec_time * 1000) / Math.max(1, events),
+    walPerEvent: Number(r.wal_bytes) / Math.max(1, events),
+    query: r.query.slice(0, 100),
+  }));
 
 /** A throwaway PostgreSQL 15 on 127.0.0.1 (as root, run as the postgres user); `undefined` without the binaries. */
 const startPostgres = async () => {
@@ -393,13 +438,24 @@ const startPostgres = async () => {
       '-D',
       data,
       '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1` +
+        (STATEMENTS ? ' -c shared_preload_libraries=pg_stat_statements' : ''),
       '-l',
       join(dir, 'log'),
       '-w',
       'start',
     ]);
-    return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, data, destroy };
+    const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    let databases = 0;
+    /** A new empty database on this server (pg_stat_statements there when asked): its URL. */
+    const database = async () => {
+      const name = `bench_${++databases}`;
+      await sql(url, `CREATE DATABASE ${name}`);
+      const at = url.replace(/\/postgres$/, '/' + name);
+      if (STATEMENTS) await sql(at, 'CREATE EXTENSION pg_stat_statements');
+      return at;
+    };
+    return { url, data, database, destroy };
   } catch (error) {
     destroy();
     throw error;
@@ -409,16 +465,27 @@ const startPostgres = async () => {
 /** Floor, relay on SQLite and relay on PostgreSQL, one after the other; `{ unavailable }` without a built relay. */
 /** The BENCH_RELAY_COMPARE rows of one round: the relay again with that environment. */
 const compareRound = async (dir, round, pg, rows, attempt, suffix) => {
-  const mark = Object.entries(COMPARE)
-    .map(([name, value]) => `${name}=${value}`)
-    .join(' ');
+  const mark = [
+    ...(COMPARE_CLI ? [COMPARE_CLI.replace(ROOT + '/', '')] : []),
+    ...Object.entries(COMPARE).map(([name, value]) => `${name}=${value}`),
+  ].join(' ');
+  const cli = COMPARE_CLI || CLI;
   const marked = (row) => ({ ...row, target: `${row.target} [${mark}]` });
   await attempt(rows, `relay on SQLite [${mark}]` + suffix, async () =>
-    marked(await measureRelay(dir, join(dir, `relay-${round}-b.sqlite`), 'SQLite', COMPARE)),
+    marked(
+      await measureRelay(
+        dir,
+        join(dir, `relay-${round}-b.sqlite`),
+        'SQLite',
+        COMPARE,
+        undefined,
+        cli,
+      ),
+    ),
   );
   if (pg)
     await attempt(rows, `relay on PostgreSQL [${mark}]` + suffix, async () =>
-      marked(await measureRelay(dir, pg.url, 'PostgreSQL', COMPARE, pg)),
+      marked(await measureRelay(dir, pg.url, 'PostgreSQL', COMPARE, pg, cli)),
     );
 };
 
@@ -438,12 +505,22 @@ export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
             ? ` + PostgreSQL ${Math.round(row.serverCpuUsPerEvent)} µs`
             : '') +
           (row.lost != null
-            ? `, ${row.lost} of ${row.accepted} accepted events missing at the sink`
+            ? `, ${row.lost} of ${row.accepted} accepted events missing at the sink` +
+              ` (all there ${row.drainedMs} ms after the load)`
             : '') +
           (row.loop
             ? `; loop delay p50 ${row.loop.p50} / p99 ${row.loop.p99} (worst window ${row.loop.worstP99})` +
               ` / max ${row.loop.max} ms, ELU ${row.loop.elu.toFixed(2)}, GC ${(row.loop.gcShare * 100).toFixed(1)} %` +
               ` (longest ${row.loop.gcMaxMs} ms, ${row.loop.gcMaxKind})`
+            : '') +
+          (row.statements
+            ? row.statements
+                .map(
+                  (s) =>
+                    `\n    ${s.usPerEvent.toFixed(1)} µs, ${Math.round(s.walPerEvent)} B WAL / event, ` +
+                    `${s.calls} calls: ${s.query}`,
+                )
+                .join('')
             : ''),
       );
     } catch (error) {
@@ -472,7 +549,8 @@ export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
         await attempt(rows, 'relay on PostgreSQL' + suffix, () =>
           measureRelay(dir, pg.url, 'PostgreSQL', {}, pg),
         );
-      if (Object.keys(COMPARE).length) await compareRound(dir, round, pg, rows, attempt, suffix);
+      if (Object.keys(COMPARE).length || COMPARE_CLI)
+        await compareRound(dir, round, pg, rows, attempt, suffix);
       const floor = rows.find((r) => r.target.startsWith('floor'));
       for (const row of rows)
         row.ratio = floor ? row.eventsPerSecond / floor.eventsPerSecond : undefined;

@@ -100,6 +100,21 @@ DROP INDEX IF EXISTS deliveries_event;`,
     // insertion order among equal times), and each event stored writes one index entry fewer.
     sql: `DROP INDEX IF EXISTS events_seq;`,
   },
+  {
+    version: 7,
+    name: 'keys compared bytewise; room on the queue pages for settled rows',
+    // Ids, sites and destination names are compared in their indexes for every event queued and
+    // settled: with the "C" collation a comparison is a memcmp instead of the database locale's
+    // strcoll (no ORDER BY of these columns is shown to anyone). The indexes on them are rebuilt
+    // once, the rows are not rewritten. A fillfactor leaves room on each deliveries page, so a
+    // settled row's new version mostly stays on its page (one page written, a smaller WAL record).
+    sql: `
+ALTER TABLE events ALTER COLUMN site TYPE TEXT COLLATE "C", ALTER COLUMN id TYPE TEXT COLLATE "C";
+ALTER TABLE deliveries ALTER COLUMN destination TYPE TEXT COLLATE "C",
+  ALTER COLUMN site TYPE TEXT COLLATE "C", ALTER COLUMN event_id TYPE TEXT COLLATE "C";
+ALTER TABLE deliveries SET (fillfactor = 70);
+ALTER TABLE destination_log ALTER COLUMN destination TYPE TEXT COLLATE "C";`,
+  },
 ];
 
 /** Held while one relay prunes: the others skip that round instead of deleting the same rows. */
@@ -150,12 +165,17 @@ const keyOf = (site: string, id: string) => `${site.length}:${site}${id}`;
  * for rows this statement inserted; a concurrent insert of the same key waits for the other to
  * commit, then skips. Deliveries queued with a lease (this process's worker sends them from
  * memory) come back too. Each event's columns are sent once: a delivery names its event by its
- * place in the group (`n`) and takes its site, id, time, IP and lease from it. Prepared once per
- * connection.
+ * place in the group (`n`) and takes its site, id, time, IP and lease from it.
+ *
+ * An event this statement inserted has no delivery yet (`enqueue` queues stored events only;
+ * retention and erasure delete an event's deliveries with it), and its destinations are distinct
+ * (`insertParameters`), so the deliveries are inserted without `ON CONFLICT`: a speculative
+ * insertion probes the unique index once more and writes one more WAL record per row. Should a
+ * delivery exist anyway (a row left by hand), the unique index refuses the statement and the group
+ * is written again with `onConflict`, which keeps the existing row.
  */
-const INSERT_EVENTS = {
-  name: 'tracklet-insert-events',
-  text: `WITH e AS (
+const insertEventsSql = (onConflict: string) =>
+  `WITH e AS (
            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[])
              WITH ORDINALITY AS e(site, id, at, ip, lease, n)
          ), ins AS (
@@ -167,14 +187,25 @@ const INSERT_EVENTS = {
            INSERT INTO deliveries (destination, site, event_id, next_at, updated_at, ip, lease_until)
            SELECT q.destination, e.site, e.id, e.at, e.at, e.ip, e.lease
            FROM unnest($7::int[], $8::text[]) AS q(n, destination)
-           JOIN e USING (n) JOIN ins ON ins.site = e.site AND ins.id = e.id
-           ON CONFLICT DO NOTHING
+           JOIN e USING (n) JOIN ins ON ins.site = e.site AND ins.id = e.id${onConflict}
            RETURNING id, destination, site, event_id, lease_until
          )
          SELECT site, id, NULL::bigint AS delivery, NULL::text AS destination FROM ins
          UNION ALL
-         SELECT site, event_id, id, destination FROM queued WHERE lease_until > 0`,
+         SELECT site, event_id, id, destination FROM queued WHERE lease_until > 0`;
+
+/** Prepared once per connection, each. */
+const INSERT_EVENTS = { name: 'tracklet-insert-events', text: insertEventsSql('') };
+const INSERT_EVENTS_SAFE = {
+  name: 'tracklet-insert-events-safe',
+  text: insertEventsSql(' ON CONFLICT DO NOTHING'),
 };
+
+type InsertStatement = typeof INSERT_EVENTS;
+
+/** The names once each (a route names each destination once; this makes sure without a Set per event). */
+const distinct = (names: string[]) =>
+  names.some((name, i) => names.indexOf(name) != i) ? [...new Set(names)] : names;
 
 /**
  * The statement's parameters for a group of calls (five columns per event, two per delivery, the
@@ -203,7 +234,7 @@ const insertParameters = (calls: InsertCall[]) => {
     columns[3].push(stored.sendIp ?? null);
     columns[4].push(calls[call].leaseUntil);
     data.push(storedJson(stored));
-    for (const destination of calls[call].route(stored)) {
+    for (const destination of distinct(calls[call].route(stored))) {
       columns[6].push(n);
       columns[7].push(destination);
     }
@@ -215,11 +246,12 @@ const insertParameters = (calls: InsertCall[]) => {
 
 /** Runs a group of inserts as one statement and gives each call its own result. */
 const insertTogether = async (
-  query: (statement: typeof INSERT_EVENTS, params: unknown[]) => Promise<{ rows: InsertRow[] }>,
+  query: (statement: InsertStatement, params: unknown[]) => Promise<{ rows: InsertRow[] }>,
   calls: InsertCall[],
+  statement: InsertStatement,
 ): Promise<InsertResult[]> => {
   const { owner, columns } = insertParameters(calls);
-  const { rows } = await query(INSERT_EVENTS, columns);
+  const { rows } = await query(statement, columns);
   const results = calls.map((call) => ({
     inserted: [] as StoredEvent[],
     duplicates: call.events.length,
@@ -265,20 +297,20 @@ const refusedData = (error: { code?: string }) => /^(22|23|54)/.test(error?.code
 /**
  * Group commit: the inserts that arrive in the same turn of the event loop share one statement (one
  * round trip and one commit instead of one each). If the database refuses the group's data, each
- * call is tried alone, so one body that it refuses fails only its own caller.
+ * call is tried alone (with `ON CONFLICT` on its deliveries, see INSERT_EVENTS_SAFE), so one body
+ * that it refuses fails only its own caller.
  */
 const insertGroups = (
-  query: (statement: typeof INSERT_EVENTS, params: unknown[]) => Promise<{ rows: InsertRow[] }>,
+  query: (statement: InsertStatement, params: unknown[]) => Promise<{ rows: InsertRow[] }>,
 ) => {
   type Pending = InsertCall & { resolve: (r: InsertResult) => void; reject: (e: unknown) => void };
   let pending: Pending[] = [];
   const alone = (p: Pending) =>
-    insertTogether(query, [p]).then(([result]) => p.resolve(result), p.reject);
+    insertTogether(query, [p], INSERT_EVENTS_SAFE).then(([result]) => p.resolve(result), p.reject);
   const flush = () => {
     const group = pending;
     pending = [];
-    if (group.length == 1) return void alone(group[0]);
-    insertTogether(query, group).then(
+    insertTogether(query, group, INSERT_EVENTS).then(
       (results) => group.forEach((p, i) => p.resolve(results[i])),
       (error: { code?: string }) =>
         refusedData(error) ? group.forEach(alone) : group.forEach((p) => p.reject(error)),
@@ -457,7 +489,8 @@ export async function openPostgresStore(
     async enqueue(destination, events, now) {
       const { rowCount } = await query(
         `INSERT INTO deliveries (destination, site, event_id, next_at, updated_at)
-         SELECT $1, e.site, e.id, $4, $4 FROM unnest($2::text[], $3::text[]) AS e(site, id)
+         SELECT $1, e.site, e.id, $4, $4 FROM unnest($2::text[], $3::text[]) AS q(site, id)
+         JOIN events e USING (site, id)
          ON CONFLICT DO NOTHING`,
         [destination, events.map((e) => e.site), events.map((e) => e.id), now],
       );
