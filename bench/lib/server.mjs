@@ -79,6 +79,8 @@ export const startBenchServer = async () => {
         });
         return res.end(page[1]);
       }
+      // The browser's own request for the page's icon is no tracker's: not recorded.
+      if (req.method == 'GET' && url.pathname == '/favicon.ico') return res.writeHead(404).end();
       const body = Buffer.concat(chunks);
       // Tracklet's flushes arrive gzip-compressed, its beacons zlib with the preset dictionary: their
       // bytes are counted as sent, their text inflated.

@@ -285,3 +285,24 @@ describe('benchmark events in a request', () => {
     },
   );
 });
+
+describe('the bench server', () => {
+  it("records a tracker's requests and not the browser's own request for the page icon", async () => {
+    const { startBenchServer } = await import('../../../bench/lib/server.mjs');
+    const server = await startBenchServer();
+    try {
+      const icon = await fetch(`${server.origin}/favicon.ico`);
+      expect(icon.status).toBe(404);
+      const sent = await fetch(`${server.origin}/api/event?n=1`, {
+        method: 'POST',
+        body: '{"a":1}',
+      });
+      expect(sent.status).toBe(200);
+      expect(
+        server.requests.map((r: { method: string; path: string }) => [r.method, r.path]),
+      ).toEqual([['POST', '/api/event']]);
+    } finally {
+      await server.close();
+    }
+  });
+});
