@@ -8,15 +8,12 @@
 // PostgreSQL 15 (fsync on). Builds alternate, so a change of load on a shared machine hits both.
 //   node build.mjs && node bench/relay-pg-store.mjs [another checkout's root ...]   (writes nothing kept)
 //   BENCH_PG_TURNS=200 BENCH_PG_REPS=3 BENCH_PG_STATEMENTS=1 (pg_stat_statements: time, WAL per statement)
-import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { storedBenchEvent } from './lib/bench-event.mjs';
+import { PG_BIN, serverCpuSeconds, startPostgres } from './lib/postgres.mjs';
 
-const BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
 const TURNS = Number(process.env.BENCH_PG_TURNS) || 200;
 const REPS = Number(process.env.BENCH_PG_REPS) || 3;
 const STATEMENTS = process.env.BENCH_PG_STATEMENTS == '1';
@@ -24,43 +21,10 @@ const BODIES = 10;
 const BATCH = 20;
 const roots = [resolve(import.meta.dirname, '..'), ...process.argv.slice(2).map((p) => resolve(p))];
 
-const dir = mkdtempSync(join(tmpdir(), 'tracklet-bench-pgstore-'));
-const root = userInfo().uid == 0;
-if (root)
-  chownSync(
-    dir,
-    Number(execFileSync('id', ['-u', 'postgres'])),
-    Number(execFileSync('id', ['-g', 'postgres'])),
-  );
-const run = (command, args) =>
-  root
-    ? execFileSync('runuser', ['-u', 'postgres', '--', join(BIN, command), ...args], {
-        stdio: 'pipe',
-      })
-    : execFileSync(join(BIN, command), args, { stdio: 'pipe' });
-const data = join(dir, 'data');
-const port = 20_000 + Math.floor(Math.random() * 20_000);
-
-/** CPU seconds of the server: the postmaster and every process it started. */
-const serverCpu = () => {
-  const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  let total = 0;
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      if (Number(pid) == postmaster || Number(fields[1]) == postmaster)
-        total += (Number(fields[11]) + Number(fields[12])) / 100;
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return total;
-};
-
 /** One store over TURNS turns (after 30 to warm up), in a new database. */
 const measure = async (openPostgresStore, admin, name) => {
   await admin.query(`CREATE DATABASE ${name}`);
-  const url = `postgres://postgres@127.0.0.1:${port}/${name}`;
+  const url = server.url.replace(/\/postgres$/, `/${name}`);
   const store = await openPostgresStore(url);
   const route = () => ['shop/a', 'shop/b'];
   let sent = [];
@@ -94,13 +58,13 @@ const measure = async (openPostgresStore, admin, name) => {
   }
   const [{ lsn }] = (await client.query('SELECT pg_current_wal_lsn() AS lsn')).rows;
   const cpu = process.cpuUsage();
-  const server = serverCpu();
+  const serverBefore = serverCpuSeconds(server.data);
   for (let i = 0; i < TURNS; i++) await turn();
   const events = TURNS * BODIES * BATCH;
   const own = process.cpuUsage(cpu);
   const figures = {
     store: (own.user + own.system) / events,
-    server: ((serverCpu() - server) * 1e6) / events,
+    server: ((serverCpuSeconds(server.data) - serverBefore) * 1e6) / events,
     wal:
       Number(
         (await client.query('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1) AS d', [lsn])).rows[0]
@@ -128,19 +92,11 @@ const measure = async (openPostgresStore, admin, name) => {
   return figures;
 };
 
-run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
-run('pg_ctl', [
-  '-D',
-  data,
-  '-o',
-  `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1` +
-    (STATEMENTS ? ' -c shared_preload_libraries=pg_stat_statements' : ''),
-  '-l',
-  join(dir, 'log'),
-  '-w',
-  'start',
-]);
-const admin = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+const server = await startPostgres(
+  STATEMENTS ? '-c shared_preload_libraries=pg_stat_statements' : '',
+);
+if (!server) throw new Error(`relay-pg-store: no PostgreSQL 15 binaries in ${PG_BIN}`);
+const admin = new pg.Client({ connectionString: server.url });
 try {
   await admin.connect();
   const stores = [];
@@ -165,6 +121,5 @@ try {
     }
 } finally {
   await admin.end().catch(() => {});
-  run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
-  rmSync(dir, { recursive: true, force: true });
+  server.destroy();
 }

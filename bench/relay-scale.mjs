@@ -9,21 +9,20 @@
  *   DATABASE_URL=postgres://… node bench/relay-scale.mjs      # or uses yours (creates databases in it)
  *   BENCH_DURATION=10 BENCH_CONNECTIONS=20 BENCH_BATCH=10 node bench/relay-scale.mjs [--json]
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
-import { cpus, loadavg, tmpdir, userInfo } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { PG_BIN, startPostgres } from './lib/postgres.mjs';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist', 'relay', 'cli.js');
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const BATCH = Number(process.env.BENCH_BATCH ?? 10);
-const PG_BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
 const asJson = process.argv.includes('--json');
 const say = (line) => !asJson && console.log(line);
 
@@ -32,58 +31,11 @@ if (!existsSync(CLI)) {
   process.exit(1);
 }
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-
-/** A throwaway PostgreSQL 15 (initdb in a temp dir, 127.0.0.1 only), as the tests use. */
-const startPostgres = async () => {
-  const root = userInfo().uid == 0;
-  const dir = mkdtempSync(join(tmpdir(), 'tracklet-bench-pg-'));
-  if (root)
-    chownSync(
-      dir,
-      Number(execFileSync('id', ['-u', 'postgres'])),
-      Number(execFileSync('id', ['-g', 'postgres'])),
-    );
-  const run = (command, args) =>
-    root
-      ? execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, command), ...args], {
-          stdio: 'pipe',
-        })
-      : execFileSync(join(PG_BIN, command), args, { stdio: 'pipe' });
-  const data = join(dir, 'data');
-  run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
-  const port = await freePort();
-  // Durable settings (fsync on), unlike the tests: the figures should mean something in production.
-  run('pg_ctl', [
-    '-D',
-    data,
-    '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=100`,
-    '-l',
-    join(dir, 'log'),
-    '-w',
-    'start',
-  ]);
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    pid: Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
-    destroy: () => {
-      try {
-        run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
-      } catch {
-        // Already stopped.
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+/** A throwaway PostgreSQL 15 (bench/lib/postgres.mjs) for this bench's two relays and more. */
+const startScalePostgres = async () => {
+  const server = await startPostgres('-c max_connections=100');
+  if (!server) throw new Error(`relay-scale: no PostgreSQL 15 binaries in ${PG_BIN}`);
+  return server;
 };
 
 /** CPU seconds a process and its live children have used (Linux /proc), so costs can be compared on a busy machine. */
@@ -356,7 +308,7 @@ const storeCeiling = async (url, pgPid) => {
 };
 
 const main = async () => {
-  const own = process.env.DATABASE_URL ? undefined : await startPostgres();
+  const own = process.env.DATABASE_URL ? undefined : await startScalePostgres();
   const pgUrl = process.env.DATABASE_URL ?? own.url;
   const sqliteDir = mkdtempSync(join(tmpdir(), 'tracklet-bench-sqlite-'));
   say(

@@ -5,26 +5,17 @@
 // batches from autocannon (10 connections, DURATION seconds); then the sink's count is checked
 // against what was accepted. PostgreSQL is a throwaway PostgreSQL 15 server, removed afterwards.
 import autocannon from 'autocannon';
-import { execFileSync, spawn } from 'node:child_process';
-import {
-  chownSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { benchEvent } from './bench-event.mjs';
+import { freePort, PG_BIN, serverCpuSeconds, startPostgres } from './postgres.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/relay/cli.js');
-const PG_BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
 export const BATCH = 20;
 export const CONNECTIONS = 10;
 export const DURATION = Number(process.env.BENCH_RELAY_SECONDS) || 8;
@@ -112,27 +103,6 @@ const cpuSeconds = (pid) => {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
     return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-};
-
-/** CPU seconds of a PostgreSQL server: its postmaster and every process it started (backends, writers). */
-const serverCpuSeconds = (dataDir) => {
-  try {
-    const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    let total = 0;
-    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-      try {
-        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-        // ppid is field 4 of stat(5); utime and stime 14 and 15.
-        if (Number(pid) == postmaster || Number(fields[1]) == postmaster)
-          total += (Number(fields[11]) + Number(fields[12])) / 100;
-      } catch {
-        // Gone meanwhile.
-      }
-    }
-    return total;
   } catch {
     return 0;
   }
@@ -366,16 +336,6 @@ const measureRelay = async (dir, store, label, env = {}, pg = undefined, cli = C
   }
 };
 
-const freePort = () =>
-  new Promise((done, fail) => {
-    const server = createNetServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
-
 /** Runs one statement on a new connection to `url`; its rows. */
 const sql = async (url, text, values = []) => {
   const { default: pg } = await import('pg');
@@ -404,62 +364,22 @@ const topStatements = async (url, events) =>
     query: r.query.slice(0, 100),
   }));
 
-/** A throwaway PostgreSQL 15 on 127.0.0.1 (as root, run as the postgres user); `undefined` without the binaries. */
-const startPostgres = async () => {
-  if (!existsSync(join(PG_BIN, 'initdb')) || !existsSync(join(PG_BIN, 'pg_ctl'))) return undefined;
-  const root = userInfo().uid == 0;
-  const dir = mkdtempSync(join(tmpdir(), 'tracklet-bench-pg-'));
-  if (root)
-    chownSync(
-      dir,
-      Number(execFileSync('id', ['-u', 'postgres'])),
-      Number(execFileSync('id', ['-g', 'postgres'])),
-    );
-  const run = (command, args) =>
-    root
-      ? execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, command), ...args], {
-          stdio: 'pipe',
-        })
-      : execFileSync(join(PG_BIN, command), args, { stdio: 'pipe' });
-  const data = join(dir, 'data');
-  const destroy = () => {
-    try {
-      run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
-    } catch {
-      // Not running.
-    }
-    rmSync(dir, { recursive: true, force: true });
+/** A throwaway PostgreSQL 15 (bench/lib/postgres.mjs) with `database()`: a new empty database of it. */
+const startBenchPostgres = async () => {
+  const server = await startPostgres(
+    STATEMENTS ? '-c shared_preload_libraries=pg_stat_statements' : '',
+  );
+  if (!server) return undefined;
+  let databases = 0;
+  /** A new empty database on this server (pg_stat_statements there when asked): its URL. */
+  const database = async () => {
+    const name = `bench_${++databases}`;
+    await sql(server.url, `CREATE DATABASE ${name}`);
+    const at = server.url.replace(/\/postgres$/, '/' + name);
+    if (STATEMENTS) await sql(at, 'CREATE EXTENSION pg_stat_statements');
+    return at;
   };
-  try {
-    run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
-    const port = await freePort();
-    // Durable settings (fsync on), as in production.
-    run('pg_ctl', [
-      '-D',
-      data,
-      '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1` +
-        (STATEMENTS ? ' -c shared_preload_libraries=pg_stat_statements' : ''),
-      '-l',
-      join(dir, 'log'),
-      '-w',
-      'start',
-    ]);
-    const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-    let databases = 0;
-    /** A new empty database on this server (pg_stat_statements there when asked): its URL. */
-    const database = async () => {
-      const name = `bench_${++databases}`;
-      await sql(url, `CREATE DATABASE ${name}`);
-      const at = url.replace(/\/postgres$/, '/' + name);
-      if (STATEMENTS) await sql(at, 'CREATE EXTENSION pg_stat_statements');
-      return at;
-    };
-    return { url, data, database, destroy };
-  } catch (error) {
-    destroy();
-    throw error;
-  }
+  return { ...server, database };
 };
 
 /** Floor, relay on SQLite and relay on PostgreSQL, one after the other; `{ unavailable }` without a built relay. */
@@ -531,7 +451,7 @@ export const measureRelayVsFloor = async ({ log = console.log } = {}) => {
   let pg;
   try {
     try {
-      pg = await startPostgres();
+      pg = await startBenchPostgres();
       if (!pg) notes.push(`relay on PostgreSQL: skipped, no PostgreSQL 15 binaries in ${PG_BIN}`);
     } catch (error) {
       notes.push(
