@@ -618,8 +618,9 @@ export function openSqliteStore(path = ':memory:'): Store {
     async events(limit = 1000) {
       const rows = db
         .prepare(
-          'SELECT data FROM (SELECT data, received_at FROM events ' +
-            'ORDER BY received_at DESC LIMIT ?) ORDER BY received_at',
+          // `seq` breaks ties: events received in the same millisecond keep the order they were stored.
+          'SELECT data FROM (SELECT data, received_at, seq FROM events ' +
+            'ORDER BY received_at DESC, seq DESC LIMIT ?) ORDER BY received_at, seq',
         )
         .pluck()
         .all(limit) as string[];

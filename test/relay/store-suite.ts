@@ -75,6 +75,15 @@ export function storeSuite(name: string, makeStore: () => Promise<StorePlace>): 
       expect(await store.events()).toEqual([one, two]);
     });
 
+    it('lists events received in the same millisecond in the order they were stored', async () => {
+      const { store } = await fresh();
+      // Ids that sort against their order of arrival, all at one received time.
+      const ids = ['z9', 'm5', 'a1', 'q7', 'b2'];
+      for (const id of ids) await store.insertEvents([stored(id, 'shop', 5_000)], toAll([]));
+      expect((await store.events()).map((s) => s.event.id)).toEqual(ids);
+      expect((await store.events(2)).map((s) => s.event.id)).toEqual(['q7', 'b2']);
+    });
+
     it.each([
       {
         case: 'the same batch twice',
