@@ -1,0 +1,179 @@
+/**
+ * The script tag's first file, `tracklet.js`: `<script defer src="tracklet.js" data-endpoint="…"
+ * data-site="…">`. Reads the tag's data-* attributes, exposes `window.tracklet`, replays the calls
+ * the stub queued before it loaded, and fetches the second file (web-vitals and the captures) once
+ * the page has loaded, and the third (`marketing.ts`) before the start for `tracklet('init')` and
+ * the rarer options. Written for size: docs/architecture in ARCHITECTURE.md.
+ */
+import type { Capture, Context } from '../core/contract';
+import { resolveConfig } from '../config';
+import { setDebug, warn } from '../core/log';
+import { safe } from '../core/safe';
+import { stringify } from '../core/sanitize';
+import { createTracker, type Methods, type TagConfig } from './tracker';
+
+type Stub = ((...args: unknown[]) => unknown) & { q?: Iterable<unknown>[]; version?: string };
+
+/**
+ * Errors thrown, clicks made and keys pressed before the second file (with those captures) arrives,
+ * handed to it then: a tagged button clicked right after the page loaded still counts.
+ */
+const early: Event[] = [];
+const keep = (event: Event) => early.length < 100 && early.push(event);
+const KEPT = ['error', 'unhandledrejection', 'click', 'auxclick', 'pointerdown', 'keydown'];
+
+const global = window as unknown as { tracklet?: Stub };
+const stub = global.tracklet;
+const script = (document.currentScript || document.createElement('script')) as HTMLScriptElement;
+/** Calls of methods this file does not have (`init`, `set`, `notFound`…), kept for the third file. */
+const later: unknown[][] = [];
+/** Whether the third file is fetched: unknown until the stub's calls are replayed. */
+let fetched: boolean | undefined;
+/** The tracker once started with a valid config; calls before the start wait (up to 100). */
+let tracker: Methods | undefined;
+let started = false;
+const pending: [string, unknown[]][] = [];
+
+const load = (name: string, onerror?: () => void) => {
+  const element = document.createElement('script');
+  // Without a current script (an inlined copy) the page's address is the base: a URL, never a throw.
+  element.src = new URL(name, script.src || (location as unknown as URL)).href;
+  element.nonce = script.nonce;
+  element.onerror = onerror as never;
+  document.head.append(element);
+};
+
+// The captures come in a second file, fetched once the page has loaded and the browser is idle (at
+// most 2 s later): web-vitals reads the buffered performance entries then, and errors, clicks and
+// keys meanwhile are kept for it. If it fails to load, everything else works.
+const loadCaptures: Capture = ({ config }) => {
+  if (!(config.vitals || config.errors || config.clicks || config.engagement)) return;
+  // Capture phase, so a page handler cannot hide a click.
+  KEPT.forEach((type) => addEventListener(type, keep, true));
+  const idle = () =>
+    (self.requestIdleCallback || setTimeout)(() => load('tracklet.captures.js'), {
+      timeout: 2000,
+    } as never);
+  if (document.readyState == 'complete') idle();
+  else addEventListener('load', idle);
+};
+
+const on = (value: unknown, fallback: boolean) =>
+  value == null ? fallback : value === true || value === '' || value == 'true';
+const number = (value: unknown, fallback: number) =>
+  value == null || value === '' ? fallback : +value!;
+
+/**
+ * The options: the tag's `data-*` attributes (`data-batch-size` → `batchSize`) over those of
+ * `tracklet('init', …)`. The first file's own are typed here; the other files read theirs.
+ */
+const configOf = (captures: Capture[], options?: object): TagConfig => {
+  const config: Record<string, any> = { ...options };
+  for (const { name, value } of script.attributes)
+    if (name.startsWith('data-'))
+      config[name.slice(5).replace(/-./g, (dash) => dash[1].toUpperCase())] = value;
+  const list = config.scrubParams;
+  return Object.assign(config, {
+    capture: [loadCaptures, ...captures],
+    autoPageview: on(config.autoPageview, true),
+    batchSize: number(config.batchSize, 10),
+    flushInterval: number(config.flushInterval, 5000),
+    sessionTimeout: number(config.sessionTimeout, 30),
+    outboxMaxEvents: number(config.outboxMaxEvents, 1000),
+    outboxMaxBytes: number(config.outboxMaxBytes, 524288),
+    outboxMaxAge: number(config.outboxMaxAge, 7),
+    debug: on(config.debug, false),
+    includeLocal: on(config.includeLocal, false),
+    scrub: on(config.scrub, true),
+    scrubParams: typeof list == 'string' ? list.split(',').map((item) => item.trim()) : list || [],
+    vitals: on(config.vitals, true),
+    errors: on(config.errors, true),
+    clicks: on(config.clicks, true),
+    engagement: on(config.engagement, true),
+  }) as TagConfig;
+};
+
+/** Whether the collector URL is an http(s) URL, and the site given; warns otherwise. */
+const valid = (config: TagConfig) => {
+  for (const key of ['endpoint', 'site'] as const) {
+    const value = config[key];
+    let ok: unknown = typeof value == 'string' && value;
+    try {
+      if (ok && key == 'endpoint') ok = /^https?:$/.test(new URL(value, location.href).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok)
+      return warn(
+        `data-${key} is ${value == null ? 'missing' : stringify(value)}. Tracking is off.`,
+      );
+  }
+  return true;
+};
+
+/**
+ * Starts with the options of `tracklet('init', …)` (from the third file) under the tag's
+ * attributes, and the third file's captures. False when started already.
+ */
+const go = (captures: Capture[] = [], options?: object) => {
+  if (started) return false;
+  started = true;
+  const config = configOf(captures, options);
+  setDebug(config.debug);
+  // The debug build validates every option, with details; the production build the two required.
+  if (DEBUG ? resolveConfig({ ...config }, true) : valid(config)) tracker = createTracker(config);
+  for (const [method, args] of pending.splice(0)) call(method, args);
+  return !!tracker;
+};
+
+const call = (method: string, args: unknown[]) => {
+  if (tracker) return tracker[method](...args);
+  if (!started && pending.length < 100) pending.push([method, args]);
+};
+
+const api: Record<string, Function> = {
+  /** Used by the third file: its set-up, given the tag, the kept calls, the start and this API. */
+  boot: (setup: Function) => setup(script, later, go, api),
+};
+for (const method of 'track page identify flush reset getAnonymousId getSessionId consent attach'.split(
+  ' ',
+))
+  api[method] = safe((...args: unknown[]) => call(method, args));
+const flush = api.flush;
+api.flush = () => flush() || Promise.resolve();
+const attach = api.attach;
+/**
+ * Used by the second file: starts one of its captures, with the events kept until then (each
+ * capture takes the ones of its kind). Plain keys: the files are minified apart.
+ */
+api.attach = (capture: Capture) => {
+  KEPT.forEach((type) => removeEventListener(type, keep, true));
+  attach((context: Context) => capture({ ...context, earlyErrors: early, early } as Context));
+};
+
+// Pasted twice: the first copy runs, the second leaves it alone.
+if (!stub?.version) {
+  const tracklet: Stub = Object.assign(
+    safe((method: unknown, ...args: unknown[]) => {
+      const fn = api[method as string];
+      if (fn) return fn(...args);
+      if (fetched == false) warn('unknown method', method);
+      else if (later.length < 100) later.push([method, ...args]);
+    }),
+    api,
+    { version: '0.1.0' },
+  );
+  global.tracklet = tracklet;
+  // The stub's queue is an array of `arguments` objects: both iterable.
+  for (const args of stub?.q || []) tracklet(...args);
+  // The third file starts the tracker when the tag has no data-endpoint (it waits for
+  // `tracklet('init', …)`), or uses one of its features or rarer options, so that the first pageview
+  // has them. If it fails to load, the start goes on without.
+  (fetched =
+    !script.hasAttribute('data-endpoint') ||
+    /-(props|not-found|forms|cross-domain|consent-source|exclude|sample-rate)=/.test(
+      script.outerHTML,
+    ))
+    ? load('tracklet.marketing.js', () => go())
+    : go();
+}
