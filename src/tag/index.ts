@@ -9,7 +9,6 @@ import type { Capture, Context } from '../core/contract';
 import { resolveConfig } from '../config';
 import { setDebug, warn } from '../core/log';
 import { safe } from '../core/safe';
-import { stringify } from '../core/sanitize';
 import { createTracker, type Methods, type TagConfig } from './tracker';
 
 type Stub = ((...args: unknown[]) => unknown) & { q?: Iterable<unknown>[]; version?: string };
@@ -58,57 +57,58 @@ const loadCaptures: Capture = ({ config }) => {
   else addEventListener('load', idle);
 };
 
-const on = (value: unknown, fallback: boolean) =>
-  value == null ? fallback : value === true || value === '' || value == 'true';
-const number = (value: unknown, fallback: number) =>
-  value == null || value === '' ? fallback : +value!;
+/** The first file's options with their defaults (a number or a boolean: the type the value gets). */
+const DEFAULTS = {
+  autoPageview: true,
+  batchSize: 10,
+  flushInterval: 5000,
+  sessionTimeout: 30,
+  outboxMaxEvents: 1000,
+  outboxMaxBytes: 524288,
+  outboxMaxAge: 7,
+  debug: false,
+  includeLocal: false,
+  scrub: true,
+  vitals: true,
+  errors: true,
+  clicks: true,
+  engagement: true,
+};
 
 /**
  * The options: the tag's `data-*` attributes (`data-batch-size` → `batchSize`) over those of
- * `tracklet('init', …)`. The first file's own are typed here; the other files read theirs.
+ * `tracklet('init', …)`. The first file's own are typed here; the other files type theirs.
  */
 const configOf = (captures: Capture[], options?: object): TagConfig => {
-  const config: Record<string, any> = { ...options };
+  const config: Record<string, any> = { ...options, capture: [loadCaptures, ...captures] };
   for (const { name, value } of script.attributes)
     if (name.startsWith('data-'))
       config[name.slice(5).replace(/-./g, (dash) => dash[1].toUpperCase())] = value;
+  for (const [key, fallback] of Object.entries(DEFAULTS)) {
+    const value = config[key];
+    config[key] =
+      value == null
+        ? fallback
+        : typeof fallback == 'number'
+          ? value === ''
+            ? fallback
+            : +value
+          : value === true || value === '' || value == 'true';
+  }
   const list = config.scrubParams;
-  return Object.assign(config, {
-    capture: [loadCaptures, ...captures],
-    autoPageview: on(config.autoPageview, true),
-    batchSize: number(config.batchSize, 10),
-    flushInterval: number(config.flushInterval, 5000),
-    sessionTimeout: number(config.sessionTimeout, 30),
-    outboxMaxEvents: number(config.outboxMaxEvents, 1000),
-    outboxMaxBytes: number(config.outboxMaxBytes, 524288),
-    outboxMaxAge: number(config.outboxMaxAge, 7),
-    debug: on(config.debug, false),
-    includeLocal: on(config.includeLocal, false),
-    scrub: on(config.scrub, true),
-    scrubParams: typeof list == 'string' ? list.split(',').map((item) => item.trim()) : list || [],
-    vitals: on(config.vitals, true),
-    errors: on(config.errors, true),
-    clicks: on(config.clicks, true),
-    engagement: on(config.engagement, true),
-  }) as TagConfig;
+  config.scrubParams =
+    typeof list == 'string' ? list.split(',').map((item) => item.trim()) : list || [];
+  return config as TagConfig;
 };
 
-/** Whether the collector URL is an http(s) URL, and the site given; warns otherwise. */
-const valid = (config: TagConfig) => {
-  for (const key of ['endpoint', 'site'] as const) {
-    const value = config[key];
-    let ok: unknown = typeof value == 'string' && value;
-    try {
-      if (ok && key == 'endpoint') ok = /^https?:$/.test(new URL(value, location.href).protocol);
-    } catch {
-      ok = false;
-    }
-    if (!ok)
-      return warn(
-        `data-${key} is ${value == null ? 'missing' : stringify(value)}. Tracking is off.`,
-      );
+/** Whether the options name an http(s) collector URL and a site; warns once otherwise. */
+const valid = ({ endpoint, site }: TagConfig) => {
+  try {
+    if (site && endpoint && /^http/.test(new URL(endpoint, location.href).protocol)) return true;
+  } catch {
+    // Not a URL: refused below.
   }
-  return true;
+  warn('data-endpoint', endpoint, 'and data-site', site, 'are needed: tracking is off');
 };
 
 /**

@@ -54,7 +54,6 @@ export const createOutbox = (config: Config): Outbox => {
   const mine = new Set<string>();
   let attempt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let tail: Promise<unknown> = Promise.resolve();
   let queued: Promise<unknown> | undefined;
   const body = (events: TrackletEvent[]) => stringify((config.encode || wire)(config.site, events));
   const head = byteLength(body([])) + 16;
@@ -163,16 +162,15 @@ export const createOutbox = (config: Config): Outbox => {
       if (!(await send(group, count, text, true))) return load(attempt > 1);
   };
 
-  // One tab at a time where the browser has Web Locks: another tab's turn comes after this one.
-  const drain = () =>
-    queued ||
-    (queued = tail =
-      tail.then((): Promise<unknown> => {
-        queued = undefined;
-        return navigator.locks
-          ? navigator.locks.request('tracklet', sendAll).catch(() => {})
-          : sendAll();
-      }));
+  // One tab at a time where the browser has Web Locks (a tab's own drains wait their turn too;
+  // calls while one waits share it). Without, `flying` keeps this tab from sending a body twice.
+  const drain = (): Promise<unknown> =>
+    navigator.locks
+      ? queued ||
+        (queued = navigator.locks
+          .request('tracklet', () => ((queued = undefined), sendAll()))
+          .catch(() => {}))
+      : sendAll();
 
   // What earlier pages left is retried soon; anything waiting, when the browser is back online.
   if (keys(SEGMENT).length) schedule(500);

@@ -6,11 +6,12 @@
 import type { Capture, Config, Context, EventFields, Hooks } from '../core/contract';
 import type { Attribution, Properties, TrackletEvent } from '../types';
 import { attributionOf, campaignKey, campaignParams } from '../core/attribution';
-import { eventId, randomId } from '../core/id';
+import { eventId, randomId } from './id';
 import { log, warn } from '../core/log';
 import { safe } from '../core/safe';
-import { parse, sanitize, stringify } from '../core/sanitize';
-import { createScrubber, scrubEvent } from '../core/scrub';
+import { parse, stringify } from '../core/sanitize';
+import { sanitize } from './clean';
+import { createScrub } from './scrub';
 import { drop, stats } from '../core/stats';
 import { createOutbox } from './outbox';
 import { keys, read, remove, setLevel, write } from './storage';
@@ -53,7 +54,7 @@ export const createTracker = (config: TagConfig): Methods => {
   const persist = () => setLevel(none ? 0 : choice == '1' ? 2 : 1);
   persist();
   if (blocked) log('not tracking:', blocked);
-  const scrub = config.scrub && createScrubber(config.scrubParams);
+  const scrub = config.scrub && createScrub(config.scrubParams);
 
   // The landing's campaign is compared once, on this page's first event: it may start a new session.
   let landing: string | undefined = campaignKey(campaignParams(location.href));
@@ -111,7 +112,7 @@ export const createTracker = (config: TagConfig): Methods => {
   const pass = (event: TrackletEvent) => {
     if (blocked || choice == '0' || (config.filter && !config.filter(event)))
       return drop(1, DEBUG && 'by the privacy gate');
-    if (scrub) scrubEvent(event, scrub);
+    if (scrub) scrub(event);
     const { beforeSend } = config;
     // A hook that throws drops its event: it may have been there to remove something.
     const result = beforeSend ? safe(beforeSend)(event) : event;
@@ -122,7 +123,7 @@ export const createTracker = (config: TagConfig): Methods => {
   };
 
   const consent = (granted: boolean) => {
-    if (typeof granted != 'boolean') return warn('consent() takes true or false, got', granted);
+    if (typeof granted != 'boolean') return warn('consent() takes true or false:', granted);
     here = undefined;
     choice = granted ? '1' : '0';
     // Denial forgets the visitor: ids, session and anything kept.
@@ -190,12 +191,12 @@ export const createTracker = (config: TagConfig): Methods => {
 
   return {
     track: (name: string, properties?: Properties) => {
-      if (typeof name != 'string' || !name) return warn('track() needs an event name, got', name);
+      if (typeof name != 'string' || !name) return warn('track() needs a name:', name);
       emit({ type: 'event', name, properties: sanitize(properties) });
     },
     page: (properties?: Properties) => page(sanitize(properties), true),
     identify: (id: string, traits?: Properties) => {
-      if (typeof id != 'string' || !id) return warn('identify() needs a user id, got', id);
+      if (typeof id != 'string' || !id) return warn('identify() needs an id:', id);
       write('uid', id);
       here = undefined;
       emit({ type: 'identify', userId: id, traits: sanitize(traits) });

@@ -1,0 +1,35 @@
+/**
+ * Properties and traits made plain JSON before they are queued, written for size: one pass of the
+ * JSON serialiser taken at load (a page's later patches and `toJSON`s do not reach it), with strings
+ * cut at 1,000 characters, BigInts as text, no `__proto__`/`constructor`/`prototype` key; NaN and
+ * Infinity become null, dates ISO text, functions and symbols are left out. Anything but an object,
+ * or an object with a cycle, is dropped whole with a warning. The npm build's sanitiser
+ * (`core/sanitize.ts`) also caps keys, items and depth; here the 32 KiB limit per event bounds them.
+ */
+import type { Properties } from '../types';
+import { warn } from '../core/log';
+
+const { parse, stringify } = JSON;
+
+export const sanitize = (properties: unknown): Properties | undefined => {
+  if (properties == null) return;
+  try {
+    if (typeof properties == 'object' && !Array.isArray(properties))
+      return parse(
+        stringify(properties, function (this: Record<string, unknown>, key, value) {
+          // The holder's own value: a `toJSON` added by the page is undone, a date's kept.
+          if (!(this[key] instanceof Date)) value = this[key];
+          return /^(__proto__|constructor|prototype)$/.test(key)
+            ? undefined
+            : typeof value == 'bigint'
+              ? '' + value
+              : typeof value == 'string'
+                ? value.slice(0, 1000)
+                : value;
+        }),
+      );
+  } catch {
+    // A cycle: dropped below.
+  }
+  warn('properties dropped:', properties);
+};
