@@ -218,7 +218,10 @@ export const createTracker = (config: TagConfig): Methods => {
   };
 };
 
-/** The batch in front of the outbox: events of one task are stored together, sends wait for batchSize or flushInterval. */
+/**
+ * The batch in front of the outbox: events of one task are stored together, and sent once
+ * `batchSize` are waiting or `flushInterval` has passed.
+ */
 const createBatch = (config: TagConfig) => {
   const outbox = createOutbox(config);
   let batch: TrackletEvent[] = [];
