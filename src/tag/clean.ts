@@ -9,14 +9,26 @@
 import type { Properties } from '../types';
 import { warn } from '../core/log';
 
-const { parse, stringify } = JSON;
+const { parse: jsonParse, stringify: jsonStringify } = JSON;
+
+/** JSON.parse as it was when Tracklet loaded. */
+export const parse = (text: string): any => jsonParse(text);
+
+/**
+ * JSON.stringify as it was when Tracklet loaded. The replacer returns the holder's own value, which
+ * undoes any `toJSON` a page adds later (the serialiser calls `toJSON` first, then the replacer).
+ */
+export const stringify = (value: unknown): string =>
+  jsonStringify(value, function (this: Record<string, unknown>, key) {
+    return this[key];
+  });
 
 export const sanitize = (properties: unknown): Properties | undefined => {
   if (properties == null) return;
   try {
     if (typeof properties == 'object' && !Array.isArray(properties))
-      return parse(
-        stringify(properties, function (this: Record<string, unknown>, key, value) {
+      return jsonParse(
+        jsonStringify(properties, function (this: Record<string, unknown>, key, value) {
           // The holder's own value: a `toJSON` added by the page is undone, a date's kept.
           if (!(this[key] instanceof Date)) value = this[key];
           return /^(__proto__|constructor|prototype)$/.test(key)

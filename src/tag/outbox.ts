@@ -7,8 +7,8 @@
 import type { Config } from '../core/contract';
 import type { TrackletEvent } from '../types';
 import { log, warn } from '../core/log';
-import { safe } from '../core/safe';
-import { parse, stringify } from '../core/sanitize';
+import { safe } from './safe';
+import { parse, stringify } from './clean';
 import { drop, stats } from '../core/stats';
 import { beacon, byteLength, MAX_BODY, post, runs } from '../core/transport';
 import { keys, read, remove, write } from './storage';

@@ -8,9 +8,8 @@ import type { Attribution, Properties, TrackletEvent } from '../types';
 import { attributionOf, campaignKey, campaignParams } from '../core/attribution';
 import { eventId, randomId } from './id';
 import { log, warn } from '../core/log';
-import { safe } from '../core/safe';
-import { parse, stringify } from '../core/sanitize';
-import { sanitize } from './clean';
+import { safe } from './safe';
+import { parse, sanitize, stringify } from './clean';
 import { createScrub } from './scrub';
 import { drop, stats } from '../core/stats';
 import { createOutbox } from './outbox';
@@ -33,20 +32,28 @@ export type Methods = Record<string, (...args: any[]) => unknown>;
 const LOCAL = /^(localhost|127\.0\.0\.1|\[::1\])$/;
 const SESSION = 'session';
 
-export const createTracker = (config: TagConfig): Methods => {
-  const { spa } = config;
-  const handlers: { [K in keyof Hooks]?: ((...args: Hooks[K]) => void)[] } = {};
-  const fire = <K extends keyof Hooks>(hook: K, ...args: Hooks[K]) =>
-    handlers[hook]?.forEach((handler) => safe(handler)(...args));
+/**
+ * Why nothing is tracked on this page, if so: a developer's own machine or an automated browser
+ * (unless `includeLocal`), or Do Not Track / Global Privacy Control (unless `privacySignals: ignore`).
+ */
+const blockedBy = (config: TagConfig) => {
   const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
-  // Decided once for the page, and said once in debug mode.
-  const blocked =
+  return (
     (!config.includeLocal &&
       (LOCAL.test(location.hostname) || nav.webdriver) &&
       'local: data-include-local="true"') ||
     (config.privacySignals != 'ignore' &&
       (nav.doNotTrack == '1' || nav.globalPrivacyControl) &&
-      'DNT/GPC');
+      'DNT/GPC')
+  );
+};
+
+export const createTracker = (config: TagConfig): Methods => {
+  const { spa } = config;
+  const handlers: { [K in keyof Hooks]?: ((...args: Hooks[K]) => void)[] } = {};
+  const fire = <K extends keyof Hooks>(hook: K, ...args: Hooks[K]) =>
+    handlers[hook]?.forEach((handler) => safe(handler)(...args));
+  const blocked = blockedBy(config);
   const none = blocked || config.storage == 'none';
   // The consent record is read with only itself allowed in storage.
   setLevel(none ? 0 : 1);
@@ -174,7 +181,7 @@ export const createTracker = (config: TagConfig): Methods => {
     flush,
     consent,
     read,
-    write: (key, value) => (write(key, value), true),
+    write: write as unknown as Context['write'],
     path: () => (here || whereNow())[1],
     on: (hook, handler) => {
       ((handlers[hook] ||= []) as (typeof handler)[]).push(handler);
