@@ -32,7 +32,7 @@ let fetched: boolean | undefined;
 /** The tracker once started with a valid config; calls before the start wait (up to 100). */
 let tracker: Methods | undefined;
 let started = false;
-const pending: [string, unknown[]][] = [];
+const pending: [string, unknown?, unknown?][] = [];
 
 const load = (name: string, onerror?: () => void) => {
   const element = document.createElement('script');
@@ -96,9 +96,6 @@ const configOf = (captures: Capture[], options?: object): TagConfig => {
             : +value
           : value === true || value === '' || value == 'true';
   }
-  const list = config.scrubParams;
-  config.scrubParams =
-    typeof list == 'string' ? list.split(',').map((item) => item.trim()) : list || [];
   return config as TagConfig;
 };
 
@@ -123,13 +120,14 @@ const go = (captures: Capture[] = [], options?: object) => {
   setDebug(config.debug);
   // The debug build validates every option, with details; the production build the two required.
   if (DEBUG ? resolveConfig({ ...config }, true) : valid(config)) tracker = createTracker(config);
-  for (const [method, args] of pending.splice(0)) call(method, args);
+  for (const [method, a, b] of pending.splice(0)) call(method, a, b);
   return !!tracker;
 };
 
-const call = (method: string, args: unknown[]) => {
-  if (tracker) return tracker[method](...args);
-  if (!started && pending.length < 100) pending.push([method, args]);
+// Two fixed arguments (no method takes more): no rest array or spread per call.
+const call = (method: string, a?: unknown, b?: unknown) => {
+  if (tracker) return tracker[method](a, b);
+  if (!started && pending.length < 100) pending.push([method, a, b]);
 };
 
 const api: Record<string, Function> = {
@@ -139,7 +137,7 @@ const api: Record<string, Function> = {
 for (const method of 'track page identify flush reset getAnonymousId getSessionId consent attach'.split(
   ' ',
 ))
-  api[method] = safe((...args: unknown[]) => call(method, args));
+  api[method] = safe((a?: unknown, b?: unknown) => call(method, a, b));
 const flush = api.flush;
 api.flush = () => flush() || Promise.resolve();
 const attach = api.attach;

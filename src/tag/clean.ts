@@ -9,6 +9,7 @@
 import type { Properties } from '../types';
 import { warn } from '../core/log';
 
+const FORBIDDEN = /^(__proto__|constructor|prototype)$/;
 const { parse: jsonParse, stringify: jsonStringify } = JSON;
 
 /** JSON.parse as it was when Tracklet loaded. */
@@ -19,19 +20,41 @@ export const parse = (text: string): any => jsonParse(text);
  * undoes any `toJSON` a page adds later (the serialiser calls `toJSON` first, then the replacer).
  */
 export const stringify = (value: unknown): string =>
-  jsonStringify(value, function (this: Record<string, unknown>, key) {
-    return this[key];
-  });
+  // The replacer costs a call per value: only once a page added a `toJSON` where events reach it.
+  [Object, Array, String, Number, Boolean].some((type) => 'toJSON' in type.prototype)
+    ? jsonStringify(value, function (this: Record<string, unknown>, key) {
+        return this[key];
+      })
+    : jsonStringify(value);
 
 export const sanitize = (properties: unknown): Properties | undefined => {
   if (properties == null) return;
+  // The usual properties, a few short strings, finite numbers and booleans, are copied as they are.
+  if (properties.constructor == Object) {
+    const copy: Record<string, unknown> = { ...properties };
+    let plain = true;
+    for (const key in copy) {
+      const value = copy[key] as any;
+      const type = typeof value;
+      if (
+        !(type == 'string'
+          ? value.length <= 1000
+          : type == 'number'
+            ? value - value === 0
+            : type == 'boolean' || value === null) ||
+        FORBIDDEN.test(key)
+      )
+        plain = false;
+    }
+    if (plain) return copy as Properties;
+  }
   try {
     if (typeof properties == 'object' && !Array.isArray(properties))
       return jsonParse(
         jsonStringify(properties, function (this: Record<string, unknown>, key, value) {
           // The holder's own value: a `toJSON` added by the page is undone, a date's kept.
           if (!(this[key] instanceof Date)) value = this[key];
-          return /^(__proto__|constructor|prototype)$/.test(key)
+          return FORBIDDEN.test(key)
             ? undefined
             : typeof value == 'bigint'
               ? '' + value

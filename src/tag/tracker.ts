@@ -129,8 +129,18 @@ export const createTracker = (config: TagConfig): Methods => {
     else drop(1, DEBUG && 'over 100 waiting for consent');
   };
 
+  // Custom events pass the gate once per task, in a microtask: a track() call only stamps its event.
+  // Whatever must see them first (another event, consent(), flush(), the page going away) passes
+  // them before, as does a beforeSend (it sees each event as it is tracked).
+  const later: TrackletEvent[] = [];
+  const passLater = () => later.splice(0).forEach(pass);
+  const passSoon = safe(passLater);
+
+  const flushAll = (hiding?: boolean) => (passLater(), flush(hiding));
+
   const consent = (granted: boolean) => {
     if (typeof granted != 'boolean') return warn('consent() takes true or false:', granted);
+    passLater();
     here = undefined;
     choice = granted ? '1' : '0';
     // Denial forgets the visitor: ids, session and anything kept.
@@ -143,7 +153,7 @@ export const createTracker = (config: TagConfig): Methods => {
   };
 
   /** An event of this task, stamped with its time, ids and place, in the wire order, then `fields`. */
-  const emit = (fields: EventFields): TrackletEvent => {
+  const emit = (fields: EventFields, soon?: boolean): TrackletEvent => {
     const now = Date.now();
     const task = here || whereNow();
     const current = (task[2] ||= session(now));
@@ -161,7 +171,9 @@ export const createTracker = (config: TagConfig): Methods => {
     // Only a session's first event carries attribution.
     if (current.pending)
       ((event.attribution = current.pending), delete current.pending, saveSession(current));
-    pass(event);
+    later.push(event);
+    if (!soon || config.beforeSend) passLater();
+    else if (!later[1]) queueMicrotask(passSoon);
     return event;
   };
 
@@ -178,7 +190,7 @@ export const createTracker = (config: TagConfig): Methods => {
   const context: Context = {
     config,
     emit,
-    flush,
+    flush: flushAll,
     consent,
     read,
     write: write as unknown as Context['write'],
@@ -192,14 +204,14 @@ export const createTracker = (config: TagConfig): Methods => {
     config,
     page,
     () => (here = undefined),
-    () => (fire('hide'), flush(true)),
+    () => (fire('hide'), flushAll(true)),
   );
   if (config.autoPageview) page();
 
   return {
     track: (name: string, properties?: Properties) => {
       if (typeof name != 'string' || !name) return warn('track() needs a name:', name);
-      emit({ type: 'event', name, properties: sanitize(properties) });
+      emit({ type: 'event', name, properties: sanitize(properties) }, true);
     },
     page: (properties?: Properties) => page(sanitize(properties), true),
     identify: (id: string, traits?: Properties) => {
@@ -208,7 +220,7 @@ export const createTracker = (config: TagConfig): Methods => {
       here = undefined;
       emit({ type: 'identify', userId: id, traits: sanitize(traits) });
     },
-    flush: () => flush(),
+    flush: () => flushAll(),
     reset: () => {
       for (const key of ['aid', SESSION, 'uid']) remove(key);
       here = landing = undefined;

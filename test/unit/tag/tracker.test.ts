@@ -66,7 +66,7 @@ describe('the first file stores what the npm build stores', () => {
     collector();
     const tracker = await start();
     tracker.identify('user-7');
-    await Promise.resolve();
+    await new Promise((done) => setTimeout(done));
     expect(stored('aid')).toMatch(/^[\w-]{21}$/);
     const session = JSON.parse(stored('session')!);
     expect(Object.keys(session)).toEqual(['id', 'last', 'campaign']);
@@ -80,7 +80,7 @@ describe('the first file stores what the npm build stores', () => {
     const { events } = collector();
     const tracker = await start();
     tracker.track('signup', { plan: 'pro' });
-    await Promise.resolve();
+    await new Promise((done) => setTimeout(done));
     // One segment per task: the pageview's, then the event's.
     expect(segments()).toEqual([
       [0, expect.objectContaining({ type: 'pageview' })],
@@ -129,7 +129,7 @@ describe('the privacy gate', () => {
     await tracker.flush();
     expect(Object.keys(localStorage)).toEqual([]);
     tracker.consent(true);
-    await Promise.resolve();
+    await new Promise((done) => setTimeout(done));
     await tracker.flush();
     expect(events().map((event) => event.type)).toEqual(['pageview', 'event']);
     expect(stored('consent')).toBe('1');
