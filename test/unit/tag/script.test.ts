@@ -83,6 +83,18 @@ describe('the first file on a page', () => {
     await vi.waitFor(() => expect(events().map((event) => event.type)).toEqual(['event', 'event']));
   });
 
+  it('takes no function option from an attribute: data-before-send does not drop every event', async () => {
+    const tracklet = await load({
+      'data-before-send': 'x',
+      'data-capture': 'y',
+      'data-encode': 'z',
+    });
+    tracklet.track('kept');
+    await tracklet.flush();
+    expect(events().map((event) => event.type)).toEqual(['pageview', 'event']);
+    expect(bodies[0]).toMatchObject({ v: 1 });
+  });
+
   it('stays inert with one warning when data-endpoint is not an http(s) URL, and never throws', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const tracklet = await load({ 'data-endpoint': 'javascript:alert(1)' });
