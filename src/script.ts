@@ -141,7 +141,14 @@ const api: Record<string, Function> = {
 for (const method of 'track page identify flush reset getAnonymousId getSessionId consent attach'.split(
   ' ',
 ))
-  api[method] = safe((a?: unknown, b?: unknown) => call(method, a, b));
+  api[method] = (a?: unknown, b?: unknown) => {
+    // One try per call, as safe() would wrap it: this runs on every call.
+    try {
+      return call(method, a, b);
+    } catch (error) {
+      if (DEBUG) warn('internal error', error);
+    }
+  };
 const flush = api.flush;
 api.flush = () => flush() || Promise.resolve();
 const attach = api.attach;

@@ -9,7 +9,7 @@
 import type { Properties } from '../types';
 import { warn } from '../core/log';
 
-const FORBIDDEN = /^(__proto__|constructor|prototype)$/;
+const FORBIDDEN = ['__proto__', 'constructor', 'prototype'];
 const { parse: jsonParse, stringify: jsonStringify } = JSON;
 
 /** JSON.parse as it was when Tracklet loaded. */
@@ -42,7 +42,7 @@ export const sanitize = (properties: unknown): Properties | undefined => {
           : type == 'number'
             ? value - value === 0
             : type == 'boolean' || value === null) ||
-        FORBIDDEN.test(key)
+        FORBIDDEN.includes(key)
       )
         plain = false;
     }
@@ -54,7 +54,7 @@ export const sanitize = (properties: unknown): Properties | undefined => {
         jsonStringify(properties, function (this: Record<string, unknown>, key, value) {
           // The holder's own value: a `toJSON` added by the page is undone, a date's kept.
           if (!(this[key] instanceof Date)) value = this[key];
-          return FORBIDDEN.test(key)
+          return FORBIDDEN.includes(key)
             ? undefined
             : typeof value == 'bigint'
               ? '' + value

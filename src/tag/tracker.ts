@@ -157,17 +157,17 @@ export const createTracker = (config: TagConfig): Methods => {
     const now = Date.now();
     const task = here || whereNow();
     const current = (task[2] ||= session(now));
+    // One literal in the wire order ('' for no user id: left out of the JSON as undefined).
     const event = {
       id: eventId(),
       timestamp: now,
       anonymousId: (task[3] ||= anonymousId()),
       sessionId: current.id,
+      userId: (task[4] ??= read('uid') || '') || undefined,
+      url: task[0],
+      path: task[1],
+      ...fields,
     } as TrackletEvent;
-    const user = (task[4] ??= read('uid') || '');
-    if (user) event.userId = user;
-    event.url = task[0];
-    event.path = task[1];
-    Object.assign(event, fields);
     // Only a session's first event carries attribution.
     if (current.pending)
       ((event.attribution = current.pending), delete current.pending, saveSession(current));
