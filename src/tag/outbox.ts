@@ -164,13 +164,12 @@ export const createOutbox = (config: Config): Outbox => {
 
   // One tab at a time where the browser has Web Locks (a tab's own drains wait their turn too;
   // calls while one waits share it). Without, `flying` keeps this tab from sending a body twice.
+  // A failure inside never reaches the page as an unhandled rejection.
   const drain = (): Promise<unknown> =>
-    navigator.locks
-      ? queued ||
-        (queued = navigator.locks
-          .request('tracklet', () => ((queued = undefined), sendAll()))
-          .catch(() => {}))
-      : sendAll();
+    (navigator.locks
+      ? (queued ||= navigator.locks.request('tracklet', () => ((queued = undefined), sendAll())))
+      : sendAll()
+    ).catch(() => {});
 
   // What earlier pages left is retried soon; anything waiting, when the browser is back online.
   if (keys(SEGMENT).length) schedule(500);

@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encode, segmentKey } from '../../../src/core/segments';
 import type { Batch, TrackletEvent } from '../../../src/types';
+import type { Capture } from '../../../src/core/contract';
 import type { TagConfig } from '../../../src/tag/tracker';
 
 /** A collector stub: answers every request with `status`, keeps the bodies. */
@@ -102,6 +103,21 @@ describe('the first file stores what the npm build stores', () => {
     const tracker = await start({ autoPageview: false });
     await tracker.flush();
     expect(events()).toEqual([left]);
+  });
+});
+
+describe('the outbox', () => {
+  it('keeps a failure inside a send from the page (no unhandled rejection), and the events stored', async () => {
+    collector();
+    // Installed as the second file installs its encoder: after the outbox was made.
+    const broken: Capture = ({ config }) => {
+      config.encode = () => {
+        throw new Error('a broken encoder');
+      };
+    };
+    const tracker = await start({ capture: [broken] });
+    await expect(tracker.flush()).resolves.toBeUndefined();
+    expect(segments()).toHaveLength(1);
   });
 });
 
