@@ -12,6 +12,8 @@ import { crossDomain } from './capture/crossdomain';
 import { forms } from './capture/forms';
 import { markNotFound, notFound } from './capture/notfound';
 import { parseProps, props, setProps } from './capture/props';
+import { pathPattern, sampleOf } from './core/privacy';
+import type { TrackletEvent } from './types';
 import { gcm } from './consent/gcm';
 import { tcf } from './consent/tcf';
 
@@ -27,6 +29,8 @@ interface Features {
   crossDomain?: unknown;
   consentSource?: unknown;
   consent?: unknown;
+  exclude?: unknown;
+  sampleRate?: unknown;
 }
 
 const isOn = (value: unknown) => value === true || value === '' || value === 'true';
@@ -50,6 +54,22 @@ export const capturesOf = (features: Features): Capture[] => {
   return captures;
 };
 
+/**
+ * The test every event must pass for the rarer options the first file leaves to this one: paths
+ * never tracked (`data-exclude`) and the share of sessions tracked (`data-sample-rate`).
+ */
+export const filterOf = (features: Features): ((event: TrackletEvent) => boolean) | undefined => {
+  const { exclude, sampleRate } = features;
+  const patterns =
+    typeof exclude == 'string' ? exclude.split(',').map((item) => item.trim()) : exclude;
+  const excluded =
+    Array.isArray(patterns) && patterns.length > 0 && pathPattern(patterns.filter(Boolean));
+  const rate = sampleRate == null || sampleRate === '' ? 1 : +sampleRate;
+  if (!excluded && !(rate < 1)) return;
+  return (event) =>
+    !(excluded && excluded.test(event.path)) && !(sampleOf(event.sessionId) >= rate);
+};
+
 const setup: Setup = (script, later, go, api) => {
   const attribute = (name: string) => script.getAttribute('data-' + name) ?? undefined;
   let options: (Features & object) | undefined;
@@ -64,11 +84,14 @@ const setup: Setup = (script, later, go, api) => {
       ['crossDomain', 'cross-domain'],
       ['consentSource', 'consent-source'],
       ['consent', 'consent'],
+      ['exclude', 'exclude'],
+      ['sampleRate', 'sample-rate'],
     ] as const)
       if (script.hasAttribute('data-' + name)) features[key] = attribute(name);
     const captures = capturesOf(features);
     // Started already (a method of this file was called after a start without it): attach instead.
-    if (go(captures, options) === false) captures.forEach((capture) => api.attach(capture));
+    if (go(captures, { ...options, filter: filterOf(features) }) === false)
+      captures.forEach((capture) => api.attach(capture));
   };
   let replaying = true;
   const methods: Api = {

@@ -1,42 +1,27 @@
 /**
- * The script-tag build: `<script defer src="tracklet.js" data-endpoint="…" data-site="…">`.
- * Reads the tag's data-* attributes, exposes `window.tracklet`, replays calls queued by the stub
- * snippet before the script loaded, and fetches the second file with the captures they leave on,
- * and the third (marketing.ts) for `init` without data-endpoint and the marketing features.
+ * The script tag's first file, `tracklet.js`: `<script defer src="tracklet.js" data-endpoint="…"
+ * data-site="…">`. Reads the tag's data-* attributes, exposes `window.tracklet`, replays the calls
+ * the stub queued before it loaded, and fetches the second file (web-vitals and the captures) once
+ * the page has loaded, and the third (`marketing.ts`) before the start for `tracklet('init')` and
+ * the rarer options (exclude, sampling). Written for size: the tracker it starts is `tag/tracker.ts`,
+ * not the npm build's `tracker.ts`; both keep the same stored keys and formats.
  */
-import { fromAttributes } from './config';
 import type { Capture, Context } from './core/contract';
-import { warn } from './core/log';
-import { safe } from './core/safe';
-import {
-  attach,
-  consent,
-  flush,
-  getAnonymousId,
-  getSessionId,
-  identify,
-  page,
-  reset,
-  start,
-  track,
-} from './index';
+import { resolveConfig } from './config';
+import { setDebug, warn } from './core/log';
+import { safe } from './tag/safe';
+import { createTracker, type Methods, type TagConfig } from './tag/tracker';
 
 type Stub = ((...args: unknown[]) => unknown) & { q?: Iterable<unknown>[]; version?: string };
 
-const VERSION = '0.1.0';
 /**
  * Errors thrown, clicks made and keys pressed before the second file (with those captures) arrives,
  * handed to it then: a tagged button clicked right after the page loaded still counts.
  */
 const early: Event[] = [];
 const keep = (event: Event) => early.length < 100 && early.push(event);
-/** What is kept: errors and rejections, clicks, pointer and key presses. */
 const KEPT = ['error', 'unhandledrejection', 'click', 'auxclick', 'pointerdown', 'keydown'];
 
-/** The second file, next to this one: web-vitals and the captures. */
-const CAPTURES = 'tracklet.captures.js';
-/** The third file: cross-domain linker, consent platforms, properties on every event, 404s and forms. */
-const MARKETING = 'tracklet.marketing.js';
 const global = window as unknown as { tracklet?: Stub };
 const stub = global.tracklet;
 const script = (document.currentScript || document.createElement('script')) as HTMLScriptElement;
@@ -44,6 +29,10 @@ const script = (document.currentScript || document.createElement('script')) as H
 const later: unknown[][] = [];
 /** Whether the third file is fetched: unknown until the stub's calls are replayed. */
 let fetched: boolean | undefined;
+/** The tracker once started with a valid config; calls before the start wait (up to 100). */
+let tracker: Methods | undefined;
+let started = false;
+const pending: [string, unknown?, unknown?][] = [];
 
 const load = (name: string, onerror?: () => void) => {
   const element = document.createElement('script');
@@ -54,80 +43,147 @@ const load = (name: string, onerror?: () => void) => {
   document.head.append(element);
 };
 
-/** Runs `fn` once the page has loaded and the browser is idle (at most 2 s later). */
-const afterLoad = (fn: () => void) => {
-  const idle = () => (self.requestIdleCallback || setTimeout)(fn, { timeout: 2000 } as never);
+// The captures come in a second file, fetched once the page has loaded and the browser is idle (at
+// most 2 s later): web-vitals reads the buffered performance entries then, and errors, clicks and
+// keys meanwhile are kept for it. If it fails to load, everything else works.
+const loadCaptures: Capture = ({ config }) => {
+  if (!(config.vitals || config.errors || config.clicks || config.engagement)) return;
+  // Capture phase, so a page handler cannot hide a click.
+  KEPT.forEach((type) => addEventListener(type, keep, true));
+  const idle = () =>
+    (self.requestIdleCallback || setTimeout)(() => load('tracklet.captures.js'), {
+      timeout: 2000,
+    } as never);
   if (document.readyState == 'complete') idle();
   else addEventListener('load', idle);
 };
 
-// The captures come in a second file, fetched once the page has loaded and the browser is idle, so
-// that neither its bytes nor its start hold up the page or this file's pageview: web-vitals reads
-// the buffered performance entries then, and errors thrown meanwhile are kept for it. Each capture
-// attaches itself through `tracklet.attach`. Under `script-src 'self'` it loads like this file; if it
-// fails to load, the captures are missing and everything else works. The page's nonce is passed on.
-const loadCaptures: Capture = ({ config }) => {
-  if (!(config.vitals || config.errors || config.clicks || config.engagement)) return;
-  // Capture phase, so a page handler cannot hide a click (the error capture skips resource errors).
-  // Every kind, whichever captures are on: the second file's captures take only their own kinds.
-  KEPT.forEach((type) => addEventListener(type, keep, true));
-  afterLoad(() => load(CAPTURES));
+/** The first file's options with their defaults (a number or a boolean: the type the value gets). */
+const DEFAULTS = {
+  autoPageview: true,
+  batchSize: 10,
+  flushInterval: 5000,
+  sessionTimeout: 30,
+  outboxMaxEvents: 1000,
+  outboxMaxBytes: 524288,
+  outboxMaxAge: 7,
+  debug: false,
+  includeLocal: false,
+  scrub: true,
+  vitals: true,
+  errors: true,
+  clicks: true,
+  engagement: true,
+};
+
+/**
+ * The options: the tag's `data-*` attributes (`data-batch-size` → `batchSize`) over those of
+ * `tracklet('init', …)`. The first file's own are typed here; the other files type theirs.
+ */
+const configOf = (captures: Capture[], options?: object): TagConfig => {
+  const config: Record<string, any> = { ...options };
+  for (const { name, value } of script.attributes)
+    if (name.startsWith('data-'))
+      config[name.slice(5).replace(/-./g, (dash) => dash[1].toUpperCase())] = value;
+  // An attribute is text: `data-before-send` or `data-filter` never stands in for a function.
+  for (const key of ['beforeSend', 'filter', 'encode', 'gzip', 'zip'])
+    if (typeof config[key] != 'function') delete config[key];
+  config.capture = [loadCaptures, ...captures];
+  for (const [key, fallback] of Object.entries(DEFAULTS)) {
+    const value = config[key];
+    config[key] =
+      value == null
+        ? fallback
+        : typeof fallback == 'number'
+          ? value === ''
+            ? fallback
+            : +value
+          : value === true || value === '' || value == 'true';
+  }
+  return config as TagConfig;
+};
+
+/** Whether the options name an http(s) collector URL and a site; warns once otherwise. */
+const valid = ({ endpoint, site }: TagConfig) => {
+  try {
+    if (site && endpoint && /^http/.test(new URL(endpoint, location.href).protocol)) return true;
+  } catch {
+    // Not a URL: refused below.
+  }
+  warn('data-endpoint', endpoint, 'and data-site', site, 'are needed: tracking is off');
 };
 
 /**
  * Starts with the options of `tracklet('init', …)` (from the third file) under the tag's
- * attributes, and its captures.
+ * attributes, and the third file's captures. False when started already.
  */
-const go = (capture: Capture[] = [], options?: object) =>
-  start(
-    { ...options, ...fromAttributes(script), capture: [loadCaptures, ...capture] } as never,
-    true,
-  );
+const go = (captures: Capture[] = [], options?: object) => {
+  if (started) return false;
+  started = true;
+  const config = configOf(captures, options);
+  setDebug(config.debug);
+  // The debug build validates every option, with details; the production build the two required.
+  if (DEBUG ? resolveConfig({ ...config }, true) : valid(config)) tracker = createTracker(config);
+  for (const [method, a, b] of pending.splice(0)) call(method, a, b);
+  return !!tracker;
+};
 
-const api = {
-  track,
-  page,
-  identify,
-  flush,
-  reset,
-  getAnonymousId,
-  getSessionId,
-  consent,
-  /**
-   * Used by the second file: starts one of its captures, with the events kept until then (each
-   * capture takes the ones of its kind).
-   */
-  attach: (capture: Capture) => {
-    KEPT.forEach((type) => removeEventListener(type, keep, true));
-    // Plain keys: the two files are minified apart, so a mangled name would differ between them.
-    attach((context) => capture({ ...context, earlyErrors: early, early } as Context));
-  },
-  /** Used by the third file: its set-up, given the tag, the options, the kept calls and the start. */
+// Two fixed arguments (no method takes more): no rest array or spread per call.
+const call = (method: string, a?: unknown, b?: unknown) => {
+  if (tracker) return tracker[method](a, b);
+  if (!started && pending.length < 100) pending.push([method, a, b]);
+};
+
+const api: Record<string, Function> = {
+  /** Used by the third file: its set-up, given the tag, the kept calls, the start and this API. */
   boot: (setup: Function) => setup(script, later, go, api),
+};
+for (const method of 'track page identify flush reset getAnonymousId getSessionId consent attach'.split(
+  ' ',
+))
+  api[method] = (a?: unknown, b?: unknown) => {
+    // One try per call, as safe() would wrap it: this runs on every call.
+    try {
+      return call(method, a, b);
+    } catch (error) {
+      if (DEBUG) warn('internal error', error);
+    }
+  };
+const flush = api.flush;
+api.flush = () => flush() || Promise.resolve();
+const attach = api.attach;
+/**
+ * Used by the second file: starts one of its captures, with the events kept until then (each
+ * capture takes the ones of its kind). Plain keys: the files are minified apart.
+ */
+api.attach = (capture: Capture) => {
+  KEPT.forEach((type) => removeEventListener(type, keep, true));
+  attach((context: Context) => capture({ ...context, earlyErrors: early, early } as Context));
 };
 
 // Pasted twice: the first copy runs, the second leaves it alone.
 if (!stub?.version) {
   const tracklet: Stub = Object.assign(
     safe((method: unknown, ...args: unknown[]) => {
-      const fn = api[method as keyof typeof api];
-      if (fn) return (fn as (...a: unknown[]) => unknown)(...args);
+      const fn = api[method as string];
+      if (fn) return fn(...args);
       if (fetched == false) warn('unknown method', method);
       else if (later.length < 100) later.push([method, ...args]);
     }),
     api,
-    { version: VERSION },
+    { version: '0.1.0' },
   );
   global.tracklet = tracklet;
   // The stub's queue is an array of `arguments` objects: both iterable.
   for (const args of stub?.q || []) tracklet(...args);
-  // The third file starts the tracker when the tag has no data-endpoint (it waits for `tracklet('init', …)`),
-  // or asks for a feature of it (props, not-found, forms, cross-domain, consent-source): so the first
-  // pageview has them. If it fails to load, the start goes on without.
-  // With an empty or bad data-endpoint, the tag warns and stays inert.
+  // The third file starts the tracker when the tag has no data-endpoint (it waits for
+  // `tracklet('init', …)`), or uses one of its features or rarer options, so that the first pageview
+  // has them. If it fails to load, the start goes on without.
   (fetched =
     !script.hasAttribute('data-endpoint') ||
-    /-(props|not-found|forms|cross-domain|consent-source)=/.test(script.outerHTML))
-    ? load(MARKETING, () => go())
+    /-(props|not-found|forms|cross-domain|consent-source|exclude|sample-rate)=/.test(
+      script.outerHTML,
+    ))
+    ? load('tracklet.marketing.js', () => go())
     : go();
 }

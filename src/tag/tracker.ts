@@ -1,0 +1,314 @@
+/**
+ * The first file's tracker: ids and session, the privacy gate, the batch in front of the outbox,
+ * pageviews (SPA included) and the hooks of the second and third files. Written for size: one
+ * closure, the same stored keys and session record as the npm build's tracker (`src/tracker.ts`).
+ */
+import type { Capture, Config, Context, EventFields, Hooks } from '../core/contract';
+import type { Attribution, Properties, TrackletEvent } from '../types';
+import { attributionOf, campaignKey, campaignParams } from '../core/attribution';
+import { eventId, randomId } from './id';
+import { log, warn } from '../core/log';
+import { safe } from './safe';
+import { parse, sanitize, stringify } from './clean';
+import { createScrub } from './scrub';
+import { drop, stats } from '../core/stats';
+import { createOutbox } from './outbox';
+import { keys, read, remove, setLevel, write } from './storage';
+
+/** The session record, as `core/identity.ts` stores it. */
+interface Session {
+  id: string;
+  last: number;
+  campaign: string;
+  pending?: Attribution;
+}
+
+/** What the third file may add to the options: a test each event must pass (exclude, sampling). */
+export type TagConfig = Config & { filter?: (event: TrackletEvent) => unknown };
+
+/** The tracker's methods, as the public API calls them. */
+export type Methods = Record<string, (...args: any[]) => unknown>;
+
+const LOCAL = /^(localhost|127\.0\.0\.1|\[::1\])$/;
+const SESSION = 'session';
+
+/**
+ * Why nothing is tracked on this page, if so: a developer's own machine or an automated browser
+ * (unless `includeLocal`), or Do Not Track / Global Privacy Control (unless `privacySignals: ignore`).
+ */
+const blockedBy = (config: TagConfig) => {
+  const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
+  return (
+    (!config.includeLocal &&
+      (LOCAL.test(location.hostname) || nav.webdriver) &&
+      'local: data-include-local="true"') ||
+    (config.privacySignals != 'ignore' &&
+      (nav.doNotTrack == '1' || nav.globalPrivacyControl) &&
+      'DNT/GPC')
+  );
+};
+
+export const createTracker = (config: TagConfig): Methods => {
+  const { spa } = config;
+  const handlers: { [K in keyof Hooks]?: ((...args: Hooks[K]) => void)[] } = {};
+  const fire = <K extends keyof Hooks>(hook: K, ...args: Hooks[K]) =>
+    handlers[hook]?.forEach((handler) => safe(handler)(...args));
+  const blocked = blockedBy(config);
+  const none = blocked || config.storage == 'none';
+  // The consent record is read with only itself allowed in storage.
+  setLevel(none ? 0 : 1);
+  let choice = read('consent') || (config.consent == 'required' ? '' : '1');
+  const persist = () => setLevel(none ? 0 : choice == '1' ? 2 : 1);
+  persist();
+  if (blocked) log('not tracking:', blocked);
+  const scrub = config.scrub && createScrub(config.scrubParams);
+
+  // The landing's campaign is compared once, on this page's first event: it may start a new session.
+  let landing: string | undefined = campaignKey(campaignParams(location.href));
+  let lastPage = '';
+  let lastUrl = document.referrer;
+  /** The last pageview: a capture attached later starts from it. */
+  let view: TrackletEvent | undefined;
+  // What the events of one task share, read once: URL, path, session, anonymous id, user id ('' none).
+  let here:
+    | [url: string, path: string, session?: Session, anonymousId?: string, userId?: string]
+    | undefined;
+  const whereNow = () => {
+    here = [location.href, location.pathname + (spa == 'hash' ? location.hash : '')];
+    queueMicrotask(() => (here = undefined));
+    return here;
+  };
+
+  const anonymousId = () => {
+    let id = read('aid');
+    if (!id) write('aid', (id = randomId()));
+    return id;
+  };
+  const saveSession = (session: Session) => write(SESSION, stringify(session));
+  /** The session at `now`: a new one after `sessionTimeout` idle minutes, or a landing with another campaign. */
+  const session = (now: number) => {
+    let current: Session | undefined;
+    try {
+      current = parse(read(SESSION)!);
+    } catch {
+      // None stored, or unreadable: a new one.
+    }
+    if (
+      typeof current?.id != 'string' ||
+      !(now - current.last <= config.sessionTimeout * 60_000) ||
+      (landing && landing != current.campaign)
+    )
+      saveSession(
+        (current = {
+          id: randomId(),
+          last: now,
+          campaign: landing || '',
+          pending: attributionOf(location.href, document.referrer),
+        }),
+      );
+    else if (now - current.last >= 1000) saveSession(((current.last = now), current));
+    landing = undefined;
+    return current;
+  };
+
+  const { queue_: queue, flush_: flush } = createBatch(config);
+
+  // The gate: page-wide blocks, a denied consent, the third file's filter, scrubbing, beforeSend;
+  // then the event waits in memory while consent is pending (up to 100), or is queued.
+  const waiting: TrackletEvent[] = [];
+  const pass = (event: TrackletEvent) => {
+    if (blocked || choice == '0' || (config.filter && !config.filter(event)))
+      return drop(1, DEBUG && 'by the privacy gate');
+    if (scrub) scrub(event);
+    const { beforeSend } = config;
+    // A hook that throws drops its event: it may have been there to remove something.
+    const result = beforeSend ? safe(beforeSend)(event) : event;
+    if (!result) drop(1, DEBUG && 'beforeSend');
+    else if (choice == '1') queue(result);
+    else if (waiting.length < 100) waiting.push(result);
+    else drop(1, DEBUG && 'over 100 waiting for consent');
+  };
+
+  // Custom events pass the gate once per task, in a microtask: a track() call only stamps its event.
+  // Whatever must see them first (another event, consent(), flush(), the page going away) passes
+  // them before, as does a beforeSend (it sees each event as it is tracked).
+  const later: TrackletEvent[] = [];
+  const passLater = () => later.splice(0).forEach(pass);
+  const passSoon = safe(passLater);
+
+  const flushAll = (hiding?: boolean) => (passLater(), flush(hiding));
+
+  const consent = (granted: boolean) => {
+    if (typeof granted != 'boolean') return warn('consent() takes true or false:', granted);
+    passLater();
+    here = undefined;
+    choice = granted ? '1' : '0';
+    // Denial forgets the visitor: ids, session and anything kept.
+    if (!granted) keys().forEach(remove);
+    persist();
+    write('consent', choice);
+    const released = waiting.splice(0);
+    if (granted) released.forEach(queue);
+    else drop(released.length, DEBUG && 'consent denied');
+  };
+
+  /** An event of this task, stamped with its time, ids and place, in the wire order, then `fields`. */
+  const emit = (fields: EventFields, soon?: boolean): TrackletEvent => {
+    const now = Date.now();
+    const task = here || whereNow();
+    const current = (task[2] ||= session(now));
+    // One literal in the wire order ('' for no user id: left out of the JSON as undefined).
+    const event = {
+      id: eventId(),
+      timestamp: now,
+      anonymousId: (task[3] ||= anonymousId()),
+      sessionId: current.id,
+      userId: (task[4] ??= read('uid') || '') || undefined,
+      url: task[0],
+      path: task[1],
+      ...fields,
+    } as TrackletEvent;
+    // Only a session's first event carries attribution.
+    if (current.pending)
+      ((event.attribution = current.pending), delete current.pending, saveSession(current));
+    later.push(event);
+    if (!soon || config.beforeSend) passLater();
+    else if (!later[1]) queueMicrotask(passSoon);
+    return event;
+  };
+
+  const page = (properties?: Properties, force?: boolean) => {
+    // Without the fragment, but in hash mode.
+    const url = whereNow()[0].replace(spa == 'hash' ? '' : /#.*/, '');
+    if (url == lastPage && !force) return;
+    fire('page');
+    view = emit({ type: 'pageview', title: document.title, referrer: lastUrl, properties });
+    lastPage = lastUrl = url;
+    fire('pageview', view);
+  };
+
+  const context: Context = {
+    config,
+    emit,
+    flush: flushAll,
+    consent,
+    read,
+    write: write as unknown as Context['write'],
+    path: () => (here || whereNow())[1],
+    on: (hook, handler) => {
+      ((handlers[hook] ||= []) as (typeof handler)[]).push(handler);
+    },
+  };
+  for (const capture of config.capture) safe(capture)(context);
+  watchPage(
+    config,
+    page,
+    () => (here = undefined),
+    () => (fire('hide'), flushAll(true)),
+  );
+  if (config.autoPageview) page();
+
+  return {
+    track: (name: string, properties?: Properties) => {
+      if (typeof name != 'string' || !name) return warn('track() needs a name:', name);
+      emit({ type: 'event', name, properties: sanitize(properties) }, true);
+    },
+    page: (properties?: Properties) => page(sanitize(properties), true),
+    identify: (id: string, traits?: Properties) => {
+      if (typeof id != 'string' || !id) return warn('identify() needs an id:', id);
+      write('uid', id);
+      here = undefined;
+      emit({ type: 'identify', userId: id, traits: sanitize(traits) });
+    },
+    flush: () => flushAll(),
+    reset: () => {
+      for (const key of ['aid', SESSION, 'uid']) remove(key);
+      here = landing = undefined;
+    },
+    getAnonymousId: anonymousId,
+    getSessionId: () => session(Date.now()).id,
+    consent,
+    attach: (capture: Capture) => {
+      const before = handlers.pageview?.length || 0;
+      safe(capture)(context);
+      // The page view under way began before the capture arrived: it is told of it as it would have been.
+      if (view) handlers.pageview?.slice(before).forEach((handler) => safe(handler)(view!));
+    },
+  };
+};
+
+/**
+ * The batch in front of the outbox: events of one task are stored together, and sent once
+ * `batchSize` are waiting or `flushInterval` has passed.
+ */
+const createBatch = (config: TagConfig) => {
+  const outbox = createOutbox(config);
+  let batch: TrackletEvent[] = [];
+  let unsent = 0;
+  let ticking = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const store = () => batch.length && outbox.add_(batch.splice(0));
+  /** Stores what is queued and sends it; `hiding`: by beacon, now. Resolves within 3 s. */
+  const flush = (hiding?: boolean): Promise<unknown> => {
+    clearTimeout(timer);
+    timer = undefined;
+    unsent = 0;
+    store();
+    if (hiding) outbox.hide_();
+    return hiding
+      ? Promise.resolve()
+      : new Promise((done) => (outbox.drain_().then(done), setTimeout(done, 3000)));
+  };
+  const tick = safe(() => {
+    ticking = false;
+    store();
+    if (unsent >= config.batchSize) flush();
+    else if (!timer && config.flushInterval) timer = setTimeout(safe(flush), config.flushInterval);
+  });
+  const queue = (event: TrackletEvent) => {
+    batch.push(event);
+    unsent++;
+    if (DEBUG) stats.queued++;
+    if (DEBUG) log('queued', event.type, stats);
+    if (!ticking) queueMicrotask((ticking = true) && tick);
+  };
+
+  return { queue_: queue, flush_: flush };
+};
+
+/**
+ * Follows the page's life: SPA navigations (history methods, `popstate`, `hashchange` in hash
+ * mode), restores from the back/forward cache, and page hide (no `unload`: it would keep the page
+ * out of the back/forward cache).
+ */
+const watchPage = (
+  config: TagConfig,
+  page: (properties?: Properties, force?: boolean) => void,
+  forget: () => void,
+  hide: () => void,
+) => {
+  const onNavigate = safe(() => (forget(), page()));
+  if (config.spa != 'off') {
+    for (const method of ['pushState', 'replaceState'] as const) {
+      const original = history[method];
+      history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
+        const result = original.apply(this, args);
+        onNavigate();
+        return result;
+      };
+    }
+    addEventListener('popstate', onNavigate);
+    if (config.spa == 'hash') addEventListener('hashchange', onNavigate);
+  }
+  addEventListener(
+    'pageshow',
+    safe(
+      (event: PageTransitionEvent) =>
+        event.persisted && config.autoPageview && page(undefined, true),
+    ),
+  );
+  // Registered after the captures, so that what they queue on hide goes out with this flush.
+  const onHide = safe(hide);
+  addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && onHide());
+  addEventListener('pagehide', onHide);
+};
