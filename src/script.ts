@@ -58,15 +58,18 @@ const loadCaptures: Capture = ({ config }) => {
   else addEventListener('load', idle);
 };
 
-/** The first file's options with their defaults (a number or a boolean: the type the value gets). */
+/**
+ * The first file's options with their defaults: a number option as `[default, min, max]`
+ * (inclusive), a boolean as its default.
+ */
 const DEFAULTS = {
   autoPageview: true,
-  batchSize: 10,
-  flushInterval: 5000,
-  sessionTimeout: 30,
-  outboxMaxEvents: 1000,
-  outboxMaxBytes: 524288,
-  outboxMaxAge: 7,
+  batchSize: [10, 1, 100],
+  flushInterval: [5000, 0, 3_600_000],
+  sessionTimeout: [30, 1, 1440],
+  outboxMaxEvents: [1000, 1, 100_000],
+  outboxMaxBytes: [524288, 65_536, 4_194_304],
+  outboxMaxAge: [7, 1, 365],
   debug: false,
   includeLocal: false,
   scrub: true,
@@ -91,14 +94,14 @@ const configOf = (captures: Capture[], options?: object): TagConfig => {
   config.capture = [loadCaptures, ...captures];
   for (const [key, fallback] of Object.entries(DEFAULTS)) {
     const value = config[key];
-    config[key] =
-      value == null
-        ? fallback
-        : typeof fallback == 'number'
-          ? value === ''
-            ? fallback
-            : +value
-          : value === true || value === '' || value == 'true';
+    if (Array.isArray(fallback)) {
+      // A number out of its range, or no number at all, is repaired to the default with a warning:
+      // `data-outbox-max-age="7d"` must neither expire every stored event nor lift the cap.
+      const number = value == null || value === '' ? fallback[0] : +value;
+      config[key] = number >= fallback[1] && number <= fallback[2] ? number : fallback[0];
+      if (config[key] != number) warn(key, value, 'is invalid: using', fallback[0]);
+    } else
+      config[key] = value == null ? fallback : value === true || value === '' || value == 'true';
   }
   return config as TagConfig;
 };

@@ -83,6 +83,23 @@ describe('the first file on a page', () => {
     await vi.waitFor(() => expect(events().map((event) => event.type)).toEqual(['event', 'event']));
   });
 
+  it('repairs a number option that is not one, or out of range, to its default with a warning', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    // Taken as they were, "7d" would expire every stored event and "-5" would lift the outbox cap.
+    const tracklet = await load({
+      'data-outbox-max-age': '7d',
+      'data-outbox-max-events': '-5',
+      'data-batch-size': '0',
+      'data-session-timeout': '30',
+    });
+    tracklet.track('kept');
+    await tracklet.flush();
+    expect(events().map((event) => event.type)).toEqual(['pageview', 'event']);
+    const warned = warn.mock.calls.map((call) => call.slice(1, 3).join(' '));
+    expect(warned.sort()).toEqual(['batchSize 0', 'outboxMaxAge 7d', 'outboxMaxEvents -5']);
+    warn.mockRestore();
+  });
+
   it('takes no function option from an attribute: data-before-send does not drop every event', async () => {
     const tracklet = await load({
       'data-before-send': 'x',
