@@ -58,26 +58,18 @@ const loadCaptures: Capture = ({ config }) => {
   else addEventListener('load', idle);
 };
 
-/**
- * The first file's options with their defaults: a number option as `[default, min, max]`
- * (inclusive), a boolean as its default.
- */
-const DEFAULTS = {
-  autoPageview: true,
-  batchSize: [10, 1, 100],
-  flushInterval: [5000, 0, 3_600_000],
-  sessionTimeout: [30, 1, 1440],
-  outboxMaxEvents: [1000, 1, 100_000],
-  outboxMaxBytes: [524288, 65_536, 4_194_304],
-  outboxMaxAge: [7, 1, 365],
-  debug: false,
-  includeLocal: false,
-  scrub: true,
-  vitals: true,
-  errors: true,
-  clicks: true,
-  engagement: true,
-};
+/** The first file's number options: `[name, default, min, max]` (inclusive). */
+const NUMBERS = [
+  ['batchSize', 10, 1, 100],
+  ['flushInterval', 5000, 0, 3_600_000],
+  ['sessionTimeout', 30, 1, 1440],
+  ['outboxMaxEvents', 1000, 1, 100_000],
+  ['outboxMaxBytes', 524288, 65_536, 4_194_304],
+  ['outboxMaxAge', 7, 1, 365],
+] as const;
+
+/** The first file's boolean options: the first two default to false, the others to true. */
+const BOOLEANS = 'debug includeLocal autoPageview scrub vitals errors clicks engagement'.split(' ');
 
 /**
  * The options: the tag's `data-*` attributes (`data-batch-size` → `batchSize`) over those of
@@ -92,17 +84,19 @@ const configOf = (captures: Capture[], options?: object): TagConfig => {
   for (const key of ['beforeSend', 'filter', 'encode', 'gzip', 'zip'])
     if (typeof config[key] != 'function') delete config[key];
   config.capture = [loadCaptures, ...captures];
-  for (const [key, fallback] of Object.entries(DEFAULTS)) {
+  for (const [key, fallback, min, max] of NUMBERS) {
     const value = config[key];
-    if (Array.isArray(fallback)) {
-      // A number out of its range, or no number at all, is repaired to the default with a warning:
-      // `data-outbox-max-age="7d"` must neither expire every stored event nor lift the cap.
-      const number = value == null || value === '' ? fallback[0] : +value;
-      config[key] = number >= fallback[1] && number <= fallback[2] ? number : fallback[0];
-      if (config[key] != number) warn(key, value, 'is invalid: using', fallback[0]);
-    } else
-      config[key] = value == null ? fallback : value === true || value === '' || value == 'true';
+    // A number out of its range, or no number at all, is repaired to the default with a warning:
+    // `data-outbox-max-age="7d"` must neither expire every stored event nor lift the cap.
+    let number = value == null || value === '' ? fallback : +value;
+    if (!(number >= min && number <= max))
+      warn(key, value, 'is invalid: using', (number = fallback));
+    config[key] = number;
   }
+  BOOLEANS.forEach((key, index) => {
+    const value = config[key];
+    config[key] = value == null ? index > 1 : value === true || value === '' || value == 'true';
+  });
   return config as TagConfig;
 };
 

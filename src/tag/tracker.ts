@@ -200,12 +200,7 @@ export const createTracker = (config: TagConfig): Methods => {
     },
   };
   for (const capture of config.capture) safe(capture)(context);
-  watchPage(
-    config,
-    page,
-    () => (here = undefined),
-    () => (fire('hide'), flushAll(true)),
-  );
+  watchPage(config, page, () => (fire('hide'), flushAll(true)));
   if (config.autoPageview) page();
 
   return {
@@ -284,17 +279,17 @@ const createBatch = (config: TagConfig) => {
 const watchPage = (
   config: TagConfig,
   page: (properties?: Properties, force?: boolean) => void,
-  forget: () => void,
   hide: () => void,
 ) => {
-  const onNavigate = safe(() => (forget(), page()));
+  // page() reads the new address itself (a fresh `here`), and takes no argument from the event.
+  const onNavigate = safe(() => page());
   if (config.spa != 'off') {
     for (const method of ['pushState', 'replaceState'] as const) {
       const original = history[method];
+      // Both return nothing.
       history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
-        const result = original.apply(this, args);
+        original.apply(this, args);
         onNavigate();
-        return result;
       };
     }
     addEventListener('popstate', onNavigate);
