@@ -76,10 +76,8 @@ const BOOLEANS = 'debug includeLocal autoPageview scrub vitals errors clicks eng
  * `tracklet('init', …)`. The first file's own are typed here; the other files type theirs.
  */
 const configOf = (captures: Capture[], options?: object): TagConfig => {
-  const config: Record<string, any> = { ...options };
-  for (const { name, value } of script.attributes)
-    if (name.startsWith('data-'))
-      config[name.slice(5).replace(/-./g, (dash) => dash[1].toUpperCase())] = value;
+  // The browser names the attributes as options: `data-batch-size` → `batchSize`.
+  const config: Record<string, any> = { ...options, ...script.dataset };
   // An attribute is text: `data-before-send` or `data-filter` never stands in for a function.
   for (const key of ['beforeSend', 'filter', 'encode', 'gzip', 'zip'])
     if (typeof config[key] != 'function') delete config[key];

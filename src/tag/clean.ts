@@ -10,10 +10,9 @@ import type { Properties } from '../types';
 import { warn } from '../core/log';
 
 const FORBIDDEN = ['__proto__', 'constructor', 'prototype'];
-const { parse: jsonParse, stringify: jsonStringify } = JSON;
-
-/** JSON.parse as it was when Tracklet loaded. */
-export const parse = (text: string): any => jsonParse(text);
+/** JSON.parse as it was when Tracklet loaded (it needs no `this`), and JSON.stringify. */
+export const { parse } = JSON;
+const jsonStringify = JSON.stringify;
 
 /**
  * JSON.stringify as it was when Tracklet loaded. The replacer returns the holder's own value, which
@@ -26,7 +25,6 @@ export const stringify = (value: unknown): string =>
         return this[key];
       })
     : jsonStringify(value);
-
 export const sanitize = (properties: unknown): Properties | undefined => {
   if (properties == null) return;
   // The usual properties, a few short strings, finite numbers and booleans, are copied as they are.
@@ -50,7 +48,7 @@ export const sanitize = (properties: unknown): Properties | undefined => {
   }
   try {
     if (typeof properties == 'object' && !Array.isArray(properties))
-      return jsonParse(
+      return parse(
         jsonStringify(properties, function (this: Record<string, unknown>, key, value) {
           // The holder's own value: a `toJSON` added by the page is undone, a date's kept.
           if (!(this[key] instanceof Date)) value = this[key];

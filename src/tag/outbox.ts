@@ -41,9 +41,7 @@ const backoff = (attempt: number, retryAfter = 0) =>
   Math.max(retryAfter, Math.min(300_000, 1000 * 2 ** attempt) * (1 - Math.random() / 2));
 
 /** Taken (2xx), or refused for good (4xx but 408 and 429): no retry would change it. */
-const isFinal = (status: number) =>
-  (status > 199 && status < 300) ||
-  (status > 399 && status < 500 && status != 408 && status != 429);
+const isFinal = (status: number) => /^(2|4(?!08|29))..$/.test(status as never);
 
 export const createOutbox = (config: Config): Outbox => {
   const { endpoint } = config;

@@ -217,7 +217,7 @@ export const createTracker = (config: TagConfig): Methods => {
     },
     flush: () => flushAll(),
     reset: () => {
-      for (const key of ['aid', SESSION, 'uid']) remove(key);
+      ['aid', SESSION, 'uid'].forEach(remove);
       here = landing = undefined;
     },
     getAnonymousId: anonymousId,
@@ -244,14 +244,13 @@ const createBatch = (config: TagConfig) => {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const store = () => batch.length && outbox.add_(batch.splice(0));
   /** Stores what is queued and sends it; `hiding`: by beacon, now. Resolves within 3 s. */
-  const flush = (hiding?: boolean): Promise<unknown> => {
+  const flush = (hiding?: boolean): Promise<unknown> | void => {
     clearTimeout(timer);
     timer = undefined;
     unsent = 0;
     store();
-    if (hiding) outbox.hide_();
     return hiding
-      ? Promise.resolve()
+      ? outbox.hide_()
       : new Promise((done) => (outbox.drain_().then(done), setTimeout(done, 3000)));
   };
   const tick = safe(() => {
