@@ -175,7 +175,7 @@ if (!stub?.version) {
   // `tracklet('init', …)`), or uses one of its features or rarer options, so that the first pageview
   // has them. If it fails to load, the start goes on without.
   (fetched =
-    !script.hasAttribute('data-endpoint') ||
+    !('endpoint' in script.dataset) ||
     /-(props|not-found|forms|cross-domain|consent-source|exclude|sample-rate)=/.test(
       script.outerHTML,
     ))

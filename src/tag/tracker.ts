@@ -29,7 +29,7 @@ export type TagConfig = Config & { filter?: (event: TrackletEvent) => unknown };
 /** The tracker's methods, as the public API calls them. */
 export type Methods = Record<string, (...args: any[]) => unknown>;
 
-const LOCAL = /^(localhost|127\.0\.0\.1|\[::1\])$/;
+const LOCAL = /^(localhost|127\.0\.0\.1|\[::1])$/;
 const SESSION = 'session';
 
 /**
