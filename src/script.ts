@@ -20,7 +20,7 @@ type Stub = ((...args: unknown[]) => unknown) & { q?: Iterable<unknown>[]; versi
  */
 const early: Event[] = [];
 const keep = (event: Event) => early.length < 100 && early.push(event);
-const KEPT = ['error', 'unhandledrejection', 'click', 'auxclick', 'pointerdown', 'keydown'];
+const KEPT = 'error unhandledrejection click auxclick pointerdown keydown'.split(' ');
 
 const global = window as unknown as { tracklet?: Stub };
 const stub = global.tracklet;
@@ -79,7 +79,7 @@ const configOf = (captures: Capture[], options?: object): TagConfig => {
   // The browser names the attributes as options: `data-batch-size` → `batchSize`.
   const config: Record<string, any> = { ...options, ...script.dataset };
   // An attribute is text: `data-before-send` or `data-filter` never stands in for a function.
-  for (const key of ['beforeSend', 'filter', 'encode', 'gzip', 'zip'])
+  for (const key of 'beforeSend filter encode gzip zip'.split(' '))
     if (typeof config[key] != 'function') delete config[key];
   config.capture = [loadCaptures, ...captures];
   for (const [key, fallback, min, max] of NUMBERS) {

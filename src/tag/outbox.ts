@@ -12,6 +12,7 @@ import { parse, stringify } from './clean';
 import { drop, stats } from '../core/stats';
 import { beacon, byteLength, MAX_BODY, post, runs } from '../core/transport';
 import { keys, read, remove, write } from './storage';
+import { randomId } from './id';
 
 /** A stored segment: its key, when it was beaconed (0: not yet), its events and its stored text. */
 type Segment = [key: string, beaconed: number, events: TrackletEvent[], text: string];
@@ -182,7 +183,7 @@ export const createOutbox = (config: Config): Outbox => {
       }
       for (const run of runs(texts, byteLength, head)) {
         // The random tail tells tabs apart within a millisecond.
-        const key = segmentKey(Date.now()) + Math.random().toString(36).slice(2, 6);
+        const key = segmentKey(Date.now()) + randomId().slice(17);
         mine.add(key);
         write(key, encode(0, run));
       }

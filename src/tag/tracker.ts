@@ -217,7 +217,7 @@ export const createTracker = (config: TagConfig): Methods => {
     },
     flush: () => flushAll(),
     reset: () => {
-      ['aid', SESSION, 'uid'].forEach(remove);
+      'aid session uid'.split(' ').forEach(remove);
       here = landing = undefined;
     },
     getAnonymousId: anonymousId,
@@ -283,7 +283,7 @@ const watchPage = (
   // page() reads the new address itself (a fresh `here`), and takes no argument from the event.
   const onNavigate = safe(() => page());
   if (config.spa != 'off') {
-    for (const method of ['pushState', 'replaceState'] as const) {
+    for (const method of 'pushState replaceState'.split(' ') as ['pushState']) {
       const original = history[method];
       // Both return nothing.
       history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
