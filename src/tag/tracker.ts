@@ -49,7 +49,6 @@ const blockedBy = (config: TagConfig) => {
 };
 
 export const createTracker = (config: TagConfig): Methods => {
-  const { spa } = config;
   const handlers: { [K in keyof Hooks]?: ((...args: Hooks[K]) => void)[] } = {};
   const fire = <K extends keyof Hooks>(hook: K, ...args: Hooks[K]) =>
     handlers[hook]?.forEach((handler) => safe(handler)(...args));
@@ -74,7 +73,7 @@ export const createTracker = (config: TagConfig): Methods => {
     | [url: string, path: string, session?: Session, anonymousId?: string, userId?: string]
     | undefined;
   const whereNow = () => {
-    here = [location.href, location.pathname + (spa == 'hash' ? location.hash : '')];
+    here = [location.href, location.pathname + (config.spa == 'hash' ? location.hash : '')];
     queueMicrotask(() => (here = undefined));
     return here;
   };
@@ -120,9 +119,8 @@ export const createTracker = (config: TagConfig): Methods => {
     if (blocked || choice == '0' || (config.filter && !config.filter(event)))
       return drop(1, DEBUG && 'by the privacy gate');
     if (scrub) scrub(event);
-    const { beforeSend } = config;
     // A hook that throws drops its event: it may have been there to remove something.
-    const result = beforeSend ? safe(beforeSend)(event) : event;
+    const result = config.beforeSend ? safe(config.beforeSend)(event) : event;
     if (!result) drop(1, DEBUG && 'beforeSend');
     else if (choice == '1') queue(result);
     else if (waiting.length < 100) waiting.push(result);
@@ -179,7 +177,7 @@ export const createTracker = (config: TagConfig): Methods => {
 
   const page = (properties?: Properties, force?: boolean) => {
     // Without the fragment, but in hash mode.
-    const url = whereNow()[0].replace(spa == 'hash' ? '' : /#.*/, '');
+    const url = whereNow()[0].replace(config.spa == 'hash' ? '' : /#.*/, '');
     if (url == lastPage && !force) return;
     fire('page');
     view = emit({ type: 'pageview', title: document.title, referrer: lastUrl, properties });
