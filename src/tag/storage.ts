@@ -3,7 +3,7 @@
  * page upgraded mid-visit keeps its ids, session and unsent events), and this page's memory where
  * storage is refused, throws, or may not be used yet (consent, privacy signals, cookieless mode).
  */
-const PREFIX = 'tracklet:';
+
 const memory: Record<string, string> = {};
 
 /** What may reach localStorage: 0 nothing, 1 only the consent record, 2 everything. */
@@ -22,7 +22,7 @@ export const setLevel = (to: number): void => {
 export const read = (key: string): string | null => {
   let value: string | null = null;
   try {
-    if (persists(key)) value = localStorage.getItem(PREFIX + key);
+    if (persists(key)) value = localStorage.getItem('tracklet:' + key);
   } catch {
     // Storage blocked: the memory copy is all there is.
   }
@@ -34,7 +34,7 @@ export const write = (key: string, value: string): void => {
   memory[key] = value;
   try {
     // Stored: no memory copy, which would outlive another tab's removal of the key.
-    if (persists(key)) (localStorage.setItem(PREFIX + key, value), delete memory[key]);
+    if (persists(key)) (localStorage.setItem('tracklet:' + key, value), delete memory[key]);
   } catch {
     // Quota or blocked storage: the value lives in memory for this page.
   }
@@ -43,7 +43,7 @@ export const write = (key: string, value: string): void => {
 export const remove = (key: string): void => {
   delete memory[key];
   try {
-    localStorage.removeItem(PREFIX + key);
+    localStorage.removeItem('tracklet:' + key);
   } catch {
     // Nothing stored to remove.
   }
@@ -53,7 +53,8 @@ export const remove = (key: string): void => {
 export const keys = (start = ''): string[] => {
   const all = new Set(Object.keys(memory));
   try {
-    for (const key of Object.keys(localStorage)) if (key.startsWith(PREFIX)) all.add(key.slice(9));
+    for (const key of Object.keys(localStorage))
+      if (key.startsWith('tracklet:')) all.add(key.slice(9));
   } catch {
     // Storage blocked: only this page's memory holds anything.
   }

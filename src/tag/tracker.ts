@@ -29,24 +29,18 @@ export type TagConfig = Config & { filter?: (event: TrackletEvent) => unknown };
 /** The tracker's methods, as the public API calls them. */
 export type Methods = Record<string, (...args: any[]) => unknown>;
 
-const LOCAL = /^(localhost|127\.0\.0\.1|\[::1])$/;
-const SESSION = 'session';
-
 /**
  * Why nothing is tracked on this page, if so: a developer's own machine or an automated browser
  * (unless `includeLocal`), or Do Not Track / Global Privacy Control (unless `privacySignals: ignore`).
  */
-const blockedBy = (config: TagConfig) => {
-  const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
-  return (
-    (!config.includeLocal &&
-      (LOCAL.test(location.hostname) || nav.webdriver) &&
-      'local: data-include-local="true"') ||
-    (config.privacySignals != 'ignore' &&
-      (nav.doNotTrack == '1' || nav.globalPrivacyControl) &&
-      'DNT/GPC')
-  );
-};
+const blockedBy = (config: TagConfig) =>
+  (!config.includeLocal &&
+    (/^(localhost|127\.0\.0\.1|\[::1])$/.test(location.hostname) || navigator.webdriver) &&
+    'local: data-include-local="true"') ||
+  (config.privacySignals != 'ignore' &&
+    (navigator.doNotTrack == '1' ||
+      (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl) &&
+    'DNT/GPC');
 
 export const createTracker = (config: TagConfig): Methods => {
   const handlers: { [K in keyof Hooks]?: ((...args: Hooks[K]) => void)[] } = {};
@@ -83,12 +77,12 @@ export const createTracker = (config: TagConfig): Methods => {
     if (!id) write('aid', (id = randomId()));
     return id;
   };
-  const saveSession = (session: Session) => write(SESSION, stringify(session));
+  const saveSession = (session: Session) => write('session', stringify(session));
   /** The session at `now`: a new one after `sessionTimeout` idle minutes, or a landing with another campaign. */
   const session = (now: number) => {
     let current: Session | undefined;
     try {
-      current = parse(read(SESSION)!);
+      current = parse(read('session')!);
     } catch {
       // None stored, or unreadable: a new one.
     }
