@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { flush, identify, init, page, track } from '../../src/index';
 import type { Batch, TrackletEvent } from '../../src/types';
+import { value } from './fuzz-values';
 
 const bodies: string[] = [];
 
@@ -23,31 +24,6 @@ beforeAll(() => {
     includeLocal: true,
   });
 });
-
-/** Values a page may pass: any JSON-ish or exotic value, cycles included. */
-const value = fc.oneof(
-  fc.anything({
-    withBigInt: true,
-    withBoxedValues: true,
-    withDate: true,
-    withMap: true,
-    withSet: true,
-    withNullPrototype: true,
-    withObjectString: true,
-    withSparseArray: true,
-    withTypedArray: true,
-    withUnicodeString: true,
-  }),
-  fc.constantFrom(NaN, Infinity, -Infinity, Symbol('s'), () => 1, new Date(NaN), undefined, null),
-  fc
-    .letrec((tie) => ({
-      node: fc.record({ a: fc.integer(), b: fc.option(tie('node'), { maxDepth: 3 }) }),
-    }))
-    .node.map((node) => {
-      (node as Record<string, unknown>).self = node;
-      return node;
-    }),
-);
 
 const call = fc.oneof(
   fc.tuple(fc.constant('track' as const), value, value),

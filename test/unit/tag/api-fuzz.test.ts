@@ -4,8 +4,9 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Batch, TrackletEvent } from '../../../src/types';
+import { value } from '../fuzz-values';
+import { loadTag, type Tracklet } from './load';
 
-type Tracklet = ((...args: unknown[]) => unknown) & Record<string, (...args: unknown[]) => any>;
 const bodies: string[] = [];
 let tracklet: Tracklet;
 
@@ -19,49 +20,8 @@ beforeAll(async () => {
       return new Response(null, { status: 204 });
     }),
   );
-  const tag = document.createElement('script');
-  const attributes = {
-    'data-endpoint': 'https://c.example/collect',
-    'data-site': 's',
-    'data-include-local': 'true',
-    'data-flush-interval': '0',
-    'data-batch-size': '100',
-    // No second file here: its captures are tested on their own and in Chromium.
-    'data-vitals': 'false',
-    'data-errors': 'false',
-    'data-clicks': 'false',
-    'data-engagement': 'false',
-  };
-  for (const [name, value] of Object.entries(attributes)) tag.setAttribute(name, value);
-  Object.defineProperty(document, 'currentScript', { configurable: true, get: () => tag });
-  await import('../../../src/script');
-  tracklet = (window as unknown as { tracklet: Tracklet }).tracklet;
+  tracklet = await loadTag({ 'data-batch-size': '100' });
 });
-
-/** Values a page may pass: any JSON-ish or exotic value, cycles included. */
-const value = fc.oneof(
-  fc.anything({
-    withBigInt: true,
-    withBoxedValues: true,
-    withDate: true,
-    withMap: true,
-    withSet: true,
-    withNullPrototype: true,
-    withObjectString: true,
-    withSparseArray: true,
-    withTypedArray: true,
-    withUnicodeString: true,
-  }),
-  fc.constantFrom(NaN, Infinity, -Infinity, Symbol('s'), () => 1, new Date(NaN), undefined, null),
-  fc
-    .letrec((tie) => ({
-      node: fc.record({ a: fc.integer(), b: fc.option(tie('node'), { maxDepth: 3 }) }),
-    }))
-    .node.map((node) => {
-      (node as Record<string, unknown>).self = node;
-      return node;
-    }),
-);
 
 const call = fc.oneof(
   fc.tuple(fc.constantFrom('track', 'page', 'identify'), value, value),

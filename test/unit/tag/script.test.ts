@@ -2,31 +2,10 @@
 // guard, and the options read from the tag's data-* attributes.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Batch } from '../../../src/types';
+import { loadTag, type Tracklet } from './load';
 
-type Tracklet = ((...args: unknown[]) => unknown) & Record<string, (...args: unknown[]) => any>;
 const win = window as unknown as { tracklet?: Tracklet };
-
-/** Runs a fresh copy of the first file as if loaded by a tag with `attributes`. */
-const load = async (attributes: Record<string, string>) => {
-  const tag = document.createElement('script');
-  const all = {
-    'data-endpoint': 'https://c.example/collect',
-    'data-site': 's',
-    'data-include-local': 'true',
-    'data-flush-interval': '0',
-    // No second file here: its captures are tested on their own and in Chromium.
-    'data-vitals': 'false',
-    'data-errors': 'false',
-    'data-clicks': 'false',
-    'data-engagement': 'false',
-    ...attributes,
-  };
-  for (const [name, value] of Object.entries(all)) tag.setAttribute(name, value);
-  Object.defineProperty(document, 'currentScript', { configurable: true, get: () => tag });
-  vi.resetModules();
-  await import('../../../src/script');
-  return win.tracklet!;
-};
+const load = loadTag;
 
 const { pushState, replaceState } = history;
 let bodies: Batch[];

@@ -1,0 +1,29 @@
+// Loads a fresh copy of the script tag's first file (src/script.ts) in happy-dom, as a tag with the
+// given data-* attributes would, and returns `window.tracklet`.
+import { vi } from 'vitest';
+
+export type Tracklet = ((...args: unknown[]) => unknown) &
+  Record<string, (...args: unknown[]) => any>;
+
+/** The attributes every case starts from: a collector, a site, this host allowed, no wait. */
+export const BASE = {
+  'data-endpoint': 'https://c.example/collect',
+  'data-site': 's',
+  'data-include-local': 'true',
+  'data-flush-interval': '0',
+  // No second file here: its captures are tested on their own and in Chromium.
+  'data-vitals': 'false',
+  'data-errors': 'false',
+  'data-clicks': 'false',
+  'data-engagement': 'false',
+};
+
+export const loadTag = async (attributes: Record<string, string>): Promise<Tracklet> => {
+  const tag = document.createElement('script');
+  for (const [name, value] of Object.entries({ ...BASE, ...attributes }))
+    tag.setAttribute(name, value);
+  Object.defineProperty(document, 'currentScript', { configurable: true, get: () => tag });
+  vi.resetModules();
+  await import('../../../src/script');
+  return (window as unknown as { tracklet: Tracklet }).tracklet;
+};
