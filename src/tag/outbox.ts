@@ -55,7 +55,8 @@ export const createOutbox = (config: Config): Outbox => {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let queued: Promise<unknown> | undefined;
   const body = (events: TrackletEvent[]) => stringify((config.encode || wire)(config.site, events));
-  const head = byteLength(body([])) + 16;
+  // Measured on the plain format: an encoder (the second file's) may come before the outbox.
+  const head = byteLength(stringify(wire(config.site, []))) + 16;
 
   /**
    * Every segment, oldest first, without expired events and, with `cap` (once sends failed), the

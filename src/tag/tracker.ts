@@ -48,11 +48,8 @@ export const createTracker = (config: TagConfig): Methods => {
     handlers[hook]?.forEach((handler) => safe(handler)(...args));
   const blocked = blockedBy(config);
   const none = blocked || config.storage == 'none';
-  // The consent record is read with only itself allowed in storage.
-  setLevel(none ? 0 : 1);
-  let choice = read('consent') || (config.consent == 'required' ? '' : '1');
+  let choice: string;
   const persist = () => setLevel(none ? 0 : choice == '1' ? 2 : 1);
-  persist();
   if (blocked) log('not tracking:', blocked);
   const scrub = config.scrub && createScrub(config.scrubParams);
 
@@ -79,7 +76,7 @@ export const createTracker = (config: TagConfig): Methods => {
   };
   const saveSession = (session: Session) => write('session', stringify(session));
   /** The session at `now`: a new one after `sessionTimeout` idle minutes, or a landing with another campaign. */
-  const session = (now: number) => {
+  const session = (now: number, url: string) => {
     let current: Session | undefined;
     try {
       current = parse(read('session')!);
@@ -96,7 +93,7 @@ export const createTracker = (config: TagConfig): Methods => {
           id: randomId(),
           last: now,
           campaign: landing || '',
-          pending: attributionOf(location.href, document.referrer),
+          pending: attributionOf(url, document.referrer),
         }),
       );
     else if (now - current.last >= 1000) saveSession(((current.last = now), current));
@@ -104,7 +101,27 @@ export const createTracker = (config: TagConfig): Methods => {
     return current;
   };
 
-  const { queue_: queue, flush_: flush } = createBatch(config);
+  let queue: (event: TrackletEvent) => void;
+  let flush: (hiding?: boolean) => Promise<unknown> | void;
+  /**
+   * Events of the page's start, held until storage is opened: a page's first storage read costs it
+   * milliseconds of main thread (5 ms at 4x throttle in Chromium), so it waits for the load event
+   * (at most 3 s), or for the first call that needs storage. Each event was stamped with its time
+   * and place when tracked; its ids and session are filled in then, in order.
+   */
+  let held: TrackletEvent[] | 0 = [];
+  const open = () => {
+    if (!held) return;
+    const events = held;
+    held = 0;
+    // The consent record is read with only itself allowed in storage.
+    setLevel(none ? 0 : 1);
+    choice = read('consent') || (config.consent == 'required' ? '' : '1');
+    persist();
+    ({ queue_: queue, flush_: flush } = createBatch(config));
+    events.forEach(stamp);
+    passLater();
+  };
 
   // The gate: page-wide blocks, a denied consent, the third file's filter, scrubbing, beforeSend;
   // then the event waits in memory while consent is pending (up to 100), or is queued.
@@ -128,10 +145,11 @@ export const createTracker = (config: TagConfig): Methods => {
   const passLater = () => later.splice(0).forEach(pass);
   const passSoon = safe(passLater);
 
-  const flushAll = (hiding?: boolean) => (passLater(), flush(hiding));
+  const flushAll = (hiding?: boolean) => (open(), passLater(), flush(hiding));
 
   const consent = (granted: boolean) => {
     if (typeof granted != 'boolean') return warn('consent() takes true or false:', granted);
+    open();
     passLater();
     here = undefined;
     choice = granted ? '1' : '0';
@@ -144,28 +162,39 @@ export const createTracker = (config: TagConfig): Methods => {
     else drop(released.length, DEBUG && 'consent denied');
   };
 
-  /** An event of this task, stamped with its time, ids and place, in the wire order, then `fields`. */
-  const emit = (fields: EventFields, soon?: boolean): TrackletEvent => {
-    const now = Date.now();
+  /** Fills in an event's ids from storage: its session at its time, the visitor, the user. */
+  const stamp = (event: TrackletEvent) => {
     const task = here || whereNow();
-    const current = (task[2] ||= session(now));
-    // One literal in the wire order ('' for no user id: left out of the JSON as undefined).
-    const event = {
-      id: eventId(),
-      timestamp: now,
-      anonymousId: (task[3] ||= anonymousId()),
-      sessionId: current.id,
-      userId: (task[4] ??= read('uid') || '') || undefined,
-      url: task[0],
-      path: task[1],
-      ...fields,
-    } as TrackletEvent;
+    const current = (task[2] ||= session(event.timestamp, event.url));
+    event.anonymousId = task[3] ||= anonymousId();
+    event.sessionId = current.id;
+    event.userId ||= (task[4] ??= read('uid') || '') || undefined;
     // Only a session's first event carries attribution.
     if (current.pending)
       ((event.attribution = current.pending), delete current.pending, saveSession(current));
     later.push(event);
-    if (!soon || config.beforeSend) passLater();
-    else if (!later[1]) queueMicrotask(passSoon);
+  };
+
+  /** An event of this task, stamped with its time and place, in the wire order, then `fields`. */
+  const emit = (fields: EventFields, soon?: boolean): TrackletEvent => {
+    const task = here || whereNow();
+    // One literal in the wire order (no user id: left out of the JSON as undefined).
+    const event = {
+      id: eventId(),
+      timestamp: Date.now(),
+      anonymousId: '',
+      sessionId: '',
+      userId: undefined,
+      url: task[0],
+      path: task[1],
+      ...fields,
+    } as TrackletEvent;
+    if (held) held.push(event);
+    else {
+      stamp(event);
+      if (!soon || config.beforeSend) passLater();
+      else if (!later[1]) queueMicrotask(passSoon);
+    }
     return event;
   };
 
@@ -184,15 +213,15 @@ export const createTracker = (config: TagConfig): Methods => {
     emit,
     flush: flushAll,
     consent,
-    read,
-    write: write as unknown as Context['write'],
+    read: (key) => (open(), read(key)),
+    write: ((key: string, value: string) => (open(), write(key, value))) as Context['write'],
     path: () => (here || whereNow())[1],
     on: (hook, handler) => {
       ((handlers[hook] ||= []) as (typeof handler)[]).push(handler);
     },
   };
   for (const capture of config.capture) safe(capture)(context);
-  watchPage(config, page, () => (fire('hide'), flushAll(true)));
+  watchPage(config, page, () => (fire('hide'), flushAll(true)), open);
   if (config.autoPageview) page();
 
   return {
@@ -203,17 +232,19 @@ export const createTracker = (config: TagConfig): Methods => {
     page: (properties?: Properties) => page(sanitize(properties), true),
     identify: (id: string, traits?: Properties) => {
       if (typeof id != 'string' || !id) return warn('identify() needs an id:', id);
+      open();
       write('uid', id);
       here = undefined;
       emit({ type: 'identify', userId: id, traits: sanitize(traits) });
     },
     flush: () => flushAll(),
     reset: () => {
+      open();
       'aid session uid'.split(' ').forEach(remove);
       here = landing = undefined;
     },
-    getAnonymousId: anonymousId,
-    getSessionId: () => session(Date.now()).id,
+    getAnonymousId: () => (open(), anonymousId()),
+    getSessionId: () => (open(), session(Date.now(), location.href).id),
     consent,
     attach: (capture: Capture) => {
       const before = handlers.pageview?.length || 0;
@@ -263,15 +294,20 @@ const createBatch = (config: TagConfig) => {
 };
 
 /**
- * Follows the page's life: SPA navigations (history methods, `popstate`, `hashchange` in hash
- * mode), restores from the back/forward cache, and page hide (no `unload`: it would keep the page
- * out of the back/forward cache).
+ * Follows the page's life: its load (storage opens then), SPA navigations (history methods,
+ * `popstate`, `hashchange` in hash mode), restores from the back/forward cache, and page hide (no
+ * `unload`: it would keep the page out of the back/forward cache).
  */
 const watchPage = (
   config: TagConfig,
   page: (properties?: Properties, force?: boolean) => void,
   hide: () => void,
+  open: () => void,
 ) => {
+  // Storage opens in a task of its own once the page has loaded, at most 3 s from now.
+  const opening = safe(open);
+  if (document.readyState == 'complete') opening();
+  else (addEventListener('load', () => setTimeout(opening)), setTimeout(opening, 3000));
   // page() reads the new address itself (a fresh `here`), and takes no argument from the event.
   const onNavigate = safe(() => page());
   if (config.spa != 'off') {
