@@ -14,6 +14,7 @@ import { createScrub } from './scrub';
 import { drop, stats } from '../core/stats';
 import { createOutbox } from './outbox';
 import { keys, read, remove, setLevel, write } from './storage';
+import { listen, onStop, stop, stopped } from './teardown';
 
 /** The session record, as `core/identity.ts` stores it. */
 interface Session {
@@ -149,13 +150,13 @@ export const createTracker = (config: TagConfig): Methods => {
     const now = Date.now();
     const task = here || whereNow();
     const current = (task[2] ||= session(now));
-    // One literal in the wire order ('' for no user id: left out of the JSON as undefined).
+    // One literal in the wire order (no `userId` key without one).
     const event = {
       id: eventId(),
       timestamp: now,
       anonymousId: (task[3] ||= anonymousId()),
       sessionId: current.id,
-      userId: (task[4] ??= read('uid') || '') || undefined,
+      ...((task[4] ??= read('uid') || '') && { userId: task[4] }),
       url: task[0],
       path: task[1],
       ...fields,
@@ -191,13 +192,14 @@ export const createTracker = (config: TagConfig): Methods => {
       ((handlers[hook] ||= []) as (typeof handler)[]).push(handler);
     },
   };
-  for (const capture of config.capture) safe(capture)(context);
+  for (const capture of config.capture)
+    TEARDOWN ? onStop(config, safe(capture)(context)) : safe(capture)(context);
   watchPage(config, page, () => (fire('hide'), flushAll(true)));
   if (config.autoPageview) page();
 
-  return {
+  const methods: Methods = {
     track: (name: string, properties?: Properties) => {
-      if (typeof name != 'string' || !name) return warn('track() needs a name:', name);
+      if (typeof name != 'string' || !name) return warn('track() needs an event name:', name);
       emit({ type: 'event', name, properties: sanitize(properties) }, true);
     },
     page: (properties?: Properties) => page(sanitize(properties), true),
@@ -217,11 +219,15 @@ export const createTracker = (config: TagConfig): Methods => {
     consent,
     attach: (capture: Capture) => {
       const before = handlers.pageview?.length || 0;
-      safe(capture)(context);
+      TEARDOWN ? onStop(config, safe(capture)(context)) : safe(capture)(context);
       // The page view under way began before the capture arrived: it is told of it as it would have been.
       if (view) handlers.pageview?.slice(before).forEach((handler) => safe(handler)(view!));
     },
   };
+  // Stops the captures, the listeners and the timers, and queues nothing more; what this task
+  // tracked is stored for the next page. Compiled out of the builds.
+  if (TEARDOWN) methods.stop = () => (passLater(), stop(config));
+  return methods;
 };
 
 /**
@@ -241,17 +247,22 @@ const createBatch = (config: TagConfig) => {
     timer = undefined;
     unsent = 0;
     store();
-    return hiding
-      ? outbox.hide_()
-      : new Promise((done) => (outbox.drain_().then(done), setTimeout(done, 3000)));
+    // A stopped tracker sends nothing: what it stored waits for the next page.
+    return TEARDOWN && stopped(config)
+      ? Promise.resolve()
+      : hiding
+        ? outbox.hide_()
+        : new Promise((done) => (outbox.drain_().then(done), setTimeout(done, 3000)));
   };
   const tick = safe(() => {
     ticking = false;
+    if (TEARDOWN && stopped(config)) return;
     store();
     if (unsent >= config.batchSize) flush();
     else if (!timer && config.flushInterval) timer = setTimeout(safe(flush), config.flushInterval);
   });
   const queue = (event: TrackletEvent) => {
+    if (TEARDOWN && stopped(config)) return;
     batch.push(event);
     unsent++;
     if (DEBUG) stats.queued++;
@@ -259,6 +270,8 @@ const createBatch = (config: TagConfig) => {
     if (!ticking) queueMicrotask((ticking = true) && tick);
   };
 
+  // Stopped: what is queued is stored.
+  if (TEARDOWN) onStop(config, () => flush());
   return { queue_: queue, flush_: flush };
 };
 
@@ -272,6 +285,10 @@ const watchPage = (
   page: (properties?: Properties, force?: boolean) => void,
   hide: () => void,
 ) => {
+  // The tests' builds keep each listener for stop() to remove.
+  const on: (type: string, listener: (event: any) => unknown) => void = TEARDOWN
+    ? (type, listener) => listen(config, type, listener)
+    : addEventListener;
   // page() reads the new address itself (a fresh `here`), and takes no argument from the event.
   const onNavigate = safe(() => page());
   if (config.spa != 'off') {
@@ -282,11 +299,12 @@ const watchPage = (
         original.apply(this, args);
         onNavigate();
       };
+      if (TEARDOWN) onStop(config, () => (history[method] = original));
     }
-    addEventListener('popstate', onNavigate);
-    if (config.spa == 'hash') addEventListener('hashchange', onNavigate);
+    on('popstate', onNavigate);
+    if (config.spa == 'hash') on('hashchange', onNavigate);
   }
-  addEventListener(
+  on(
     'pageshow',
     safe(
       (event: PageTransitionEvent) =>
@@ -295,6 +313,6 @@ const watchPage = (
   );
   // Registered after the captures, so that what they queue on hide goes out with this flush.
   const onHide = safe(hide);
-  addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && onHide());
-  addEventListener('pagehide', onHide);
+  on('visibilitychange', () => document.visibilityState == 'hidden' && onHide());
+  on('pagehide', onHide);
 };
