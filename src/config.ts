@@ -4,7 +4,7 @@
  */
 import type { Config } from './core/contract';
 import { warn } from './core/log';
-import { stringify } from './core/sanitize';
+import { stringify } from './tag/clean';
 
 /**
  * Every option with its default, whose type is the type the option must have. A number option
@@ -101,6 +101,17 @@ const expectation = (
             : 'a non-empty string';
 
 /**
+ * A script tag's attribute string as the type its option has (`"true"` → true, `"20"` → 20), for
+ * validation; other values as they are.
+ */
+const fromString = (value: unknown, type: string): unknown =>
+  type == 'boolean'
+    ? value === '' || value === 'true' || (value !== 'false' && value)
+    : type == 'number' && typeof value == 'string' && value.trim()
+      ? +value
+      : value;
+
+/**
  * Validates options (typed values from `init()`, or attribute strings from a script tag) and fills
  * in defaults. A missing or invalid value gets one warning naming it (and, in the debug build, what
  * was expected), and no config is returned: the tracker then stays inert.
@@ -108,6 +119,23 @@ const expectation = (
 export const resolveConfig = (
   options: Record<string, unknown>,
   fromTag: boolean,
+): Config | undefined => (fromTag ? check(options, fromString, attributeName) : check(options));
+
+/**
+ * The options of `init()` validated, with defaults filled in (`resolveConfig` for typed values: the
+ * npm build bundles no attribute handling).
+ */
+export const resolveOptions = (options: Record<string, unknown>): Config | undefined =>
+  check(options);
+
+/**
+ * Validates options: `typed` turns attribute strings into the types of their options, and `named`
+ * gives the name a warning uses (the attribute's).
+ */
+const check = (
+  options: Record<string, unknown>,
+  typed?: (value: unknown, type: string) => unknown,
+  named?: (key: string) => string,
 ): Config | undefined => {
   const config: Record<string, unknown> = {
     capture: Array.isArray(options.capture) ? options.capture : [],
@@ -130,10 +158,10 @@ export const resolveConfig = (
     let valid: unknown = 1;
     if (value === undefined && !required) value = fallback;
     else if (type == 'boolean') {
-      if (fromTag) value = value === '' || value === 'true' || (value !== 'false' && value);
+      if (typed) value = typed(value, type);
       valid = typeof value == type;
     } else if (range) {
-      if (fromTag && typeof value == 'string' && value.trim()) value = +value;
+      if (typed) value = typed(value, type);
       valid =
         typeof value == type && (value as number) >= range[1] && (value as number) <= range[2];
     } else if (Array.isArray(fallback)) {
@@ -147,11 +175,11 @@ export const resolveConfig = (
         (!choices || choices.includes(value)) &&
         (key != 'endpoint' || (value = httpUrl(value)));
     if (!valid) {
-      const name = fromTag ? attributeName(key) : key;
+      const name = named ? named(key) : key;
       const given = raw === undefined ? 'missing' : stringify(raw);
       warn(
         DEBUG
-          ? `${name} is ${given}: expected ${expectation(key, fallback, range, choices, fromTag)}. Tracking is off.`
+          ? `${name} is ${given}: expected ${expectation(key, fallback, range, choices, !!named)}. Tracking is off.`
           : `${name} is ${given}. Tracking is off.`,
       );
       return;

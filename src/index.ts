@@ -2,9 +2,10 @@
  * Tracklet for npm: `init()` once, then `track()`, `page()`, `identify()`… from anywhere.
  * Calls made before `init()` are kept (up to 100) and replayed once it runs.
  */
-import { resolveConfig } from './config';
+import { resolveOptions } from './config';
 import type { Capture, TrackletOptions } from './core/contract';
-import { failed, safe } from './core/safe';
+import { log } from './core/log';
+import { safe } from './tag/safe';
 import { createTracker, type Tracker } from './tracker';
 import { props, setProps } from './capture/props';
 import { markNotFound, notFound as notFoundCapture } from './capture/notfound';
@@ -55,15 +56,15 @@ const forward =
       if (tracker) return (tracker[method] as (...a: unknown[]) => ReturnType<Tracker[K]>)(a, b);
       if (!started && pending.length < 100) pending.push([method, [a, b]]);
     } catch (error) {
-      failed(error);
+      if (DEBUG) log('internal error', error);
     }
   };
 
-/** @internal Starts the tracker once; `fromTag` when the options are a script tag's attribute strings. */
-export const start = safe((options: TrackletOptions, fromTag: boolean): boolean => {
+/** @internal Starts the tracker once. */
+export const start = safe((options: TrackletOptions): boolean => {
   if (started) return false;
   started = true;
-  const config = resolveConfig(options as unknown as Record<string, unknown>, fromTag);
+  const config = resolveOptions(options as unknown as Record<string, unknown>);
   if (config) tracker = createTracker(config);
   for (const [method, args] of pending.splice(0))
     (forward(method) as (...a: unknown[]) => unknown)(...args);
@@ -73,7 +74,7 @@ export const start = safe((options: TrackletOptions, fromTag: boolean): boolean 
 /** Starts Tracklet. Options are validated: a bad one is named in a console warning and nothing is tracked. */
 export const init = (options: TrackletOptions): boolean =>
   // Captures asked for by `set()` / `notFound()` before init run with the others, before the first pageview.
-  !!start({ ...options, capture: [...(options?.capture || []), ...early] }, false);
+  !!start({ ...options, capture: [...(options?.capture || []), ...early] });
 
 /** Sends a custom event `name` with optional properties. */
 export const track = /* @__PURE__ */ forward('track') as (

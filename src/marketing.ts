@@ -12,8 +12,7 @@ import { crossDomain } from './capture/crossdomain';
 import { forms } from './capture/forms';
 import { markNotFound, notFound } from './capture/notfound';
 import { parseProps, props, setProps } from './capture/props';
-import { pathPattern, sampleOf } from './core/privacy';
-import type { TrackletEvent } from './types';
+import { filterOf } from './core/privacy';
 import { gcm } from './consent/gcm';
 import { tcf } from './consent/tcf';
 
@@ -52,22 +51,6 @@ export const capturesOf = (features: Features): Capture[] => {
     else warn('data-consent-source is', JSON.stringify(source), ': expected gcm or tcf, ignored');
   }
   return captures;
-};
-
-/**
- * The test every event must pass for the rarer options the first file leaves to this one: paths
- * never tracked (`data-exclude`) and the share of sessions tracked (`data-sample-rate`).
- */
-export const filterOf = (features: Features): ((event: TrackletEvent) => boolean) | undefined => {
-  const { exclude, sampleRate } = features;
-  const patterns =
-    typeof exclude == 'string' ? exclude.split(',').map((item) => item.trim()) : exclude;
-  const excluded =
-    Array.isArray(patterns) && patterns.length > 0 && pathPattern(patterns.filter(Boolean));
-  const rate = sampleRate == null || sampleRate === '' ? 1 : +sampleRate;
-  if (!excluded && !(rate < 1)) return;
-  return (event) =>
-    !(excluded && excluded.test(event.path)) && !(sampleOf(event.sessionId) >= rate);
 };
 
 const setup: Setup = (script, later, go, api) => {

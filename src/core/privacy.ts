@@ -9,13 +9,14 @@ import type { TrackletEvent } from '../types';
 import { log, warn } from './log';
 import { safe } from './safe';
 import { createScrubber, scrubEvent } from './scrub';
+import { stats } from './stats';
 import { clear, CONSENT_KEY, Persist, read, setPersist, write } from './storage';
 
 /** Events tracked while consent is pending wait in memory, up to this many; later ones are dropped. */
 export const MAX_WAITING = 100;
 
-/** Events the gate dropped, visible in debug mode. */
-export const gateStats = { dropped: 0 };
+/** Dropped events, the gate's among them, visible in debug mode: the pipeline's counters (`stats.ts`). */
+export const gateStats: { dropped: number } = stats;
 
 /** The consent record's values; no record is a pending choice. */
 const GRANTED = '1';
@@ -56,6 +57,27 @@ export const sampleOf = (sessionId: string): number => {
   for (let i = 0; i < sessionId.length; i++)
     hash = Math.imul(hash ^ sessionId.charCodeAt(i), 16777619);
   return (hash >>> 0) / 2 ** 32;
+};
+
+/**
+ * The test every event must pass for two options of the gate: paths never tracked (`exclude`,
+ * `data-exclude`) and the share of sessions tracked (`sampleRate`, `data-sample-rate`). Given the
+ * validated options of `init()` or the attribute strings the third file reads; undefined when both
+ * let every event through.
+ */
+export const filterOf = (features: {
+  exclude?: unknown;
+  sampleRate?: unknown;
+}): ((event: TrackletEvent) => boolean) | undefined => {
+  const { exclude, sampleRate } = features;
+  const patterns =
+    typeof exclude == 'string' ? exclude.split(',').map((item) => item.trim()) : exclude;
+  const excluded =
+    Array.isArray(patterns) && patterns.length > 0 && pathPattern(patterns.filter(Boolean));
+  const rate = sampleRate == null || sampleRate === '' ? 1 : +sampleRate;
+  if (!excluded && !(rate < 1)) return;
+  return (event) =>
+    !(excluded && excluded.test(event.path)) && !(sampleOf(event.sessionId) >= rate);
 };
 
 /**

@@ -1,11 +1,12 @@
 import { parse, stringify } from './sanitize';
+import { memory } from '../tag/storage';
 
 /**
  * localStorage with a memory fallback: storage that is absent or throws (blocked cookies,
  * sandboxed iframes, Safari private mode, quota) degrades to per-page memory, never to an error.
- * Tracklet sets no cookies and uses no sessionStorage in any mode.
+ * Tracklet sets no cookies and uses no sessionStorage in any mode. The memory copy is the page's
+ * one, shared with the tracker's storage (`tag/storage.ts`): clearing here clears it there.
  */
-const memory: Record<string, string> = {};
 
 /** How much of what Tracklet keeps reaches localStorage; the rest lives in memory for the page. */
 export const enum Persist {

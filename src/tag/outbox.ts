@@ -13,6 +13,7 @@ import { drop, stats } from '../core/stats';
 import { beacon, byteLength, MAX_BODY, post, runs } from '../core/transport';
 import { keys, read, remove, write } from './storage';
 import { randomId } from './id';
+import { listen, onStop, stopped } from './teardown';
 
 /** A stored segment: its key, when it was beaconed (0: not yet), its events and its stored text. */
 type Segment = [key: string, beaconed: number, events: TrackletEvent[], text: string];
@@ -117,7 +118,8 @@ export const createOutbox = (config: Config): Outbox => {
 
   const schedule = (delay: number) => {
     clearTimeout(timer);
-    timer = setTimeout(safe(drain), delay);
+    // A stopped outbox starts no timer: what it stores waits for the next page.
+    if (!(TEARDOWN && stopped(config))) timer = setTimeout(safe(drain), delay);
   };
 
   /** POSTs segments; resolves to true once they left the outbox (taken, or refused for good). */
@@ -173,7 +175,8 @@ export const createOutbox = (config: Config): Outbox => {
 
   // What earlier pages left is retried soon; anything waiting, when the browser is back online.
   if (keys(SEGMENT).length) schedule(500);
-  addEventListener('online', safe(drain));
+  if (TEARDOWN) (listen(config, 'online', safe(drain)), onStop(config, () => clearTimeout(timer)));
+  else addEventListener('online', safe(drain));
 
   return {
     add_: (events) => {

@@ -4,7 +4,8 @@
  * storage is refused, throws, or may not be used yet (consent, privacy signals, cookieless mode).
  */
 
-const memory: Record<string, string> = {};
+/** What this page keeps in memory: one copy, which `core/storage.ts` shares. */
+export const memory: Record<string, string> = {};
 
 /** What may reach localStorage: 0 nothing, 1 only the consent record, 2 everything. */
 let level = 2;

@@ -14,6 +14,7 @@ import { createScrub } from './scrub';
 import { drop, stats } from '../core/stats';
 import { createOutbox } from './outbox';
 import { keys, read, remove, setLevel, write } from './storage';
+import { listen, onStop, stop, stopped } from './teardown';
 
 /** The session record, as `core/identity.ts` stores it. */
 interface Session {
@@ -22,6 +23,9 @@ interface Session {
   campaign: string;
   pending?: Attribution;
 }
+
+/** What the events of one task share: URL, path, session, anonymous id, user id ('' none). */
+type Task = [url: string, path: string, session?: Session, anonymousId?: string, userId?: string];
 
 /** What the third file may add to the options: a test each event must pass (exclude, sampling). */
 export type TagConfig = Config & { filter?: (event: TrackletEvent) => unknown };
@@ -42,13 +46,18 @@ const blockedBy = (config: TagConfig) =>
       (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl) &&
     'DNT/GPC');
 
+/**
+ * A tracker. Its storage opens late: a page's first storage read costs it milliseconds of main
+ * thread (5 ms at 4x throttle in Chromium), so it waits for the load event (at most 3 s), or for the
+ * first call that needs storage. The events of the start are held till then, stamped with their
+ * time and place when tracked; their ids and session are filled in then, in order.
+ */
 export const createTracker = (config: TagConfig): Methods => {
   const handlers: { [K in keyof Hooks]?: ((...args: Hooks[K]) => void)[] } = {};
   const fire = <K extends keyof Hooks>(hook: K, ...args: Hooks[K]) =>
     handlers[hook]?.forEach((handler) => safe(handler)(...args));
   const blocked = blockedBy(config);
   const none = blocked || config.storage == 'none';
-  let choice: string;
   const persist = () => setLevel(none ? 0 : choice == '1' ? 2 : 1);
   if (blocked) log('not tracking:', blocked);
   const scrub = config.scrub && createScrub(config.scrubParams);
@@ -57,12 +66,11 @@ export const createTracker = (config: TagConfig): Methods => {
   let landing: string | undefined = campaignKey(campaignParams(location.href));
   let lastPage = '';
   let lastUrl = document.referrer;
+  let choice: string;
   /** The last pageview: a capture attached later starts from it. */
   let view: TrackletEvent | undefined;
-  // What the events of one task share, read once: URL, path, session, anonymous id, user id ('' none).
-  let here:
-    | [url: string, path: string, session?: Session, anonymousId?: string, userId?: string]
-    | undefined;
+  // What the events of one task share (read once).
+  let here: Task | undefined;
   const whereNow = () => {
     here = [location.href, location.pathname + (config.spa == 'hash' ? location.hash : '')];
     queueMicrotask(() => (here = undefined));
@@ -101,14 +109,8 @@ export const createTracker = (config: TagConfig): Methods => {
     return current;
   };
 
-  let queue: (event: TrackletEvent) => void;
-  let flush: (hiding?: boolean) => Promise<unknown> | void;
-  /**
-   * Events of the page's start, held until storage is opened: a page's first storage read costs it
-   * milliseconds of main thread (5 ms at 4x throttle in Chromium), so it waits for the load event
-   * (at most 3 s), or for the first call that needs storage. Each event was stamped with its time
-   * and place when tracked; its ids and session are filled in then, in order.
-   */
+  let queue: (event: TrackletEvent) => void, flush: (hiding?: boolean) => Promise<unknown> | void;
+  // The events of the page's start, until storage opens (see above).
   let held: TrackletEvent[] | 0 = [];
   const open = () => {
     if (!held) return;
@@ -119,7 +121,7 @@ export const createTracker = (config: TagConfig): Methods => {
     choice = read('consent') || (config.consent == 'required' ? '' : '1');
     persist();
     ({ queue_: queue, flush_: flush } = createBatch(config));
-    events.forEach(stamp);
+    events.forEach((event) => stamp(event));
     passLater();
   };
 
@@ -162,36 +164,51 @@ export const createTracker = (config: TagConfig): Methods => {
     else drop(released.length, DEBUG && 'consent denied');
   };
 
-  /** Fills in an event's ids from storage: its session at its time, the visitor, the user. */
-  const stamp = (event: TrackletEvent) => {
+  /** The ids of this task for an event at `time` on `url`: the visitor, the session, the user ('' none). */
+  const idsOf = (time: number, url: string) => {
     const task = here || whereNow();
-    const current = (task[2] ||= session(event.timestamp, event.url));
-    event.anonymousId = task[3] ||= anonymousId();
+    return [
+      (task[3] ||= anonymousId()),
+      (task[2] ||= session(time, url)),
+      (task[4] ??= read('uid') || ''),
+    ] as const;
+  };
+
+  /** Gives an event its ids (a held one gets them here) and a session's first event its attribution. */
+  const stamp = (event: TrackletEvent, ids = idsOf(event.timestamp, event.url)) => {
+    const current = ids[1];
+    event.anonymousId = ids[0];
     event.sessionId = current.id;
-    event.userId ||= (task[4] ??= read('uid') || '') || undefined;
+    // A held event's user id comes last (a key added later): the same JSON to every reader.
+    if (ids[2]) event.userId ||= ids[2];
     // Only a session's first event carries attribution.
     if (current.pending)
       ((event.attribution = current.pending), delete current.pending, saveSession(current));
     later.push(event);
   };
 
-  /** An event of this task, stamped with its time and place, in the wire order, then `fields`. */
+  /**
+   * An event of this task, stamped with its time, place and (once storage is open) ids, in the wire
+   * order, then `fields`.
+   */
   const emit = (fields: EventFields, soon?: boolean): TrackletEvent => {
     const task = here || whereNow();
-    // One literal in the wire order (no user id: left out of the JSON as undefined).
+    const now = Date.now();
+    const ids = held ? 0 : idsOf(now, task[0]);
+    // One literal in the wire order (no `userId` key without one).
     const event = {
       id: eventId(),
-      timestamp: Date.now(),
-      anonymousId: '',
-      sessionId: '',
-      userId: undefined,
+      timestamp: now,
+      anonymousId: ids ? ids[0] : '',
+      sessionId: ids ? ids[1].id : '',
+      ...(ids && ids[2] && { userId: ids[2] }),
       url: task[0],
       path: task[1],
       ...fields,
     } as TrackletEvent;
-    if (held) held.push(event);
+    if (!ids) (held as TrackletEvent[]).push(event);
     else {
-      stamp(event);
+      stamp(event, ids);
       if (!soon || config.beforeSend) passLater();
       else if (!later[1]) queueMicrotask(passSoon);
     }
@@ -220,13 +237,14 @@ export const createTracker = (config: TagConfig): Methods => {
       ((handlers[hook] ||= []) as (typeof handler)[]).push(handler);
     },
   };
-  for (const capture of config.capture) safe(capture)(context);
+  for (const capture of config.capture)
+    TEARDOWN ? onStop(config, safe(capture)(context)) : safe(capture)(context);
   watchPage(config, page, () => (fire('hide'), flushAll(true)), open);
   if (config.autoPageview) page();
 
-  return {
+  const methods: Methods = {
     track: (name: string, properties?: Properties) => {
-      if (typeof name != 'string' || !name) return warn('track() needs a name:', name);
+      if (typeof name != 'string' || !name) return warn('track() needs an event name:', name);
       emit({ type: 'event', name, properties: sanitize(properties) }, true);
     },
     page: (properties?: Properties) => page(sanitize(properties), true),
@@ -248,11 +266,15 @@ export const createTracker = (config: TagConfig): Methods => {
     consent,
     attach: (capture: Capture) => {
       const before = handlers.pageview?.length || 0;
-      safe(capture)(context);
+      TEARDOWN ? onStop(config, safe(capture)(context)) : safe(capture)(context);
       // The page view under way began before the capture arrived: it is told of it as it would have been.
       if (view) handlers.pageview?.slice(before).forEach((handler) => safe(handler)(view!));
     },
   };
+  // Stops the captures, the listeners and the timers, and queues nothing more; what this task
+  // tracked is stored for the next page. Compiled out of the builds.
+  if (TEARDOWN) methods.stop = () => (passLater(), stop(config));
+  return methods;
 };
 
 /**
@@ -272,17 +294,22 @@ const createBatch = (config: TagConfig) => {
     timer = undefined;
     unsent = 0;
     store();
-    return hiding
-      ? outbox.hide_()
-      : new Promise((done) => (outbox.drain_().then(done), setTimeout(done, 3000)));
+    // A stopped tracker sends nothing: what it stored waits for the next page.
+    return TEARDOWN && stopped(config)
+      ? Promise.resolve()
+      : hiding
+        ? outbox.hide_()
+        : new Promise((done) => (outbox.drain_().then(done), setTimeout(done, 3000)));
   };
   const tick = safe(() => {
     ticking = false;
+    if (TEARDOWN && stopped(config)) return;
     store();
     if (unsent >= config.batchSize) flush();
     else if (!timer && config.flushInterval) timer = setTimeout(safe(flush), config.flushInterval);
   });
   const queue = (event: TrackletEvent) => {
+    if (TEARDOWN && stopped(config)) return;
     batch.push(event);
     unsent++;
     if (DEBUG) stats.queued++;
@@ -290,6 +317,8 @@ const createBatch = (config: TagConfig) => {
     if (!ticking) queueMicrotask((ticking = true) && tick);
   };
 
+  // Stopped: what is queued is stored.
+  if (TEARDOWN) onStop(config, () => flush());
   return { queue_: queue, flush_: flush };
 };
 
@@ -304,10 +333,18 @@ const watchPage = (
   hide: () => void,
   open: () => void,
 ) => {
+  // The tests' builds keep each listener and timer for stop() to remove.
+  const on: (type: string, listener: (event: any) => unknown) => void = TEARDOWN
+    ? (type, listener) => listen(config, type, listener)
+    : addEventListener;
   // Storage opens in a task of its own once the page has loaded, at most 3 s from now.
   const opening = safe(open);
   if (document.readyState == 'complete') opening();
-  else (addEventListener('load', () => setTimeout(opening)), setTimeout(opening, 3000));
+  else {
+    const timer = setTimeout(opening, 3000);
+    on('load', () => setTimeout(opening));
+    if (TEARDOWN) onStop(config, () => clearTimeout(timer));
+  }
   // page() reads the new address itself (a fresh `here`), and takes no argument from the event.
   const onNavigate = safe(() => page());
   if (config.spa != 'off') {
@@ -318,11 +355,12 @@ const watchPage = (
         original.apply(this, args);
         onNavigate();
       };
+      if (TEARDOWN) onStop(config, () => (history[method] = original));
     }
-    addEventListener('popstate', onNavigate);
-    if (config.spa == 'hash') addEventListener('hashchange', onNavigate);
+    on('popstate', onNavigate);
+    if (config.spa == 'hash') on('hashchange', onNavigate);
   }
-  addEventListener(
+  on(
     'pageshow',
     safe(
       (event: PageTransitionEvent) =>
@@ -331,6 +369,6 @@ const watchPage = (
   );
   // Registered after the captures, so that what they queue on hide goes out with this flush.
   const onHide = safe(hide);
-  addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && onHide());
-  addEventListener('pagehide', onHide);
+  on('visibilitychange', () => document.visibilityState == 'hidden' && onHide());
+  on('pagehide', onHide);
 };
