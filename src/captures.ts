@@ -14,27 +14,22 @@ import { installEncoder } from './core/encode';
 
 type Attach = (capture: Capture) => void;
 const attach = (window as unknown as { tracklet?: { attach?: Attach } }).tracklet?.attach;
-// Each starts only when its `data-*` switch is on (the first file read them).
-const CAPTURES = { errors, vitals, clicks, engagement };
-
-/**
- * The options this file's captures read, typed: the first file leaves them as it found them (the
- * tag's attribute strings, or the values given to `tracklet('init', …)`).
- */
-export const typeOptions: Capture = ({ config }) => {
-  const options = config as unknown as Record<string, unknown>;
-  const off = (value: unknown) => value === false || value === 'false';
-  options.maxErrors = +(options.maxErrors ?? 20) || 20;
-  options.ignoreErrors ??= '';
-  options.downloads ??= '';
-  options.outbound = !off(options.outbound ?? false) && options.outbound !== undefined;
-  if (off(options.compress)) options.compress = false;
-};
 
 if (attach) {
-  attach(typeOptions);
-  for (const [key, capture] of Object.entries(CAPTURES))
-    attach((context) => (context.config[key as keyof Config] ? capture()(context) : undefined));
+  // The options this file's captures read, typed: the first file leaves them as it found them (the
+  // tag's attribute strings, or the values given to `tracklet('init', …)`).
+  attach(({ config }) => {
+    const options = config as unknown as Record<string, unknown>;
+    const off = (value: unknown) => value === false || value === 'false';
+    options.maxErrors = +(options.maxErrors ?? 20) || 20;
+    options.ignoreErrors ??= '';
+    options.downloads ??= '';
+    options.outbound = options.outbound != null && !off(options.outbound);
+    if (off(options.compress)) options.compress = false;
+  });
+  // Each starts only when its `data-*` switch is on (the first file read them).
+  for (const [key, capture] of Object.entries({ errors, vitals, clicks, engagement }))
+    attach((context) => (context.config[key as keyof Config] && capture()(context)) as void);
   // Compact, compressed bodies from now on (docs/wire-format.md).
   attach(installEncoder);
 }

@@ -19,6 +19,9 @@ const pathOf = (url: unknown): string | undefined => {
   }
 };
 
+/** The values a collector fills in where absent, by event type and field (docs/wire-format.md). */
+const DEFAULTS: Fields = { vitalnavigationType: 'navigate', pageviewreferrer: '' };
+
 /**
  * The version-4 body (the outbox serialises it). A collector rebuilds event i as `{ ...common, ...events[i] }`, then
  * `id` (and `pageviewId`) = `ids` + its value, `timestamp` = `sentAt - ago`, and where absent `path`
@@ -43,20 +46,15 @@ export const encodeBody = (site: string, events: TrackletEvent[], sentAt = Date.
       // Integers only: `sentAt - ago` then gives the same number back, exactly.
       else if (key == 'timestamp' && Number.isInteger(value))
         fields.ago = sentAt - (value as number);
-      else if (
-        key == 'path'
-          ? value !== pathOf(event.url)
-          : !(key == 'navigationType' && value == 'navigate' && event.type == 'vital') &&
-            !(key == 'referrer' && value === '' && event.type == 'pageview')
-      )
+      else if (key == 'path' ? value !== pathOf(event.url) : value !== DEFAULTS[event.type + key])
         fields[key] = value;
     }
     for (const key in fields) {
       const value = fields[key];
-      const [, counts] = (seen[key] ||= [0, new Map()]);
-      seen[key][0]++;
+      const counted = (seen[key] ||= [0, new Map()]);
+      counted[0]++;
       if (value === null || typeof value != 'object')
-        counts.set(value, (counts.get(value) || 0) + 1);
+        counted[1].set(value, (counted[1].get(value) || 0) + 1);
     }
     return fields;
   });
@@ -74,22 +72,26 @@ export const encodeBody = (site: string, events: TrackletEvent[], sentAt = Date.
   return { v: 4, site, sentAt, ids, common, events: own };
 };
 
+/** A `text/plain` Blob of the bytes (a CORS-safelisted type: no preflight), or the text where it is no shorter. */
+const plain = (bytes: BlobPart, text: string): Blob | string => {
+  const blob = new Blob([bytes], { type: 'text/plain' });
+  return blob.size < text.length ? blob : text;
+};
+
 /**
- * The text gzip-compressed, as a `text/plain` Blob (a CORS-safelisted type: no preflight); the text
- * itself where the browser cannot compress, or where compressing saves nothing.
+ * The text gzip-compressed, as a `text/plain` Blob; the text itself where the browser cannot
+ * compress, or where compressing saves nothing.
  */
-export const gzip = (text: string): Promise<Blob | string> => {
+export const gzip = async (text: string): Promise<Blob | string> => {
   try {
-    return new Response(new Blob([text]).stream().pipeThrough(new CompressionStream('gzip')), {
-      headers: { 'Content-Type': 'text/plain' },
-    })
-      .blob()
-      .then(
-        (blob) => (blob.size < text.length ? blob : text),
-        () => text,
-      );
+    return plain(
+      await new Response(
+        new Blob([text]).stream().pipeThrough(new CompressionStream('gzip')),
+      ).blob(),
+      text,
+    );
   } catch {
-    return Promise.resolve(text);
+    return text;
   }
 };
 
@@ -105,11 +107,9 @@ export const ZIP_MAX = 16_384;
  * Blob; the text itself where it is longer than {@link ZIP_MAX}, or compressing saves nothing or fails.
  */
 export const zip = (text: string): Blob | string => {
-  if (text.length > ZIP_MAX) return text;
   try {
-    const bytes = deflate(new TextEncoder().encode(text));
-    if (bytes.length < text.length)
-      return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'text/plain' });
+    if (text.length <= ZIP_MAX)
+      return plain(deflate(new TextEncoder().encode(text)) as Uint8Array<ArrayBuffer>, text);
   } catch {
     // Sent as it is.
   }
