@@ -23,7 +23,6 @@ if (attach) {
     const off = (value: unknown) => value === false || value === 'false';
     options.maxErrors = +(options.maxErrors ?? 20) || 20;
     options.ignoreErrors ??= '';
-    options.downloads ??= '';
     options.outbound = options.outbound != null && !off(options.outbound);
     if (off(options.compress)) options.compress = false;
   });

@@ -95,7 +95,8 @@ export const errors =
     let timer: ReturnType<typeof setTimeout> | undefined;
 
     const send = () => {
-      timer = clearTimeout(timer)!;
+      clearTimeout(timer);
+      timer = undefined;
       seen.forEach((report) => {
         if (report.count && sent++ < max) emit({ ...report });
         else if (DEBUG && report.count) log('error over data-max-errors dropped', report.message);

@@ -3,4 +3,4 @@ export const splitList = (value: string): string[] =>
   value
     .split(',')
     .map((item) => item.trim())
-    .filter(Boolean);
+    .filter((item) => item);

@@ -30,7 +30,7 @@ const DEFAULTS: Fields = { vitalnavigationType: 'navigate', pageviewreferrer: ''
 export const encodeBody = (site: string, events: TrackletEvent[], sentAt = Date.now()): object => {
   const list = events as unknown as Fields[];
   // The prefix every id of the body starts with (a page's ids share 19 characters).
-  let ids = list.length ? String(list[0].id) : '';
+  let ids = list[0] ? String(list[0].id) : '';
   for (const event of list)
     for (const id of [event.id, event.pageviewId])
       if (typeof id == 'string') while (!id.startsWith(ids)) ids = ids.slice(0, -1);
@@ -63,7 +63,7 @@ export const encodeBody = (site: string, events: TrackletEvent[], sentAt = Date.
   const common: Fields = {};
   for (const key in seen) {
     let best = 1;
-    if (seen[key][0] == own.length)
+    if (seen[key][0] == list.length)
       for (const [value, count] of seen[key][1])
         if (count > best) ((best = count), (common[key] = value));
   }
