@@ -72,7 +72,7 @@ export const clicks =
     // Capture phase: a page handler that stops propagation cannot hide the click.
     for (const type of ['click', 'auxclick']) document.addEventListener(type, onClick, true);
     // Clicks the script tag's first file kept while this capture was on its way (it keeps errors too).
-    early?.forEach((event) => event.type.endsWith('click') && onClick(event));
+    early?.forEach((event) => /click/.test(event.type) && onClick(event));
     if (TEARDOWN)
       return () => {
         for (const type of ['click', 'auxclick']) document.removeEventListener(type, onClick, true);
