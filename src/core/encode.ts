@@ -66,9 +66,8 @@ export const encodeBody = (site: string, events: TrackletEvent[], sentAt = Date.
     if (seen[key][0] == list.length)
       for (const [value, count] of seen[key][1])
         if (count > best) ((best = count), (common[key] = value));
-  }
-  for (const key in common)
     for (const fields of own) if (fields[key] === common[key]) delete fields[key];
+  }
   return { v: 4, site, sentAt, ids, common, events: own };
 };
 
