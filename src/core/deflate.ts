@@ -63,7 +63,8 @@ export const deflate = (input: Uint8Array): Uint8Array => {
     put(value & ((1 << extra) - 1), extra);
   };
   // Hash chains: `head` the latest position of a hash, `previous` the one before. Past the end a
-  // byte reads as undefined, which hashes as 0 and matches nothing: no bounds to check.
+  // byte reads as undefined: it hashes as 0 and equals no byte, so a match stops at the end and
+  // no bound needs checking (a candidate is always before the position, hence within the data).
   const head = new Int32Array(32768).fill(-1);
   const previous = new Int32Array(data.length);
   const hash = (p: number) => ((data[p] << 10) ^ (data[p + 1] << 5) ^ data[p + 2]) & 32767;
