@@ -19,8 +19,12 @@ const pathOf = (url: unknown): string | undefined => {
   }
 };
 
-/** The values a collector fills in where absent, by event type and field (docs/wire-format.md). */
-const DEFAULTS: Fields = { vitalnavigationType: 'navigate', pageviewreferrer: '' };
+/**
+ * The values a collector fills in where absent, by event type and field (docs/wire-format.md). The
+ * one comma of each name (an array as a key is its items joined by commas) tells type and field
+ * apart: no other type and field give the same name.
+ */
+const DEFAULTS: Fields = { 'vital,navigationType': 'navigate', 'pageview,referrer': '' };
 
 /**
  * The version-4 body (the outbox serialises it). A collector rebuilds event i as `{ ...common, ...events[i] }`, then
@@ -46,7 +50,9 @@ export const encodeBody = (site: string, events: TrackletEvent[], sentAt = Date.
       // Integers only: `sentAt - ago` then gives the same number back, exactly.
       else if (key == 'timestamp' && Number.isInteger(value))
         fields.ago = sentAt - (value as number);
-      else if (key == 'path' ? value !== pathOf(event.url) : value !== DEFAULTS[event.type + key])
+      else if (
+        key == 'path' ? value !== pathOf(event.url) : value !== DEFAULTS[[event.type, key] as never]
+      )
         fields[key] = value;
     }
     for (const key in fields) {
