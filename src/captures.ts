@@ -19,12 +19,12 @@ const attach = (window as unknown as { tracklet?: { attach?: Attach } }).trackle
 
 if (attach) {
   // The options this file's captures read, typed: the first file leaves them as it found them (the
-  // tag's attribute strings, or the values given to `tracklet('init', …)`).
+  // tag's attribute strings, or the values given to `tracklet('init', …)`). An absent list
+  // (`ignoreErrors`, `downloads`) is read as empty where it is used.
   attach(({ config }) => {
     const options = config as unknown as Record<string, unknown>;
     const off = (value: unknown) => value === false || value === 'false';
     options.maxErrors = +(options.maxErrors ?? 20) || 20;
-    options.ignoreErrors ??= '';
     options.outbound = options.outbound != null && !off(options.outbound);
     if (off(options.compress)) options.compress = false;
   });
