@@ -87,7 +87,8 @@ export const errors =
   (options: ErrorOptions = {}): Capture =>
   (context: Context) => {
     const { emit, on, path, config } = context;
-    const max = options.maxErrors ?? config.maxErrors;
+    // A script tag's `data-max-errors` is text: read as a number, 20 when it is none.
+    const max = options.maxErrors ?? (+config.maxErrors || 20);
     const patterns = options.ignore ?? parsePatterns(config.ignoreErrors);
     // Per page view: each distinct error, its `count` the occurrences not yet sent.
     const seen = new Map<string, ErrorReport & { count: number }>();

@@ -4,7 +4,7 @@
  * before `sentAt` (`ago`), and `path` only where it is not the URL's pathname. Flushes travel
  * gzip-compressed, the beacon at page hide compressed with the preset dictionary (`deflate.ts`).
  */
-import type { Capture } from './contract';
+import { off, type Capture } from './contract';
 import { deflate } from './deflate';
 import type { TrackletEvent } from '../types';
 
@@ -128,5 +128,5 @@ export const zip = (text: string): Blob | string => {
  */
 export const installEncoder: Capture = ({ config }) => {
   config.encode = encodeBody;
-  if (config.compress !== false) ((config.gzip = gzip), (config.zip = zip));
+  if (!off(config.compress)) ((config.gzip = gzip), (config.zip = zip));
 };
