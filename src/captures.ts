@@ -6,35 +6,23 @@
  * and the page view under way is handed to the captures that follow page views.
  */
 import type { Capture, Config } from './core/contract';
+// The order of the imports is the order of the code in the file, and the brotli size of the file
+// depends on it: about 50 B between the best and the worst of the 120 orders. This one measured
+// the smallest when written (the file alone and as size-limit builds it); worth re-measuring after
+// a change.
 import { clicks } from './capture/clicks';
 import { engagement } from './capture/engagement';
 import { errors } from './capture/errors';
-import { vitals } from './capture/vitals';
 import { installEncoder } from './core/encode';
+import { vitals } from './capture/vitals';
 
 type Attach = (capture: Capture) => void;
 const attach = (window as unknown as { tracklet?: { attach?: Attach } }).tracklet?.attach;
-// Each starts only when its `data-*` switch is on (the first file read them).
-const CAPTURES = { errors, vitals, clicks, engagement };
-
-/**
- * The options this file's captures read, typed: the first file leaves them as it found them (the
- * tag's attribute strings, or the values given to `tracklet('init', …)`).
- */
-export const typeOptions: Capture = ({ config }) => {
-  const options = config as unknown as Record<string, unknown>;
-  const off = (value: unknown) => value === false || value === 'false';
-  options.maxErrors = +(options.maxErrors ?? 20) || 20;
-  options.ignoreErrors ??= '';
-  options.downloads ??= '';
-  options.outbound = !off(options.outbound ?? false) && options.outbound !== undefined;
-  if (off(options.compress)) options.compress = false;
-};
 
 if (attach) {
-  attach(typeOptions);
-  for (const [key, capture] of Object.entries(CAPTURES))
-    attach((context) => (context.config[key as keyof Config] ? capture()(context) : undefined));
+  // Each starts only when its `data-*` switch is on (the first file read them).
+  for (const [key, capture] of Object.entries({ errors, vitals, clicks, engagement }))
+    attach((context) => (context.config[key as keyof Config] && capture()(context)) as void);
   // Compact, compressed bodies from now on (docs/wire-format.md).
   attach(installEncoder);
 }

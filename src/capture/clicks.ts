@@ -1,4 +1,4 @@
-import type { Capture, Context } from '../core/contract';
+import { off, type Capture, type Context } from '../core/contract';
 import type { Properties } from '../types';
 import { safe } from '../core/safe';
 import { splitList } from './list';
@@ -47,7 +47,8 @@ export const parseDownloads = (value: boolean | string | string[] | undefined): 
 export const clicks =
   (options: ClickOptions = {}): Capture =>
   ({ emit, flush, config, early }: Context & { early?: Event[] }) => {
-    const outbound = options.outbound ?? config.outbound;
+    // On a script tag: on when `data-outbound` is there (empty too), unless it is "false".
+    const outbound = options.outbound ?? (config.outbound != null && !off(config.outbound));
     const downloads = parseDownloads(options.downloads ?? config.downloads);
     const onClick = safe((event: MouseEvent) => {
       // `auxclick` only for the middle button (open in a new tab); a right click opens a menu.
@@ -72,7 +73,7 @@ export const clicks =
     // Capture phase: a page handler that stops propagation cannot hide the click.
     for (const type of ['click', 'auxclick']) document.addEventListener(type, onClick, true);
     // Clicks the script tag's first file kept while this capture was on its way (it keeps errors too).
-    early?.forEach((event) => event.type.endsWith('click') && onClick(event));
+    early?.forEach((event) => /click/.test(event.type) && onClick(event));
     if (TEARDOWN)
       return () => {
         for (const type of ['click', 'auxclick']) document.removeEventListener(type, onClick, true);

@@ -63,16 +63,18 @@ export const engagement =
     const send = () => {
       if (!view) return;
       settle();
-      if (!time && depth <= sentDepth && !interactions) return;
-      emit({
-        type: 'engagement',
-        engagementTime: time,
-        scrollDepth: depth,
-        interactionCount: interactions,
-        pageviewId: view.id,
-        path: view.path,
-        url: view.url,
-      });
+      // Nothing happened since the last one: none sent (the resets below then change nothing, as
+      // the deepest scroll only grows).
+      if (time || depth > sentDepth || interactions)
+        emit({
+          type: 'engagement',
+          engagementTime: time,
+          scrollDepth: depth,
+          interactionCount: interactions,
+          pageviewId: view.id,
+          path: view.path,
+          url: view.url,
+        });
       time = interactions = 0;
       sentDepth = depth;
     };

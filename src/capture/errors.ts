@@ -19,9 +19,6 @@ export type ErrorReport = Pick<
 > &
   Partial<Pick<ErrorFields, 'path' | 'url'>>;
 
-/** Longest message and stack sent: a runaway `JSON.stringify` or stack must not fill a batch. */
-const MAX_TEXT = 2000;
-
 /** A readable text for anything thrown or rejected: `Error`s keep their message, objects become JSON. */
 export const describe = (value: unknown): string => {
   if (typeof value == 'string') return value;
@@ -35,31 +32,36 @@ export const describe = (value: unknown): string => {
   return String(value);
 };
 
-/** An `error` event (a throw) or an `unhandledrejection` (a rejection) as wire fields. */
+/**
+ * An `error` event (a throw) or an `unhandledrejection` (a rejection) as wire fields. A message and
+ * a stack are cut at 2000 characters: a runaway `JSON.stringify` or stack must not fill a batch.
+ */
 export const normalise = (event: Event): ErrorReport => {
-  const { message, filename, lineno, colno, error } = event as globalThis.ErrorEvent;
+  const { message, filename, lineno, colno, error, reason } = event as ErrorEvent &
+    PromiseRejectionEvent;
   const rejection = 'reason' in event;
-  const thrown = rejection ? (event as PromiseRejectionEvent).reason : error;
-  const stack = thrown instanceof Error && thrown.stack;
+  const thrown = rejection ? reason : error;
+  // An `Error`'s name and stack, none for anything else.
+  const { name, stack } = (thrown instanceof Error ? thrown : {}) as Partial<Error>;
   return {
     type: 'error',
     // A rejection has no `message`. A cross-origin script's error reaches the page as "Script
     // error." with no details; it is kept as such.
-    message: (message || describe(thrown)).slice(0, MAX_TEXT),
-    errorType:
-      (thrown instanceof Error && thrown.name) || (rejection ? 'UnhandledRejection' : 'Error'),
+    message: (message || describe(thrown)).slice(0, 2000),
+    errorType: name || (rejection ? 'UnhandledRejection' : 'Error'),
     // The place and the stack only when known.
     ...(filename && { filename, lineno, colno }),
-    ...(stack && { stack: stack.slice(0, MAX_TEXT) }),
+    ...(stack && { stack: stack.slice(0, 2000) }),
   };
 };
 
 /** `"a, /b+/i"` → `['a', /b+/i]`: comma-separated substrings or `/regex/flags`. */
 export const parsePatterns = (list: string): (string | RegExp)[] =>
   splitList(list).map((item) => {
-    const regex = /^\/(.+)\/([a-z]*)$/.exec(item);
+    // Not a `/regex/flags` (exec gives null) or not a valid one: the text itself.
     try {
-      return regex ? new RegExp(regex[1], regex[2]) : item;
+      const [, source, flags] = /^\/(.+)\/([a-z]*)$/.exec(item)!;
+      return new RegExp(source, flags);
     } catch {
       return item;
     }
@@ -68,7 +70,9 @@ export const parsePatterns = (list: string): (string | RegExp)[] =>
 /** True when `message` matches one of the patterns. */
 export const ignored = (message: string, patterns: (string | RegExp)[]): boolean =>
   patterns.some((pattern) =>
-    typeof pattern == 'string' ? message.includes(pattern) : pattern.test(message),
+    (pattern as RegExp).test
+      ? (pattern as RegExp).test(message)
+      : message.includes(pattern as string),
   );
 
 /**
@@ -83,7 +87,8 @@ export const errors =
   (options: ErrorOptions = {}): Capture =>
   (context: Context) => {
     const { emit, on, path, config } = context;
-    const max = options.maxErrors ?? config.maxErrors;
+    // A script tag's `data-max-errors` is text: read as a number, 20 when it is none.
+    const max = options.maxErrors ?? (+config.maxErrors || 20);
     const patterns = options.ignore ?? parsePatterns(config.ignoreErrors);
     // Per page view: each distinct error, its `count` the occurrences not yet sent.
     const seen = new Map<string, ErrorReport & { count: number }>();
@@ -106,8 +111,7 @@ export const errors =
       const report = normalise(event);
       if (ignored(report.message, patterns)) return;
       // Same type, message and place: the same error (its stack may differ by the way it came).
-      const { stack, ...place } = report;
-      const key = JSON.stringify(place);
+      const key = JSON.stringify({ ...report, stack: 0 });
       const entry = seen.get(key);
       if (entry) entry.count++;
       else {

@@ -90,6 +90,13 @@ export interface TrackletOptions {
   capture?: Capture[];
 }
 
+/**
+ * Whether a switch is off: `false`, or `"false"` as a script tag gives it (its first file hands the
+ * options its own code does not read to the other files as it found them: attribute text, or the
+ * values given to `tracklet('init', …)`).
+ */
+export const off = (value: unknown): boolean => value === false || value === 'false';
+
 /** Options after validation, every default filled in. */
 export type Config = Required<Omit<TrackletOptions, 'capture' | 'beforeSend' | 'compress'>> &
   Pick<TrackletOptions, 'beforeSend' | 'compress'> & {

@@ -14,12 +14,6 @@ export const adler32 = (bytes: Uint8Array): number => {
   return b * 65536 + a;
 };
 
-/** Longest match: 257 (length code 284 with its extra bits; 258 would need code 285), shortest: 3. */
-const MAX_MATCH = 257;
-const WINDOW = 32768;
-/** Candidates tried per position: enough for bodies of at most 32 KiB, in a few milliseconds. */
-const TRIES = 64;
-
 /** The 4 bytes of a number, most significant first. */
 const word = (value: number) => [
   value >>> 24,
@@ -28,13 +22,16 @@ const word = (value: number) => [
   value & 255,
 ];
 
-/** The zlib stream of `input`, compressed with the preset dictionary. */
+/**
+ * The zlib stream of `input`, compressed with the preset dictionary. Matches are found on hash
+ * chains of 3-byte prefixes, 64 candidates per position at most (enough for bodies of at most
+ * 32 KiB, in a few milliseconds), 3 to 257 bytes long (length code 284 with its extra bits; 258
+ * would need code 285), at most 32 KiB back.
+ */
 export const deflate = (input: Uint8Array): Uint8Array => {
   const dictionary = new TextEncoder().encode(DICTIONARY);
   const start = dictionary.length;
-  const data = new Uint8Array(start + input.length);
-  data.set(dictionary);
-  data.set(input, start);
+  const data = new Uint8Array([...dictionary, ...input]);
   const out: number[] = [];
   let bits = 0;
   let count = 0;
@@ -45,9 +42,7 @@ export const deflate = (input: Uint8Array): Uint8Array => {
   };
   /** Writes a Huffman code: most significant bit first. */
   const code = (value: number, length: number) => {
-    let reversed = 0;
-    for (let i = 0; i < length; i++) reversed = (reversed << 1) | ((value >> i) & 1);
-    put(reversed, length);
+    while (length--) put((value >> length) & 1, 1);
   };
   // The fixed literal/length code (RFC 1951, 3.2.6).
   const symbol = (s: number) =>
@@ -67,33 +62,23 @@ export const deflate = (input: Uint8Array): Uint8Array => {
     write((extra << k) + (value >> extra));
     put(value & ((1 << extra) - 1), extra);
   };
-  // Hash chains of 3-byte prefixes: `head` the latest position of a hash, `previous` the one before.
-  const head = new Int32Array(WINDOW).fill(-1);
+  // Hash chains: `head` the latest position of a hash, `previous` the one before. Past the end a
+  // byte reads as undefined: it hashes as 0 and equals no byte, so a match stops at the end and
+  // no bound needs checking (a candidate is always before the position, hence within the data).
+  const head = new Int32Array(32768).fill(-1);
   const previous = new Int32Array(data.length);
-  const hash = (p: number) => ((data[p] << 10) ^ (data[p + 1] << 5) ^ data[p + 2]) & (WINDOW - 1);
-  const insert = (p: number) => {
-    if (p + 2 < data.length) ((previous[p] = head[hash(p)]), (head[hash(p)] = p));
-  };
+  const hash = (p: number) => ((data[p] << 10) ^ (data[p + 1] << 5) ^ data[p + 2]) & 32767;
+  const insert = (p: number) => ((previous[p] = head[hash(p)]), (head[hash(p)] = p));
   for (let p = 0; p < start; p++) insert(p);
   put(3, 3); // The last block, fixed codes.
   for (let p = start; p < data.length;) {
     let best = 2;
     let distance = 0;
-    if (p + 2 < data.length)
-      for (
-        let c = head[hash(p)], tries = TRIES;
-        c >= 0 && p - c <= WINDOW && tries--;
-        c = previous[c]
-      ) {
-        let length = 0;
-        while (
-          length < MAX_MATCH &&
-          data[c + length] == data[p + length] &&
-          p + length < data.length
-        )
-          length++;
-        if (length > best) ((best = length), (distance = p - c));
-      }
+    for (let c = head[hash(p)], tries = 64; c >= 0 && p - c <= 32768 && tries--; c = previous[c]) {
+      let length = 0;
+      while (length < 257 && data[c + length] == data[p + length]) length++;
+      if (length > best) ((best = length), (distance = p - c));
+    }
     if (distance) {
       coded(best - 3, 2, (i) => symbol(257 + i));
       coded(distance - 1, 1, (i) => code(i, 5));

@@ -4,7 +4,7 @@
  * before `sentAt` (`ago`), and `path` only where it is not the URL's pathname. Flushes travel
  * gzip-compressed, the beacon at page hide compressed with the preset dictionary (`deflate.ts`).
  */
-import type { Capture } from './contract';
+import { off, type Capture } from './contract';
 import { deflate } from './deflate';
 import type { TrackletEvent } from '../types';
 
@@ -20,6 +20,13 @@ const pathOf = (url: unknown): string | undefined => {
 };
 
 /**
+ * The values a collector fills in where absent, by event type and field (docs/wire-format.md). The
+ * one comma of each name (an array as a key is its items joined by commas) tells type and field
+ * apart: no other type and field give the same name.
+ */
+const DEFAULTS: Fields = { 'vital,navigationType': 'navigate', 'pageview,referrer': '' };
+
+/**
  * The version-4 body (the outbox serialises it). A collector rebuilds event i as `{ ...common, ...events[i] }`, then
  * `id` (and `pageviewId`) = `ids` + its value, `timestamp` = `sentAt - ago`, and where absent `path`
  * = the URL's pathname, a vital's `navigationType` = `navigate`, a pageview's `referrer` = "".
@@ -27,7 +34,7 @@ const pathOf = (url: unknown): string | undefined => {
 export const encodeBody = (site: string, events: TrackletEvent[], sentAt = Date.now()): object => {
   const list = events as unknown as Fields[];
   // The prefix every id of the body starts with (a page's ids share 19 characters).
-  let ids = list.length ? String(list[0].id) : '';
+  let ids = list[0] ? String(list[0].id) : '';
   for (const event of list)
     for (const id of [event.id, event.pageviewId])
       if (typeof id == 'string') while (!id.startsWith(ids)) ids = ids.slice(0, -1);
@@ -44,19 +51,16 @@ export const encodeBody = (site: string, events: TrackletEvent[], sentAt = Date.
       else if (key == 'timestamp' && Number.isInteger(value))
         fields.ago = sentAt - (value as number);
       else if (
-        key == 'path'
-          ? value !== pathOf(event.url)
-          : !(key == 'navigationType' && value == 'navigate' && event.type == 'vital') &&
-            !(key == 'referrer' && value === '' && event.type == 'pageview')
+        key == 'path' ? value !== pathOf(event.url) : value !== DEFAULTS[[event.type, key] as never]
       )
         fields[key] = value;
     }
     for (const key in fields) {
       const value = fields[key];
-      const [, counts] = (seen[key] ||= [0, new Map()]);
-      seen[key][0]++;
+      const counted = (seen[key] ||= [0, new Map()]);
+      counted[0]++;
       if (value === null || typeof value != 'object')
-        counts.set(value, (counts.get(value) || 0) + 1);
+        counted[1].set(value, (counted[1].get(value) || 0) + 1);
     }
     return fields;
   });
@@ -65,31 +69,34 @@ export const encodeBody = (site: string, events: TrackletEvent[], sentAt = Date.
   const common: Fields = {};
   for (const key in seen) {
     let best = 1;
-    if (seen[key][0] == own.length)
+    if (seen[key][0] == list.length)
       for (const [value, count] of seen[key][1])
         if (count > best) ((best = count), (common[key] = value));
-  }
-  for (const key in common)
     for (const fields of own) if (fields[key] === common[key]) delete fields[key];
+  }
   return { v: 4, site, sentAt, ids, common, events: own };
 };
 
+/** A `text/plain` Blob of the bytes (a CORS-safelisted type: no preflight), or the text where it is no shorter. */
+const plain = (bytes: BlobPart, text: string): Blob | string => {
+  const blob = new Blob([bytes], { type: 'text/plain' });
+  return blob.size < text.length ? blob : text;
+};
+
 /**
- * The text gzip-compressed, as a `text/plain` Blob (a CORS-safelisted type: no preflight); the text
- * itself where the browser cannot compress, or where compressing saves nothing.
+ * The text gzip-compressed, as a `text/plain` Blob; the text itself where the browser cannot
+ * compress, or where compressing saves nothing.
  */
-export const gzip = (text: string): Promise<Blob | string> => {
+export const gzip = async (text: string): Promise<Blob | string> => {
   try {
-    return new Response(new Blob([text]).stream().pipeThrough(new CompressionStream('gzip')), {
-      headers: { 'Content-Type': 'text/plain' },
-    })
-      .blob()
-      .then(
-        (blob) => (blob.size < text.length ? blob : text),
-        () => text,
-      );
+    return plain(
+      await new Response(
+        new Blob([text]).stream().pipeThrough(new CompressionStream('gzip')),
+      ).blob(),
+      text,
+    );
   } catch {
-    return Promise.resolve(text);
+    return text;
   }
 };
 
@@ -105,11 +112,9 @@ export const ZIP_MAX = 16_384;
  * Blob; the text itself where it is longer than {@link ZIP_MAX}, or compressing saves nothing or fails.
  */
 export const zip = (text: string): Blob | string => {
-  if (text.length > ZIP_MAX) return text;
   try {
-    const bytes = deflate(new TextEncoder().encode(text));
-    if (bytes.length < text.length)
-      return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'text/plain' });
+    if (text.length <= ZIP_MAX)
+      return plain(deflate(new TextEncoder().encode(text)) as Uint8Array<ArrayBuffer>, text);
   } catch {
     // Sent as it is.
   }
@@ -123,5 +128,5 @@ export const zip = (text: string): Blob | string => {
  */
 export const installEncoder: Capture = ({ config }) => {
   config.encode = encodeBody;
-  if (config.compress !== false) ((config.gzip = gzip), (config.zip = zip));
+  if (!off(config.compress)) ((config.gzip = gzip), (config.zip = zip));
 };

@@ -1,12 +1,11 @@
 import { log } from './log';
 
-/** Failures inside Tracklet, counted so that debug mode can show them. */
+/** Failures inside Tracklet, counted in the debug build so that it can show them. */
 export const failures = { count: 0 };
 
-/** Counts a failure caught at the boundary, and logs it in the debug build. */
+/** Counts a failure caught at the boundary, and logs it, in the debug build. */
 export const failed = (error: unknown): void => {
-  failures.count++;
-  if (DEBUG) log('internal error', error);
+  if (DEBUG) (failures.count++, log('internal error', error));
 };
 
 /**
