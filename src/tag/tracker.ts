@@ -110,8 +110,7 @@ export const createTracker = (config: TagConfig): Methods => {
   };
 
   let queue: (event: TrackletEvent) => void, flush: (hiding?: boolean) => Promise<unknown> | void;
-  // The events of the page's start, until storage opens (see above).
-  let held: TrackletEvent[] | 0 = [];
+  let held: TrackletEvent[] | 0 = []; // the events of the start, until storage opens
   const open = () => {
     if (!held) return;
     const events = held;
@@ -121,7 +120,11 @@ export const createTracker = (config: TagConfig): Methods => {
     choice = read('consent') || (config.consent == 'required' ? '' : '1');
     persist();
     ({ queue_: queue, flush_: flush } = createBatch(config));
-    events.forEach((event) => stamp(event));
+    for (const event of events) {
+      const user = ((here || whereNow())[4] ??= read('uid') || '');
+      if (user) event.userId ||= user;
+      stamp(event);
+    }
     passLater();
   };
 
@@ -164,23 +167,15 @@ export const createTracker = (config: TagConfig): Methods => {
     else drop(released.length, DEBUG && 'consent denied');
   };
 
-  /** The ids of this task for an event at `time` on `url`: the visitor, the session, the user ('' none). */
-  const idsOf = (time: number, url: string) => {
+  /**
+   * Gives an event its ids from storage (its session at its time, the visitor) and a session's first
+   * event its attribution; then it waits for the gate.
+   */
+  const stamp = (event: TrackletEvent) => {
     const task = here || whereNow();
-    return [
-      (task[3] ||= anonymousId()),
-      (task[2] ||= session(time, url)),
-      (task[4] ??= read('uid') || ''),
-    ] as const;
-  };
-
-  /** Gives an event its ids (a held one gets them here) and a session's first event its attribution. */
-  const stamp = (event: TrackletEvent, ids = idsOf(event.timestamp, event.url)) => {
-    const current = ids[1];
-    event.anonymousId = ids[0];
+    const current = (task[2] ||= session(event.timestamp, event.url));
+    event.anonymousId = task[3] ||= anonymousId();
     event.sessionId = current.id;
-    // A held event's user id comes last (a key added later): the same JSON to every reader.
-    if (ids[2]) event.userId ||= ids[2];
     // Only a session's first event carries attribution.
     if (current.pending)
       ((event.attribution = current.pending), delete current.pending, saveSession(current));
@@ -188,27 +183,38 @@ export const createTracker = (config: TagConfig): Methods => {
   };
 
   /**
-   * An event of this task, stamped with its time, place and (once storage is open) ids, in the wire
-   * order, then `fields`.
+   * An event of this task, stamped with its time and place, in the wire order, then `fields`; its
+   * ids once storage is open (a held event's user id, if any, comes last).
    */
   const emit = (fields: EventFields, soon?: boolean): TrackletEvent => {
     const task = here || whereNow();
-    const now = Date.now();
-    const ids = held ? 0 : idsOf(now, task[0]);
-    // One literal in the wire order (no `userId` key without one).
-    const event = {
-      id: eventId(),
-      timestamp: now,
-      anonymousId: ids ? ids[0] : '',
-      sessionId: ids ? ids[1].id : '',
-      ...(ids && ids[2] && { userId: ids[2] }),
-      url: task[0],
-      path: task[1],
-      ...fields,
-    } as TrackletEvent;
-    if (!ids) (held as TrackletEvent[]).push(event);
+    const user = !held && (task[4] ??= read('uid') || '');
+    // Constant-shaped literals (fast to make), no `userId` key without one.
+    const event = (
+      user
+        ? {
+            id: eventId(),
+            timestamp: Date.now(),
+            anonymousId: '',
+            sessionId: '',
+            userId: user,
+            url: task[0],
+            path: task[1],
+            ...fields,
+          }
+        : {
+            id: eventId(),
+            timestamp: Date.now(),
+            anonymousId: '',
+            sessionId: '',
+            url: task[0],
+            path: task[1],
+            ...fields,
+          }
+    ) as TrackletEvent;
+    if (held) held.push(event);
     else {
-      stamp(event, ids);
+      stamp(event);
       if (!soon || config.beforeSend) passLater();
       else if (!later[1]) queueMicrotask(passSoon);
     }
