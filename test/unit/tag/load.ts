@@ -27,3 +27,21 @@ export const loadTag = async (attributes: Record<string, string>): Promise<Track
   await import('../../../src/script');
   return (window as unknown as { tracklet: Tracklet }).tracklet;
 };
+
+/** The options of a tracker made directly (`createTracker` of src/tag/tracker.ts) in these tests. */
+export const TRACKER_OPTIONS = {
+  endpoint: 'https://c.example/collect',
+  site: 's',
+  capture: [],
+  autoPageview: true,
+  spa: 'history',
+  batchSize: 10,
+  flushInterval: 0,
+  sessionTimeout: 30,
+  outboxMaxEvents: 1000,
+  outboxMaxBytes: 524288,
+  outboxMaxAge: 7,
+  includeLocal: true,
+  scrub: true,
+  scrubParams: [],
+} as const;

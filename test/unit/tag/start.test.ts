@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Batch } from '../../../src/types';
 import type { TagConfig } from '../../../src/tag/tracker';
+import { TRACKER_OPTIONS } from './load';
 
 const collector = () => {
   const bodies: Batch[] = [];
@@ -24,20 +25,7 @@ const startLoading = async (options: Partial<TagConfig> = {}) => {
   Object.defineProperty(document, 'readyState', { configurable: true, get: () => 'interactive' });
   try {
     return createTracker({
-      endpoint: 'https://c.example/collect',
-      site: 's',
-      capture: [],
-      autoPageview: true,
-      spa: 'history',
-      batchSize: 10,
-      flushInterval: 0,
-      sessionTimeout: 30,
-      outboxMaxEvents: 1000,
-      outboxMaxBytes: 524288,
-      outboxMaxAge: 7,
-      includeLocal: true,
-      scrub: true,
-      scrubParams: [],
+      ...TRACKER_OPTIONS,
       ...options,
     } as TagConfig);
   } finally {

@@ -6,6 +6,7 @@ import { encode, segmentKey } from '../../../src/core/segments';
 import type { Batch, TrackletEvent } from '../../../src/types';
 import type { Capture } from '../../../src/core/contract';
 import type { TagConfig } from '../../../src/tag/tracker';
+import { TRACKER_OPTIONS } from './load';
 
 /** A collector stub: answers every request with `status`, keeps the bodies. */
 const collector = (status = 204) => {
@@ -25,20 +26,7 @@ const start = async (options: Partial<TagConfig> = {}) => {
   vi.resetModules();
   const { createTracker } = await import('../../../src/tag/tracker');
   return createTracker({
-    endpoint: 'https://c.example/collect',
-    site: 's',
-    capture: [],
-    autoPageview: true,
-    spa: 'history',
-    batchSize: 10,
-    flushInterval: 0,
-    sessionTimeout: 30,
-    outboxMaxEvents: 1000,
-    outboxMaxBytes: 524288,
-    outboxMaxAge: 7,
-    includeLocal: true,
-    scrub: true,
-    scrubParams: [],
+    ...TRACKER_OPTIONS,
     ...options,
   } as TagConfig);
 };
