@@ -1,6 +1,6 @@
 // Loads a fresh copy of the script tag's first file (src/script.ts) in happy-dom, as a tag with the
 // given data-* attributes would, and returns `window.tracklet`.
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 
 export type Tracklet = ((...args: unknown[]) => unknown) &
   Record<string, (...args: unknown[]) => any>;
@@ -45,3 +45,21 @@ export const TRACKER_OPTIONS = {
   scrub: true,
   scrubParams: [],
 } as const;
+
+/**
+ * Gives each test of the file a fresh page: the history methods each tracker wraps (the first file
+ * has no teardown) put back, the address at `/`, storage empty, real timers, no stubbed globals.
+ */
+export const freshPageEachTest = (): void => {
+  const { pushState, replaceState } = history;
+  beforeEach(() => {
+    Object.assign(history, { pushState, replaceState });
+    history.replaceState(null, '', '/');
+    localStorage.clear();
+  });
+  afterEach(() => {
+    Object.assign(history, { pushState, replaceState });
+    vi.useRealTimers();
+    vi.unstubAllGlobals();
+  });
+};

@@ -1,10 +1,10 @@
 // The first file's tracker before the page has loaded: its events are held with their time and
 // place, and storage opens at the load event (a task later), after 3 s, or at the first call that
 // needs it; then the held events get their ids, in order, and go through the gate.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Batch } from '../../../src/types';
 import type { TagConfig } from '../../../src/tag/tracker';
-import { TRACKER_OPTIONS } from './load';
+import { freshPageEachTest, TRACKER_OPTIONS } from './load';
 
 const collector = () => {
   const bodies: Batch[] = [];
@@ -36,17 +36,7 @@ const startLoading = async (options: Partial<TagConfig> = {}) => {
 const tracklet = () => Object.keys(localStorage).filter((key) => key.startsWith('tracklet:'));
 const tick = () => new Promise((done) => setTimeout(done));
 
-const { pushState, replaceState } = history;
-beforeEach(() => {
-  Object.assign(history, { pushState, replaceState });
-  history.replaceState(null, '', '/');
-  localStorage.clear();
-});
-afterEach(() => {
-  Object.assign(history, { pushState, replaceState });
-  vi.useRealTimers();
-  vi.unstubAllGlobals();
-});
+freshPageEachTest();
 
 describe('the start, before the page has loaded', () => {
   it('holds the events of the start without storage, and fills in their ids a task after the load event', async () => {

@@ -1,12 +1,12 @@
 // The script tag's first file (src/script.ts over src/tag/) where a browser is not needed: what it
 // stores, in the layout the npm build stores (a page upgraded mid-visit keeps its ids and unsent
 // events), the outbox's bound, and the stub's queue.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { encode, segmentKey } from '../../../src/core/segments';
 import type { Batch, TrackletEvent } from '../../../src/types';
 import type { Capture } from '../../../src/core/contract';
 import type { TagConfig } from '../../../src/tag/tracker';
-import { TRACKER_OPTIONS } from './load';
+import { freshPageEachTest, TRACKER_OPTIONS } from './load';
 
 /** A collector stub: answers every request with `status`, keeps the bodies. */
 const collector = (status = 204) => {
@@ -37,18 +37,7 @@ const segments = () =>
     .filter((key) => key.startsWith('tracklet:o:'))
     .map((key) => JSON.parse(localStorage.getItem(key)!) as [number, ...TrackletEvent[]]);
 
-// Each tracker wraps the history methods (the first file has no teardown): unwrapped after each test.
-const { pushState, replaceState } = history;
-beforeEach(() => {
-  Object.assign(history, { pushState, replaceState });
-  history.replaceState(null, '', '/');
-  localStorage.clear();
-});
-afterEach(() => {
-  Object.assign(history, { pushState, replaceState });
-  vi.useRealTimers();
-  vi.unstubAllGlobals();
-});
+freshPageEachTest();
 
 describe('the first file stores what the npm build stores', () => {
   it('keeps the anonymous id, the session record and the user id under the same keys and layout', async () => {
