@@ -16,6 +16,7 @@
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { adler32 } from '../core/deflate';
 import { DICTIONARY } from '../core/dictionary';
+import { boundsProblem } from './schema';
 
 /** Largest `common` object (bytes of its JSON): a few ids and one URL fit many times over. */
 export const MAX_COMMON_BYTES = 16_384;
@@ -35,9 +36,17 @@ const badVersion = (version: unknown): { problem: WireProblem } => ({
     field: 'v',
     message:
       'Invalid version: this relay reads versions 1 and 2 (complete events, shared fields ' +
-      `once) and 4 (compact), received ${JSON.stringify(version)?.slice(0, 20)}`,
+      `once) and 4 (compact), received ${shown(version)}`,
   },
 });
+
+/** A value named in a message: an object or array by its kind (serialising one nested deep overflows the stack). */
+const shown = (value: unknown) =>
+  value && typeof value == 'object'
+    ? Array.isArray(value)
+      ? 'an array'
+      : 'an object'
+    : JSON.stringify(value)?.slice(0, 20);
 
 /**
  * A version-4 event (already merged with `common`) in canonical form: ids after their prefix,
@@ -69,6 +78,13 @@ export const canonicalBody = (body: unknown): { body: unknown } | { problem: Wir
     return { problem: { field: 'common', message: 'Invalid type: Expected Object' } };
   if (body.v === 4 && (typeof ids != 'string' || ids.length > 128))
     return { problem: { field: 'ids', message: 'Invalid type: Expected a string of at most 128' } };
+  // Merged into every event, so held to an event's bounds first: walked without recursion, where
+  // serialising a `common` nested thousands of levels deep would overflow the stack.
+  const deep = boundsProblem(common);
+  if (deep)
+    return {
+      problem: { field: deep.field ? `common.${deep.field}` : 'common', message: deep.message },
+    };
   // Merged into every event: bounded, so that one body cannot multiply into megabytes of events.
   if (JSON.stringify(common).length > MAX_COMMON_BYTES)
     return {
