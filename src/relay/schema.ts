@@ -48,7 +48,17 @@ const RETIRED_METRICS: Record<string, string> = {
   FID: 'FID is retired (web-vitals replaced it with INP); no destination takes it',
 };
 
-const id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+/**
+ * Ids are opaque tokens (the tracker's are letters and digits): one with a NUL or an unpaired
+ * surrogate is refused, as no store keeps it as sent (PostgreSQL text refuses NUL, and both stores
+ * write UTF-8, where an unpaired surrogate becomes U+FFFD and two ids become one).
+ */
+const id = v.pipe(
+  v.string(),
+  v.minLength(1),
+  v.maxLength(128),
+  v.regex(/^[^\0\p{Cs}]*$/u, 'Invalid id: holds a NUL or an unpaired surrogate'),
+);
 const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
 const finite = v.pipe(v.number(), v.finite());
 const count = v.pipe(v.number(), v.integer(), v.minValue(0));

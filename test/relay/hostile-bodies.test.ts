@@ -1,11 +1,13 @@
 /**
  * Bodies a hostile visitor sends, against the relay CLI: an envelope nested thousands of levels
- * deep where the wire versions read it (`v`, `common`). Each gets a 4xx naming the field; the relay
- * keeps serving.
+ * deep where the wire versions read it (`v`, `common`), and ids no store can keep as they are (a NUL,
+ * an unpaired surrogate). Each gets a 4xx naming the field, or is refused alone beside the good
+ * events of its body; the relay keeps serving.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { canonicalBody } from '../../src/relay/wire';
+import type { TrackletEvent } from '../../src/types';
 import {
   ensureBuilt,
   pageview,
@@ -13,6 +15,7 @@ import {
   startCli,
   status,
   tempDir,
+  until,
   writeConfig,
   type RelayProcess,
 } from './helpers';
@@ -45,6 +48,10 @@ afterAll(async () => {
   await relay?.stop();
   await hook?.close();
 });
+
+/** Event ids the webhook received. */
+const hookIds = () =>
+  hook.accepted.flatMap((r) => r.body.events.map((e: TrackletEvent) => e.id as string));
 
 describe('an envelope nested thousands of levels deep', () => {
   it('names the field in canonicalBody instead of overflowing the stack', () => {
@@ -85,5 +92,39 @@ describe('an envelope nested thousands of levels deep', () => {
     expect((await fetch(relay.url + '/health')).status).toBe(200);
     expect((await status(relay.url)).events).toBe(0);
     expect(relay.stderr()).not.toMatch(/Maximum call stack/);
+  });
+});
+
+describe('ids no store keeps as they are', () => {
+  it('refuses an id with a NUL or an unpaired surrogate alone; the good events are stored and sent', async () => {
+    const good = [pageview(), pageview()];
+    const bad = [
+      pageview({ id: 'nul\u0000id' }),
+      pageview({ id: 'half\ud800' }),
+      pageview({ anonymousId: '\udc00visitor' }),
+    ];
+    const response = await post(relay.url, {
+      v: 1,
+      site: 'shop',
+      sentAt: Date.now(),
+      events: [good[0], ...bad, good[1]],
+    });
+    expect(response.status).toBe(200);
+    const answer = await response.json();
+    expect(answer).toMatchObject({ ok: true, accepted: 2, duplicates: 0 });
+    expect(answer.rejected).toEqual([
+      { index: 1, field: 'id', reason: expect.stringContaining('NUL') },
+      { index: 2, field: 'id', reason: expect.stringContaining('unpaired surrogate') },
+      { index: 3, field: 'anonymousId', reason: expect.stringContaining('unpaired surrogate') },
+    ]);
+    await until(() => hookIds().length >= 2);
+    expect(hookIds()).toEqual(good.map((e) => e.id));
+    expect(hook.violations).toEqual([]);
+  });
+
+  it('keeps ids with characters outside the BMP (surrogate pairs) and any other text', async () => {
+    const events = [pageview({ id: 'emoji-😀-id' }), pageview({ anonymousId: 'Zoë ✓' })];
+    const response = await post(relay.url, { v: 1, site: 'shop', sentAt: Date.now(), events });
+    expect(await response.json()).toEqual({ ok: true, accepted: 2, duplicates: 0 });
   });
 });
