@@ -157,8 +157,12 @@ interface InsertCall {
 
 type InsertResult = { inserted: StoredEvent[]; duplicates: number; leased?: Delivery[] };
 
-/** A key for (site, id) that no two different pairs share. */
-const keyOf = (site: string, id: string) => `${site.length}:${site}${id}`;
+/**
+ * A key for (site, id) that no two different pairs share, as the database keeps them: its text is
+ * UTF-8, where an unpaired surrogate becomes U+FFFD, so a row read back names the event sent.
+ */
+const keyOf = (site: string, id: string) =>
+  `${site.length}:${site}${id.replace(/\p{Cs}/gu, '\uFFFD')}`;
 
 /**
  * Events and their deliveries in one statement (one round trip, atomic): deliveries are queued only
