@@ -198,6 +198,32 @@ const insertEventsSql = (onConflict: string) =>
          UNION ALL
          SELECT site, event_id, id, destination FROM queued WHERE lease_until > 0`;
 
+/**
+ * A JSON escape PostgreSQL cannot turn into text: a NUL, or a surrogate (JSON.stringify escapes only
+ * unpaired ones). Reading any field of a row as text (`->>`, as erasure does) fails on such a string
+ * anywhere in it, so the tracker's cut of a long string through an emoji broke every erasure.
+ */
+const UNTEXTABLE = /\\u0000|\\ud[89a-f]/;
+
+/** A value with each string and key made text PostgreSQL can hold: NUL and unpaired surrogates as U+FFFD. */
+const textable = (value: unknown): unknown => {
+  if (typeof value == 'string') return value.replace(/\0|\p{Cs}/gu, '\uFFFD');
+  if (Array.isArray(value)) return value.map(textable);
+  if (!value || typeof value != 'object') return value;
+  // Events passed the ingest bounds (8 levels): recursion is safe. fromEntries keeps a `__proto__` key as data.
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [textable(key), textable(item)]),
+  );
+};
+
+/** The stored row's JSON, with what PostgreSQL cannot read as text replaced (rarely: tested on the text first). */
+const rowJson = (stored: StoredEvent) => {
+  const text = storedJson(stored);
+  return UNTEXTABLE.test(text)
+    ? storedJson({ ...stored, event: textable(stored.event) as StoredEvent['event'] })
+    : text;
+};
+
 /** Prepared once per connection, each. */
 const INSERT_EVENTS = { name: 'tracklet-insert-events', text: insertEventsSql('') };
 const INSERT_EVENTS_SAFE = {
@@ -237,7 +263,7 @@ const insertParameters = (calls: InsertCall[]) => {
     columns[2].push(stored.receivedAt);
     columns[3].push(stored.sendIp ?? null);
     columns[4].push(calls[call].leaseUntil);
-    data.push(storedJson(stored));
+    data.push(rowJson(stored));
     for (const destination of distinct(calls[call].route(stored))) {
       columns[6].push(n);
       columns[7].push(destination);
