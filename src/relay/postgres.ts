@@ -428,6 +428,12 @@ const loadPg = async () => {
 
 const noNul = (text: string) => text.replace(/\u0000/g, '\uFFFD');
 
+/** Whom to erase, as their ids are stored (rowJson): text holds no NUL, and a parameter with one is refused. */
+const asStored = (who: { anonymousId?: string; userId?: string }) => ({
+  anonymousId: who.anonymousId == undefined ? undefined : noNul(who.anonymousId),
+  userId: who.userId == undefined ? undefined : noNul(who.userId),
+});
+
 /** Applies the migrations this database lacks, inside one transaction holding an advisory lock. */
 const migrate = async (client: PoolClient) => {
   await client.query('BEGIN');
@@ -615,7 +621,7 @@ export async function openPostgresStore(
       const { rows } = await query<DeliveryRow>(
         `SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.site = d.site AND e.id = d.event_id
          WHERE d.status = 'dead' AND ($1::text IS NULL OR d.destination = $1) ORDER BY d.id LIMIT $2`,
-        [destination ?? null, limit],
+        [destination == undefined ? null : noNul(destination), limit],
       );
       return rows.map(toDelivery);
     },
@@ -625,7 +631,7 @@ export async function openPostgresStore(
         `UPDATE deliveries SET status = 'queued', attempts = 0, next_at = $3, lease_until = 0, updated_at = $3
          WHERE status = 'dead' AND ($1::text IS NULL OR destination = $1) AND ($2::bigint[] IS ` +
           `NULL OR id = ANY($2::bigint[]))`,
-        [destination ?? null, ids ?? null, now],
+        [destination == undefined ? null : noNul(destination), ids ?? null, now],
       );
       return rowCount ?? 0;
     },
@@ -683,7 +689,8 @@ export async function openPostgresStore(
       }
     },
 
-    async erase(who, now) {
+    async erase(asked, now) {
+      const who = asStored(asked);
       const client = await pool.connect();
       try {
         await client.query('BEGIN');

@@ -171,7 +171,7 @@ export function createAdmin(options: AdminOptions): Admin {
   const deadLetters = async (url: URL) => {
     const letters = await store.deadLetters(
       url.searchParams.get('destination') ?? undefined,
-      Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 1000),
+      limitOf(url.searchParams.get('limit')),
     );
     return json(200, { deadLetters: letters.map(shown) });
   };
@@ -185,6 +185,12 @@ export function createAdmin(options: AdminOptions): Admin {
     erase: (request) => erase(options, request, adminBodyBytes),
   };
 }
+
+/** `limit=` of a listing: a whole number from 1 to 1,000, else 100 (LIMIT -1 is no limit at all in SQLite). */
+const limitOf = (text: string | null) => {
+  const limit = Math.trunc(Number(text ?? 100));
+  return limit >= 1 ? Math.min(limit, 1000) : 100;
+};
 
 /** `POST /dead-letters/requeue` with `{ destination?, ids? }`: dead letters queued again. */
 const requeue = async (
