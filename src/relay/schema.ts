@@ -8,7 +8,8 @@ import * as v from 'valibot';
 import type { TrackletEvent } from '../types';
 import { compiledCheck, withinBounds } from './fast-check';
 
-const MAX_EVENTS = 500;
+/** Events of one body at most. */
+export const MAX_EVENTS = 500;
 const DAY_MS = 86_400_000;
 
 /**
