@@ -94,19 +94,26 @@ const storeUnavailable = (headers: Record<string, string>) =>
     'Retry-After': '5',
   });
 
-/** The JSON body as a wire envelope (v1 or v2), or the refusal naming what is wrong with it. */
-const readEnvelope = (text: string, headers: Record<string, string>): Candidates | Answer => {
+/**
+ * The JSON body as a wire envelope (v1, v2 or v4), or the refusal naming what is wrong with it;
+ * rebuilt as v1, it may be at most `limit` bytes long, as a plain body.
+ */
+const readEnvelope = (
+  text: string,
+  limit: number,
+  headers: Record<string, string>,
+): Candidates | Answer => {
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
     return refusal(400, 'invalid_json', '(body)', 'the body is not JSON', headers);
   }
-  const canonical = canonicalBody(body);
+  const canonical = canonicalBody(body, limit - text.length);
   if ('problem' in canonical)
     return refusal(
-      400,
-      'invalid_body',
+      canonical.status ?? 400,
+      canonical.status == 413 ? 'body_too_large' : 'invalid_body',
       canonical.problem.field,
       canonical.problem.message,
       headers,
@@ -304,7 +311,7 @@ export function createIngest(options: IngestOptions): Ingest {
     const admitted = await admit(request, client);
     if ('status' in admitted) return admitted;
     const { origin, headers, ip } = admitted;
-    const candidates = readEnvelope(admitted.text, headers);
+    const candidates = readEnvelope(admitted.text, config.maxBodyBytes, headers);
     if ('status' in candidates) return candidates;
     const site = siteOf(candidates, origin, admitted.exempt, headers);
     if ('status' in site) return site;
