@@ -319,10 +319,14 @@ type InsertRow = { site: string; id: string; delivery: number | null; destinatio
 
 /**
  * The database refused the statement's data (SQLSTATE class 22 data exception, 23 integrity, 54
- * limits: a NUL in a text field, a value too large): a property of some body, not of the
- * connection. Connection errors fail the whole group at once (ingest answers 503).
+ * limits: a NUL in a text field, a value too large), or the statement could not be built from it
+ * (a value JSON cannot write, a turn too large for one string): a property of some body, not of
+ * the connection. Connection errors fail the whole group at once (ingest answers 503).
  */
-const refusedData = (error: { code?: string }) => /^(22|23|54)/.test(error?.code ?? '');
+const refusedData = (error: { code?: string }) =>
+  /^(22|23|54)/.test(error?.code ?? '') ||
+  error instanceof TypeError ||
+  error instanceof RangeError;
 
 /**
  * Group commit: the inserts that arrive in the same turn of the event loop share one statement (one

@@ -1,7 +1,7 @@
 /**
  * PostgreSQL group commit with an id the database does not keep as sent (an unpaired surrogate is
- * written as U+FFFD): each caller of the turn still gets its own result, for a store used without
- * the relay's ingest checks in front of it.
+ * written as U+FFFD), or a turn whose statement cannot be built: each caller of the turn still gets
+ * its own result, for a store used without the relay's ingest checks in front of it.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,5 +63,20 @@ describe.runIf(postgresAvailable())('PostgreSQL group commit and odd ids', () =>
     // Sent again, it is the same stored row: a duplicate.
     const again = await store.insertEvents([stored('half\ud800')], route);
     expect([again.inserted.length, again.duplicates]).toEqual([0, 1]);
+  });
+
+  it('writes a turn call by call when its statement cannot be built; the one at fault fails alone', async () => {
+    const route = () => ['shop/a'];
+    // A value JSON cannot write (from a caller of the store, not from a request body): serialising
+    // the turn's events throws before anything reaches the database, as a turn too large to hold
+    // in one string does ("Invalid string length").
+    const unwritable = stored('big1');
+    (unwritable.event as unknown as Record<string, unknown>).properties = { n: BigInt(1) };
+    const results = await Promise.allSettled([
+      store.insertEvents([stored('w1')], route),
+      store.insertEvents([unwritable], route),
+      store.insertEvents([stored('w2')], route),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
   });
 });
