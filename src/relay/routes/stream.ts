@@ -103,7 +103,11 @@ export function createEventStream(store: Store, limits: Limits): EventStream {
     }
     let self: Subscriber;
     let heartbeat: ReturnType<typeof setInterval>;
-    const replay = Math.min(Number(url.searchParams.get('replay') ?? 0) || 0, 1000);
+    // A whole number up to 1,000: a store reads LIMIT -5 (SQLite: no limit) or 0.5 otherwise.
+    const replay = Math.min(
+      Math.max(Math.trunc(Number(url.searchParams.get('replay'))) || 0, 0),
+      1000,
+    );
     starting++;
     const body = new ReadableStream<Uint8Array>(
       {
