@@ -171,8 +171,9 @@ if (!stub?.version) {
     { version: '0.1.0' },
   );
   global.tracklet = tracklet;
-  // The stub's queue is an array of `arguments` objects: both iterable.
-  for (const args of stub?.q || []) tracklet(...args);
+  // The stub's queue is an array of `arguments` objects. A page's junk (a queue that is no array,
+  // an item that is no list of arguments, a getter that throws) is skipped, never thrown into it.
+  stub?.q?.forEach?.(safe((args: Iterable<unknown>) => tracklet(...args)));
   // The third file starts the tracker when the tag has no data-endpoint (it waits for
   // `tracklet('init', …)`), or uses one of its features or rarer options, so that the first pageview
   // has them. If it fails to load, the start goes on without.

@@ -82,7 +82,8 @@ export const createOutbox = (config: Config): Outbox => {
           .reverse()
           .filter(
             (event) =>
-              event.timestamp > oldest &&
+              // A stored `null` (written by other code) is dropped: a throw would stop every send.
+              event?.timestamp > oldest &&
               !(cap && (--roomEvents < 0 || (roomBytes -= byteLength(stringify(event))) < 0)),
           )
           .reverse();

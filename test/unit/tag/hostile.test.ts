@@ -1,0 +1,98 @@
+// The first file on a hostile page: properties whose getters or Proxy traps throw, junk left in
+// storage, a stub queue holding junk. Nothing throws into the page, bad input is warned about and
+// dropped or repaired, and the good events around it still arrive.
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Batch } from '../../../src/types';
+import { freshPageEachTest, loadTag, type Tracklet } from './load';
+
+const win = window as unknown as { tracklet?: unknown };
+let bodies: Batch[];
+const names = () =>
+  bodies
+    .flatMap((body) => body.events)
+    .map((event) => ('name' in event && event.name) || event.type);
+
+freshPageEachTest();
+beforeEach(() => {
+  delete win.tracklet;
+  bodies = [];
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (_url: string, init: RequestInit) => {
+      bodies.push(JSON.parse(init.body as string));
+      return new Response(null, { status: 204 });
+    }),
+  );
+});
+
+describe('properties a page should not pass', () => {
+  it('keeps the event, without its properties and with a warning, when a getter or a Proxy trap throws', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const tracklet = await loadTag({ 'data-auto-pageview': 'false' });
+    const trap = () => {
+      throw new Error('trap');
+    };
+    const proxy = new Proxy({}, { get: trap, ownKeys: trap, getOwnPropertyDescriptor: trap });
+    tracklet.track('proxy', proxy);
+    tracklet.track('getter', {
+      get plan() {
+        return trap();
+      },
+    });
+    tracklet.identify('user-1', proxy);
+    tracklet.page(proxy);
+    await tracklet.flush();
+    const events = bodies.flatMap((body) => body.events) as unknown as Record<string, unknown>[];
+    expect(names()).toEqual(['proxy', 'getter', 'identify', 'pageview']);
+    for (const event of events) expect(event.properties ?? event.traits).toBeUndefined();
+    expect(warn.mock.calls.filter((call) => call[1] == 'properties dropped:')).toHaveLength(4);
+  });
+});
+
+describe('storage a page wrote', () => {
+  it('drops, and counts, a stored segment holding junk, and sends the rest', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const good = { id: 'left-1', type: 'event', name: 'left', timestamp: Date.now() - 1000 };
+    localStorage.setItem('tracklet:o:0', '[1,"x",null]');
+    localStorage.setItem('tracklet:o:1', JSON.stringify([0, null, good]));
+    const tracklet = await loadTag({ 'data-debug': 'true' });
+    tracklet.track('after');
+    await tracklet.flush();
+    expect(names()).toEqual(['left', 'pageview', 'after']);
+    const dropped = log.mock.calls.filter((call) => call[1] == 'dropped');
+    expect(dropped.map((call) => call[2]).sort()).toEqual([1, 2]);
+    expect(Object.keys(localStorage).filter((key) => key.startsWith('tracklet:o:'))).toEqual([]);
+  });
+});
+
+describe('a stub queue holding junk', () => {
+  const stubbed = (q: unknown) => {
+    win.tracklet = Object.assign(() => {}, { q });
+  };
+
+  it('skips the items that are not lists of arguments, and replays the others', async () => {
+    const throwing = (function (..._: unknown[]) {
+      // eslint-disable-next-line prefer-rest-params
+      return arguments;
+    })('track', 'x');
+    Object.defineProperty(throwing, 0, {
+      get: () => {
+        throw new Error('getter');
+      },
+    });
+    stubbed([5, null, ['track', 'first'], throwing, Symbol('s'), ['track', 'second']]);
+    let tracklet!: Tracklet;
+    await expect(loadTag({}).then((loaded) => (tracklet = loaded))).resolves.toBeDefined();
+    tracklet.track('after');
+    await tracklet.flush();
+    expect(names()).toEqual(['pageview', 'first', 'second', 'after']);
+  });
+
+  it.each([5, {}, Symbol('q')])('starts when the queue is not an array (%s)', async (q) => {
+    stubbed(q);
+    const tracklet = await loadTag({});
+    tracklet.track('after');
+    await tracklet.flush();
+    expect(names()).toEqual(['pageview', 'after']);
+  });
+});
