@@ -1,7 +1,7 @@
 // The first file on a hostile page: properties whose getters or Proxy traps throw, junk left in
 // storage, a stub queue holding junk. Nothing throws into the page, bad input is warned about and
 // dropped or repaired, and the good events around it still arrive.
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Batch } from '../../../src/types';
 import { freshPageEachTest, loadTag, type Tracklet } from './load';
 
@@ -23,6 +23,9 @@ beforeEach(() => {
       return new Response(null, { status: 204 });
     }),
   );
+});
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 describe('properties a page should not pass', () => {
@@ -62,6 +65,41 @@ describe('storage a page wrote', () => {
     const dropped = log.mock.calls.filter((call) => call[1] == 'dropped');
     expect(dropped.map((call) => call[2]).sort()).toEqual([1, 2]);
     expect(Object.keys(localStorage).filter((key) => key.startsWith('tracklet:o:'))).toEqual([]);
+  });
+});
+
+describe('storage a page wrote: the session record', () => {
+  it('drops, and counts, the event whose stored attribution is of another shape; the start goes on', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const session = { id: 'abc', last: Date.now(), campaign: '', pending: { utm_source: 5 } };
+    localStorage.setItem('tracklet:session', JSON.stringify(session));
+    let tracklet!: Tracklet;
+    await expect(
+      loadTag({ 'data-debug': 'true' }).then((t) => (tracklet = t)),
+    ).resolves.toBeDefined();
+    tracklet.track('first');
+    tracklet.track('second');
+    await tracklet.flush();
+    expect(names()).toEqual(['first', 'second']);
+    expect(bodies[0].events[0].sessionId).toBe('abc');
+    expect(log.mock.calls.filter((call) => call[1] == 'dropped')).toHaveLength(1);
+  });
+});
+
+describe('Web Locks that refuse', () => {
+  it('sends without the lock when navigator.locks.request rejects, on every flush', async () => {
+    const request = vi.fn(() => Promise.reject(new DOMException('opaque origin', 'SecurityError')));
+    Object.defineProperty(navigator, 'locks', { configurable: true, value: { request } });
+    try {
+      const tracklet = await loadTag({});
+      await tracklet.flush();
+      tracklet.track('after');
+      await tracklet.flush();
+      expect(names()).toEqual(['pageview', 'after']);
+      expect(request).toHaveBeenCalledTimes(2);
+    } finally {
+      delete (navigator as { locks?: unknown }).locks;
+    }
   });
 });
 
