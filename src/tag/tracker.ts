@@ -132,19 +132,15 @@ export const createTracker = (config: TagConfig): Methods => {
   // then the event waits in memory while consent is pending (up to 100), or is queued.
   const waiting: TrackletEvent[] = [];
   const pass = (event: TrackletEvent) => {
-    let result: TrackletEvent | false | null | undefined;
+    if (blocked || choice == '0' || (config.filter && !config.filter(event)))
+      return drop(1, DEBUG && 'by the privacy gate');
     // A hook that throws drops its event: it may have been there to remove something. So does a
-    // filter or scrub that throws (an attribution of another shape, from a session record a page
-    // wrote), counted: a throw from here would lose the task's other events and reach the page.
-    try {
-      if (blocked || choice == '0' || (config.filter && !config.filter(event)))
-        return drop(1, DEBUG && 'by the privacy gate');
-      if (scrub) scrub(event);
-      result = config.beforeSend ? config.beforeSend(event) : event;
-    } catch (error) {
-      if (DEBUG) log('internal error', error);
-    }
-    if (!result) drop(1, DEBUG && 'beforeSend, filter or scrub');
+    // scrub that throws (an attribution of another shape, from a session record a page wrote),
+    // counted: a throw from here would lose the task's other events, and at the start reach the page.
+    const result = safe(
+      () => (scrub && scrub(event), config.beforeSend ? config.beforeSend(event) : event),
+    )();
+    if (!result) drop(1, DEBUG && 'beforeSend or scrub');
     else if (choice == '1') queue(result);
     else if (waiting.length < 100) waiting.push(result);
     else drop(1, DEBUG && 'over 100 waiting for consent');
