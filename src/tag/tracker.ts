@@ -359,11 +359,15 @@ const watchPage = (
   if (config.spa != 'off') {
     for (const method of 'pushState replaceState'.split(' ') as ['pushState']) {
       const original = history[method];
-      // Both return nothing.
-      history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
-        original.apply(this, args);
-        onNavigate();
-      };
+      // A page that made them read-only keeps them (`popstate` still counts): the assignment
+      // would throw out of the start into the page, with nothing tracked.
+      try {
+        // Both return nothing.
+        history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
+          original.apply(this, args);
+          onNavigate();
+        };
+      } catch {}
       if (TEARDOWN) onStop(config, () => (history[method] = original));
     }
     on('popstate', onNavigate);

@@ -134,3 +134,30 @@ describe('a stub queue holding junk', () => {
     expect(names()).toEqual(['pageview', 'after']);
   });
 });
+
+describe('history methods a page made read-only', () => {
+  it('starts without wrapping them, and still follows navigations by popstate', async () => {
+    const { pushState } = history;
+    Object.defineProperty(history, 'pushState', {
+      configurable: true,
+      writable: false,
+      value: pushState,
+    });
+    try {
+      let tracklet!: Tracklet;
+      await expect(loadTag({}).then((t) => (tracklet = t))).resolves.toBeDefined();
+      history.pushState(null, '', '/next');
+      dispatchEvent(new PopStateEvent('popstate'));
+      tracklet.track('after');
+      await tracklet.flush();
+      const events = bodies.flatMap((body) => body.events);
+      expect(events.map((event) => [event.type, event.path])).toEqual([
+        ['pageview', '/'],
+        ['pageview', '/next'],
+        ['event', '/next'],
+      ]);
+    } finally {
+      delete (history as { pushState?: unknown }).pushState;
+    }
+  });
+});
