@@ -161,3 +161,32 @@ describe('history methods a page made read-only', () => {
     }
   });
 });
+
+describe('the second and third files loaded twice (a page adding its own tag for them)', () => {
+  it('attaches the captures of the second file once: one error is reported once', async () => {
+    const tracklet = await loadTag({ 'data-errors': 'true' });
+    await import('../../../src/captures');
+    vi.resetModules();
+    await import('../../../src/captures');
+    dispatchEvent(new ErrorEvent('error', { message: 'boom', error: new Error('boom') }));
+    // The errors capture reports a second after the first of a kind.
+    await new Promise((done) => setTimeout(done, 1100));
+    await tracklet.flush();
+    expect(names()).toEqual(['pageview', 'error']);
+  });
+
+  it("starts the third file's features once, and warns about the second copy", async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const tracklet = await loadTag({ 'data-forms': 'true' });
+    await import('../../../src/marketing');
+    vi.resetModules();
+    await import('../../../src/marketing');
+    const form = document.createElement('form');
+    document.body.append(form);
+    form.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+    form.remove();
+    await tracklet.flush();
+    expect(names()).toEqual(['pageview', 'form_submit']);
+    expect(warn).toHaveBeenCalledWith('[tracklet]', 'unknown method', 'boot');
+  });
+});
