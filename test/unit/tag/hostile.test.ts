@@ -1,6 +1,8 @@
-// The first file on a hostile page: properties whose getters or Proxy traps throw, junk left in
-// storage, a stub queue holding junk. Nothing throws into the page, bad input is warned about and
-// dropped or repaired, and the good events around it still arrive.
+// The script tag on a hostile page: properties whose getters or Proxy traps throw, junk left in
+// storage (segments, the session record), a stub queue holding junk, Web Locks that refuse, history
+// methods made read-only, the second and third files loaded twice. Nothing throws into the page,
+// bad input is warned about and dropped or repaired, every drop is counted, and the good events
+// around it still arrive, once.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Batch } from '../../../src/types';
 import { freshPageEachTest, loadTag, type Tracklet } from './load';
