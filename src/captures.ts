@@ -11,18 +11,22 @@ import type { Capture, Config } from './core/contract';
 // the smallest when written (the file alone and as size-limit builds it); worth re-measuring after
 // a change.
 import { clicks } from './capture/clicks';
-import { engagement } from './capture/engagement';
 import { errors } from './capture/errors';
 import { installEncoder } from './core/encode';
+import { engagement } from './capture/engagement';
 import { vitals } from './capture/vitals';
 
 type Attach = (capture: Capture) => void;
-const attach = (window as unknown as { tracklet?: { attach?: Attach } }).tracklet?.attach;
+const tracklet = (window as unknown as { tracklet?: { attach?: Attach } }).tracklet;
+const attach = tracklet?.attach;
 
 if (attach) {
+  // Attached once: a second copy of this file (a page's own tag for it) would report every error,
+  // click and vital twice.
+  tracklet.attach = undefined;
+  // Compact, compressed bodies from now on (docs/wire-format.md).
+  attach(installEncoder);
   // Each starts only when its `data-*` switch is on (the first file read them).
   for (const [key, capture] of Object.entries({ errors, vitals, clicks, engagement }))
     attach((context) => (context.config[key as keyof Config] && capture()(context)) as void);
-  // Compact, compressed bodies from now on (docs/wire-format.md).
-  attach(installEncoder);
 }

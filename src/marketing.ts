@@ -89,6 +89,9 @@ const setup: Setup = (script, later, go, api) => {
     notFound: markNotFound,
   };
   Object.assign(api, methods);
+  // Booted once: a second copy of this file (a page's own tag for it) finds no `boot` (`none_` is
+  // no key) and is warned about, instead of attaching forms, 404s and the linker twice.
+  api.boot = api.none_;
   Object.assign((window as unknown as { tracklet: object }).tracklet, methods);
   // The calls kept by the first file, in order, before the start: `set` and `notFound` shape the first pageview.
   for (const [method, ...args] of later.splice(0)) {

@@ -133,7 +133,7 @@ const api: Record<string, Function> = {
   /** Used by the third file: its set-up, given the tag, the kept calls, the start and this API. */
   boot: (setup: Function) => setup(script, later, go, api),
 };
-for (const method of 'track page identify flush reset getAnonymousId getSessionId consent attach'.split(
+for (const method of 'track page identify flush reset getAnonymousId getSessionId consent'.split(
   ' ',
 ))
   api[method] = (a?: unknown, b?: unknown) => {
@@ -146,14 +146,16 @@ for (const method of 'track page identify flush reset getAnonymousId getSessionI
   };
 const flush = api.flush;
 api.flush = () => flush() || Promise.resolve();
-const attach = api.attach;
 /**
  * Used by the second file: starts one of its captures, with the events kept until then (each
- * capture takes the ones of its kind). Plain keys: the files are minified apart.
+ * capture takes the ones of its kind). Plain keys: the files are minified apart. No try: the
+ * tracker's attach() runs the capture contained.
  */
 api.attach = (capture: Capture) => {
   KEPT.forEach((type) => removeEventListener(type, keep, true));
-  attach((context: Context) => capture({ ...context, earlyErrors: early, early } as Context));
+  call('attach', (context: Context) =>
+    capture({ ...context, earlyErrors: early, early } as Context),
+  );
 };
 
 // Pasted twice: the first copy runs, the second leaves it alone.
@@ -169,8 +171,9 @@ if (!stub?.version) {
     { version: '0.1.0' },
   );
   global.tracklet = tracklet;
-  // The stub's queue is an array of `arguments` objects: both iterable.
-  for (const args of stub?.q || []) tracklet(...args);
+  // The stub's queue is an array of `arguments` objects. A page's junk (a queue that is no array,
+  // an item that is no list of arguments, a getter that throws) is skipped, never thrown into it.
+  stub?.q?.forEach?.(safe((args: Iterable<unknown>) => tracklet(...args)));
   // The third file starts the tracker when the tag has no data-endpoint (it waits for
   // `tracklet('init', …)`), or uses one of its features or rarer options, so that the first pageview
   // has them. If it fails to load, the start goes on without.

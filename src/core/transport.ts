@@ -47,7 +47,7 @@ export const post = (endpoint: string, body: string | Blob): Promise<Response | 
 /** Queues a body with `sendBeacon` (text/plain); false where it is missing, refuses or throws. */
 export const beacon = (endpoint: string, body: string | Blob): boolean => {
   try {
-    return !!navigator.sendBeacon(endpoint, body);
+    return navigator.sendBeacon(endpoint, body);
   } catch {
     return false;
   }

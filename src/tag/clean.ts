@@ -27,26 +27,27 @@ export const stringify = (value: unknown): string =>
     : jsonStringify(value);
 export const sanitize = (properties: unknown): Properties | undefined => {
   if (properties == null) return;
-  // The usual properties, a few short strings, finite numbers and booleans, are copied as they are.
-  if (properties.constructor == Object) {
-    const copy: Record<string, unknown> = { ...properties };
-    let plain = true;
-    for (const key in copy) {
-      const value = copy[key] as any;
-      const type = typeof value;
-      if (
-        !(type == 'string'
-          ? value.length <= 1000
-          : type == 'number'
-            ? value - value === 0
-            : type == 'boolean' || value === null) ||
-        FORBIDDEN.includes(key)
-      )
-        plain = false;
-    }
-    if (plain) return copy as Properties;
-  }
+  // One try for both paths: a getter or a Proxy trap that throws drops the properties, not the event.
   try {
+    // The usual properties, a few short strings, finite numbers and booleans, are copied as they are.
+    if (properties.constructor == Object) {
+      const copy: Record<string, unknown> = { ...properties };
+      let plain = true;
+      for (const key in copy) {
+        const value = copy[key] as any;
+        const type = typeof value;
+        if (
+          !(type == 'string'
+            ? value.length <= 1000
+            : type == 'number'
+              ? value - value === 0
+              : type == 'boolean' || value === null) ||
+          FORBIDDEN.includes(key)
+        )
+          plain = false;
+      }
+      if (plain) return copy as Properties;
+    }
     if (typeof properties == 'object' && !Array.isArray(properties))
       return parse(
         jsonStringify(properties, function (this: Record<string, unknown>, key, value) {
@@ -62,7 +63,7 @@ export const sanitize = (properties: unknown): Properties | undefined => {
         }),
       );
   } catch {
-    // A cycle: dropped below.
+    // A cycle, or a getter or trap that throws: dropped below.
   }
   warn('properties dropped:', properties);
 };

@@ -82,7 +82,8 @@ export const createOutbox = (config: Config): Outbox => {
           .reverse()
           .filter(
             (event) =>
-              event.timestamp > oldest &&
+              // A stored `null` (written by other code) is dropped: a throw would stop every send.
+              event?.timestamp > oldest &&
               !(cap && (--roomEvents < 0 || (roomBytes -= byteLength(stringify(event))) < 0)),
           )
           .reverse();
@@ -158,6 +159,8 @@ export const createOutbox = (config: Config): Outbox => {
   };
 
   const sendAll = async () => {
+    // Under the lock, or refused it: the next drain asks for the lock again.
+    queued = undefined;
     // A beacon sent before this page started may have been lost: it is resent (same ids).
     for (const [group, count, text] of bodies((segment) => segment[1] < start))
       // Caps apply from the second failure in a row: a one-off refusal drops nothing.
@@ -166,10 +169,12 @@ export const createOutbox = (config: Config): Outbox => {
 
   // One tab at a time where the browser has Web Locks (a tab's own drains wait their turn too;
   // calls while one waits share it). Without, `flying` keeps this tab from sending a body twice.
-  // A failure inside never reaches the page as an unhandled rejection.
+  // A refused lock (an opaque origin, a document not fully active, a page's own `locks`) sends
+  // without it: kept, the refusal would stop every later send. A failure inside never reaches the
+  // page as an unhandled rejection.
   const drain = (): Promise<unknown> =>
     (navigator.locks
-      ? (queued ||= navigator.locks.request('tracklet', () => ((queued = undefined), sendAll())))
+      ? (queued ||= navigator.locks.request('tracklet', sendAll).catch(sendAll))
       : sendAll()
     ).catch(() => {});
 

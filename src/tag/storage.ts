@@ -21,7 +21,7 @@ export const setLevel = (to: number): void => {
 };
 
 export const read = (key: string): string | null => {
-  let value: string | null = null;
+  let value: string | null | undefined;
   try {
     if (persists(key)) value = localStorage.getItem('tracklet:' + key);
   } catch {

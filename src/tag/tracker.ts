@@ -134,10 +134,13 @@ export const createTracker = (config: TagConfig): Methods => {
   const pass = (event: TrackletEvent) => {
     if (blocked || choice == '0' || (config.filter && !config.filter(event)))
       return drop(1, DEBUG && 'by the privacy gate');
-    if (scrub) scrub(event);
-    // A hook that throws drops its event: it may have been there to remove something.
-    const result = config.beforeSend ? safe(config.beforeSend)(event) : event;
-    if (!result) drop(1, DEBUG && 'beforeSend');
+    // A hook that throws drops its event: it may have been there to remove something. So does a
+    // scrub that throws (an attribution of another shape, from a session record a page wrote),
+    // counted: a throw from here would lose the task's other events, and at the start reach the page.
+    const result = safe(
+      () => (scrub && scrub(event), config.beforeSend ? config.beforeSend(event) : event),
+    )();
+    if (!result) drop(1, DEBUG && 'beforeSend or scrub');
     else if (choice == '1') queue(result);
     else if (waiting.length < 100) waiting.push(result);
     else drop(1, DEBUG && 'over 100 waiting for consent');
@@ -356,11 +359,15 @@ const watchPage = (
   if (config.spa != 'off') {
     for (const method of 'pushState replaceState'.split(' ') as ['pushState']) {
       const original = history[method];
-      // Both return nothing.
-      history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
-        original.apply(this, args);
-        onNavigate();
-      };
+      // A page that made them read-only keeps them (`popstate` still counts): the assignment
+      // would throw out of the start into the page, with nothing tracked.
+      try {
+        // Both return nothing.
+        history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
+          original.apply(this, args);
+          onNavigate();
+        };
+      } catch {}
       if (TEARDOWN) onStop(config, () => (history[method] = original));
     }
     on('popstate', onNavigate);
