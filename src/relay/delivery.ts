@@ -349,7 +349,9 @@ export function startWorker(
             { deliveries: leased, ok: false, error: String((error as Error)?.message ?? error) },
           ];
         }
-        if (stopped) return store.release(leased.map((x) => x.id));
+        // Stopping: what the destination took is recorded (sent again after a restart, it would
+        // count twice where the API cannot dedupe); the rest is handed back as forgotten below.
+        if (stopped) outcomes = outcomes.filter((o) => o.ok);
         for (const o of outcomes) await apply(d, o);
         // A module that forgot a delivery must not hide it until the lease runs out.
         const covered = new Set(outcomes.flatMap((o) => o.deliveries.map((x) => x.id)));
