@@ -341,20 +341,31 @@ export function startWorker(
         if (!leased.length) return;
         if (first) spawn();
         leased.sort((a, b) => a.stored.time - b.stored.time || a.id - b.id);
+        // Outcomes a module settles as it goes (one request per event) are recorded at once: a crash
+        // then sends again only the request in flight, not the lease's others already taken.
+        const settled: Outcome[] = [];
+        const settle = async (o: Outcome) => {
+          if (stopped && !o.ok) return;
+          settled.push(o);
+          await apply(d, o);
+        };
+        const done = () => new Set(settled.flatMap((o) => o.deliveries.map((x) => x.id)));
         let outcomes: Outcome[];
         try {
-          outcomes = await module.deliver(leased, context);
+          outcomes = await module.deliver(leased, { ...context, settle });
         } catch (error) {
+          const open = leased.filter((x) => !done().has(x.id));
           outcomes = [
-            { deliveries: leased, ok: false, error: String((error as Error)?.message ?? error) },
+            { deliveries: open, ok: false, error: String((error as Error)?.message ?? error) },
           ];
         }
         // Stopping: what the destination took is recorded (sent again after a restart, it would
         // count twice where the API cannot dedupe); the rest is handed back as forgotten below.
-        if (stopped) outcomes = outcomes.filter((o) => o.ok);
+        outcomes = outcomes.filter((o) => !settled.includes(o) && (o.ok || !stopped));
         for (const o of outcomes) await apply(d, o);
         // A module that forgot a delivery must not hide it until the lease runs out.
-        const covered = new Set(outcomes.flatMap((o) => o.deliveries.map((x) => x.id)));
+        const covered = done();
+        for (const o of outcomes) for (const x of o.deliveries) covered.add(x.id);
         const forgotten = leased.filter((x) => !covered.has(x.id)).map((x) => x.id);
         if (forgotten.length) await store.release(forgotten);
       }
