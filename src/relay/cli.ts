@@ -147,7 +147,7 @@ const erase = (values: Flags, storage: string) => {
   });
 };
 
-/** `status`: stored and refused events, and each configured destination's queue. */
+/** `status`: stored and refused events, each configured destination's queue, and any other left in the store. */
 const status = async (
   store: Store,
   config: RelayConfig,
@@ -161,12 +161,17 @@ const status = async (
       c.lastError ? { ...c, lastError: redactError(c.lastError, secretsOf(c.destination)) } : c,
     ]),
   );
-  const rows = Object.values(config.sites)
-    .flatMap((s) => s.destinations)
-    .map(
-      (d) =>
-        counts.get(d.key) ?? { destination: d.key, queued: 0, retrying: 0, delivered: 0, dead: 0 },
-    );
+  const keys = Object.values(config.sites).flatMap((s) => s.destinations.map((d) => d.key));
+  const rows = [
+    ...keys.map(
+      (key) =>
+        counts.get(key) ?? { destination: key, queued: 0, retrying: 0, delivered: 0, dead: 0 },
+    ),
+    // A destination the config no longer has (removed or renamed) keeps its queue: shown, marked.
+    ...[...counts.values()]
+      .filter((c) => !keys.includes(c.destination) && (c.queued || c.dead))
+      .map((c) => ({ ...c, configured: false })),
+  ];
   if (values.json)
     return void process.stdout.write(
       JSON.stringify(
@@ -189,7 +194,7 @@ const status = async (
   for (const r of rows) {
     const cells = [r.queued, r.retrying, r.delivered, r.dead].map(String);
     process.stdout.write(
-      r.destination.padEnd(32) +
+      (r.destination + ('configured' in r ? ' (not configured)' : '')).padEnd(32) +
         cells[0].padEnd(8) +
         cells[1].padEnd(10) +
         cells[2].padEnd(11) +

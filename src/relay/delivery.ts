@@ -341,18 +341,31 @@ export function startWorker(
         if (!leased.length) return;
         if (first) spawn();
         leased.sort((a, b) => a.stored.time - b.stored.time || a.id - b.id);
+        // Outcomes a module settles as it goes (one request per event) are recorded at once: a crash
+        // then sends again only the request in flight, not the lease's others already taken.
+        const settled: Outcome[] = [];
+        const settle = async (o: Outcome) => {
+          if (stopped && !o.ok) return;
+          settled.push(o);
+          await apply(d, o);
+        };
+        const done = () => new Set(settled.flatMap((o) => o.deliveries.map((x) => x.id)));
         let outcomes: Outcome[];
         try {
-          outcomes = await module.deliver(leased, context);
+          outcomes = await module.deliver(leased, { ...context, settle });
         } catch (error) {
+          const open = leased.filter((x) => !done().has(x.id));
           outcomes = [
-            { deliveries: leased, ok: false, error: String((error as Error)?.message ?? error) },
+            { deliveries: open, ok: false, error: String((error as Error)?.message ?? error) },
           ];
         }
-        if (stopped) return store.release(leased.map((x) => x.id));
+        // Stopping: what the destination took is recorded (sent again after a restart, it would
+        // count twice where the API cannot dedupe); the rest is handed back as forgotten below.
+        outcomes = outcomes.filter((o) => !settled.includes(o) && (o.ok || !stopped));
         for (const o of outcomes) await apply(d, o);
         // A module that forgot a delivery must not hide it until the lease runs out.
-        const covered = new Set(outcomes.flatMap((o) => o.deliveries.map((x) => x.id)));
+        const covered = done();
+        for (const o of outcomes) for (const x of o.deliveries) covered.add(x.id);
         const forgotten = leased.filter((x) => !covered.has(x.id)).map((x) => x.id);
         if (forgotten.length) await store.release(forgotten);
       }
@@ -366,21 +379,39 @@ export function startWorker(
     }
   };
 
+  // Each destination drains on its own: a destination whose requests hang (each up to its timeout)
+  // must not hold up the others. A pass starts the drain of every destination not draining, and
+  // asks one that is to drain again right after (once, however many passes ask).
+  const running = new Map<string, Promise<void>>();
+  const following = new Map<string, Promise<void>>();
+  const drainAlone = (d: DestinationConfig, linger: boolean): Promise<void> => {
+    const current = running.get(d.key);
+    if (current) {
+      // It has waited behind a drain already: no lingering.
+      const next =
+        following.get(d.key) ?? current.then(() => (following.delete(d.key), drainAlone(d, false)));
+      following.set(d.key, next);
+      return next;
+    }
+    const started = drain(d, linger)
+      .catch((error) =>
+        options.log?.(
+          `${d.key}: ${redact(String((error as Error)?.message ?? error), secretsOf(d))}`,
+        ),
+      )
+      .finally(() => running.delete(d.key));
+    running.set(d.key, started);
+    return started;
+  };
+
   /** One pass over every destination; `linger`: batches from ingests may wait to fill. */
   const pass = (linger: boolean) =>
-    Promise.all(
-      destinations.map((d) =>
-        drain(d, linger).catch((error) =>
-          options.log?.(
-            `${d.key}: ${redact(String((error as Error)?.message ?? error), secretsOf(d))}`,
-          ),
-        ),
-      ),
-    );
+    Promise.all(destinations.map((d) => drainAlone(d, linger))).then(() => {});
 
   // The worker is one loop: it waits until a pass is asked for (a kick, runOnce) or the poll (or a
   // lingering batch) is due, runs that pass, and waits again. A pass asked for while one runs
-  // follows it at once; asks that come together share one pass.
+  // follows it at once; asks that come together share one pass. A pass still running after pollMs
+  // (a destination that hangs) is not waited for: the next pass drains the others.
   let asked: { linger: boolean; done: () => void; finished: Promise<void> } | undefined;
   let wake = () => {};
   const ask = (linger: boolean): Promise<void> => {
@@ -414,8 +445,14 @@ export function startWorker(
       const current = asked ?? { linger: true, done: () => {} };
       asked = undefined;
       lingerUntil = undefined;
-      await pass(current.linger);
-      current.done();
+      const passing = pass(current.linger);
+      void passing.then(current.done);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        passing,
+        new Promise((resolve) => (timer = setTimeout(resolve, config.pollMs))),
+      ]);
+      clearTimeout(timer);
     }
     asked?.done();
   };
@@ -432,6 +469,8 @@ export function startWorker(
       wake();
       abort.abort();
       await looping;
+      // Drains the loop no longer waited for (a destination that hung) end once their sends are aborted.
+      await Promise.all([...running.values(), ...following.values()]);
       // Held from ingests and not sent: handed back, so a restarted relay sends them at once.
       const now = Date.now();
       const unsent = [...handed.values()]

@@ -33,8 +33,16 @@ type Reply =
   | { id: number; error: { name: string; message: string; cause?: string } };
 
 /**
+ * Most bytes of an answer read: the status decides an outcome, and the text past this is never
+ * needed. A destination's answer of gigabytes (or one that never ends) must neither exhaust memory
+ * nor time out a request it has already taken.
+ */
+export const MAX_ANSWER_BYTES = 1_048_576;
+
+/**
  * The exchange, in the thread and (`inProcess` below) on the main loop: the whole exchange
  * has `timeoutMs`, not only the idle time between packets, so a slow trickle cannot hold a lease.
+ * Past MAX_ANSWER_BYTES the answer is taken as read so far and its connection closed.
  */
 const EXCHANGE = `(http, https, agents) => (url, headers, payload, timeoutMs, signal) =>
   new Promise((resolve, reject) => {
@@ -45,12 +53,21 @@ const EXCHANGE = `(http, https, agents) => (url, headers, payload, timeoutMs, si
       signal,
     }, (res) => {
       const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => resolve({
+      let size = 0;
+      const answer = () => resolve({
         status: res.statusCode ?? 0,
-        text: Buffer.concat(chunks).toString('utf8'),
+        text: Buffer.concat(chunks).subarray(0, ${MAX_ANSWER_BYTES}).toString('utf8'),
         retryAfter: res.headers['retry-after'],
-      }));
+      });
+      res.on('data', (chunk) => {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size >= ${MAX_ANSWER_BYTES}) {
+          answer();
+          res.destroy();
+        }
+      });
+      res.on('end', answer);
       res.on('error', reject);
     });
     const timer = setTimeout(

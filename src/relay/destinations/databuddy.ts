@@ -7,7 +7,7 @@
  */
 import type { TrackletEvent } from '../../types';
 import type { StoredEvent } from '../store';
-import type { ConfigOf, Destination, Outcome } from './types';
+import type { ConfigOf, Destination, HttpResult, Outcome } from './types';
 import { compact, isKnownEvent, join, mapEach, postBatches, withoutNulls } from './util';
 
 /** The public basket API, the document's base URL. */
@@ -109,6 +109,22 @@ export const toDatabuddy = (stored: StoredEvent): Record<string, unknown> | unde
   }
 };
 
+/**
+ * A 2xx whose body is Databuddy's error answer (`{"status":"error","message":…}`, which the
+ * document shows without a status code) as a failure: the events were not taken, and counting
+ * them delivered would lose them. Retried, then dead-lettered with the message.
+ */
+export const refusedInBody = (result: HttpResult): HttpResult => {
+  const body = result.json as { status?: unknown; message?: unknown } | undefined;
+  if (!result.ok || body?.status !== 'error') return result;
+  return {
+    ...result,
+    ok: false,
+    permanent: false,
+    error: `HTTP ${result.status} with status "error": ${String(body.message ?? '').slice(0, 300)}`,
+  };
+};
+
 /** The Databuddy destination (`type: "databuddy"`). */
 export const databuddy: Destination<ConfigOf<'databuddy'>> = {
   accepts: ({ event }) => isKnownEvent(event) && endpointOf(event) != undefined,
@@ -128,11 +144,13 @@ export const databuddy: Destination<ConfigOf<'databuddy'>> = {
           : {};
       const size = Math.min(config.batchSize ?? LIMITS[endpoint], LIMITS[endpoint]);
       outcomes.push(
-        ...(await postBatches(mine, size, (part) =>
-          post(
-            join(base, `/${endpoint}?${query}`),
-            { ...headers, ...auth },
-            part.map((m) => m.value),
+        ...(await postBatches(mine, size, async (part) =>
+          refusedInBody(
+            await post(
+              join(base, `/${endpoint}?${query}`),
+              { ...headers, ...auth },
+              part.map((m) => m.value),
+            ),
           ),
         )),
       );

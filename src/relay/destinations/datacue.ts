@@ -96,7 +96,7 @@ export const toDatacue = (
 export const datacue: Destination<ConfigOf<'datacue'>> = {
   accepts: (stored) => isKnownEvent(stored.event) && datacueEvent(stored) != undefined,
   batchSize: (config) => config.batchSize ?? 50,
-  async deliver(deliveries, { config, post }) {
+  async deliver(deliveries, { config, post, settle }) {
     const url = join(config.baseUrl ?? DATACUE_URL, '/v1/events');
     const headers = {
       'Content-Type': 'application/json',
@@ -105,6 +105,6 @@ export const datacue: Destination<ConfigOf<'datacue'>> = {
     const { mapped, failed } = mapEach(deliveries, (d) =>
       toDatacue(d.stored, config.userAgentField ?? 'user_agent'),
     );
-    return [...failed, ...(await postEach(mapped, (body) => post(url, headers, body)))];
+    return [...failed, ...(await postEach(mapped, (body) => post(url, headers, body), settle))];
   },
 };

@@ -224,7 +224,7 @@ export const toGrowlytics = (
 export const growlytics: Destination<ConfigOf<'growlytics'>> = {
   accepts: ({ event }) => isKnownEvent(event),
   batchSize: (config) => config.batchSize ?? 50,
-  async deliver(deliveries, { config, post, getState, setState, count }) {
+  async deliver(deliveries, { config, post, getState, setState, count, settle }) {
     const remembered = (await getState(TYPES_KEY)) as AttributeTypes | undefined;
     // Capped on load too: a map saved by an older relay may be larger.
     const types = typeMap([remembered], MAX_REMEMBERED);
@@ -251,7 +251,10 @@ export const growlytics: Destination<ConfigOf<'growlytics'>> = {
         continue;
       }
       if (mapped.repairs) count('repairs', mapped.repairs);
-      outcomes.push(outcome([delivery], await post(url, headers, mapped.body)));
+      const sent = outcome([delivery], await post(url, headers, mapped.body));
+      // Settled at once: a crash then resends only the request in flight (no id to dedupe on).
+      if (settle) await settle(sent);
+      else outcomes.push(sent);
     }
     if (JSON.stringify(types) != known) await setState(TYPES_KEY, types);
     return outcomes;

@@ -29,6 +29,11 @@ export interface DestinationContext<T extends DestinationConfig = DestinationCon
   setState(visitor: string, value: unknown): Promise<void>;
   /** Adds to a named counter shown in the status view (e.g. Growlytics attribute repairs). */
   count(name: string, n: number): void;
+  /**
+   * Records one group's outcome now, before `deliver` returns (it need not be returned again): a
+   * module sending one request per event settles each, so that a crash resends only the one in flight.
+   */
+  settle?(outcome: Outcome): Promise<void>;
 }
 
 /** How a POST went; `permanent` when sending the same request again cannot succeed. */

@@ -210,18 +210,24 @@ export const postBatches = async <T>(
   return outcomes;
 };
 
-/** Each delivery sent on its own, one request each; a mapping that gave nothing is done without a request. */
+/**
+ * Each delivery sent on its own, one request each, and settled as soon as it is answered (see
+ * `DestinationContext.settle`); a mapping that gave nothing is done without a request.
+ */
 export const postEach = async <T>(
   items: Mapped<T | undefined>[],
   send: (value: T) => Promise<HttpResult>,
+  settle?: (outcome: Outcome) => Promise<void>,
 ): Promise<Outcome[]> => {
   const outcomes: Outcome[] = [];
-  for (const { delivery, value } of items)
-    outcomes.push(
+  for (const { delivery, value } of items) {
+    const result: Outcome =
       value === undefined
         ? { deliveries: [delivery], ok: true }
-        : outcome([delivery], await send(value)),
-    );
+        : outcome([delivery], await send(value));
+    if (settle) await settle(result);
+    else outcomes.push(result);
+  }
   return outcomes;
 };
 

@@ -7,7 +7,7 @@ import { DEFAULT_LIMITS, isLoopbackHost, type RelayConfig } from '../config';
 import { redact, type Worker } from '../delivery';
 import type { Metrics } from '../metrics';
 import type { Retention } from '../retention';
-import type { Store } from '../store';
+import type { DestinationCounts, Store } from '../store';
 import { idSets, isSuppressed, type Suppression } from '../suppression';
 import { json, readLimited, refuse, safeEqual } from './answers';
 import type { EventStream } from './stream';
@@ -117,6 +117,19 @@ export function createAdmin(options: AdminOptions): Admin {
     );
   };
 
+  /**
+   * Queues in the store of destinations the config no longer has (removed or renamed): their events
+   * wait, unsent, until it has them again, and must stay in sight.
+   */
+  const unconfigured = (counts: Map<string, DestinationCounts>) => {
+    const configured = new Set(
+      Object.values(config.sites).flatMap((site) => site.destinations.map((d) => d.key)),
+    );
+    return [...counts.values()]
+      .filter((c) => !configured.has(c.destination) && (c.queued || c.dead))
+      .map((c) => ({ ...shown(c), configured: false, counters: {}, recent: [] }));
+  };
+
   const status = async () => {
     const counts = new Map((await store.status()).map((c) => [c.destination, c]));
     const stats = worker?.stats() ?? {};
@@ -146,7 +159,7 @@ export function createAdmin(options: AdminOptions): Admin {
       rejected: await store.countRejected(),
       suppressedEvents: ingest.suppressedEvents,
       ...(options.retention ? { retention: { pruned: options.retention.pruned() } } : {}),
-      destinations,
+      destinations: [...destinations, ...unconfigured(counts)],
       stream: {
         subscribers: stream.subscribers,
         queuedBytes: stream.queuedBytes,
