@@ -2,7 +2,6 @@
  * Admin routes on PostgreSQL with input it cannot take as is: a NUL in a destination name or a
  * visitor's id (PostgreSQL text refuses it) and a negative `limit=`. Each is answered, not a 500.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ensureBuilt,
@@ -13,7 +12,12 @@ import {
   writeConfig,
   type RelayProcess,
 } from './helpers';
-import { postgresAvailable, startPostgres, type PostgresServer } from './postgres-server';
+import {
+  createDatabase,
+  postgresAvailable,
+  startPostgres,
+  type PostgresServer,
+} from './postgres-server';
 
 // Child processes and a database server on a shared, busy machine: generous bounds, each finite.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 180_000 });
@@ -24,10 +28,7 @@ describe.runIf(postgresAvailable())('admin input on PostgreSQL', () => {
   beforeAll(async () => {
     await ensureBuilt();
     server = await startPostgres();
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE admin_input');
-    await admin.end();
+    await createDatabase(server, 'admin_input');
     const config = writeConfig(tempDir(), {
       sites: {
         shop: {

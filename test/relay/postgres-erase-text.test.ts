@@ -16,7 +16,12 @@ import {
   type RelayProcess,
 } from './helpers';
 import { webhookMock, type Mock } from './mocks';
-import { postgresAvailable, startPostgres, type PostgresServer } from './postgres-server';
+import {
+  createDatabase,
+  postgresAvailable,
+  startPostgres,
+  type PostgresServer,
+} from './postgres-server';
 
 // Child processes and a database server on a shared, busy machine: generous bounds, each finite.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 180_000 });
@@ -29,11 +34,7 @@ describe.runIf(postgresAvailable())('erasure on PostgreSQL', () => {
   beforeAll(async () => {
     await ensureBuilt();
     server = await startPostgres();
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE erase_text');
-    await admin.end();
-    database = server.url.replace(/\/postgres$/, '/erase_text');
+    database = await createDatabase(server, 'erase_text');
     hook = await webhookMock();
     const config = writeConfig(tempDir(), {
       delivery: { pollMs: 50, backoffBaseMs: 20, backoffMaxMs: 100, timeoutMs: 2000 },

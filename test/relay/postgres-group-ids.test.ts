@@ -3,11 +3,15 @@
  * written as U+FFFD), or a turn whose statement cannot be built: each caller of the turn still gets
  * its own result, for a store used without the relay's ingest checks in front of it.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/relay/postgres';
 import type { Store, StoredEvent } from '../../src/relay/store';
-import { postgresAvailable, startPostgres, type PostgresServer } from './postgres-server';
+import {
+  createDatabase,
+  postgresAvailable,
+  startPostgres,
+  type PostgresServer,
+} from './postgres-server';
 
 const stored = (id: string): StoredEvent => ({
   site: 'shop',
@@ -32,11 +36,8 @@ describe.runIf(postgresAvailable())('PostgreSQL group commit and odd ids', () =>
   let store: Store;
   beforeAll(async () => {
     server = await startPostgres();
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE odd_ids');
-    await admin.end();
-    store = await openPostgresStore(server.url.replace(/\/postgres$/, '/odd_ids'), {
+    const database = await createDatabase(server, 'odd_ids');
+    store = await openPostgresStore(database, {
       poolSize: 2,
     });
   }, 60_000);

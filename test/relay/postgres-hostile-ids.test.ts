@@ -16,7 +16,12 @@ import {
   type RelayProcess,
 } from './helpers';
 import { webhookMock, type Mock } from './mocks';
-import { postgresAvailable, startPostgres, type PostgresServer } from './postgres-server';
+import {
+  createDatabase,
+  postgresAvailable,
+  startPostgres,
+  type PostgresServer,
+} from './postgres-server';
 
 // Child processes and a database server on a shared, busy machine: generous bounds, each finite.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 180_000 });
@@ -29,11 +34,7 @@ describe.runIf(postgresAvailable())('ids PostgreSQL cannot keep as sent', () => 
   beforeAll(async () => {
     await ensureBuilt();
     server = await startPostgres();
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE hostile_ids');
-    await admin.end();
-    database = server.url.replace(/\/postgres$/, '/hostile_ids');
+    database = await createDatabase(server, 'hostile_ids');
     hook = await webhookMock();
     const dir = tempDir();
     const config = writeConfig(dir, {

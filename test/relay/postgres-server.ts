@@ -8,6 +8,7 @@ import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 
 const BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
 
@@ -69,4 +70,16 @@ export const startPostgres = async (): Promise<PostgresServer> => {
   };
   server.start();
   return server;
+};
+
+/** Creates a database `name` on `server`; returns its URL. */
+export const createDatabase = async (server: PostgresServer, name: string): Promise<string> => {
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return server.url.replace(/\/postgres$/, '/' + name);
 };
