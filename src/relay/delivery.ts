@@ -184,6 +184,39 @@ export const postJson = async (
   }
 };
 
+/**
+ * Time kept, after a request's timeout, to record its answer before the lease runs out (a store
+ * write, or a few for a module that records its outcomes after its last request).
+ */
+export const SETTLE_MARGIN_MS = 1_000;
+
+/**
+ * `post` that starts no request unless it can end (`timeoutMs`) and be recorded (`SETTLE_MARGIN_MS`)
+ * before `leaseUntil`: once the lease runs out another relay may lease the same deliveries and send
+ * them too. A request past that is not sent but `held`, so its deliveries are handed back for the
+ * next round (leased afresh) with no attempt counted. The first request of a lease always goes, so a
+ * lease shorter than one request still makes progress (docs/scaling-out.md).
+ */
+export const withinLease = (
+  post: (url: string, headers: Record<string, string>, body: unknown) => Promise<HttpResult>,
+  leaseUntil: number,
+  timeoutMs: number,
+  clock = Date.now,
+): typeof post => {
+  let started = false;
+  return async (url, headers, body) => {
+    if (started && clock() > leaseUntil - timeoutMs - SETTLE_MARGIN_MS)
+      return {
+        ok: false,
+        permanent: false,
+        held: true,
+        error: `not sent: the lease ends at ${new Date(leaseUntil).toISOString()}, before its timeout`,
+      };
+    started = true;
+    return post(url, headers, body);
+  };
+};
+
 /** Starts the worker over every destination of every site. */
 export function startWorker(
   store: Store,
@@ -216,13 +249,18 @@ export function startWorker(
   // Half its lease gone, a held delivery may see the lease run out mid-send: it is left to run out
   // and leased again from the store (not released: by then another process may have leased it).
   const fresh = (x: { leaseUntil: number }, now: number) => now < x.leaseUntil - config.leaseMs / 2;
-  const takeHanded = (d: DestinationConfig, limit: number): Delivery[] => {
+  /** Up to `limit` held deliveries still fresh, and when the first of their leases runs out. */
+  const takeHanded = (d: DestinationConfig, limit: number) => {
     const queue = handed.get(d.key);
-    if (!queue?.length) return [];
+    if (!queue?.length) return { deliveries: [], leaseUntil: 0 };
     const taken = queue.splice(0, limit);
     handedCount -= taken.length;
     const now = Date.now();
-    return taken.filter((x) => fresh(x, now)).map((x) => x.delivery);
+    const kept = taken.filter((x) => fresh(x, now));
+    return {
+      deliveries: kept.map((x) => x.delivery),
+      leaseUntil: Math.min(...kept.map((x) => x.leaseUntil)),
+    };
   };
 
   const apply = async (d: DestinationConfig, raw: Outcome) => {
@@ -334,10 +372,13 @@ export function startWorker(
         if (now < (pausedUntil.get(d.key) ?? 0)) return;
         if (linger && first && lingers(d, module.batchSize(d))) return;
         const fromIngest = takeHanded(d, module.batchSize(d));
+        const leaseUntil = fromIngest.deliveries.length
+          ? fromIngest.leaseUntil
+          : now + config.leaseMs;
         const leased =
-          fromIngest.length || !first
-            ? fromIngest
-            : await store.lease(d.key, module.batchSize(d), now, now + config.leaseMs);
+          fromIngest.deliveries.length || !first
+            ? fromIngest.deliveries
+            : await store.lease(d.key, module.batchSize(d), now, leaseUntil);
         if (!leased.length) return;
         if (first) spawn();
         leased.sort((a, b) => a.stored.time - b.stored.time || a.id - b.id);
@@ -352,7 +393,8 @@ export function startWorker(
         const done = () => new Set(settled.flatMap((o) => o.deliveries.map((x) => x.id)));
         let outcomes: Outcome[];
         try {
-          outcomes = await module.deliver(leased, { ...context, settle });
+          const post = withinLease(context.post, leaseUntil, d.timeoutMs);
+          outcomes = await module.deliver(leased, { ...context, post, settle });
         } catch (error) {
           const open = leased.filter((x) => !done().has(x.id));
           outcomes = [
