@@ -3,11 +3,12 @@
  * `profile.id` (once Tracardi has returned one: it is kept per visitor and sent on every later
  * call, as the document requires), `context` and `events[]`. Each event carries the Tracklet `id`
  * and its time as `time.create`, the field the server keeps. Optional fields are left out, never
- * `null`: a `null` in several of them crashes the server.
+ * `null`: a `null` in several of them crashes the server. A 2xx listing `errors` (the server then
+ * answers 226) is a failure of the events it names, or of all: retried, then dead-lettered.
  */
 import type { TrackletEvent } from '../../types';
-import type { StoredEvent } from '../store';
-import type { ConfigOf, Destination, Outcome } from './types';
+import type { Delivery, StoredEvent } from '../store';
+import type { ConfigOf, Destination, HttpResult, Outcome } from './types';
 import {
   compact,
   isKnownEvent,
@@ -131,6 +132,80 @@ export const toTracardiPayload = (
   };
 };
 
+/** What a Tracardi answer says it failed at: an error, and per event named, that event's own. */
+export interface TracardiErrors {
+  error: string;
+  /** Per Tracklet event id, its error; undefined when an entry names no event of the request (all failed). */
+  events?: Map<string, string>;
+}
+
+/** One entry of Tracardi's `errors`: a message, or an object with `message` and maybe `event_id`. */
+const readEntry = (entry: unknown): { message: string; eventId?: string } => {
+  if (typeof entry == 'string') return { message: entry };
+  const object = entry && typeof entry == 'object' ? (entry as Record<string, unknown>) : {};
+  return {
+    message: typeof object.message == 'string' ? object.message : JSON.stringify(entry),
+    eventId: typeof object.event_id == 'string' ? object.event_id : undefined,
+  };
+};
+
+/**
+ * The `errors` of a 2xx Tracardi answer: the server's top-level list (it then answers 226) and the
+ * document's `debugging.events.errors`. When every entry names an event of the request (`sent`:
+ * their Tracklet ids), only those failed. Undefined for a failure, or a 2xx with no error listed.
+ */
+export const errorsInAnswer = (result: HttpResult, sent: string[]): TracardiErrors | undefined => {
+  const body = result.json as
+    { errors?: unknown; debugging?: { events?: { errors?: unknown } } } | undefined;
+  const entries = [body?.errors, body?.debugging?.events?.errors]
+    .flatMap((x) => (Array.isArray(x) ? (x as unknown[]) : []))
+    .map(readEntry);
+  if (!result.ok || !entries.length) return undefined;
+  const describe = (messages: string[]) =>
+    `HTTP ${result.status} with errors: ${messages.join('; ').slice(0, 300)}`;
+  const error = describe(entries.map((x) => x.message));
+  if (entries.some((x) => !x.eventId || !sent.includes(x.eventId))) return { error };
+  const events = new Map<string, string>();
+  for (const id of new Set(entries.map((x) => x.eventId!)))
+    events.set(id, describe(entries.filter((x) => x.eventId == id).map((x) => x.message)));
+  return { error, events };
+};
+
+/**
+ * `result` as the outcome of `part`: a 2xx with `errors` fails every event, or only those it
+ * names (recorded in `refused`, delivery id → error, and split out by `withRefused`).
+ */
+const checked = (
+  result: HttpResult,
+  part: Delivery[],
+  refused: Map<number, string>,
+): HttpResult => {
+  const found = errorsInAnswer(
+    result,
+    part.map((x) => x.stored.event.id),
+  );
+  if (!found) return result;
+  if (!found.events) return { ...result, ok: false, permanent: false, error: found.error };
+  for (const x of part) {
+    const error = found.events.get(x.stored.event.id);
+    if (error) refused.set(x.id, error);
+  }
+  return result;
+};
+
+/** Splits the deliveries in `refused` out of the delivered outcomes, each a failure of its own. */
+const withRefused = (outcomes: Outcome[], refused: Map<number, string>): Outcome[] =>
+  outcomes.flatMap((o) => {
+    if (!o.ok || !o.deliveries.some((x) => refused.has(x.id))) return [o];
+    const taken = o.deliveries.filter((x) => !refused.has(x.id));
+    return [
+      ...(taken.length ? [{ ...o, deliveries: taken }] : []),
+      ...o.deliveries
+        .filter((x) => refused.has(x.id))
+        .map((x): Outcome => ({ deliveries: [x], ok: false, error: refused.get(x.id) })),
+    ];
+  });
+
 /** The Tracardi destination (`type: "tracardi"`). */
 export const tracardi: Destination<ConfigOf<'tracardi'>> = {
   accepts: ({ event }) => isKnownEvent(event),
@@ -144,6 +219,8 @@ export const tracardi: Destination<ConfigOf<'tracardi'>> = {
       sessions.set(key, [...(sessions.get(key) ?? []), m]);
     }
     const outcomes: Outcome[] = [...failed];
+    // Deliveries a 2xx named in its `errors`, with the error: not taken, whatever the status says.
+    const refused = new Map<number, string>();
     // One session at a time: a visitor's next call must carry the profile id the last one returned.
     for (const group of sessions.values()) {
       const visitor = group[0].delivery.stored.event.anonymousId;
@@ -163,10 +240,14 @@ export const tracardi: Destination<ConfigOf<'tracardi'>> = {
         const returned = (result.json as { profile?: { id?: unknown } } | undefined)?.profile?.id;
         if (result.ok && typeof returned == 'string' && returned && returned != state?.profileId)
           await setState(visitor, { profileId: returned });
-        return result;
+        return checked(
+          result,
+          part.map((m) => m.delivery),
+          refused,
+        );
       };
       outcomes.push(...(await postBatches(group, config.batchSize ?? 100, send)));
     }
-    return outcomes;
+    return withRefused(outcomes, refused);
   },
 };
