@@ -9,6 +9,7 @@
 import type { Capture, Context } from './core/contract';
 import { resolveConfig } from './config';
 import { setDebug, warn } from './core/log';
+import { drop } from './core/stats';
 import { safe } from './tag/safe';
 import { createTracker, type Methods, type TagConfig } from './tag/tracker';
 
@@ -33,6 +34,8 @@ let fetched: boolean | undefined;
 let tracker: Methods | undefined;
 let started = false;
 const pending: [string, unknown?, unknown?][] = [];
+/** Calls dropped before the start, over the 100 kept (here, or for the third file): warned about once. */
+let over = 0;
 
 const load = (name: string, onerror?: () => void) => {
   const element = document.createElement('script');
@@ -126,7 +129,11 @@ const go = (captures: Capture[] = [], options?: object) => {
 // Two fixed arguments (no method takes more): no rest array or spread per call.
 const call = (method: string, a?: unknown, b?: unknown) => {
   if (tracker) return tracker[method](a, b);
-  if (!started && pending.length < 100) pending.push([method, a, b]);
+  if (!started)
+    pending.length < 100
+      ? pending.push([method, a, b])
+      : (drop(1, DEBUG && 'over 100 calls before the start'),
+        over++ || warn('over 100 calls before the start: dropped'));
 };
 
 const api: Record<string, Function> = {
@@ -166,6 +173,9 @@ if (!stub?.version) {
       if (fn) return fn(...args);
       if (fetched == false) warn('unknown method', method);
       else if (later.length < 100) later.push([method, ...args]);
+      else
+        (drop(1, DEBUG && 'over 100 calls before the start'),
+          over++ || warn('over 100 calls before the start: dropped'));
     }),
     api,
     { version: '0.1.0' },

@@ -73,7 +73,17 @@ export const filterOf = (features: {
   const patterns =
     typeof exclude == 'string' ? exclude.split(',').map((item) => item.trim()) : exclude;
   const excluded =
-    Array.isArray(patterns) && patterns.length > 0 && pathPattern(patterns.filter(Boolean));
+    Array.isArray(patterns) &&
+    patterns.length > 0 &&
+    // A pattern that is no text (`/admin/`) is ignored with a warning: a throw here would leave
+    // tracking off on every page.
+    pathPattern(
+      patterns.filter((pattern) =>
+        typeof pattern == 'string'
+          ? pattern
+          : warn('exclude: not a path pattern, ignored:', pattern),
+      ),
+    );
   const rate = sampleRate == null || sampleRate === '' ? 1 : +sampleRate;
   if (!excluded && !(rate < 1)) return;
   return (event) =>

@@ -1,10 +1,12 @@
 /**
  * Properties and traits made plain JSON before they are queued, written for size: one pass of the
  * JSON serialiser taken at load (a page's later patches and `toJSON`s do not reach it), with strings
- * cut at 1,000 characters, BigInts as text, no `__proto__`/`constructor`/`prototype` key; NaN and
- * Infinity become null, dates ISO text, functions and symbols are left out. Anything but an object,
- * or an object with a cycle, is dropped whole with a warning. The npm build's sanitiser
- * (`core/sanitize.ts`) also caps keys, items and depth; here the 32 KiB limit per event bounds them.
+ * and arrays cut at 1,000 characters and items, BigInts as text, no `__proto__`/`constructor`/
+ * `prototype` key nor one over 256 characters; NaN and Infinity become null, dates ISO text,
+ * functions and symbols are left out. Anything but an object, an object with a cycle, or one the
+ * relay would refuse (over 200 keys in an object, objects nested deeper than 8 levels from the
+ * event: `BOUNDS` in `relay/schema.ts`) is dropped whole with a warning. The npm build's sanitiser
+ * for `set()` (`core/sanitize.ts`) caps them lower.
  */
 import type { Properties } from '../types';
 import { warn } from '../core/log';
@@ -25,6 +27,18 @@ export const stringify = (value: unknown): string =>
         return this[key];
       })
     : jsonStringify(value);
+/**
+ * Whether a value at `depth` in the event (the properties are at 1) is within the relay's bounds:
+ * no object deeper than 8, none of over 200 keys. Arrays were cut at 1,000 items already.
+ */
+const fits = (value: any, depth: number): unknown =>
+  typeof value != 'object' ||
+  !value ||
+  (depth < 9 &&
+    (Array.isArray(value) || !Object.keys(value)[200]) &&
+    Object.values(value).every((item) => fits(item, depth + 1)));
+
+/** Properties or traits as plain JSON within the relay's bounds, or undefined with a warning. */
 export const sanitize = (properties: unknown): Properties | undefined => {
   if (properties == null) return;
   // One try for both paths: a getter or a Proxy trap that throws drops the properties, not the event.
@@ -33,6 +47,8 @@ export const sanitize = (properties: unknown): Properties | undefined => {
     if (properties.constructor == Object) {
       const copy: Record<string, unknown> = { ...properties };
       let plain = true;
+      // Keys the relay takes in one object: past them, the other path refuses the properties.
+      let room = 200;
       for (const key in copy) {
         const value = copy[key] as any;
         const type = typeof value;
@@ -42,26 +58,31 @@ export const sanitize = (properties: unknown): Properties | undefined => {
             : type == 'number'
               ? value - value === 0
               : type == 'boolean' || value === null) ||
-          FORBIDDEN.includes(key)
+          FORBIDDEN.includes(key) ||
+          key[256] ||
+          !room--
         )
           plain = false;
       }
       if (plain) return copy as Properties;
     }
-    if (typeof properties == 'object' && !Array.isArray(properties))
-      return parse(
+    if (typeof properties == 'object' && !Array.isArray(properties)) {
+      const result = parse(
         jsonStringify(properties, function (this: Record<string, unknown>, key, value) {
           // The holder's own value: a `toJSON` added by the page is undone, a date's kept.
           if (!(this[key] instanceof Date)) value = this[key];
-          return FORBIDDEN.includes(key)
+          // An array of ten million holes is cut before it is walked (it froze the page for seconds).
+          return FORBIDDEN.includes(key) || key[256]
             ? undefined
             : typeof value == 'bigint'
               ? '' + value
-              : typeof value == 'string'
+              : typeof value == 'string' || Array.isArray(value)
                 ? value.slice(0, 1000)
                 : value;
         }),
       );
+      if (fits(result, 1)) return result;
+    }
   } catch {
     // A cycle, or a getter or trap that throws: dropped below.
   }

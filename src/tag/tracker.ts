@@ -253,12 +253,20 @@ export const createTracker = (config: TagConfig): Methods => {
 
   const methods: Methods = {
     track: (name: string, properties?: Properties) => {
-      if (typeof name != 'string' || !name) return warn('track() needs an event name:', name);
+      // The relay refuses a name over 256 characters: such an event is refused here, and counted.
+      if (typeof name != 'string' || !name || name[256])
+        return (
+          drop(1, DEBUG && 'no name'),
+          warn('track() needs an event name (1-256 characters):', name)
+        );
       emit({ type: 'event', name, properties: sanitize(properties) }, true);
     },
     page: (properties?: Properties) => page(sanitize(properties), true),
     identify: (id: string, traits?: Properties) => {
-      if (typeof id != 'string' || !id) return warn('identify() needs an id:', id);
+      // The relay refuses every event with a user id over 512 characters (a token, say): refused
+      // here, the previous id is kept.
+      if (typeof id != 'string' || !id || id[512])
+        return warn('identify() needs an id (1-512 characters):', id);
       open();
       write('uid', id);
       here = undefined;
